@@ -1,0 +1,101 @@
+"""Configuration from the environment (prefix ``COUNCIL_``) and an optional ``.env`` file.
+
+Nothing secret has a default, and the SMTP password is a ``SecretStr`` so it never appears in
+a repr, a log line or a Prefect artifact.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from council import PROJECT_ROOT
+
+LOCAL_SMTP_HOST = "127.0.0.1"
+LOCAL_SMTP_PORT = 8025
+
+
+class Settings(BaseSettings):
+    """All settings of the service; each field maps to ``COUNCIL_<NAME>``."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="COUNCIL_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    home: Path = Field(default=PROJECT_ROOT, description="Project folder; relative paths start here")
+    database_url: str | None = Field(
+        default=None, description="SQLAlchemy URL; default SQLite file state/council.db"
+    )
+    outputs_dir: Path = Field(default=Path("outputs"), description="Generated documents and mail")
+    data_dir: Path = Field(default=Path("data"), description="Proposal and roster content files")
+    proposal_id: str = Field(default="jarjestoyhteistyomalli-forssan-seutu")
+    roster_file: Path = Field(default=Path("data/rosters/forssan-seutu.yaml"))
+
+    smtp_host: str | None = Field(
+        default=None, description="SMTP server; empty = the local catcher on 127.0.0.1"
+    )
+    smtp_port: int | None = None
+    smtp_user: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_tls: str = Field(default="none", description="none | starttls | ssl")
+    smtp_timeout: float = 30.0
+    sender: str = Field(default="hyvinvointivaliokunta@forssanseutu.example")
+    sender_name: str = Field(default="Forssan seudun hyvinvointivaliokunta")
+    local_smtp_port: int = LOCAL_SMTP_PORT
+
+    prefect_api_url: str = Field(default="http://127.0.0.1:4200/api")
+    batch_size: int = Field(default=50, ge=1, le=1000, description="Bodies per Prefect task")
+
+    @field_validator("smtp_tls")
+    @classmethod
+    def _tls_mode(cls, value: str) -> str:
+        value = value.strip().lower()
+        if value not in {"none", "starttls", "ssl"}:
+            raise ValueError("COUNCIL_SMTP_TLS: sallitut arvot ovat none, starttls ja ssl")
+        return value
+
+    def path(self, value: Path) -> Path:
+        """Resolve a configured path against the project folder."""
+        return value if value.is_absolute() else (self.home / value)
+
+    @cached_property
+    def outputs(self) -> Path:
+        return self.path(self.outputs_dir)
+
+    @cached_property
+    def state_dir(self) -> Path:
+        return self.home / "state"
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.state_dir / 'council.db'}"
+
+    @property
+    def uses_local_smtp(self) -> bool:
+        return not self.smtp_host
+
+    @property
+    def effective_smtp_host(self) -> str:
+        return self.smtp_host or LOCAL_SMTP_HOST
+
+    @property
+    def effective_smtp_port(self) -> int:
+        if self.smtp_port:
+            return self.smtp_port
+        if self.uses_local_smtp:
+            return self.local_smtp_port
+        return {"ssl": 465, "starttls": 587}.get(self.smtp_tls, 25)
+
+    @property
+    def proposal_file(self) -> Path:
+        return self.path(self.data_dir) / "proposals" / f"{self.proposal_id}.yaml"
+
+
+def get_settings(**overrides: object) -> Settings:
+    """Read settings now (tests change the environment between calls, so no global cache)."""
+    return Settings(**overrides)  # type: ignore[arg-type]

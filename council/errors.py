@@ -1,0 +1,105 @@
+"""Every error the service raises on purpose, in one hierarchy.
+
+::
+
+    CouncilError                      base: catch this at a boundary (CLI, flow) to show a message
+    ├── ContentError                  a content file (proposal, roster, import) is invalid
+    │   └── (carries file, row, field and the bad value for each problem found)
+    ├── UnknownBodyError              a body id that is not in the roster
+    ├── UnknownProposalError          a proposal id that has no content file / no database row
+    ├── TemplateRenderError           a template failed to render (names template and variable)
+    ├── UnsafePathError               a file name or id would escape outputs/
+    ├── MailDeliveryError             the SMTP server refused or lost a message
+    │   └── RecipientsRefusedError    the server refused one or more recipients
+    ├── ConfigurationError            settings that cannot work together (e.g. login without password)
+    └── DatabaseNotReadyError         the schema is missing or older than the code; run `council init`
+
+Errors carry what a user needs to fix the input: file, row, field and the bad value.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+
+class CouncilError(Exception):
+    """Base class of the service's own errors."""
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong in a content file: where it is and what is wrong."""
+
+    file: str
+    row: int | None
+    field: str
+    message: str
+    value: str | None = None
+
+    def __str__(self) -> str:
+        where = self.file
+        if self.row is not None:
+            where += f", rivi {self.row}"
+        text = f"{where}, kenttä '{self.field}': {self.message}"
+        if self.value is not None:
+            shown = self.value if len(self.value) <= 60 else self.value[:57] + "..."
+            text += f" (arvo: {shown!r})"
+        return text
+
+
+class ContentError(CouncilError):
+    """A content file is invalid; ``problems`` lists every problem found, not just the first."""
+
+    def __init__(self, file: str | Path, problems: list[Problem]):
+        self.file = str(file)
+        self.problems = problems
+        lines = "\n".join(f"  - {p}" for p in problems)
+        super().__init__(f"Virheellinen tiedosto {self.file} ({len(problems)} virhettä):\n{lines}")
+
+
+class UnknownBodyError(CouncilError):
+    def __init__(self, body_id: str, known: list[str] | None = None):
+        self.body_id = body_id
+        hint = f" Tunnetut: {', '.join(known)}." if known else ""
+        super().__init__(f"Tuntematon vastaanottaja {body_id!r}.{hint}")
+
+
+class UnknownProposalError(CouncilError):
+    def __init__(self, proposal_id: str, detail: str = ""):
+        self.proposal_id = proposal_id
+        super().__init__(f"Tuntematon esitys {proposal_id!r}. {detail}".strip())
+
+
+class TemplateRenderError(CouncilError):
+    def __init__(self, template: str, detail: str):
+        self.template = template
+        super().__init__(f"Mallipohjan {template} täyttö epäonnistui: {detail}")
+
+
+class UnsafePathError(CouncilError):
+    def __init__(self, value: str):
+        self.value = value
+        super().__init__(f"Turvaton tiedostonimi tai tunniste: {value!r}")
+
+
+class MailDeliveryError(CouncilError):
+    def __init__(self, message: str, *, permanent: bool = False):
+        self.permanent = permanent
+        super().__init__(message)
+
+
+class RecipientsRefusedError(MailDeliveryError):
+    def __init__(self, refused: dict[str, str]):
+        self.refused = refused
+        detail = "; ".join(f"{addr}: {why}" for addr, why in refused.items())
+        super().__init__(f"SMTP-palvelin hylkäsi vastaanottajat: {detail}", permanent=True)
+
+
+class ConfigurationError(CouncilError):
+    pass
+
+
+class DatabaseNotReadyError(CouncilError):
+    def __init__(self, detail: str):
+        super().__init__(f"Tietokantaa ei ole alustettu ({detail}). Aja ensin: council init")

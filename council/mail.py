@@ -1,0 +1,187 @@
+"""Composing and delivering email.
+
+Composition uses the standard library's ``EmailMessage`` (strict RFC 5322 output, RFC 2231 file
+names so "Esitys_Ypäjän_kunta.docx" stays readable, our own Message-ID). Delivery goes through
+yagmail's SMTP client, with its pitfalls handled here:
+
+* yagmail opens a new connection per ``send()``: we log in once per batch and send every message
+  of the batch over that one session (``yag.smtp``);
+* yagmail returns ``False`` after its own retries instead of raising: we call the SMTP session
+  directly and map every smtplib error to :class:`MailDeliveryError` (transient or permanent);
+* yagmail falls back to keyring or an interactive prompt without a password: a configured user
+  without ``COUNCIL_SMTP_PASSWORD`` is a :class:`ConfigurationError`, and no user means no login;
+* yagmail derives the Message-ID from From+To+Subject: we set a ``make_msgid()`` id ourselves,
+  stored in the outbox before the first attempt.
+"""
+
+from __future__ import annotations
+
+import smtplib
+import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from email import policy
+from email.message import EmailMessage
+from email.utils import formataddr, format_datetime
+from pathlib import Path
+from typing import Protocol
+
+import yagmail
+
+from council.config import Settings
+from council.errors import ConfigurationError, MailDeliveryError, RecipientsRefusedError
+from council.paths import safe_filename
+from council.tracking import now
+
+DOCX_TYPE = ("application", "vnd.openxmlformats-officedocument.wordprocessingml.document")
+PDF_TYPE = ("application", "pdf")
+
+
+@dataclass(frozen=True)
+class OutgoingMail:
+    """Everything needed to build one message; built from an outbox row."""
+
+    message_id: str
+    sender: str
+    sender_name: str
+    recipients: list[str]
+    subject: str
+    body_text: str
+    body_html: str
+    attachments: list[Path]
+
+
+def compose(mail: OutgoingMail) -> EmailMessage:
+    msg = EmailMessage()
+    msg["From"] = formataddr((mail.sender_name, mail.sender))
+    msg["To"] = ", ".join(mail.recipients)
+    msg["Subject"] = mail.subject
+    msg["Date"] = format_datetime(now())
+    msg["Message-ID"] = mail.message_id
+    msg["Content-Language"] = "fi"
+    msg.set_content(mail.body_text)
+    msg.add_alternative(mail.body_html, subtype="html")
+    for path in mail.attachments:
+        if not path.is_file():
+            raise MailDeliveryError(f"Liitetiedosto puuttuu: {path}")
+        maintype, subtype = PDF_TYPE if path.suffix.lower() == ".pdf" else DOCX_TYPE
+        msg.add_attachment(path.read_bytes(), maintype=maintype, subtype=subtype, filename=path.name)
+    return msg
+
+
+class MailSession(Protocol):
+    def send(self, msg: EmailMessage) -> None: ...
+
+
+class Mailer(Protocol):
+    """Something that opens one delivery session for a batch of messages."""
+
+    def session(self) -> Iterator[MailSession]: ...
+
+
+def _classify(exc: Exception) -> MailDeliveryError:
+    """Map smtplib/socket errors to ours: 4xx and lost connections are transient, 5xx permanent."""
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        return RecipientsRefusedError(
+            {addr: f"{code} {resp.decode(errors='replace')}" for addr, (code, resp) in exc.recipients.items()}
+        )
+    if isinstance(exc, smtplib.SMTPResponseException):
+        text = exc.smtp_error.decode(errors="replace") if isinstance(exc.smtp_error, bytes) else str(exc.smtp_error)
+        return MailDeliveryError(f"SMTP {exc.smtp_code}: {text}", permanent=500 <= exc.smtp_code < 600)
+    if isinstance(exc, smtplib.SMTPServerDisconnected):
+        return MailDeliveryError(f"SMTP-yhteys katkesi: {exc}")
+    if isinstance(exc, (OSError, socket.timeout)):
+        return MailDeliveryError(f"SMTP-palvelimeen ei saada yhteyttä: {exc}")
+    return MailDeliveryError(f"SMTP-virhe: {exc}")
+
+
+class _YagmailSession:
+    def __init__(self, yag: yagmail.SMTP, envelope_from: str):
+        self._yag = yag
+        self._from = envelope_from
+        self._connected = False
+
+    def _connect(self) -> None:
+        try:
+            self._yag.login()
+        except (smtplib.SMTPException, OSError) as exc:
+            raise _classify(exc) from exc
+        self._connected = True
+
+    def send(self, msg: EmailMessage) -> None:
+        if not self._connected:
+            self._connect()
+        recipients = [a.strip() for a in str(msg["To"]).split(",")]
+        try:
+            # smtplib sends bytes as they are: the wire format needs CRLF line ends.
+            wire = msg.as_bytes(policy=policy.SMTP)
+            refused = self._yag.smtp.sendmail(self._from, recipients, wire)
+        except (smtplib.SMTPException, OSError) as exc:
+            if isinstance(exc, (smtplib.SMTPServerDisconnected, OSError)):
+                self._connected = False
+            raise _classify(exc) from exc
+        if refused:
+            raise RecipientsRefusedError(
+                {addr: f"{code} {resp.decode(errors='replace')}" for addr, (code, resp) in refused.items()}
+            )
+
+    def close(self) -> None:
+        if self._connected:
+            self._yag.close()
+
+
+class SmtpMailer:
+    """Delivery through yagmail to the configured SMTP server (or the local catcher)."""
+
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        user = settings.smtp_user
+        password = settings.smtp_password.get_secret_value() if settings.smtp_password else None
+        if user and not password:
+            raise ConfigurationError(
+                "COUNCIL_SMTP_USER on asetettu mutta COUNCIL_SMTP_PASSWORD puuttuu "
+                "(salasanaa ei kysytä eikä haeta avainrenkaasta)."
+            )
+        self._user = user
+        self._password = password
+
+    @contextmanager
+    def session(self) -> Iterator[MailSession]:
+        s = self.settings
+        yag = yagmail.SMTP(
+            user=self._user or s.sender,
+            password=self._password,
+            host=s.effective_smtp_host,
+            port=s.effective_smtp_port,
+            smtp_ssl=s.smtp_tls == "ssl",
+            smtp_starttls=s.smtp_tls == "starttls",
+            smtp_skip_login=not self._user,
+            soft_email_validation=False,
+            timeout=s.smtp_timeout,
+        )
+        yag.set_logging(None)
+        session = _YagmailSession(yag, s.sender)
+        try:
+            yield session
+        finally:
+            session.close()
+
+
+class FileMailer:
+    """Dry run: writes each message as an .eml file under ``folder`` instead of sending it."""
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+
+    @contextmanager
+    def session(self) -> Iterator[MailSession]:
+        folder = self.folder
+
+        class _Files:
+            def send(self, msg: EmailMessage) -> None:
+                folder.mkdir(parents=True, exist_ok=True)
+                name = safe_filename(str(msg["Message-ID"]).strip("<>").split("@")[0], ".eml")
+                (folder / name).write_bytes(msg.as_bytes())
+
+        yield _Files()

@@ -1,0 +1,129 @@
+"""The outbox: one row per email that must exist, unique per (proposal, body, kind, round).
+
+This table, not Prefect, guarantees "each email once": a message is queued once (the unique key),
+claimed by one sender at a time (compare-and-set on ``state``), and marked sent in the same
+transaction that records its effects.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from email.utils import make_msgid
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from council.tracking import add_event, now
+from models.enums import EventKind, MessageKind, MessageState
+from models.tables import Message
+
+MAX_ATTEMPTS = 5
+#: A message left in ``sending`` longer than this (a sender crashed mid-send) is sent again,
+#: with the same Message-ID so a receiving system can recognise the duplicate.
+SENDING_LEASE = timedelta(minutes=15)
+
+
+def find_messages(
+    *, session: Session, proposal_id: str, kind: MessageKind, body_ids: list[str], round_: int = 0
+) -> dict[str, Message]:
+    """Existing outbox rows for these bodies, in one query."""
+    rows = session.scalars(
+        select(Message).where(
+            Message.proposal_id == proposal_id,
+            Message.kind == kind.value,
+            Message.round == round_,
+            Message.body_id.in_(body_ids),
+        )
+    )
+    return {m.body_id: m for m in rows}
+
+
+def queue_message(
+    *,
+    session: Session,
+    proposal_id: str,
+    body_id: str,
+    kind: MessageKind,
+    round_: int,
+    recipients: list[str],
+    subject: str,
+    body_text: str,
+    body_html: str,
+    attachments: list[str],
+    sender_domain: str,
+    actor: str,
+) -> tuple[int, bool]:
+    """Insert the message unless its key exists; returns (id, created).
+
+    A concurrent run that inserted the same key first wins; this one gets the existing row.
+    """
+    row = Message(
+        proposal_id=proposal_id, body_id=body_id, kind=kind.value, round=round_,
+        state=MessageState.queued.value, message_id=make_msgid(domain=sender_domain),
+        recipients=recipients, subject=subject, body_text=body_text, body_html=body_html,
+        attachments=attachments, attempts=0, created_at=now(),
+    )
+    try:
+        with session.begin_nested():
+            session.add(row)
+            session.flush()
+    except IntegrityError:
+        existing = session.scalars(
+            select(Message.id).where(
+                Message.proposal_id == proposal_id, Message.body_id == body_id,
+                Message.kind == kind.value, Message.round == round_,
+            )
+        ).one()
+        return existing, False
+    add_event(
+        session=session, kind=EventKind.message_queued, actor=actor, proposal_id=proposal_id,
+        body_id=body_id,
+        data={"message": row.id, "kind": kind.value, "round": round_, "message_id": row.message_id,
+              "recipients": recipients},
+    )
+    return row.id, True
+
+
+def claim(*, session: Session, message_id: int) -> bool:
+    """Atomically take a queued (or abandoned ``sending``) message; False if someone else has it."""
+    stale = now() - SENDING_LEASE
+    result = session.execute(
+        update(Message)
+        .where(
+            Message.id == message_id,
+            (Message.state == MessageState.queued.value)
+            | ((Message.state == MessageState.sending.value) & (Message.claimed_at < stale)),
+        )
+        .values(state=MessageState.sending.value, attempts=Message.attempts + 1, claimed_at=now())
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1
+
+
+def mark_delivered(*, session: Session, message: Message, actor: str) -> None:
+    message.state = MessageState.sent.value
+    message.sent_at = now()
+    message.last_error = None
+    add_event(
+        session=session, kind=EventKind.message_sent, actor=actor, proposal_id=message.proposal_id,
+        body_id=message.body_id,
+        data={"message": message.id, "message_id": message.message_id, "kind": message.kind,
+              "round": message.round, "recipients": message.recipients},
+    )
+
+
+def mark_undelivered(
+    *, session: Session, message: Message, error: str, permanent: bool, actor: str
+) -> MessageState:
+    """Record a failed attempt: back to queued for a later run, or failed for good."""
+    final = permanent or message.attempts >= MAX_ATTEMPTS
+    message.state = (MessageState.failed if final else MessageState.queued).value
+    message.last_error = error[:2000]
+    add_event(
+        session=session, kind=EventKind.message_failed, actor=actor, proposal_id=message.proposal_id,
+        body_id=message.body_id,
+        data={"message": message.id, "error": error[:500], "attempt": message.attempts,
+              "final": final},
+    )
+    return MessageState(message.state)

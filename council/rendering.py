@@ -1,0 +1,180 @@
+"""Document rendering: DOCX templates (docxtpl) and email bodies (Jinja), both sandboxed.
+
+Every template renders in a ``SandboxedEnvironment`` with ``StrictUndefined`` (a missing variable is
+an error naming the template and the variable) and autoescape (a name with ``&``, ``<`` or
+``{{ 7*7 }}`` appears literally and cannot break the document XML).
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from datetime import date
+from pathlib import Path
+
+from docxtpl import DocxTemplate
+from jinja2 import FileSystemLoader, StrictUndefined, TemplateError, UndefinedError, select_autoescape
+from jinja2.sandbox import SandboxedEnvironment
+from pydantic import BaseModel
+
+from council import PROJECT_ROOT
+from council.errors import TemplateRenderError
+from council.filters import FILTERS, fi_date
+from models.contexts import (
+    BodyContext,
+    DocumentMeta,
+    DutyDescriptionContext,
+    LiaisonContext,
+    PointContext,
+    ProposalContext,
+    SectionContext,
+)
+from models.schemas import BodyIn, ProposalIn
+
+TEMPLATES_DIR = PROJECT_ROOT / "templates"
+PROPOSAL_TEMPLATE = "esitys.docx"
+DUTY_TEMPLATE = "toimenkuva.docx"
+BLANK = "_" * 30
+SENDER_UNIT = "Forssan seudun hyvinvointikuntayhtymä"
+
+
+def docx_environment() -> SandboxedEnvironment:
+    """The Jinja environment every DOCX template renders in."""
+    env = SandboxedEnvironment(undefined=StrictUndefined, autoescape=True)
+    env.filters.update(FILTERS)
+    return env
+
+
+def text_environment() -> SandboxedEnvironment:
+    """Email templates: autoescape for .html, plain for .txt, undefined is an error."""
+    env = SandboxedEnvironment(
+        loader=FileSystemLoader(TEMPLATES_DIR / "email"),
+        undefined=StrictUndefined,
+        autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=False),
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters.update(FILTERS)
+    return env
+
+
+def body_context(body: BodyIn) -> BodyContext:
+    return BodyContext(
+        id=body.id,
+        name=body.name,
+        name_genitive=body.name_genitive,
+        name_inessive=body.name_inessive,
+        kind=body.kind.value,
+        deciding_body=body.deciding_body,
+        registry_email=str(body.registry_email),
+    )
+
+
+def proposal_context(
+    proposal: ProposalIn,
+    body: BodyIn,
+    *,
+    on: date,
+    open_points: list[int] | None = None,
+    decided_notes: dict[int, str] | None = None,
+    diary_number: str | None = None,
+) -> ProposalContext:
+    """The proposal tailored to ``body``; with ``open_points`` it is the reminder version."""
+    shown = [p for p in proposal.points if open_points is None or p.number in open_points]
+    decided_notes = decided_notes or {}
+    decided = [
+        f"{p.number}. {p.short_title}: {decided_notes[p.number]}"
+        for p in proposal.points
+        if p.number in decided_notes
+    ]
+    is_reminder = open_points is not None
+    return ProposalContext(
+        meta=DocumentMeta(doc_type="ESITYS", date=fi_date(on), diary_number=diary_number),
+        sender=proposal.sender,
+        sender_unit=SENDER_UNIT,
+        title=proposal.title,
+        recipients_text=proposal.recipients_text,
+        preparer=proposal.preparer,
+        body=body_context(body),
+        is_reminder=is_reminder,
+        reminder_note=(
+            "Tämä on muistutusversio: siinä ovat mukana vain kohdat, joista päätöstä ei ole vielä "
+            "kirjattu." if is_reminder else ""
+        ),
+        sections=[SectionContext(**s.model_dump()) for s in proposal.sections],
+        proposal_lead=proposal.proposal_lead,
+        points=[
+            PointContext(number=p.number, title=p.title, lead=p.lead, examples=list(p.examples))
+            for p in shown
+        ],
+        decided_points=decided,
+        resolution_intro=f"{body.deciding_body} päättää, että {body.name_inessive}",
+        resolution_items=[
+            p.resolution + (";" if i < len(shown) - 1 else ".") for i, p in enumerate(shown)
+        ],
+        resolution_outro=(
+            f"Päätöksestä pyydetään ilmoittamaan {proposal.sender_allative} pöytäkirjanotteella."
+        ),
+        references=list(proposal.references),
+    )
+
+
+def duty_description_context(
+    proposal: ProposalIn,
+    body: BodyIn,
+    *,
+    on: date,
+    liaison: LiaisonContext | None = None,
+    appointed_by: str | None = None,
+    diary_number: str | None = None,
+) -> DutyDescriptionContext:
+    """The liaison's duty description for ``body``: blank lines until a liaison is named."""
+    content = proposal.duty_description
+    point = proposal.point(content.duties_point)
+    return DutyDescriptionContext(
+        meta=DocumentMeta(doc_type="TOIMENKUVA", date=fi_date(on), diary_number=diary_number),
+        sender=proposal.sender,
+        sender_unit=SENDER_UNIT,
+        title=f"{body.name_genitive} {content.title[0].lower()}{content.title[1:]}",
+        body=body_context(body),
+        purpose=list(content.purpose),
+        liaison=liaison,
+        appointed_by=appointed_by,
+        blank=BLANK,
+        duties_lead="Järjestöyhdyshenkilön tehtäviin kuuluu erityisesti:",
+        duties=list(point.examples),
+        forums=list(content.forums),
+        reporting=list(content.reporting),
+    )
+
+
+def render_docx(template_name: str, context: BaseModel, target: Path) -> Path:
+    """Render ``templates/<template_name>`` with ``context`` into ``target`` atomically."""
+    template = DocxTemplate(TEMPLATES_DIR / template_name)
+    try:
+        template.render(context.model_dump(), jinja_env=docx_environment(), autoescape=True)
+    except UndefinedError as exc:
+        raise TemplateRenderError(template_name, f"tuntematon muuttuja: {exc.message}") from exc
+    except TemplateError as exc:
+        raise TemplateRenderError(template_name, str(exc)) from exc
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".render-", suffix=".docx")
+    os.close(fd)
+    try:
+        template.save(tmp)
+        os.replace(tmp, target)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return target
+
+
+def render_text(template_name: str, context: dict) -> str:
+    """Render an email template from templates/email/."""
+    try:
+        return text_environment().get_template(template_name).render(**context)
+    except UndefinedError as exc:
+        raise TemplateRenderError(template_name, f"tuntematon muuttuja: {exc.message}") from exc
+    except TemplateError as exc:
+        raise TemplateRenderError(template_name, str(exc)) from exc

@@ -1,0 +1,264 @@
+"""Sending the proposal: render each body's documents, queue its email, deliver the queue.
+
+Plain Python over the database and the file system; the ``send-proposal`` flow and the
+``council send`` command both call these functions.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+from pydantic import BaseModel
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from council.config import Settings
+from council.content import load_proposal_by_id, load_roster, select_bodies
+from council.db import check_schema, make_engine
+from council.errors import MailDeliveryError
+from council.filters import today_helsinki
+from council.mail import FileMailer, Mailer, OutgoingMail, compose
+from council.outbox import claim, find_messages, mark_delivered, mark_undelivered, queue_message
+from council.paths import inside, safe_filename
+from council.rendering import (
+    DUTY_TEMPLATE,
+    PROPOSAL_TEMPLATE,
+    duty_description_context,
+    proposal_context,
+    render_docx,
+    render_text,
+)
+from council.tracking import add_event, mark_sent, sync_content
+from models.contexts import BodyContext
+from models.enums import EventKind, MessageKind, MessageState
+from models.schemas import BodyIn, ProposalIn
+from models.tables import Message
+
+log = logging.getLogger(__name__)
+
+
+class MailPoint(BaseModel):
+    number: int
+    short_title: str
+
+
+class ProposalMailContext(BaseModel):
+    """Variables of templates/email/esitys_subject.txt, esitys.txt and esitys.html."""
+
+    body: BodyContext
+    sender: str
+    preparer: str
+    title: str
+    short_title: str
+    points: list[MailPoint]
+    attachment_names: list[str]
+
+
+@dataclass
+class RenderedMail:
+    body_id: str
+    recipients: list[str]
+    subject: str
+    body_text: str
+    body_html: str
+    attachments: list[Path]
+
+
+@dataclass
+class DeliveryReport:
+    sent: list[str] = field(default_factory=list)
+    failed: dict[str, str] = field(default_factory=dict)
+    skipped: list[str] = field(default_factory=list)
+
+    def merge(self, other: DeliveryReport) -> DeliveryReport:
+        self.sent += other.sent
+        self.failed.update(other.failed)
+        self.skipped += other.skipped
+        return self
+
+
+def body_folder(settings: Settings, proposal_id: str, body_id: str) -> Path:
+    return inside(settings.outputs, proposal_id, body_id)
+
+
+def render_first_send(
+    proposal: ProposalIn, body: BodyIn, folder: Path, *, on: date
+) -> RenderedMail:
+    """Both DOCX documents and the covering email of the first send, for one body."""
+    from council.rendering import body_context
+
+    proposal_path = folder / safe_filename(f"Esitys {body.name}", ".docx")
+    duty_path = folder / safe_filename(f"Järjestöyhdyshenkilön toimenkuva {body.name}", ".docx")
+    render_docx(PROPOSAL_TEMPLATE, proposal_context(proposal, body, on=on), proposal_path)
+    render_docx(DUTY_TEMPLATE, duty_description_context(proposal, body, on=on), duty_path)
+    ctx = ProposalMailContext(
+        body=body_context(body),
+        sender=proposal.sender,
+        preparer=proposal.preparer,
+        title=proposal.title,
+        short_title=proposal.short_title,
+        points=[MailPoint(number=p.number, short_title=p.short_title) for p in proposal.points],
+        attachment_names=[proposal_path.name, duty_path.name],
+    ).model_dump()
+    return RenderedMail(
+        body_id=body.id,
+        recipients=[str(body.registry_email), *[str(c) for c in body.contacts]],
+        subject=render_text("esitys_subject.txt", ctx).strip(),
+        body_text=render_text("esitys.txt", ctx),
+        body_html=render_text("esitys.html", ctx),
+        attachments=[proposal_path, duty_path],
+    )
+
+
+def sync(settings: Settings, *, actor: str) -> tuple[ProposalIn, list[BodyIn]]:
+    """Load and validate the content files and store them (idempotent)."""
+    proposal = load_proposal_by_id(settings.path(settings.data_dir), settings.proposal_id)
+    roster = load_roster(settings.path(settings.roster_file))
+    engine = make_engine(settings.effective_database_url)
+    check_schema(engine)
+    with Session(engine) as session, session.begin():
+        sync_content(session=session, proposal=proposal, roster=roster, actor=actor)
+    return proposal, list(roster.bodies)
+
+
+def prepare_proposal_messages(
+    settings: Settings, body_ids: list[str], *, actor: str, on: date | None = None
+) -> list[int]:
+    """Render and queue the first-send message of each body that has none yet.
+
+    Returns the outbox ids still to deliver (new or left queued by an earlier run); a body whose
+    message was already sent is left alone, so running this twice queues nothing twice.
+    """
+    on = on or today_helsinki()
+    proposal = load_proposal_by_id(settings.path(settings.data_dir), settings.proposal_id)
+    roster = load_roster(settings.path(settings.roster_file))
+    bodies = select_bodies(roster, body_ids)
+    engine = make_engine(settings.effective_database_url)
+    with Session(engine) as session:
+        existing = find_messages(
+            session=session, proposal_id=proposal.id, kind=MessageKind.proposal,
+            body_ids=[b.id for b in bodies],
+        )
+        existing_state = {body_id: m.state for body_id, m in existing.items()}
+        existing_ids = {body_id: m.id for body_id, m in existing.items()}
+    domain = settings.sender.rsplit("@", 1)[-1]
+    pending: list[int] = []
+    for body in bodies:
+        state = existing_state.get(body.id)
+        if state is not None:
+            if state in (MessageState.queued.value, MessageState.sending.value):
+                pending.append(existing_ids[body.id])
+            continue
+        rendered = render_first_send(proposal, body, body_folder(settings, proposal.id, body.id), on=on)
+        with Session(engine) as session, session.begin():
+            message_pk, created = queue_message(
+                session=session, proposal_id=proposal.id, body_id=body.id,
+                kind=MessageKind.proposal, round_=0, recipients=rendered.recipients,
+                subject=rendered.subject, body_text=rendered.body_text, body_html=rendered.body_html,
+                attachments=[str(p.relative_to(settings.outputs)) for p in rendered.attachments],
+                sender_domain=domain, actor=actor,
+            )
+            if created:
+                for path in rendered.attachments:
+                    add_event(
+                        session=session, kind=EventKind.document_generated, actor=actor,
+                        proposal_id=proposal.id, body_id=body.id,
+                        data={"file": str(path.relative_to(settings.outputs))},
+                    )
+        pending.append(message_pk)
+    return pending
+
+
+def _outgoing(settings: Settings, message: Message) -> OutgoingMail:
+    return OutgoingMail(
+        message_id=message.message_id,
+        sender=settings.sender,
+        sender_name=settings.sender_name,
+        recipients=list(message.recipients),
+        subject=message.subject,
+        body_text=message.body_text,
+        body_html=message.body_html,
+        attachments=[inside(settings.outputs, a) for a in message.attachments],
+    )
+
+
+def deliver_messages(
+    settings: Settings, message_ids: list[int], mailer: Mailer, *, actor: str
+) -> DeliveryReport:
+    """Send the given outbox messages over one mail session; each is claimed before sending.
+
+    A message another run has claimed, or that is already sent, is skipped. A failure is recorded
+    on the message (queued again for a later run, or failed after the last attempt) and does not
+    stop the batch.
+    """
+    report = DeliveryReport()
+    engine = make_engine(settings.effective_database_url)
+    with mailer.session() as mail_session:
+        for message_pk in message_ids:
+            with Session(engine) as session, session.begin():
+                if not claim(session=session, message_id=message_pk):
+                    report.skipped.append(str(message_pk))
+                    continue
+            with Session(engine) as session:
+                message = session.get_one(Message, message_pk)
+                outgoing = _outgoing(settings, message)
+                label = f"{message.body_id}/{message.kind}/{message.round}"
+            try:
+                mail_session.send(compose(outgoing))
+            except MailDeliveryError as exc:
+                with Session(engine) as session, session.begin():
+                    message = session.get_one(Message, message_pk)
+                    state = mark_undelivered(
+                        session=session, message=message, error=str(exc), permanent=exc.permanent,
+                        actor=actor,
+                    )
+                report.failed[label] = f"{state.value}: {exc}"
+                log.warning("Viestin %s lähetys epäonnistui: %s", label, exc)
+                continue
+            with Session(engine) as session, session.begin():
+                message = session.get_one(Message, message_pk)
+                mark_delivered(session=session, message=message, actor=actor)
+                if message.kind == MessageKind.proposal.value:
+                    mark_sent(session=session, proposal_id=message.proposal_id,
+                              body_id=message.body_id, actor=actor, message_id=message.message_id)
+            report.sent.append(label)
+    return report
+
+
+def dry_run(settings: Settings, body_ids: list[str], *, on: date | None = None) -> list[Path]:
+    """Render everything and write the would-be emails as .eml under outputs/dry-run/.
+
+    Nothing is stored in the database and nothing is sent.
+    """
+    on = on or today_helsinki()
+    proposal = load_proposal_by_id(settings.path(settings.data_dir), settings.proposal_id)
+    roster = load_roster(settings.path(settings.roster_file))
+    folder = inside(settings.outputs, "dry-run")
+    mailer = FileMailer(folder / "mail")
+    written: list[Path] = []
+    domain = settings.sender.rsplit("@", 1)[-1]
+    from email.utils import make_msgid
+
+    with mailer.session() as mail_session:
+        for body in select_bodies(roster, body_ids):
+            rendered = render_first_send(proposal, body, inside(folder, proposal.id, body.id), on=on)
+            mail_session.send(compose(OutgoingMail(
+                message_id=make_msgid(domain=domain), sender=settings.sender,
+                sender_name=settings.sender_name, recipients=rendered.recipients,
+                subject=rendered.subject, body_text=rendered.body_text, body_html=rendered.body_html,
+                attachments=rendered.attachments,
+            )))
+            written += rendered.attachments
+    return written
+
+
+def undelivered(settings: Settings, proposal_id: str) -> list[Message]:
+    engine = make_engine(settings.effective_database_url)
+    with Session(engine) as session:
+        return list(session.scalars(
+            select(Message).where(Message.proposal_id == proposal_id,
+                                  Message.state != MessageState.sent.value)
+        ))

@@ -1,0 +1,218 @@
+"""The decision matrix and its event log: syncing content into the database, status changes.
+
+Data functions take a keyword-only ``session``; the caller owns the transaction.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import UTC, datetime
+
+from pydantic import BaseModel
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from council.errors import UnknownProposalError
+from models.enums import STATUS_LABEL_FI, DecisionStatus, EventKind
+from models.schemas import ProposalIn, RosterIn
+from models.tables import Body, Decision, Event, Message, Point, Proposal
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def add_event(
+    *,
+    session: Session,
+    kind: EventKind,
+    actor: str,
+    proposal_id: str | None = None,
+    body_id: str | None = None,
+    point_number: int | None = None,
+    data: dict | None = None,
+) -> None:
+    """Append one event; events are never updated or deleted."""
+    session.add(
+        Event(
+            occurred_at=now(),
+            proposal_id=proposal_id,
+            body_id=body_id,
+            point_number=point_number,
+            kind=kind.value,
+            actor=actor,
+            data=data or {},
+        )
+    )
+
+
+def sync_content(*, session: Session, proposal: ProposalIn, roster: RosterIn, actor: str) -> int:
+    """Store the proposal, its points and the roster's bodies; create missing matrix cells.
+
+    Existing decisions are never touched. Returns the number of new matrix cells.
+    """
+    digest = hashlib.sha256(
+        json.dumps(proposal.model_dump(mode="json"), sort_keys=True).encode()
+    ).hexdigest()
+    row = session.get(Proposal, proposal.id)
+    if row is None:
+        row = Proposal(id=proposal.id, created_at=now())
+        session.add(row)
+    if row.content_sha256 != digest:
+        add_event(session=session, kind=EventKind.proposal_synced, actor=actor,
+                  proposal_id=proposal.id, data={"sha256": digest})
+    row.title, row.sender, row.preparer, row.content_sha256 = (
+        proposal.title, proposal.sender, proposal.preparer, digest
+    )
+    points = {p.number: p for p in session.scalars(select(Point).where(Point.proposal_id == proposal.id))}
+    for p in proposal.points:
+        point = points.get(p.number) or Point(proposal_id=proposal.id, number=p.number)
+        point.title, point.short_title = p.title, p.short_title
+        session.add(point)
+
+    bodies = {b.id: b for b in session.scalars(select(Body).where(Body.id.in_([b.id for b in roster.bodies])))}
+    for b in roster.bodies:
+        values = {
+            "name": b.name, "name_genitive": b.name_genitive, "name_inessive": b.name_inessive,
+            "kind": b.kind.value, "deciding_body": b.deciding_body,
+            "registry_email": str(b.registry_email), "language": b.language.value,
+        }
+        body = bodies.get(b.id)
+        if body is None:
+            body = Body(id=b.id, updated_at=now(), **values)
+            session.add(body)
+            add_event(session=session, kind=EventKind.body_synced, actor=actor, body_id=b.id, data=values)
+        elif any(getattr(body, k) != v for k, v in values.items()):
+            changed = {k: v for k, v in values.items() if getattr(body, k) != v}
+            for k, v in values.items():
+                setattr(body, k, v)
+            body.updated_at = now()
+            add_event(session=session, kind=EventKind.body_synced, actor=actor, body_id=b.id, data=changed)
+    session.flush()
+
+    existing = set(
+        session.execute(
+            select(Decision.body_id, Decision.point_number).where(Decision.proposal_id == proposal.id)
+        ).tuples()
+    )
+    created = 0
+    for b in roster.bodies:
+        for p in proposal.points:
+            if (b.id, p.number) not in existing:
+                session.add(Decision(
+                    proposal_id=proposal.id, body_id=b.id, point_number=p.number,
+                    status=DecisionStatus.not_sent.value, updated_at=now(),
+                ))
+                created += 1
+    session.flush()
+    return created
+
+
+def mark_sent(*, session: Session, proposal_id: str, body_id: str, actor: str, message_id: str) -> int:
+    """Move every ``not_sent`` cell of a body to ``sent``; one event per changed cell."""
+    numbers = list(session.scalars(
+        select(Decision.point_number).where(
+            Decision.proposal_id == proposal_id,
+            Decision.body_id == body_id,
+            Decision.status == DecisionStatus.not_sent.value,
+        )
+    ))
+    if not numbers:
+        return 0
+    session.execute(
+        update(Decision)
+        .where(
+            Decision.proposal_id == proposal_id,
+            Decision.body_id == body_id,
+            Decision.status == DecisionStatus.not_sent.value,
+        )
+        .values(status=DecisionStatus.sent.value, updated_at=now(), version=Decision.version + 1)
+        .execution_options(synchronize_session=False)
+    )
+    for number in numbers:
+        add_event(
+            session=session, kind=EventKind.status_changed, actor=actor, proposal_id=proposal_id,
+            body_id=body_id, point_number=number,
+            data={"old": DecisionStatus.not_sent.value, "new": DecisionStatus.sent.value,
+                  "message_id": message_id},
+        )
+    return len(numbers)
+
+
+class CellOut(BaseModel):
+    point: int
+    status: DecisionStatus
+    status_label: str
+    outcome: str | None
+    meeting_date: str | None
+    section: int | None
+
+
+class BodyRowOut(BaseModel):
+    body_id: str
+    name: str
+    cells: list[CellOut]
+    messages: dict[str, str]  # "proposal/0" -> state
+
+
+class MatrixOut(BaseModel):
+    """The status matrix of one proposal: bodies × points (stable JSON shape, `council status --json`)."""
+
+    proposal_id: str
+    title: str
+    points: list[dict]
+    bodies: list[BodyRowOut]
+    generated_at: datetime
+
+
+def status_matrix(*, session: Session, proposal_id: str) -> MatrixOut:
+    """Build the matrix in a constant number of queries, whatever the number of bodies."""
+    proposal = session.get(Proposal, proposal_id)
+    if proposal is None:
+        raise UnknownProposalError(proposal_id, "Aja ensin: council init")
+    points = list(session.scalars(select(Point).where(Point.proposal_id == proposal_id).order_by(Point.number)))
+    rows = session.execute(
+        select(Decision, Body.name)
+        .join(Body, Body.id == Decision.body_id)
+        .where(Decision.proposal_id == proposal_id)
+        .order_by(Body.name, Decision.body_id, Decision.point_number)
+    ).all()
+    messages: dict[str, dict[str, str]] = {}
+    for body_id, kind, rnd, state in session.execute(
+        select(Message.body_id, Message.kind, Message.round, Message.state).where(
+            Message.proposal_id == proposal_id
+        )
+    ):
+        messages.setdefault(body_id, {})[f"{kind}/{rnd}"] = state
+    bodies: dict[str, BodyRowOut] = {}
+    for decision, name in rows:
+        row = bodies.setdefault(
+            decision.body_id,
+            BodyRowOut(body_id=decision.body_id, name=name, cells=[], messages=messages.get(decision.body_id, {})),
+        )
+        status = DecisionStatus(decision.status)
+        row.cells.append(CellOut(
+            point=decision.point_number, status=status, status_label=STATUS_LABEL_FI[status],
+            outcome=decision.outcome,
+            meeting_date=decision.meeting_date.isoformat() if decision.meeting_date else None,
+            section=decision.section,
+        ))
+    return MatrixOut(
+        proposal_id=proposal_id,
+        title=proposal.title,
+        points=[{"number": p.number, "short_title": p.short_title} for p in points],
+        bodies=list(bodies.values()),
+        generated_at=now(),
+    )
+
+
+def matrix_markdown(matrix: MatrixOut) -> str:
+    """The matrix as a Markdown table (Prefect artifact, CLI)."""
+    head = "| Vastaanottaja | " + " | ".join(f"{p['number']}. {p['short_title']}" for p in matrix.points) + " |"
+    sep = "|---" * (len(matrix.points) + 1) + "|"
+    lines = [f"**{matrix.title}**", "", head, sep]
+    for row in matrix.bodies:
+        cells = " | ".join(c.status_label + (f" ({c.outcome})" if c.outcome else "") for c in row.cells)
+        lines.append(f"| {row.name} | {cells} |")
+    return "\n".join(lines)

@@ -1,0 +1,142 @@
+"""Pydantic schemas: content files going in (``*In``) and document contexts going out.
+
+Content files are data, validated on load; a document template may use only the variables its
+context model declares (checked by ``tests/test_templates.py``).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    EmailStr,
+    Field,
+    StringConstraints,
+    model_validator,
+)
+
+from models.enums import BodyKind, Language
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_SLUG = r"^[a-z0-9][a-z0-9-]{0,98}[a-z0-9]$"
+
+
+def _no_control(value: str) -> str:
+    if _CONTROL.search(value):
+        raise ValueError("sisältää ohjausmerkkejä (esim. NUL)")
+    return value
+
+
+def _single_line(value: str) -> str:
+    if "\n" in value or "\r" in value:
+        raise ValueError("ei saa sisältää rivinvaihtoja")
+    return value
+
+
+Text = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=5000),
+    AfterValidator(_no_control),
+]
+Line = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300),
+    AfterValidator(_no_control), AfterValidator(_single_line),
+]
+Slug = Annotated[str, StringConstraints(pattern=_SLUG)]
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SectionIn(_In):
+    heading: Line
+    level: int = Field(default=1, ge=1, le=2)
+    paragraphs: list[Text] = Field(min_length=1)
+
+
+class PointIn(_In):
+    number: int = Field(ge=1, le=50)
+    title: Text
+    short_title: Line
+    resolution: Text = Field(description="Completes '<päättävä elin> päättää, että <kunnassa>'")
+    lead: Text | None = None
+    examples: list[Text] = Field(default_factory=list)
+
+
+class DutyDescriptionIn(_In):
+    """Content of the liaison's duty description (järjestöyhdyshenkilön toimenkuva)."""
+
+    title: Line
+    purpose: list[Text] = Field(min_length=1)
+    duties_point: int = Field(default=1, ge=1, description="The point whose examples are the duties")
+    forums: list[Text] = Field(default_factory=list)
+    reporting: list[Text] = Field(min_length=1)
+
+
+class ProposalIn(_In):
+    """A proposal content file (data/proposals/<id>.yaml)."""
+
+    id: Slug
+    title: Text
+    short_title: Line
+    sender: Line
+    sender_allative: Line = Field(description="Allatiivi, esim. 'Forssan seudun hyvinvointivaliokunnalle'")
+    recipients_text: Line
+    preparer: Line
+    sections: list[SectionIn] = Field(min_length=1)
+    proposal_lead: Text
+    points: list[PointIn] = Field(min_length=1)
+    references: list[Annotated[str, StringConstraints(pattern=r"^https?://\S+$")]] = Field(
+        default_factory=list
+    )
+    source_note: Line | None = None
+    duty_description: DutyDescriptionIn
+
+    @model_validator(mode="after")
+    def _points_numbered(self) -> ProposalIn:
+        numbers = [p.number for p in self.points]
+        if numbers != list(range(1, len(numbers) + 1)):
+            raise ValueError(f"kohtien numeroiden on oltava 1..{len(numbers)} järjestyksessä")
+        if self.duty_description.duties_point > len(numbers):
+            raise ValueError(
+                f"duty_description.duties_point {self.duty_description.duties_point}: "
+                f"esityksessä on vain {len(numbers)} kohtaa"
+            )
+        return self
+
+    def point(self, number: int) -> PointIn:
+        return self.points[number - 1]
+
+
+class BodyIn(_In):
+    """One recipient body in a roster file, with the Finnish case forms documents need."""
+
+    id: Slug
+    name: Line = Field(description="Nominatiivi, esim. 'Jokioisten kunta'")
+    name_genitive: Line = Field(description="Genetiivi, esim. 'Jokioisten kunnan'")
+    name_inessive: Line = Field(description="Inessiivi, esim. 'Jokioisten kunnassa'")
+    kind: BodyKind
+    deciding_body: Line = Field(description="Päättävä elin, esim. 'Jokioisten kunnanhallitus'")
+    registry_email: EmailStr
+    language: Language = Language.fi
+    contacts: list[EmailStr] = Field(default_factory=list)
+
+
+class RosterIn(_In):
+    """A roster file (data/rosters/<name>.yaml): the bodies a proposal is sent to."""
+
+    name: Line
+    bodies: list[BodyIn] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _unique_ids(self) -> RosterIn:
+        seen: set[str] = set()
+        for body in self.bodies:
+            if body.id in seen:
+                raise ValueError(f"tunniste {body.id!r} esiintyy useammin kuin kerran")
+            seen.add(body.id)
+        return self

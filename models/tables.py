@@ -1,0 +1,140 @@
+"""Database tables (SQLAlchemy 2, typed ``Mapped[]`` columns).
+
+The schema is created and changed only by Alembic migrations (``migrations/``); ``Base.metadata``
+is what those migrations are checked against.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import (
+    JSON,
+    Date,
+    DateTime,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class Proposal(Base):
+    __tablename__ = "proposal"
+
+    id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    title: Mapped[str] = mapped_column(Text)
+    sender: Mapped[str] = mapped_column(String(200))
+    preparer: Mapped[str] = mapped_column(String(300))
+    content_sha256: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    points: Mapped[list[Point]] = relationship(back_populates="proposal", order_by="Point.number")
+
+
+class Point(Base):
+    __tablename__ = "point"
+    __table_args__ = (UniqueConstraint("proposal_id", "number"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    proposal_id: Mapped[str] = mapped_column(ForeignKey("proposal.id"))
+    number: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(Text)
+    short_title: Mapped[str] = mapped_column(String(200))
+
+    proposal: Mapped[Proposal] = relationship(back_populates="points")
+
+
+class Body(Base):
+    __tablename__ = "body"
+
+    id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    name_genitive: Mapped[str] = mapped_column(String(200))
+    name_inessive: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(30))
+    deciding_body: Mapped[str] = mapped_column(String(200))
+    registry_email: Mapped[str] = mapped_column(String(320))
+    language: Mapped[str] = mapped_column(String(2))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Decision(Base):
+    """One cell of the matrix: one body's decision on one point of one proposal."""
+
+    __tablename__ = "decision"
+    __table_args__ = (UniqueConstraint("proposal_id", "body_id", "point_number"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    proposal_id: Mapped[str] = mapped_column(ForeignKey("proposal.id"))
+    body_id: Mapped[str] = mapped_column(ForeignKey("body.id"))
+    point_number: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(20), default="not_sent")
+    outcome: Mapped[str | None] = mapped_column(String(80))
+    deciding_body: Mapped[str | None] = mapped_column(String(200))
+    meeting_date: Mapped[date | None] = mapped_column(Date)
+    section: Mapped[int | None] = mapped_column(Integer)
+    diary_number: Mapped[str | None] = mapped_column(String(60))
+    minutes_url: Mapped[str | None] = mapped_column(String(500))
+    note: Mapped[str | None] = mapped_column(Text)
+    liaison: Mapped[dict | None] = mapped_column(JSON)
+    recorded_by: Mapped[str | None] = mapped_column(String(200))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class Event(Base):
+    """Append-only log of every change; never updated, never deleted."""
+
+    __tablename__ = "event"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    proposal_id: Mapped[str | None] = mapped_column(String(100), index=True)
+    body_id: Mapped[str | None] = mapped_column(String(100), index=True)
+    point_number: Mapped[int | None] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(40))
+    actor: Mapped[str] = mapped_column(String(200))
+    data: Mapped[dict] = mapped_column(JSON, default=dict)
+
+
+class Message(Base):
+    """Outbox: one row per email that must exist, unique per (proposal, body, kind, round)."""
+
+    __tablename__ = "message"
+    __table_args__ = (UniqueConstraint("proposal_id", "body_id", "kind", "round"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    proposal_id: Mapped[str] = mapped_column(ForeignKey("proposal.id"))
+    body_id: Mapped[str] = mapped_column(ForeignKey("body.id"))
+    kind: Mapped[str] = mapped_column(String(30))
+    round: Mapped[int] = mapped_column(Integer, default=0)
+    state: Mapped[str] = mapped_column(String(20), default="queued", index=True)
+    message_id: Mapped[str] = mapped_column(String(250), unique=True)
+    recipients: Mapped[list] = mapped_column(JSON)
+    subject: Mapped[str] = mapped_column(String(500))
+    body_text: Mapped[str] = mapped_column(Text)
+    body_html: Mapped[str] = mapped_column(Text)
+    attachments: Mapped[list] = mapped_column(JSON, default=list)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    claimed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

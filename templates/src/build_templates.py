@@ -1,0 +1,260 @@
+"""Build the DOCX templates in templates/ (run: ``python templates/src/build_templates.py``).
+
+The .docx files are committed and are the templates a secretary may open and restyle in Word or
+LibreOffice; this script is how they were made reproducibly: A4, SFS 2487 style header (sender
+top-left; document type, date, diary number and the live page field "1 (N)" top-right), real
+paragraph styles (Otsikko/Heading/List Bullet/List Number) and every Jinja tag typed into one run
+so Word keeps it whole. ``{%p %}`` tags make paragraph-level loops and conditions.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from docx import Document
+from docx.enum.table import WD_TABLE_ALIGNMENT
+from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.oxml import OxmlElement
+from docx.oxml.ns import qn
+from docx.shared import Cm, Pt, RGBColor
+
+HERE = Path(__file__).resolve().parent
+OUT = HERE.parent
+FONT = "Arial"
+BLACK = RGBColor(0, 0, 0)
+
+
+def _field(paragraph, instr: str, placeholder: str) -> None:
+    """Append a complex field (PAGE, NUMPAGES) that Word and LibreOffice update when shown."""
+    run = paragraph.add_run()
+    begin = OxmlElement("w:fldChar")
+    begin.set(qn("w:fldCharType"), "begin")
+    run._r.append(begin)
+    run = paragraph.add_run()
+    text = OxmlElement("w:instrText")
+    text.set(qn("xml:space"), "preserve")
+    text.text = f" {instr} "
+    run._r.append(text)
+    run = paragraph.add_run()
+    sep = OxmlElement("w:fldChar")
+    sep.set(qn("w:fldCharType"), "separate")
+    run._r.append(sep)
+    paragraph.add_run(placeholder)
+    run = paragraph.add_run()
+    end = OxmlElement("w:fldChar")
+    end.set(qn("w:fldCharType"), "end")
+    run._r.append(end)
+
+
+def _styles(doc) -> None:
+    styles = doc.styles
+    normal = styles["Normal"]
+    normal.font.name = FONT
+    normal.font.size = Pt(11)
+    normal.element.rPr.rFonts.set(qn("w:eastAsia"), FONT)
+    normal.paragraph_format.space_after = Pt(6)
+    normal.paragraph_format.line_spacing = 1.1
+    for name, size in (("Title", 14), ("Heading 1", 12), ("Heading 2", 11)):
+        style = styles[name]
+        style.font.name = FONT
+        style.font.size = Pt(size)
+        style.font.bold = True
+        style.font.italic = False
+        style.font.color.rgb = BLACK
+        rpr = style.element.get_or_add_rPr()
+        rfonts = rpr.find(qn("w:rFonts"))
+        if rfonts is None:
+            rfonts = OxmlElement("w:rFonts")
+            rpr.append(rfonts)
+        for attr in ("w:ascii", "w:hAnsi", "w:cs", "w:eastAsia"):
+            rfonts.set(qn(attr), FONT)
+        for attr in ("w:asciiTheme", "w:hAnsiTheme", "w:cstheme", "w:eastAsiaTheme"):
+            rfonts.attrib.pop(qn(attr), None)
+        fmt = style.paragraph_format
+        fmt.space_before = Pt(12 if name != "Title" else 18)
+        fmt.space_after = Pt(6)
+        fmt.keep_with_next = True
+        fmt.keep_together = True
+    title = styles["Title"]
+    # python-docx's Title has a bottom border; a municipal letter heading has none.
+    ppr = title.element.pPr
+    if ppr is not None and ppr.find(qn("w:pBdr")) is not None:
+        ppr.remove(ppr.find(qn("w:pBdr")))
+    title.font.all_caps = False
+    for name in ("List Bullet", "List Number"):
+        styles[name].font.name = FONT
+        styles[name].paragraph_format.space_after = Pt(3)
+    for name in ("Header", "Footer"):
+        styles[name].font.name = FONT
+        styles[name].font.size = Pt(10)
+
+
+def _page(doc) -> None:
+    section = doc.sections[0]
+    section.page_height, section.page_width = Cm(29.7), Cm(21.0)
+    section.left_margin, section.right_margin = Cm(2.5), Cm(2.0)
+    section.top_margin, section.bottom_margin = Cm(3.2), Cm(2.0)
+    section.header_distance = Cm(1.0)
+
+
+def _header(doc, doc_type: str) -> None:
+    """SFS 2487 style header: sender left, document type/date/Dnro and 'page (pages)' right."""
+    header = doc.sections[0].header
+    table = header.add_table(rows=2, cols=3, width=Cm(16.5))
+    table.alignment = WD_TABLE_ALIGNMENT.LEFT
+    widths = (Cm(8.5), Cm(5.5), Cm(2.5))
+    table.autofit = False
+    for column, width in zip(table.columns, widths, strict=True):
+        column.width = width
+    for row in table.rows:
+        for cell, width in zip(row.cells, widths, strict=True):
+            cell.width = width
+    left = table.cell(0, 0).paragraphs[0]
+    run = left.add_run("{{ sender }}")
+    run.bold = True
+    table.cell(0, 1).paragraphs[0].add_run(doc_type).bold = True
+    page = table.cell(0, 2).paragraphs[0]
+    page.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+    _field(page, "PAGE", "1")
+    page.add_run(" (")
+    _field(page, "NUMPAGES", "1")
+    page.add_run(")")
+    table.cell(1, 0).paragraphs[0].add_run("{{ sender_unit }}")
+    table.cell(1, 1).paragraphs[0].add_run("{{ meta.date }}")
+    table.cell(1, 2).paragraphs[0].add_run(
+        "{% if meta.diary_number %}Dnro {{ meta.diary_number }}{% endif %}"
+    )
+    header.paragraphs[0].text = ""
+
+
+def _p(doc, text: str, style: str | None = None):
+    paragraph = doc.add_paragraph(style=style)
+    paragraph.add_run(text)
+    return paragraph
+
+
+def _recipient(doc) -> None:
+    for line in ("{{ body.name }}", "Kirjaamo", "{{ body.registry_email }}"):
+        p = _p(doc, line)
+        p.paragraph_format.space_after = Pt(0)
+    _p(doc, "")
+
+
+def build_proposal() -> Path:
+    doc = Document()
+    _styles(doc)
+    _page(doc)
+    _header(doc, "{{ meta.doc_type }}")
+    _recipient(doc)
+    _p(doc, "{{ title }}", "Title")
+    _p(doc, "{%p if is_reminder %}")
+    _p(doc, "{{ reminder_note }}")
+    _p(doc, "{%p endif %}")
+    _p(doc, "Vastaanottaja: {{ recipients_text }} / {{ body.deciding_body }}")
+    _p(doc, "Valmistelija: {{ preparer }}")
+    _p(doc, "{%p for s in sections %}")
+    _p(doc, "{%p if s.level == 1 %}")
+    _p(doc, "{{ s.heading }}", "Heading 1")
+    _p(doc, "{%p else %}")
+    _p(doc, "{{ s.heading }}", "Heading 2")
+    _p(doc, "{%p endif %}")
+    _p(doc, "{%p for para in s.paragraphs %}")
+    _p(doc, "{{ para }}")
+    _p(doc, "{%p endfor %}")
+    _p(doc, "{%p endfor %}")
+    _p(doc, "Esitys", "Heading 1")
+    _p(doc, "{{ proposal_lead }}")
+    _p(doc, "{%p for pt in points %}")
+    _p(doc, "{{ pt.number }}. {{ pt.title }}", "Heading 2")
+    _p(doc, "{%p if pt.lead %}")
+    _p(doc, "{{ pt.lead }}")
+    _p(doc, "{%p endif %}")
+    _p(doc, "{%p if pt.examples %}")
+    _p(doc, "Esimerkiksi:")
+    _p(doc, "{%p for ex in pt.examples %}")
+    _p(doc, "{{ ex }}", "List Bullet")
+    _p(doc, "{%p endfor %}")
+    _p(doc, "{%p endif %}")
+    _p(doc, "{%p endfor %}")
+    _p(doc, "{%p if decided_points %}")
+    _p(doc, "Jo päätetyt kohdat", "Heading 2")
+    _p(doc, "{%p for d in decided_points %}")
+    _p(doc, "{{ d }}", "List Bullet")
+    _p(doc, "{%p endfor %}")
+    _p(doc, "{%p endif %}")
+    _p(doc, "Päätösehdotus", "Heading 1")
+    _p(doc, "{{ resolution_intro }}")
+    _p(doc, "{%p for item in resolution_items %}")
+    _p(doc, "{{ item }}", "List Number")
+    _p(doc, "{%p endfor %}")
+    _p(doc, "{{ resolution_outro }}")
+    _p(doc, "{%p if references %}")
+    _p(doc, "Lähteet", "Heading 2")
+    _p(doc, "{%p for ref in references %}")
+    _p(doc, "{{ ref }}", "List Bullet")
+    _p(doc, "{%p endfor %}")
+    _p(doc, "{%p endif %}")
+    _p(doc, "")
+    _p(doc, "{{ sender }}")
+    _p(doc, "Lisätietoja: {{ preparer }}")
+    _p(doc, "")
+    _p(doc, "Liite: Järjestöyhdyshenkilön toimenkuva (malli)")
+    _p(doc, "Jakelu: {{ body.name }}, kirjaamo")
+    path = OUT / "esitys.docx"
+    doc.save(path)
+    return path
+
+
+def build_duty_description() -> Path:
+    doc = Document()
+    _styles(doc)
+    _page(doc)
+    _header(doc, "{{ meta.doc_type }}")
+    _recipient(doc)
+    _p(doc, "{{ title }}", "Title")
+    _p(doc, "Tarkoitus", "Heading 1")
+    _p(doc, "{%p for para in purpose %}")
+    _p(doc, "{{ para }}")
+    _p(doc, "{%p endfor %}")
+    _p(doc, "Järjestöyhdyshenkilö", "Heading 1")
+    table = doc.add_table(rows=5, cols=2)
+    table.style = doc.styles["Table Grid"]
+    rows = (
+        ("Nimi", "{% if liaison %}{{ liaison.name }}{% else %}{{ blank }}{% endif %}"),
+        ("Tehtävänimike", "{% if liaison %}{{ liaison.title }}{% else %}{{ blank }}{% endif %}"),
+        ("Sähköposti", "{% if liaison %}{{ liaison.email }}{% else %}{{ blank }}{% endif %}"),
+        ("Työaika", "{% if liaison %}{{ liaison.work_time }}{% else %}{{ blank }}{% endif %}"),
+        ("Nimetty", "{% if appointed_by %}{{ appointed_by }}{% else %}{{ blank }}{% endif %}"),
+    )
+    table.autofit = False
+    table.columns[0].width, table.columns[1].width = Cm(4.0), Cm(12.5)
+    for row, (label, value) in zip(table.rows, rows, strict=True):
+        row.cells[0].width, row.cells[1].width = Cm(4.0), Cm(12.5)
+        row.cells[0].paragraphs[0].add_run(label).bold = True
+        row.cells[1].paragraphs[0].add_run(value)
+    _p(doc, "")
+    _p(doc, "Tehtävät", "Heading 1")
+    _p(doc, "{{ duties_lead }}")
+    _p(doc, "{%p for duty in duties %}")
+    _p(doc, "{{ duty }}", "List Bullet")
+    _p(doc, "{%p endfor %}")
+    _p(doc, "{%p if forums %}")
+    _p(doc, "Yhteistyöfoorumit", "Heading 1")
+    _p(doc, "{%p for forum in forums %}")
+    _p(doc, "{{ forum }}", "List Bullet")
+    _p(doc, "{%p endfor %}")
+    _p(doc, "{%p endif %}")
+    _p(doc, "Raportointi", "Heading 1")
+    _p(doc, "{%p for para in reporting %}")
+    _p(doc, "{{ para }}")
+    _p(doc, "{%p endfor %}")
+    _p(doc, "")
+    _p(doc, "{{ sender }}")
+    path = OUT / "toimenkuva.docx"
+    doc.save(path)
+    return path
+
+
+if __name__ == "__main__":
+    for built in (build_proposal(), build_duty_description()):
+        print(built)
