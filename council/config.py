@@ -31,6 +31,11 @@ class Settings(BaseSettings):
     )
     outputs_dir: Path = Field(default=Path("outputs"), description="Generated documents and mail")
     data_dir: Path = Field(default=Path("data"), description="Proposal and roster content files")
+    state_folder: Path = Field(
+        default=Path("state"),
+        alias="COUNCIL_STATE_DIR",
+        description="SQLite file, Prefect server state (PREFECT_HOME) and service logs",
+    )
     proposal_id: str = Field(default="jarjestoyhteistyomalli-forssan-seutu")
     roster_file: Path = Field(default=Path("data/rosters/forssan-seutu.yaml"))
 
@@ -46,7 +51,7 @@ class Settings(BaseSettings):
     sender_name: str = Field(default="Forssan seudun hyvinvointivaliokunta")
     local_smtp_port: int = LOCAL_SMTP_PORT
 
-    prefect_api_url: str = Field(default="http://127.0.0.1:4200/api")
+    prefect_port: int = Field(default=4200, description="Port of the local Prefect server (make run)")
     batch_size: int = Field(default=50, ge=1, le=1000, description="Bodies per Prefect task")
 
     @field_validator("smtp_tls")
@@ -67,7 +72,7 @@ class Settings(BaseSettings):
 
     @cached_property
     def state_dir(self) -> Path:
-        return self.home / "state"
+        return self.path(self.state_folder)
 
     @property
     def effective_database_url(self) -> str:

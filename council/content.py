@@ -89,13 +89,13 @@ def load_yaml_model(path: Path, model: type[M]) -> M:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         row = mark.line + 1 if mark else None
-        raise ContentError(
-            name, [Problem(name, row, "(YAML)", f"{exc.problem or exc.context}")]
-        ) from exc
+        raise ContentError(name, [Problem(name, row, "(YAML)", f"{exc.problem or exc.context}")]) from exc
     except yaml.YAMLError as exc:  # pragma: no cover - other YAML errors carry no mark
         raise ContentError(name, [Problem(name, None, "(YAML)", str(exc))]) from exc
     if not isinstance(data, dict):
-        raise ContentError(name, [Problem(name, None, "(tiedosto)", "tiedosto on tyhjä tai ei ole YAML-kartta")])
+        raise ContentError(
+            name, [Problem(name, None, "(tiedosto)", "tiedosto on tyhjä tai ei ole YAML-kartta")]
+        )
     try:
         return model.model_validate(data)
     except ValidationError as exc:
@@ -104,9 +104,7 @@ def load_yaml_model(path: Path, model: type[M]) -> M:
             loc = tuple(err["loc"])
             bad = err.get("input")
             value = bad if isinstance(bad, str) else None
-            problems.append(
-                Problem(name, _node_line(root, loc), _field_name(loc), err["msg"], value)
-            )
+            problems.append(Problem(name, _node_line(root, loc), _field_name(loc), err["msg"], value))
         raise ContentError(name, problems) from exc
 
 

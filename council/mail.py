@@ -23,7 +23,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from email import policy
 from email.message import EmailMessage
-from email.utils import formataddr, format_datetime
+from email.utils import format_datetime, formataddr
 from pathlib import Path
 from typing import Protocol
 
@@ -87,7 +87,11 @@ def _classify(exc: Exception) -> MailDeliveryError:
             {addr: f"{code} {resp.decode(errors='replace')}" for addr, (code, resp) in exc.recipients.items()}
         )
     if isinstance(exc, smtplib.SMTPResponseException):
-        text = exc.smtp_error.decode(errors="replace") if isinstance(exc.smtp_error, bytes) else str(exc.smtp_error)
+        text = (
+            exc.smtp_error.decode(errors="replace")
+            if isinstance(exc.smtp_error, bytes)
+            else str(exc.smtp_error)
+        )
         return MailDeliveryError(f"SMTP {exc.smtp_code}: {text}", permanent=500 <= exc.smtp_code < 600)
     if isinstance(exc, smtplib.SMTPServerDisconnected):
         return MailDeliveryError(f"SMTP-yhteys katkesi: {exc}")

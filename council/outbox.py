@@ -59,10 +59,19 @@ def queue_message(
     A concurrent run that inserted the same key first wins; this one gets the existing row.
     """
     row = Message(
-        proposal_id=proposal_id, body_id=body_id, kind=kind.value, round=round_,
-        state=MessageState.queued.value, message_id=make_msgid(domain=sender_domain),
-        recipients=recipients, subject=subject, body_text=body_text, body_html=body_html,
-        attachments=attachments, attempts=0, created_at=now(),
+        proposal_id=proposal_id,
+        body_id=body_id,
+        kind=kind.value,
+        round=round_,
+        state=MessageState.queued.value,
+        message_id=make_msgid(domain=sender_domain),
+        recipients=recipients,
+        subject=subject,
+        body_text=body_text,
+        body_html=body_html,
+        attachments=attachments,
+        attempts=0,
+        created_at=now(),
     )
     try:
         with session.begin_nested():
@@ -71,16 +80,26 @@ def queue_message(
     except IntegrityError:
         existing = session.scalars(
             select(Message.id).where(
-                Message.proposal_id == proposal_id, Message.body_id == body_id,
-                Message.kind == kind.value, Message.round == round_,
+                Message.proposal_id == proposal_id,
+                Message.body_id == body_id,
+                Message.kind == kind.value,
+                Message.round == round_,
             )
         ).one()
         return existing, False
     add_event(
-        session=session, kind=EventKind.message_queued, actor=actor, proposal_id=proposal_id,
+        session=session,
+        kind=EventKind.message_queued,
+        actor=actor,
+        proposal_id=proposal_id,
         body_id=body_id,
-        data={"message": row.id, "kind": kind.value, "round": round_, "message_id": row.message_id,
-              "recipients": recipients},
+        data={
+            "message": row.id,
+            "kind": kind.value,
+            "round": round_,
+            "message_id": row.message_id,
+            "recipients": recipients,
+        },
     )
     return row.id, True
 
@@ -106,10 +125,18 @@ def mark_delivered(*, session: Session, message: Message, actor: str) -> None:
     message.sent_at = now()
     message.last_error = None
     add_event(
-        session=session, kind=EventKind.message_sent, actor=actor, proposal_id=message.proposal_id,
+        session=session,
+        kind=EventKind.message_sent,
+        actor=actor,
+        proposal_id=message.proposal_id,
         body_id=message.body_id,
-        data={"message": message.id, "message_id": message.message_id, "kind": message.kind,
-              "round": message.round, "recipients": message.recipients},
+        data={
+            "message": message.id,
+            "message_id": message.message_id,
+            "kind": message.kind,
+            "round": message.round,
+            "recipients": message.recipients,
+        },
     )
 
 
@@ -121,9 +148,11 @@ def mark_undelivered(
     message.state = (MessageState.failed if final else MessageState.queued).value
     message.last_error = error[:2000]
     add_event(
-        session=session, kind=EventKind.message_failed, actor=actor, proposal_id=message.proposal_id,
+        session=session,
+        kind=EventKind.message_failed,
+        actor=actor,
+        proposal_id=message.proposal_id,
         body_id=message.body_id,
-        data={"message": message.id, "error": error[:500], "attempt": message.attempts,
-              "final": final},
+        data={"message": message.id, "error": error[:500], "attempt": message.attempts, "final": final},
     )
     return MessageState(message.state)

@@ -99,8 +99,9 @@ def proposal_context(
         body=body_context(body),
         is_reminder=is_reminder,
         reminder_note=(
-            "Tämä on muistutusversio: siinä ovat mukana vain kohdat, joista päätöstä ei ole vielä "
-            "kirjattu." if is_reminder else ""
+            "Tämä on muistutusversio: siinä ovat mukana vain kohdat, joista päätöstä ei ole vielä kirjattu."
+            if is_reminder
+            else ""
         ),
         sections=[SectionContext(**s.model_dump()) for s in proposal.sections],
         proposal_lead=proposal.proposal_lead,
@@ -110,9 +111,7 @@ def proposal_context(
         ],
         decided_points=decided,
         resolution_intro=f"{body.deciding_body} päättää, että {body.name_inessive}",
-        resolution_items=[
-            p.resolution + (";" if i < len(shown) - 1 else ".") for i, p in enumerate(shown)
-        ],
+        resolution_items=[p.resolution + (";" if i < len(shown) - 1 else ".") for i, p in enumerate(shown)],
         resolution_outro=(
             f"Päätöksestä pyydetään ilmoittamaan {proposal.sender_allative} pöytäkirjanotteella."
         ),
@@ -178,3 +177,31 @@ def render_text(template_name: str, context: dict) -> str:
         raise TemplateRenderError(template_name, f"tuntematon muuttuja: {exc.message}") from exc
     except TemplateError as exc:
         raise TemplateRenderError(template_name, str(exc)) from exc
+
+
+def docx_template_variables(template_name: str) -> set[str]:
+    """Top-level variables a DOCX template uses (body, headers and footers)."""
+    return set(
+        DocxTemplate(TEMPLATES_DIR / template_name).get_undeclared_template_variables(docx_environment())
+    )
+
+
+def text_template_variables(template_name: str) -> set[str]:
+    """Top-level variables an email template uses."""
+    from jinja2 import meta
+
+    env = text_environment()
+    source = env.loader.get_source(env, template_name)[0]  # type: ignore[union-attr]
+    return set(meta.find_undeclared_variables(env.parse(source)))
+
+
+def contract_problems(template_name: str, used: set[str], model: type[BaseModel]) -> list[str]:
+    """Differences between what a template uses and what its context model declares."""
+    declared = set(model.model_fields)
+    problems = [
+        f"{template_name}: muuttuja '{v}' puuttuu mallista {model.__name__}" for v in sorted(used - declared)
+    ]
+    problems += [
+        f"{template_name}: mallin {model.__name__} kenttää '{v}' ei käytetä" for v in sorted(declared - used)
+    ]
+    return problems

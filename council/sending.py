@@ -84,9 +84,7 @@ def body_folder(settings: Settings, proposal_id: str, body_id: str) -> Path:
     return inside(settings.outputs, proposal_id, body_id)
 
 
-def render_first_send(
-    proposal: ProposalIn, body: BodyIn, folder: Path, *, on: date
-) -> RenderedMail:
+def render_first_send(proposal: ProposalIn, body: BodyIn, folder: Path, *, on: date) -> RenderedMail:
     """Both DOCX documents and the covering email of the first send, for one body."""
     from council.rendering import body_context
 
@@ -139,7 +137,9 @@ def prepare_proposal_messages(
     engine = make_engine(settings.effective_database_url)
     with Session(engine) as session:
         existing = find_messages(
-            session=session, proposal_id=proposal.id, kind=MessageKind.proposal,
+            session=session,
+            proposal_id=proposal.id,
+            kind=MessageKind.proposal,
             body_ids=[b.id for b in bodies],
         )
         existing_state = {body_id: m.state for body_id, m in existing.items()}
@@ -155,17 +155,27 @@ def prepare_proposal_messages(
         rendered = render_first_send(proposal, body, body_folder(settings, proposal.id, body.id), on=on)
         with Session(engine) as session, session.begin():
             message_pk, created = queue_message(
-                session=session, proposal_id=proposal.id, body_id=body.id,
-                kind=MessageKind.proposal, round_=0, recipients=rendered.recipients,
-                subject=rendered.subject, body_text=rendered.body_text, body_html=rendered.body_html,
+                session=session,
+                proposal_id=proposal.id,
+                body_id=body.id,
+                kind=MessageKind.proposal,
+                round_=0,
+                recipients=rendered.recipients,
+                subject=rendered.subject,
+                body_text=rendered.body_text,
+                body_html=rendered.body_html,
                 attachments=[str(p.relative_to(settings.outputs)) for p in rendered.attachments],
-                sender_domain=domain, actor=actor,
+                sender_domain=domain,
+                actor=actor,
             )
             if created:
                 for path in rendered.attachments:
                     add_event(
-                        session=session, kind=EventKind.document_generated, actor=actor,
-                        proposal_id=proposal.id, body_id=body.id,
+                        session=session,
+                        kind=EventKind.document_generated,
+                        actor=actor,
+                        proposal_id=proposal.id,
+                        body_id=body.id,
                         data={"file": str(path.relative_to(settings.outputs))},
                     )
         pending.append(message_pk)
@@ -212,7 +222,10 @@ def deliver_messages(
                 with Session(engine) as session, session.begin():
                     message = session.get_one(Message, message_pk)
                     state = mark_undelivered(
-                        session=session, message=message, error=str(exc), permanent=exc.permanent,
+                        session=session,
+                        message=message,
+                        error=str(exc),
+                        permanent=exc.permanent,
                         actor=actor,
                     )
                 report.failed[label] = f"{state.value}: {exc}"
@@ -222,8 +235,13 @@ def deliver_messages(
                 message = session.get_one(Message, message_pk)
                 mark_delivered(session=session, message=message, actor=actor)
                 if message.kind == MessageKind.proposal.value:
-                    mark_sent(session=session, proposal_id=message.proposal_id,
-                              body_id=message.body_id, actor=actor, message_id=message.message_id)
+                    mark_sent(
+                        session=session,
+                        proposal_id=message.proposal_id,
+                        body_id=message.body_id,
+                        actor=actor,
+                        message_id=message.message_id,
+                    )
             report.sent.append(label)
     return report
 
@@ -245,12 +263,20 @@ def dry_run(settings: Settings, body_ids: list[str], *, on: date | None = None) 
     with mailer.session() as mail_session:
         for body in select_bodies(roster, body_ids):
             rendered = render_first_send(proposal, body, inside(folder, proposal.id, body.id), on=on)
-            mail_session.send(compose(OutgoingMail(
-                message_id=make_msgid(domain=domain), sender=settings.sender,
-                sender_name=settings.sender_name, recipients=rendered.recipients,
-                subject=rendered.subject, body_text=rendered.body_text, body_html=rendered.body_html,
-                attachments=rendered.attachments,
-            )))
+            mail_session.send(
+                compose(
+                    OutgoingMail(
+                        message_id=make_msgid(domain=domain),
+                        sender=settings.sender,
+                        sender_name=settings.sender_name,
+                        recipients=rendered.recipients,
+                        subject=rendered.subject,
+                        body_text=rendered.body_text,
+                        body_html=rendered.body_html,
+                        attachments=rendered.attachments,
+                    )
+                )
+            )
             written += rendered.attachments
     return written
 
@@ -258,7 +284,10 @@ def dry_run(settings: Settings, body_ids: list[str], *, on: date | None = None) 
 def undelivered(settings: Settings, proposal_id: str) -> list[Message]:
     engine = make_engine(settings.effective_database_url)
     with Session(engine) as session:
-        return list(session.scalars(
-            select(Message).where(Message.proposal_id == proposal_id,
-                                  Message.state != MessageState.sent.value)
-        ))
+        return list(
+            session.scalars(
+                select(Message).where(
+                    Message.proposal_id == proposal_id, Message.state != MessageState.sent.value
+                )
+            )
+        )

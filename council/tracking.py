@@ -52,18 +52,24 @@ def sync_content(*, session: Session, proposal: ProposalIn, roster: RosterIn, ac
 
     Existing decisions are never touched. Returns the number of new matrix cells.
     """
-    digest = hashlib.sha256(
-        json.dumps(proposal.model_dump(mode="json"), sort_keys=True).encode()
-    ).hexdigest()
+    digest = hashlib.sha256(json.dumps(proposal.model_dump(mode="json"), sort_keys=True).encode()).hexdigest()
     row = session.get(Proposal, proposal.id)
     if row is None:
         row = Proposal(id=proposal.id, created_at=now())
         session.add(row)
     if row.content_sha256 != digest:
-        add_event(session=session, kind=EventKind.proposal_synced, actor=actor,
-                  proposal_id=proposal.id, data={"sha256": digest})
+        add_event(
+            session=session,
+            kind=EventKind.proposal_synced,
+            actor=actor,
+            proposal_id=proposal.id,
+            data={"sha256": digest},
+        )
     row.title, row.sender, row.preparer, row.content_sha256 = (
-        proposal.title, proposal.sender, proposal.preparer, digest
+        proposal.title,
+        proposal.sender,
+        proposal.preparer,
+        digest,
     )
     points = {p.number: p for p in session.scalars(select(Point).where(Point.proposal_id == proposal.id))}
     for p in proposal.points:
@@ -71,12 +77,18 @@ def sync_content(*, session: Session, proposal: ProposalIn, roster: RosterIn, ac
         point.title, point.short_title = p.title, p.short_title
         session.add(point)
 
-    bodies = {b.id: b for b in session.scalars(select(Body).where(Body.id.in_([b.id for b in roster.bodies])))}
+    bodies = {
+        b.id: b for b in session.scalars(select(Body).where(Body.id.in_([b.id for b in roster.bodies])))
+    }
     for b in roster.bodies:
         values = {
-            "name": b.name, "name_genitive": b.name_genitive, "name_inessive": b.name_inessive,
-            "kind": b.kind.value, "deciding_body": b.deciding_body,
-            "registry_email": str(b.registry_email), "language": b.language.value,
+            "name": b.name,
+            "name_genitive": b.name_genitive,
+            "name_inessive": b.name_inessive,
+            "kind": b.kind.value,
+            "deciding_body": b.deciding_body,
+            "registry_email": str(b.registry_email),
+            "language": b.language.value,
         }
         body = bodies.get(b.id)
         if body is None:
@@ -91,19 +103,25 @@ def sync_content(*, session: Session, proposal: ProposalIn, roster: RosterIn, ac
             add_event(session=session, kind=EventKind.body_synced, actor=actor, body_id=b.id, data=changed)
     session.flush()
 
-    existing = set(
-        session.execute(
+    existing = {
+        (body_id, number)
+        for body_id, number in session.execute(
             select(Decision.body_id, Decision.point_number).where(Decision.proposal_id == proposal.id)
-        ).tuples()
-    )
+        )
+    }
     created = 0
     for b in roster.bodies:
         for p in proposal.points:
             if (b.id, p.number) not in existing:
-                session.add(Decision(
-                    proposal_id=proposal.id, body_id=b.id, point_number=p.number,
-                    status=DecisionStatus.not_sent.value, updated_at=now(),
-                ))
+                session.add(
+                    Decision(
+                        proposal_id=proposal.id,
+                        body_id=b.id,
+                        point_number=p.number,
+                        status=DecisionStatus.not_sent.value,
+                        updated_at=now(),
+                    )
+                )
                 created += 1
     session.flush()
     return created
@@ -111,13 +129,15 @@ def sync_content(*, session: Session, proposal: ProposalIn, roster: RosterIn, ac
 
 def mark_sent(*, session: Session, proposal_id: str, body_id: str, actor: str, message_id: str) -> int:
     """Move every ``not_sent`` cell of a body to ``sent``; one event per changed cell."""
-    numbers = list(session.scalars(
-        select(Decision.point_number).where(
-            Decision.proposal_id == proposal_id,
-            Decision.body_id == body_id,
-            Decision.status == DecisionStatus.not_sent.value,
+    numbers = list(
+        session.scalars(
+            select(Decision.point_number).where(
+                Decision.proposal_id == proposal_id,
+                Decision.body_id == body_id,
+                Decision.status == DecisionStatus.not_sent.value,
+            )
         )
-    ))
+    )
     if not numbers:
         return 0
     session.execute(
@@ -132,10 +152,17 @@ def mark_sent(*, session: Session, proposal_id: str, body_id: str, actor: str, m
     )
     for number in numbers:
         add_event(
-            session=session, kind=EventKind.status_changed, actor=actor, proposal_id=proposal_id,
-            body_id=body_id, point_number=number,
-            data={"old": DecisionStatus.not_sent.value, "new": DecisionStatus.sent.value,
-                  "message_id": message_id},
+            session=session,
+            kind=EventKind.status_changed,
+            actor=actor,
+            proposal_id=proposal_id,
+            body_id=body_id,
+            point_number=number,
+            data={
+                "old": DecisionStatus.not_sent.value,
+                "new": DecisionStatus.sent.value,
+                "message_id": message_id,
+            },
         )
     return len(numbers)
 
@@ -171,7 +198,9 @@ def status_matrix(*, session: Session, proposal_id: str) -> MatrixOut:
     proposal = session.get(Proposal, proposal_id)
     if proposal is None:
         raise UnknownProposalError(proposal_id, "Aja ensin: council init")
-    points = list(session.scalars(select(Point).where(Point.proposal_id == proposal_id).order_by(Point.number)))
+    points = list(
+        session.scalars(select(Point).where(Point.proposal_id == proposal_id).order_by(Point.number))
+    )
     rows = session.execute(
         select(Decision, Body.name)
         .join(Body, Body.id == Decision.body_id)
@@ -189,15 +218,21 @@ def status_matrix(*, session: Session, proposal_id: str) -> MatrixOut:
     for decision, name in rows:
         row = bodies.setdefault(
             decision.body_id,
-            BodyRowOut(body_id=decision.body_id, name=name, cells=[], messages=messages.get(decision.body_id, {})),
+            BodyRowOut(
+                body_id=decision.body_id, name=name, cells=[], messages=messages.get(decision.body_id, {})
+            ),
         )
         status = DecisionStatus(decision.status)
-        row.cells.append(CellOut(
-            point=decision.point_number, status=status, status_label=STATUS_LABEL_FI[status],
-            outcome=decision.outcome,
-            meeting_date=decision.meeting_date.isoformat() if decision.meeting_date else None,
-            section=decision.section,
-        ))
+        row.cells.append(
+            CellOut(
+                point=decision.point_number,
+                status=status,
+                status_label=STATUS_LABEL_FI[status],
+                outcome=decision.outcome,
+                meeting_date=decision.meeting_date.isoformat() if decision.meeting_date else None,
+                section=decision.section,
+            )
+        )
     return MatrixOut(
         proposal_id=proposal_id,
         title=proposal.title,
@@ -209,7 +244,9 @@ def status_matrix(*, session: Session, proposal_id: str) -> MatrixOut:
 
 def matrix_markdown(matrix: MatrixOut) -> str:
     """The matrix as a Markdown table (Prefect artifact, CLI)."""
-    head = "| Vastaanottaja | " + " | ".join(f"{p['number']}. {p['short_title']}" for p in matrix.points) + " |"
+    head = (
+        "| Vastaanottaja | " + " | ".join(f"{p['number']}. {p['short_title']}" for p in matrix.points) + " |"
+    )
     sep = "|---" * (len(matrix.points) + 1) + "|"
     lines = [f"**{matrix.title}**", "", head, sep]
     for row in matrix.bodies:

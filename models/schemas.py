@@ -38,12 +38,15 @@ def _single_line(value: str) -> str:
 
 
 Text = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=5000),
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=5000),
     AfterValidator(_no_control),
 ]
 Line = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300),
-    AfterValidator(_no_control), AfterValidator(_single_line),
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=300),
+    AfterValidator(_no_control),
+    AfterValidator(_single_line),
 ]
 Slug = Annotated[str, StringConstraints(pattern=_SLUG)]
 

@@ -1,0 +1,39 @@
+# Two commands do all the set-up on a fresh machine that has python3 (with venv and pip):
+#   make run    – the main job on the embedded default (Prefect server + worker, local SMTP, SQLite)
+#   make test   – the test suite
+SHELL := /bin/bash
+PYTHON ?= python3
+UV_VERSION := 0.13.9
+TOOLS := .tools
+UV := $(TOOLS)/bin/uv
+VENV := .venv
+export UV_PYTHON_DOWNLOADS := never
+export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
+
+.PHONY: install run test lint docs-templates clean
+
+$(UV):
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet "uv==$(UV_VERSION)"
+
+$(VENV)/.synced: $(UV) pyproject.toml uv.lock
+	$(UV) sync --frozen --python $(PYTHON)
+	touch $@
+
+install: $(VENV)/.synced
+
+run: install
+	$(VENV)/bin/council init
+	$(VENV)/bin/council run
+
+test: install
+	$(VENV)/bin/pytest
+
+lint: install
+	$(VENV)/bin/ruff check council flows models tests
+
+docs-templates: install
+	$(VENV)/bin/python templates/src/build_templates.py
+
+clean:
+	rm -rf $(VENV) $(TOOLS) state outputs/*/ outputs/*.eml

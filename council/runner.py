@@ -1,0 +1,208 @@
+"""The main job (`make run` / `council run`) on the embedded default.
+
+Starts, as child processes that all stop on Ctrl-C: the local SMTP server, a Prefect server on
+127.0.0.1:4200 (state under state/prefect, analytics off), a process worker on the `council` work
+pool; registers the deployments of prefect.yaml; runs `send-proposal` once and waits for it; prints
+where the UI, the documents and the mails are; then waits for Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from rich.console import Console
+
+from council import PROJECT_ROOT
+from council.config import Settings, get_settings
+from council.db import upgrade
+from council.errors import CouncilError
+
+console = Console()
+POOL = "council"
+
+
+def prefect_env(settings: Settings) -> dict[str, str]:
+    """Environment for the Prefect server, worker and CLI: local, quiet, no telemetry."""
+    port = settings.prefect_port
+    api = f"http://127.0.0.1:{port}/api"
+    env = dict(os.environ)
+    env.update(
+        {
+            "PREFECT_HOME": str(settings.state_dir / "prefect"),
+            "PREFECT_API_URL": api,
+            "PREFECT_UI_API_URL": api,
+            "PREFECT_SERVER_API_HOST": "127.0.0.1",
+            "PREFECT_SERVER_API_PORT": str(port),
+            "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+            "DO_NOT_TRACK": "1",
+            "PREFECT_UI_SHOW_PROMOTIONAL_CONTENT": "false",
+            "PREFECT_CLI_PROMPT": "false",
+            "COUNCIL_HOME": str(settings.home),
+        }
+    )
+    return env
+
+
+def _port_open(port: int) -> bool:
+    with socket.socket() as sock:
+        sock.settimeout(0.5)
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+def _wait_http(url: str, timeout: float, proc: subprocess.Popen | None = None) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise CouncilError(f"Prosessi päättyi ennen kuin {url} vastasi (koodi {proc.returncode}).")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 - localhost only
+                if response.status == 200:
+                    return
+        except OSError:
+            pass
+        time.sleep(0.5)
+    raise CouncilError(f"{url} ei vastannut {timeout:.0f} sekunnissa.")
+
+
+class Children:
+    """Child processes, each in its own process group, all stopped together."""
+
+    def __init__(self, log_dir: Path):
+        self.log_dir = log_dir
+        self.procs: list[tuple[str, subprocess.Popen]] = []
+        log_dir.mkdir(parents=True, exist_ok=True)
+
+    def start(self, name: str, args: list[str], env: dict[str, str]) -> subprocess.Popen:
+        log = open(self.log_dir / f"{name}.log", "ab")  # noqa: SIM115 - closed with the process
+        proc = subprocess.Popen(
+            args,
+            env=env,
+            cwd=PROJECT_ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        self.procs.append((name, proc))
+        return proc
+
+    def stop(self) -> None:
+        for name, proc in reversed(self.procs):
+            if proc.poll() is None:
+                console.print(f"Pysäytetään {name}")
+                os.killpg(proc.pid, signal.SIGTERM)
+        for _, proc in reversed(self.procs):
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+
+
+def _bin(name: str) -> str:
+    local = Path(sys.executable).parent / name
+    return str(local) if local.exists() else (shutil.which(name) or name)
+
+
+def _run(args: list[str], env: dict[str, str], what: str) -> None:
+    result = subprocess.run(args, env=env, cwd=PROJECT_ROOT, capture_output=True, text=True)
+    if result.returncode != 0:
+        raise CouncilError(f"{what} epäonnistui:\n{result.stdout[-2000:]}\n{result.stderr[-2000:]}")
+
+
+def run_deployment_and_wait(env: dict[str, str], name: str, timeout: float = 600) -> str:
+    """Start a deployment run through the API and wait for a final state; returns its state name."""
+    code = (
+        "import sys\n"
+        "from prefect.deployments import run_deployment\n"
+        f"run = run_deployment({name!r}, timeout={timeout})\n"
+        "print(run.state.name if run.state else 'UNKNOWN')\n"
+        "print(run.id)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        env=env,
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout + 60,
+    )
+    if result.returncode != 0:
+        raise CouncilError(f"Ajon {name} käynnistys epäonnistui:\n{result.stderr[-2000:]}")
+    state, run_id = result.stdout.strip().splitlines()[-2:]
+    return f"{state} ({run_id})"
+
+
+def main_job(*, send: bool = True, wait: bool = True) -> int:
+    settings = get_settings()
+    env = prefect_env(settings)
+    PREFECT_PORT = settings.prefect_port  # noqa: N806
+    smtp_port = settings.effective_smtp_port
+    for port, what in ((PREFECT_PORT, "Prefect-palvelin"), (smtp_port, "SMTP-palvelin")):
+        if what == "SMTP-palvelin" and not settings.uses_local_smtp:
+            continue
+        if _port_open(port):
+            raise CouncilError(
+                f"Portti {port} ({what}) on jo käytössä: onko toinen `make run` käynnissä? "
+                "Pysäytä se tai vaihda portti (COUNCIL_PREFECT_PORT / COUNCIL_LOCAL_SMTP_PORT)."
+            )
+    children = Children(settings.state_dir / "logs")
+    stopping = {"flag": False}
+
+    def _stop(*_: object) -> None:
+        stopping["flag"] = True
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, _stop)
+    try:
+        with console.status("Alustetaan tietokanta"):
+            upgrade(settings.effective_database_url)
+        if settings.uses_local_smtp:
+            children.start("smtp-server", [_bin("council"), "smtp-server"], env)
+            console.print(f"SMTP-palvelin: 127.0.0.1:{smtp_port} → {settings.outputs / 'mail'}")
+        with console.status("Käynnistetään Prefect-palvelin (ensimmäinen käynnistys voi kestää minuutin)"):
+            server = children.start(
+                "prefect-server",
+                [_bin("prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(PREFECT_PORT)],
+                env,
+            )
+            _wait_http(f"http://127.0.0.1:{PREFECT_PORT}/api/health", 180, server)
+        console.print(f"Prefect UI: http://127.0.0.1:{PREFECT_PORT}")
+        with console.status("Rekisteröidään työjono ja deploymentit"):
+            _run(
+                [_bin("prefect"), "work-pool", "create", POOL, "--type", "process", "--overwrite"],
+                env,
+                "Työjonon luonti",
+            )
+            _run([_bin("prefect"), "--no-prompt", "deploy", "--all"], env, "Deploymenttien rekisteröinti")
+        children.start("prefect-worker", [_bin("prefect"), "worker", "start", "--pool", POOL], env)
+        console.print(f"Prefect-työntekijä käynnissä (työjono {POOL}); lokit: {children.log_dir}")
+        if send:
+            with console.status("Ajetaan send-proposal (asiakirjat, sähköpostit)"):
+                state = run_deployment_and_wait(env, "send-proposal/send-proposal")
+            console.print(f"send-proposal: {state}")
+        mails = sorted((settings.outputs / "mail").glob("*.eml"))
+        docs = sorted((settings.outputs / settings.proposal_id).rglob("*.docx"))
+        console.print(f"Asiakirjat: {settings.outputs / settings.proposal_id} ({len(docs)} DOCX)")
+        console.print(f"Sähköpostit: {settings.outputs / 'mail'} ({len(mails)} .eml)")
+        console.print(f"Tilanne: {_bin('council')} status")
+        if wait:
+            console.print("[bold]Palvelut käynnissä. Pysäytä painamalla Ctrl-C.[/]")
+            while True:
+                for name, proc in children.procs:
+                    if proc.poll() is not None:
+                        raise CouncilError(
+                            f"{name} pysähtyi (koodi {proc.returncode}); katso {children.log_dir / (name + '.log')}"
+                        )
+                time.sleep(1)
+        return 0
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        children.stop()

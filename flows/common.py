@@ -1,0 +1,33 @@
+"""What every flow shares: parameter vocabularies from the roster, the actor name, chunking."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from prefect.runtime import flow_run
+
+from council.config import get_settings
+from council.content import load_roster
+
+_settings = get_settings()
+_roster = load_roster(_settings.path(_settings.roster_file))
+
+#: Official names of the roster's bodies: the Prefect UI shows these in its dropdowns.
+BODY_NAMES: tuple[str, ...] = tuple(b.name for b in _roster.bodies)
+BODY_ID_BY_NAME: dict[str, str] = {b.name: b.id for b in _roster.bodies}
+BodyName = Literal[BODY_NAMES]  # type: ignore[valid-type]
+
+
+def body_ids(names: list[str]) -> list[str]:
+    """Map official names chosen in the UI back to roster ids."""
+    return [BODY_ID_BY_NAME[name] for name in names]
+
+
+def actor() -> str:
+    """Who did it, for the event log: the Prefect flow run's name."""
+    name = flow_run.get_name()
+    return f"prefect:{name}" if name else "prefect"
+
+
+def chunks(items: list, size: int) -> list[list]:
+    return [items[i : i + size] for i in range(0, len(items), size)]

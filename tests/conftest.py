@@ -1,0 +1,118 @@
+"""Shared fixtures: an isolated configuration per test, real SQLite/PostgreSQL, a real SMTP server.
+
+PostgreSQL tests use COUNCIL_TEST_POSTGRES_URL (default: the local server on 127.0.0.1:5432,
+database `test`). Without a server they skip with the reason shown; under CI (CI=true) a missing
+server is a failure.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from council.config import Settings, get_settings
+from council.db import dispose_engines, upgrade
+from council.smtpd import LocalSmtpServer
+
+PG_ADMIN_URL = os.environ.get(
+    "COUNCIL_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _postgres_available() -> str | None:
+    try:
+        engine = create_engine(PG_ADMIN_URL, connect_args={"connect_timeout": 3})
+        with engine.connect() as conn:
+            conn.execute(text("select 1"))
+        engine.dispose()
+        return None
+    except Exception as exc:  # noqa: BLE001 - any failure means "no server" here
+        return f"PostgreSQL ei ole saatavilla ({PG_ADMIN_URL}): {exc.__class__.__name__}"
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> str:
+    """Admin URL of a reachable PostgreSQL server, or skip (fail under CI)."""
+    reason = _postgres_available()
+    if reason:
+        if IN_CI:
+            pytest.fail(reason + " — CI=true requires it")
+        pytest.skip(reason)
+    return PG_ADMIN_URL
+
+
+@pytest.fixture
+def postgres_url(postgres_server: str) -> Iterator[str]:
+    """A fresh, empty database on the PostgreSQL server, dropped after the test."""
+    name = f"council_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(postgres_server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = make_url(postgres_server).set(database=name).render_as_string(hide_password=False)
+    yield url
+    dispose_engines()
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Each test using this runs on SQLite and on PostgreSQL."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'council.db'}"
+    return request.getfixturevalue("postgres_url")
+
+
+@pytest.fixture
+def smtp_server(tmp_path: Path) -> Iterator[LocalSmtpServer]:
+    """A real SMTP server (aiosmtpd) on a free port that stores each message as .eml."""
+    server = LocalSmtpServer(tmp_path / "outputs" / "mail", port=free_port())
+    with server:
+        yield server
+
+
+@pytest.fixture
+def env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> pytest.MonkeyPatch:
+    """Point every COUNCIL_ setting at this test's own folder (no .env, no shared state)."""
+    for key in list(os.environ):
+        if key.startswith("COUNCIL_") and key != "COUNCIL_TEST_POSTGRES_URL":
+            monkeypatch.delenv(key)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("COUNCIL_OUTPUTS_DIR", str(tmp_path / "outputs"))
+    monkeypatch.setenv("COUNCIL_DATABASE_URL", f"sqlite:///{tmp_path / 'council.db'}")
+    return monkeypatch
+
+
+@pytest.fixture
+def settings(env: pytest.MonkeyPatch, smtp_server: LocalSmtpServer) -> Settings:
+    """Settings for a migrated SQLite database and the test's SMTP server."""
+    env.setenv("COUNCIL_LOCAL_SMTP_PORT", str(smtp_server.port))
+    s = get_settings()
+    upgrade(s.effective_database_url)
+    return s
+
+
+@pytest.fixture(scope="session")
+def prefect_harness() -> Iterator[None]:
+    """One Prefect test server for the session; its first start can take over 20 s on 2 cores."""
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    os.environ.setdefault("DO_NOT_TRACK", "1")
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=180):
+        yield

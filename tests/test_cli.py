@@ -1,0 +1,70 @@
+"""The `council` command line: init, render, send, status — with Finnish messages and exit codes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from council.cli import app
+from council.config import Settings
+from council.smtpd import LocalSmtpServer
+from tests.helpers import docx_text
+
+runner = CliRunner()
+
+
+def test_init_send_status_round_trip(settings: Settings, smtp_server: LocalSmtpServer) -> None:
+    """init stores the roster, send mails every body once, status --json shows `sent` everywhere."""
+    result = runner.invoke(app, ["init"])
+    assert result.exit_code == 0, result.output
+    assert "Vastaanottajia: 6" in result.output
+    result = runner.invoke(app, ["send"])
+    assert result.exit_code == 0, result.output
+    assert "Lähetetty: 6" in result.output
+    result = runner.invoke(app, ["send"])
+    assert result.exit_code == 0 and "Ei lähetettävää" in result.output
+    assert len(smtp_server.messages()) == 6
+    result = runner.invoke(app, ["status", "--json"])
+    data = json.loads(result.output)
+    assert data["proposal_id"] == settings.proposal_id
+    assert [p["number"] for p in data["points"]] == [1, 2, 3, 4]
+    assert {c["status"] for row in data["bodies"] for c in row["cells"]} == {"sent"}
+    assert {row["messages"]["proposal/0"] for row in data["bodies"]} == {"sent"}
+
+
+def test_render_writes_documents_for_one_body(settings: Settings, tmp_path: Path) -> None:
+    """render --body writes that body's two DOCX and nothing else."""
+    out = tmp_path / "docs"
+    result = runner.invoke(app, ["render", "--out", str(out), "--body", "humppila", "--date", "2021-02-15"])
+    assert result.exit_code == 0, result.output
+    files = sorted(p.name for p in out.rglob("*.docx"))
+    assert files == ["Esitys_Humppilan_kunta.docx", "Järjestöyhdyshenkilön_toimenkuva_Humppilan_kunta.docx"]
+    assert "Humppilan kunnanhallitus päättää" in docx_text(out / "humppila" / files[0])
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["render", "--out", "x", "--body", "helsinki"], "Tuntematon vastaanottaja 'helsinki'"),
+        (["render", "--out", "x", "--date", "2021-02-30"], "virheellinen päivämäärä"),
+        (["send", "--body", "../etc"], "Tuntematon vastaanottaja"),
+    ],
+    ids=["unknown-body", "impossible-date", "path-as-body"],
+)
+def test_bad_arguments_exit_non_zero_with_a_finnish_message(
+    settings: Settings, args: list[str], message: str
+) -> None:
+    """Bad CLI input exits with code 2 and says what was wrong."""
+    runner.invoke(app, ["init"])
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2
+    assert message in result.output
+
+
+def test_status_before_init_tells_to_run_init(env: pytest.MonkeyPatch) -> None:
+    """status on an empty database points the user to `council init`."""
+    result = runner.invoke(app, ["status"])
+    assert result.exit_code == 2 and "council init" in result.output

@@ -1,0 +1,69 @@
+"""LibreOffice, the real client: the generated DOCX open and convert to PDF with the right text."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from council import PROJECT_ROOT
+from council.content import load_proposal, load_roster
+from council.sending import render_first_send
+
+pytestmark = pytest.mark.libreoffice
+SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
+PDFTOTEXT = shutil.which("pdftotext")
+
+
+@pytest.fixture(scope="module")
+def tools() -> None:
+    missing = [n for n, p in (("soffice", SOFFICE), ("pdftotext", PDFTOTEXT)) if not p]
+    if missing:
+        reason = f"LibreOffice/poppler puuttuu: {', '.join(missing)} (apt-get install libreoffice-writer-nogui poppler-utils)"
+        if os.environ.get("CI", "").lower() in {"1", "true"}:
+            pytest.fail(reason + " — CI=true requires it")
+        pytest.skip(reason)
+
+
+def test_documents_convert_to_pdf_with_names_case_and_page_numbers(tools: None, tmp_path: Path) -> None:
+    """Jokioinen's and the joint authority's documents convert; the PDF shows their names and '1 (N)'."""
+    proposal = load_proposal(PROJECT_ROOT / "data/proposals/jarjestoyhteistyomalli-forssan-seutu.yaml")
+    roster = {b.id: b for b in load_roster(PROJECT_ROOT / "data/rosters/forssan-seutu.yaml").bodies}
+    docs: list[Path] = []
+    for body_id in ("jokioinen", "fshky"):
+        docs += render_first_send(
+            proposal, roster[body_id], tmp_path / body_id, on=date(2021, 2, 15)
+        ).attachments
+    profile = tmp_path / "lo-profile"
+    subprocess.run(
+        [
+            SOFFICE,
+            f"-env:UserInstallation=file://{profile}",
+            "--headless",
+            "--convert-to",
+            "pdf",
+            "--outdir",
+            str(tmp_path / "pdf"),
+            *map(str, docs),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=240,
+    )
+    texts = {}
+    for doc in docs:
+        pdf = tmp_path / "pdf" / (doc.stem + ".pdf")
+        assert pdf.exists(), f"LibreOffice ei tuottanut tiedostoa {pdf.name}"
+        texts[doc.name] = subprocess.run(
+            [PDFTOTEXT, "-layout", str(pdf), "-"], check=True, capture_output=True, text=True
+        ).stdout
+    jok = texts["Esitys_Jokioisten_kunta.docx"]
+    assert "Jokioisten kunnanhallitus päättää, että Jokioisten kunnassa" in " ".join(jok.split())
+    pages = jok.count("\f")
+    assert "1 (" in jok and f"({pages})" in jok and pages >= 3
+    duty = texts["Järjestöyhdyshenkilön_toimenkuva_Forssan_seudun_hyvinvointikuntayhtymä.docx"]
+    assert "Forssan seudun hyvinvointikuntayhtymän järjestöyhdyshenkilön" in " ".join(duty.split())

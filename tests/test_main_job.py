@@ -1,0 +1,50 @@
+"""The main job as `make run` runs it: real Prefect server and worker, local SMTP, SQLite."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from council import PROJECT_ROOT
+from tests.conftest import free_port
+from tests.helpers import read_eml
+
+pytestmark = pytest.mark.e2e
+
+
+def _run(env: dict[str, str]) -> subprocess.CompletedProcess:
+    council = str(Path(sys.executable).parent / "council")
+    subprocess.run([council, "init"], env=env, cwd=PROJECT_ROOT, check=True, capture_output=True, timeout=120)
+    return subprocess.run(
+        [council, "run", "--exit"], env=env, cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=600
+    )
+
+
+def test_main_job_sends_once_and_a_second_run_sends_nothing(tmp_path: Path) -> None:
+    """`council run` completes send-proposal through the worker: 12 DOCX, 6 .eml; a rerun adds none."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("COUNCIL_", "PREFECT_"))}
+    env.update(
+        {
+            "COUNCIL_STATE_DIR": str(tmp_path / "state"),
+            "COUNCIL_OUTPUTS_DIR": str(tmp_path / "outputs"),
+            "COUNCIL_PREFECT_PORT": str(free_port()),
+            "COUNCIL_LOCAL_SMTP_PORT": str(free_port()),
+        }
+    )
+    first = _run(env)
+    assert first.returncode == 0, first.stdout + first.stderr
+    assert "send-proposal: Completed" in first.stdout
+    docs = list((tmp_path / "outputs").rglob("*.docx"))
+    mails = sorted((tmp_path / "outputs" / "mail").glob("*.eml"))
+    assert len(docs) == 12 and len(mails) == 6
+    for mail in mails:
+        assert len(list(read_eml(mail).iter_attachments())) == 2
+    second = _run(env)
+    assert second.returncode == 0, second.stdout + second.stderr
+    assert "send-proposal: Completed" in second.stdout
+    assert len(list((tmp_path / "outputs" / "mail").glob("*.eml"))) == 6
+    assert (tmp_path / "state" / "prefect").is_dir()

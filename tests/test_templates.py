@@ -1,0 +1,87 @@
+"""Template contract: each template uses exactly the variables its context model declares."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+from pydantic import create_model
+
+from council import PROJECT_ROOT
+from council.content import load_proposal, load_roster
+from council.errors import TemplateRenderError
+from council.rendering import (
+    DUTY_TEMPLATE,
+    PROPOSAL_TEMPLATE,
+    contract_problems,
+    docx_template_variables,
+    duty_description_context,
+    proposal_context,
+    render_docx,
+    text_template_variables,
+)
+from council.sending import ProposalMailContext, render_first_send
+from models.contexts import DutyDescriptionContext, ProposalContext
+from tests.helpers import docx_text
+
+#: (templates sharing one context model, their kind, the model)
+CONTRACTS = [
+    ((PROPOSAL_TEMPLATE,), "docx", ProposalContext),
+    ((DUTY_TEMPLATE,), "docx", DutyDescriptionContext),
+    (("esitys_subject.txt", "esitys.txt", "esitys.html"), "text", ProposalMailContext),
+]
+PROPOSAL = load_proposal(PROJECT_ROOT / "data/proposals/jarjestoyhteistyomalli-forssan-seutu.yaml")
+ROSTER = load_roster(PROJECT_ROOT / "data/rosters/forssan-seutu.yaml")
+
+
+def _used(name: str, kind: str) -> set[str]:
+    return docx_template_variables(name) if kind == "docx" else text_template_variables(name)
+
+
+@pytest.mark.parametrize(("names", "kind", "model"), CONTRACTS, ids=[c[0][0] for c in CONTRACTS])
+def test_template_variables_match_context_model(names: tuple[str, ...], kind: str, model: type) -> None:
+    """No variable is used that the model lacks, and no model field goes unused by the group."""
+    used = {name: _used(name, kind) for name in names}
+    declared = set(model.model_fields)
+    for name, variables in used.items():
+        assert variables <= declared, contract_problems(name, variables, model)
+    assert contract_problems("+".join(names), set().union(*used.values()), model) == []
+
+
+def test_contract_fails_when_a_field_is_removed_from_the_model() -> None:
+    """Dropping `preparer` from the model makes the contract report that template and variable."""
+    fields = {k: (v.annotation, v) for k, v in ProposalContext.model_fields.items() if k != "preparer"}
+    reduced = create_model("ProposalContext", **fields)  # type: ignore[call-overload]
+    problems = contract_problems(PROPOSAL_TEMPLATE, _used(PROPOSAL_TEMPLATE, "docx"), reduced)
+    assert problems == [f"{PROPOSAL_TEMPLATE}: muuttuja 'preparer' puuttuu mallista ProposalContext"]
+
+
+def test_misspelt_nested_variable_fails_naming_template_and_variable(tmp_path: Path) -> None:
+    """A context missing a nested attribute fails the render with the template's name."""
+    data = proposal_context(PROPOSAL, ROSTER.bodies[0], on=date(2021, 2, 15)).model_dump()
+    del data["body"]["registry_email"]
+    loose = create_model("Loose", **{k: (object, None) for k in data})(**data)
+    with pytest.raises(TemplateRenderError) as caught:
+        render_docx(PROPOSAL_TEMPLATE, loose, tmp_path / "x.docx")
+    assert PROPOSAL_TEMPLATE in str(caught.value) and "registry_email" in str(caught.value)
+
+
+@pytest.mark.parametrize("body", ROSTER.bodies, ids=[b.id for b in ROSTER.bodies])
+def test_every_template_renders_for_every_body(tmp_path: Path, body) -> None:
+    """Both DOCX and all email templates render for each body with no leftover tag."""
+    rendered = render_first_send(PROPOSAL, body, tmp_path, on=date(2021, 2, 15))
+    for text in (
+        rendered.subject,
+        rendered.body_text,
+        rendered.body_html,
+        *(docx_text(p) for p in rendered.attachments),
+    ):
+        assert "{{" not in text and "{%" not in text
+    assert body.deciding_body in rendered.subject
+    assert "\n" not in rendered.subject
+    assert ctx_ok(duty_description_context(PROPOSAL, body, on=date(2021, 2, 15)))
+
+
+def ctx_ok(ctx: DutyDescriptionContext) -> bool:
+    return ctx.liaison is None and ctx.blank.startswith("___")
