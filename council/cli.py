@@ -27,8 +27,8 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
-console = Console()
-err = Console(stderr=True)
+console = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
 
 BodyOpt = Annotated[
     list[str] | None,
@@ -158,6 +158,164 @@ def status(
             f"[yellow]Viesti {m.body_id}/{m.kind}/{m.round}: {m.state}[/] {m.last_error or ''}",
             highlight=False,
         )
+
+
+def _decision_in(**values: object):
+    """Build a DecisionIn from CLI values; pydantic errors become one Finnish message per field."""
+    from pydantic import ValidationError
+
+    from models.decisions import DecisionIn
+
+    try:
+        return DecisionIn(**values)
+    except ValidationError as exc:
+        lines = [f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()]
+        raise CouncilError("Virheellinen kirjaus:\n  " + "\n  ".join(lines)) from exc
+
+
+@app.command()
+def record(
+    body: Annotated[str, typer.Argument(help="Vastaanottajan tunniste, esim. jokioinen")],
+    point: Annotated[int, typer.Argument(help="Esityksen kohta (1–4)")],
+    outcome: Annotated[str, typer.Argument(help="Päätös, esim. 'hyväksytty ehdotuksen mukaisesti'")],
+    on: Annotated[str, typer.Option("--date", help="Kokouspäivä: 15.3.2021 tai 2021-03-15")],
+    section: Annotated[str, typer.Option("--section", help="Pykälä (§), positiivinen kokonaisluku")],
+    deciding_body: Annotated[
+        str | None, typer.Option("--deciding-body", help="Toimielin (oletus: vastaanottajan oma)")
+    ] = None,
+    dnro: Annotated[str | None, typer.Option("--dnro", help="Diaarinumero")] = None,
+    link: Annotated[str | None, typer.Option("--link", help="Pöytäkirjanotteen http(s)-linkki")] = None,
+    note: Annotated[str | None, typer.Option("--note", help="Lisätieto")] = None,
+    liaison_name: Annotated[
+        str | None, typer.Option("--liaison-name", help="Järjestöyhdyshenkilön nimi (kohta 1)")
+    ] = None,
+    liaison_title: Annotated[
+        str | None, typer.Option("--liaison-title", help="Yhdyshenkilön tehtävänimike")
+    ] = None,
+    liaison_email: Annotated[
+        str | None, typer.Option("--liaison-email", help="Yhdyshenkilön sähköposti")
+    ] = None,
+    liaison_work_time: Annotated[
+        str | None, typer.Option("--liaison-work-time", help="Työaika, esim. 8 h/kk")
+    ] = None,
+    version: Annotated[
+        int | None, typer.Option("--version", help="Korjattava versio (jo päätetyn kohdan korjaus)")
+    ] = None,
+    by: Annotated[str, typer.Option("--by", help="Kirjaaja")] = "koordinaattori",
+) -> None:
+    """Kirjaa yhden vastaanottajan päätös yhdestä kohdasta."""
+    from council.decisions import record_decision
+    from council.importing import parse_date, parse_int, parse_outcome
+
+    settings = get_settings()
+    try:
+        try:
+            parsed_outcome = parse_outcome(outcome)
+            meeting = parse_date(on)
+            number = parse_int(section, "pykälä")
+        except ValueError as exc:
+            raise CouncilError(f"Virheellinen kirjaus: {exc}") from exc
+        liaison = None
+        parts = (liaison_name, liaison_title, liaison_email, liaison_work_time)
+        if any(parts):
+            if not all(parts):
+                raise CouncilError(
+                    "Anna yhdyshenkilöstä kaikki: --liaison-name, --liaison-title, --liaison-email, --liaison-work-time"
+                )
+            liaison = {
+                "name": liaison_name,
+                "title": liaison_title,
+                "email": liaison_email,
+                "work_time": liaison_work_time,
+            }
+        decision = _decision_in(
+            body_id=body,
+            point=point,
+            outcome=parsed_outcome,
+            meeting_date=meeting,
+            section=number,
+            deciding_body=deciding_body,
+            diary_number=dnro,
+            minutes_url=link,
+            note=note,
+            liaison=liaison,
+            recorded_by=by,
+            expected_version=version,
+        )
+        engine = make_engine(settings.effective_database_url)
+        with Session(engine) as session, session.begin():
+            stored = record_decision(session=session, proposal_id=settings.proposal_id, decision=decision)
+    except CouncilError as exc:
+        _fail(exc)
+    from council.filters import fi_date
+    from models.enums import STATUS_LABEL_FI, DecisionStatus
+
+    console.print(
+        f"Kirjattu: {stored.body_id}, kohta {stored.point_number}: {stored.outcome} "
+        f"({fi_date(stored.meeting_date)} § {stored.section}), "
+        f"tila: {STATUS_LABEL_FI[DecisionStatus(stored.status)]}, versio {stored.version}",
+        highlight=False,
+    )
+
+
+@app.command()
+def history(
+    body: Annotated[str | None, typer.Argument(help="Vastaanottajan tunniste (oletus: kaikki)")] = None,
+) -> None:
+    """Näytä tapahtumaloki (vanhin ensin): tilamuutokset, kirjaukset, viestit."""
+    from council.decisions import history as read_history
+
+    settings = get_settings()
+    engine = make_engine(settings.effective_database_url)
+    with Session(engine) as session:
+        events = read_history(session=session, proposal_id=settings.proposal_id, body_id=body)
+    from models.enums import EVENT_LABEL_FI
+
+    if not events:
+        console.print("Ei tapahtumia.")
+    for e in events:
+        detail = e.data.get("new") if isinstance(e.data.get("new"), dict) else e.data
+        shown = ", ".join(f"{k}={v}" for k, v in detail.items() if v not in (None, "", {}, []))
+        point = f" kohta {e.point_number}" if e.point_number else ""
+        console.print(
+            f"{e.occurred_at:%d.%m.%Y %H:%M}  {e.body_id or '-'}{point}  "
+            f"{EVENT_LABEL_FI.get(e.kind, e.kind)} ({e.actor})  {shown[:300]}",
+            highlight=False,
+        )
+
+
+@app.command("import-decisions")
+def import_decisions_cmd(
+    file: Annotated[Path, typer.Argument(help="CSV- tai XLSX-tiedosto (sarakkeet: katso README)")],
+    by: Annotated[str, typer.Option("--by", help="Kirjaaja")] = "cli:import",
+) -> None:
+    """Tuo päätökset tiedostosta: kaikki rivit tarkistetaan ensin, virheellinen rivi estää koko tuonnin."""
+    from council.importing import import_decisions
+
+    settings = get_settings()
+    try:
+        engine = make_engine(settings.effective_database_url)
+        with Session(engine) as session, session.begin():
+            count = import_decisions(session=session, proposal_id=settings.proposal_id, path=file, actor=by)
+    except CouncilError as exc:
+        _fail(exc)
+    console.print(f"Tuotu {count} päätöstä tiedostosta {file}")
+
+
+@app.command("export-decisions")
+def export_decisions_cmd(
+    file: Annotated[Path, typer.Argument(help="Kohdetiedosto: .csv tai .xlsx")],
+) -> None:
+    """Vie kirjatut päätökset tiedostoon samassa muodossa kuin tuonti."""
+    from council.importing import export_decisions
+
+    settings = get_settings()
+    try:
+        with Session(make_engine(settings.effective_database_url)) as session:
+            count = export_decisions(session=session, proposal_id=settings.proposal_id, path=file)
+    except CouncilError as exc:
+        _fail(exc)
+    console.print(f"Viety {count} päätöstä tiedostoon {file}")
 
 
 @app.command("smtp-server")

@@ -7,6 +7,10 @@
     │   └── (carries file, row, field and the bad value for each problem found)
     ├── UnknownBodyError              a body id that is not in the roster
     ├── UnknownProposalError          a proposal id that has no content file / no database row
+    ├── InvalidTransitionError        a status change the workflow does not allow (body, point, from, to)
+    ├── DecisionConflictError         the cell changed since it was read (optimistic lock), or is
+    │                                 already decided and no version to correct was given
+    ├── InvalidDecisionError          a decision that breaks a rule (future date, liaison on point 2…)
     ├── TemplateRenderError           a template failed to render (names template and variable)
     ├── UnsafePathError               a file name or id would escape outputs/
     ├── MailDeliveryError             the SMTP server refused or lost a message
@@ -69,6 +73,25 @@ class UnknownProposalError(CouncilError):
     def __init__(self, proposal_id: str, detail: str = ""):
         self.proposal_id = proposal_id
         super().__init__(f"Tuntematon esitys {proposal_id!r}. {detail}".strip())
+
+
+class InvalidTransitionError(CouncilError):
+    def __init__(self, body_id: str, point: int, old: str, new: str):
+        self.body_id, self.point, self.old, self.new = body_id, point, old, new
+        super().__init__(f"Tilasiirtymä ei ole sallittu: {body_id}, kohta {point}: {old} → {new}")
+
+
+class DecisionConflictError(CouncilError):
+    def __init__(self, body_id: str, point: int, detail: str):
+        self.body_id, self.point = body_id, point
+        super().__init__(f"{body_id}, kohta {point}: {detail}")
+
+
+class InvalidDecisionError(CouncilError):
+    def __init__(self, body_id: str, point: int | None, field: str, detail: str):
+        self.body_id, self.point, self.field = body_id, point, field
+        where = f"{body_id}, kohta {point}" if point is not None else body_id
+        super().__init__(f"{where}, kenttä '{field}': {detail}")
 
 
 class TemplateRenderError(CouncilError):

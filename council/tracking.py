@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from pydantic import BaseModel
 from sqlalchemy import select, update
@@ -193,8 +193,15 @@ class MatrixOut(BaseModel):
     generated_at: datetime
 
 
-def status_matrix(*, session: Session, proposal_id: str) -> MatrixOut:
-    """Build the matrix in a constant number of queries, whatever the number of bodies."""
+def status_matrix(*, session: Session, proposal_id: str, today: date | None = None) -> MatrixOut:
+    """Build the matrix in a constant number of queries, whatever the number of bodies.
+
+    A decided cell shows as ``final`` once its rectification window has passed (computed here).
+    """
+    from council.filters import today_helsinki
+    from council.transitions import effective_status
+
+    today = today or today_helsinki()
     proposal = session.get(Proposal, proposal_id)
     if proposal is None:
         raise UnknownProposalError(proposal_id, "Aja ensin: council init")
@@ -222,7 +229,7 @@ def status_matrix(*, session: Session, proposal_id: str) -> MatrixOut:
                 body_id=decision.body_id, name=name, cells=[], messages=messages.get(decision.body_id, {})
             ),
         )
-        status = DecisionStatus(decision.status)
+        status = effective_status(DecisionStatus(decision.status), decision.meeting_date, today)
         row.cells.append(
             CellOut(
                 point=decision.point_number,

@@ -7,7 +7,7 @@ from typing import Literal
 from prefect.runtime import flow_run
 
 from council.config import get_settings
-from council.content import load_roster
+from council.content import load_proposal_by_id, load_roster
 
 _settings = get_settings()
 _roster = load_roster(_settings.path(_settings.roster_file))
@@ -16,6 +16,15 @@ _roster = load_roster(_settings.path(_settings.roster_file))
 BODY_NAMES: tuple[str, ...] = tuple(b.name for b in _roster.bodies)
 BODY_ID_BY_NAME: dict[str, str] = {b.name: b.id for b in _roster.bodies}
 BodyName = Literal[BODY_NAMES]  # type: ignore[valid-type]
+
+_proposal = load_proposal_by_id(_settings.path(_settings.data_dir), _settings.proposal_id)
+#: Point labels for the UI dropdowns, e.g. "1 – Järjestöyhdyshenkilö".
+POINT_LABELS: tuple[str, ...] = tuple(f"{p.number} – {p.short_title}" for p in _proposal.points)
+PointLabel = Literal[POINT_LABELS]  # type: ignore[valid-type]
+
+
+def point_number(label: str) -> int:
+    return int(label.split(" ", 1)[0])
 
 
 def body_ids(names: list[str]) -> list[str]:

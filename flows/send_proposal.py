@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 from prefect import flow, get_run_logger, task
-from prefect.artifacts import create_markdown_artifact
 from pydantic import BaseModel, Field
-from sqlalchemy.orm import Session
 
 from council.config import get_settings
-from council.db import make_engine
 from council.mail import SmtpMailer
 from council.sending import deliver_messages, dry_run, prepare_proposal_messages, sync
-from council.tracking import matrix_markdown, status_matrix
 from flows.common import BodyName, actor, body_ids, chunks
+from flows.status import publish_status
 
 
 class SendProposalIn(BaseModel):
@@ -46,19 +43,6 @@ def deliver_batch(message_ids: list[int]) -> dict:
     settings = get_settings()
     report = deliver_messages(settings, message_ids, SmtpMailer(settings), actor=actor())
     return {"sent": report.sent, "failed": report.failed, "skipped": report.skipped}
-
-
-@task(name="publish-status")
-def publish_status() -> str:
-    settings = get_settings()
-    with Session(make_engine(settings.effective_database_url)) as session:
-        markdown = matrix_markdown(status_matrix(session=session, proposal_id=settings.proposal_id))
-    create_markdown_artifact(
-        key=f"tilanne-{settings.proposal_id}",
-        markdown=markdown,
-        description="Päätösten tilanne: vastaanottajat × kohdat",
-    )
-    return markdown
 
 
 @flow(name="send-proposal", description="Lähettää esityksen ja toimenkuvamallin vastaanottajille.")

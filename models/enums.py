@@ -57,7 +57,44 @@ class EventKind(StrEnum):
     body_synced = "body_synced"
     proposal_synced = "proposal_synced"
     status_changed = "status_changed"
+    decision_recorded = "decision_recorded"
     document_generated = "document_generated"
     message_queued = "message_queued"
     message_sent = "message_sent"
     message_failed = "message_failed"
+
+
+# The ten outcomes of Helsinki's Ahjo, the de-facto Finnish municipal vocabulary. The docstring is
+# Finnish because pydantic shows it in the Prefect UI form.
+class Outcome(StrEnum):
+    """Päätöksen lopputulos (kunnallinen päätössanasto)."""
+
+    hyvaksytty = "hyväksytty ehdotuksen mukaisesti"
+    hyvaksytty_aanestys = "hyväksytty äänestyksen jälkeen"
+    hyvaksytty_muutettu_ehdotus = "hyväksytty esittelijän muutetun ehdotuksen mukaan"
+    hyvaksytty_muutettuna = "hyväksytty muutettuna"
+    hylatty = "hylätty"
+    merkitty_tiedoksi = "merkitty tiedoksi"
+    palautettu = "palautettu valmisteluun"
+    poistettu = "poistettu esityslistalta"
+    poydalle = "pantu pöydälle"
+    vaali = "(vaali)"
+
+
+#: Outcomes after which the point is still open: follow-up goes on.
+OPEN_OUTCOMES: frozenset[Outcome] = frozenset({Outcome.palautettu, Outcome.poistettu, Outcome.poydalle})
+
+#: Days after the meeting during which a rectification claim (oikaisuvaatimus) can be made.
+RECTIFICATION_DAYS = 14
+
+
+EVENT_LABEL_FI: dict[str, str] = {
+    EventKind.body_synced: "vastaanottaja tallennettu",
+    EventKind.proposal_synced: "esitys tallennettu",
+    EventKind.status_changed: "tila muuttui",
+    EventKind.decision_recorded: "päätös kirjattu",
+    EventKind.document_generated: "asiakirja tuotettu",
+    EventKind.message_queued: "viesti jonossa",
+    EventKind.message_sent: "viesti lähetetty",
+    EventKind.message_failed: "viestin lähetys epäonnistui",
+}

@@ -116,3 +116,41 @@ def prefect_harness() -> Iterator[None]:
 
     with prefect_test_harness(server_startup_timeout=180):
         yield
+
+
+def sync_and_mark_sent(settings: Settings, body_ids: list[str] | None = None) -> None:
+    """Store the content and mark the bodies' cells `sent`, as a completed send would."""
+    from sqlalchemy.orm import Session
+
+    from council.db import make_engine
+    from council.sending import sync
+    from council.tracking import mark_sent
+
+    _, bodies = sync(settings, actor="test")
+    with Session(make_engine(settings.effective_database_url)) as session, session.begin():
+        for body in bodies:
+            if body_ids is None or body.id in body_ids:
+                mark_sent(
+                    session=session,
+                    proposal_id=settings.proposal_id,
+                    body_id=body.id,
+                    actor="test",
+                    message_id="<test@example>",
+                )
+
+
+@pytest.fixture
+def sent(settings: Settings) -> Settings:
+    """A database where the proposal has been sent to all six bodies."""
+    sync_and_mark_sent(settings)
+    return settings
+
+
+@pytest.fixture
+def sent_any_db(env: pytest.MonkeyPatch, database_url: str) -> Settings:
+    """Like `sent`, on SQLite and on PostgreSQL."""
+    env.setenv("COUNCIL_DATABASE_URL", database_url)
+    s = get_settings()
+    upgrade(s.effective_database_url)
+    sync_and_mark_sent(s)
+    return s

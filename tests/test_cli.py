@@ -68,3 +68,98 @@ def test_status_before_init_tells_to_run_init(env: pytest.MonkeyPatch) -> None:
     """status on an empty database points the user to `council init`."""
     result = runner.invoke(app, ["status"])
     assert result.exit_code == 2 and "council init" in result.output
+
+
+def test_record_and_history(settings: Settings) -> None:
+    """`council record` stores the decision and `council history jokioinen` shows the event."""
+    from tests.conftest import sync_and_mark_sent
+
+    sync_and_mark_sent(settings)
+    result = runner.invoke(
+        app,
+        [
+            "record",
+            "jokioinen",
+            "1",
+            "hyväksytty ehdotuksen mukaisesti",
+            "--date",
+            "15.3.2021",
+            "--section",
+            "59",
+            "--liaison-name",
+            "Maija Meikäläinen",
+            "--liaison-title",
+            "hyvinvointikoordinaattori",
+            "--liaison-email",
+            "maija@jokioinen.example",
+            "--liaison-work-time",
+            "8 h/kk",
+            "--by",
+            "Niina",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert "kohta 1: hyväksytty ehdotuksen mukaisesti (15.3.2021 § 59)" in result.output
+    result = runner.invoke(app, ["history", "jokioinen"])
+    assert (
+        result.exit_code == 0 and "päätös kirjattu (Niina)" in result.output and "section=59" in result.output
+    )
+    data = json.loads(runner.invoke(app, ["status", "--json"]).output)
+    cell = next(r for r in data["bodies"] if r["body_id"] == "jokioinen")["cells"][0]
+    assert cell["status"] == "final" and cell["section"] == 59
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["jokioinen", "1", "hyväksytty", "--date", "15.3.2021", "--section", "59"], "tuntematon päätös"),
+        (["jokioinen", "1", "hylätty", "--date", "15.3.2021", "--section", "abc"], "kokonaislukuna"),
+        (["jokioinen", "5", "hylätty", "--date", "15.3.2021", "--section", "5"], "kohtaa 5"),
+        (["jokioinen", "1", "hylätty", "--date", "1.1.2099", "--section", "5"], "tulevaisuudessa"),
+        (
+            [
+                "jokioinen",
+                "2",
+                "hylätty",
+                "--date",
+                "1.1.2021",
+                "--section",
+                "5",
+                "--link",
+                "ftp://x.example",
+            ],
+            "minutes_url",
+        ),
+        (["oulu", "2", "hylätty", "--date", "1.1.2021", "--section", "5"], "Tuntematon vastaanottaja"),
+    ],
+    ids=["bad-outcome", "section-abc", "point-5-of-4", "future-date", "ftp-link", "unknown-body"],
+)
+def test_record_refuses_bad_input(settings: Settings, args: list[str], message: str) -> None:
+    """Bad decisions exit with code 2 and a message naming what is wrong."""
+    from tests.conftest import sync_and_mark_sent
+
+    sync_and_mark_sent(settings)
+    result = runner.invoke(app, ["record", *args])
+    assert result.exit_code == 2
+    assert message in result.output
+
+
+def test_import_and_export_commands(settings: Settings, tmp_path: Path) -> None:
+    """import-decisions reports what it wrote; export-decisions writes the same columns back."""
+    from tests.conftest import sync_and_mark_sent
+
+    sync_and_mark_sent(settings)
+    path = tmp_path / "in.csv"
+    path.write_text(
+        "vastaanottaja;kohta;paatos;kokouspaiva;pykala\nypaja;4;hylätty;2.2.2021;9\n", encoding="utf-8"
+    )
+    result = runner.invoke(app, ["import-decisions", str(path)])
+    assert result.exit_code == 0 and "Tuotu 1" in result.output
+    bad = tmp_path / "bad.csv"
+    bad.write_text(
+        "vastaanottaja;kohta;paatos;kokouspaiva;pykala\nypaja;4;hylätty;2.2.2021;x\n", encoding="utf-8"
+    )
+    result = runner.invoke(app, ["import-decisions", str(bad)])
+    assert result.exit_code == 2 and "rivi 2" in result.output and "pykala" in result.output
+    result = runner.invoke(app, ["export-decisions", str(tmp_path / "out.csv")])
+    assert result.exit_code == 0 and "Viety 1" in result.output

@@ -1,0 +1,174 @@
+"""Recording decisions into the matrix: validation against the workflow, optimistic locking, events.
+
+A data function takes a keyword-only ``session``; the caller owns the transaction, so several
+decisions (a form with many points, an import file) are written all or nothing.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from council.errors import DecisionConflictError, InvalidDecisionError, UnknownBodyError
+from council.tracking import add_event, now
+from council.transitions import check_transition, effective_status, status_after
+from models.decisions import DecisionIn, DecisionOut
+from models.enums import DecisionStatus, EventKind
+from models.tables import Body, Decision, Event, Point
+
+_RECORDED_FIELDS = (
+    "status",
+    "outcome",
+    "deciding_body",
+    "meeting_date",
+    "section",
+    "diary_number",
+    "minutes_url",
+    "note",
+    "liaison",
+    "recorded_by",
+)
+
+
+def _snapshot(cell: Decision) -> dict:
+    values = {f: getattr(cell, f) for f in _RECORDED_FIELDS}
+    values["meeting_date"] = cell.meeting_date.isoformat() if cell.meeting_date else None
+    values["version"] = cell.version
+    return values
+
+
+def record_decision(*, session: Session, proposal_id: str, decision: DecisionIn) -> DecisionOut:
+    """Store one decision; raise instead of overwriting anything silently.
+
+    * the body, the point and the cell must exist (``council init`` / a send created them);
+    * the status change must be allowed (:mod:`council.transitions`);
+    * a cell that is already decided is changed only as a correction naming its version;
+    * ``expected_version`` must match the stored version (optimistic lock), and the UPDATE itself
+      is guarded by the version column, so two writers based on one version cannot both win.
+    """
+    body = session.get(Body, decision.body_id)
+    if body is None:
+        raise UnknownBodyError(decision.body_id)
+    cell = session.scalars(
+        select(Decision).where(
+            Decision.proposal_id == proposal_id,
+            Decision.body_id == decision.body_id,
+            Decision.point_number == decision.point,
+        )
+    ).one_or_none()
+    if cell is None:
+        numbers = session.scalars(select(Point.number).where(Point.proposal_id == proposal_id)).all()
+        raise InvalidDecisionError(
+            decision.body_id,
+            decision.point,
+            "kohta",
+            f"esityksessä ei ole kohtaa {decision.point} (kohdat {min(numbers, default=0)}–{max(numbers, default=0)})",
+        )
+    old_status = DecisionStatus(cell.status)
+    new_status = status_after(decision.outcome)
+    if decision.expected_version is not None and decision.expected_version != cell.version:
+        raise DecisionConflictError(
+            decision.body_id,
+            decision.point,
+            f"tieto on muuttunut (tallennettu versio {cell.version}, lomakkeen versio "
+            f"{decision.expected_version}); hae tilanne uudelleen ja kirjaa uudestaan",
+        )
+    if old_status == DecisionStatus.decided and decision.expected_version is None:
+        raise DecisionConflictError(
+            decision.body_id,
+            decision.point,
+            f"kohta on jo päätetty ({cell.outcome}, {cell.meeting_date:%d.%m.%Y} § {cell.section}); "
+            f"korjataksesi anna korjattava versio {cell.version}",
+        )
+    if old_status == DecisionStatus.decided and new_status == DecisionStatus.on_agenda:
+        raise DecisionConflictError(
+            decision.body_id,
+            decision.point,
+            "päätettyä kohtaa ei voi muuttaa avoimeksi korjauksella",
+        )
+    check_transition(decision.body_id, decision.point, old_status, new_status)
+    before = _snapshot(cell)
+    cell.status = new_status.value
+    cell.outcome = decision.outcome.value
+    cell.deciding_body = decision.deciding_body or body.deciding_body
+    cell.meeting_date = decision.meeting_date
+    cell.section = decision.section
+    cell.diary_number = decision.diary_number
+    cell.minutes_url = str(decision.minutes_url) if decision.minutes_url else None
+    cell.note = decision.note
+    if decision.liaison is not None:
+        cell.liaison = decision.liaison.model_dump(mode="json")
+    cell.recorded_by = decision.recorded_by
+    cell.updated_at = now()
+    try:
+        session.flush()
+    except StaleDataError as exc:
+        raise DecisionConflictError(
+            decision.body_id,
+            decision.point,
+            "toinen kirjaus ehti ensin (versio muuttui); hae tilanne uudelleen ja kirjaa uudestaan",
+        ) from exc
+    after = _snapshot(cell)
+    add_event(
+        session=session,
+        kind=EventKind.decision_recorded,
+        actor=decision.recorded_by,
+        proposal_id=proposal_id,
+        body_id=decision.body_id,
+        point_number=decision.point,
+        data={"old": before, "new": after},
+    )
+    return DecisionOut.model_validate(cell)
+
+
+def record_many(*, session: Session, proposal_id: str, decisions: list[DecisionIn]) -> list[DecisionOut]:
+    """Record several decisions in the caller's transaction: all of them, or (on error) none."""
+    return [record_decision(session=session, proposal_id=proposal_id, decision=d) for d in decisions]
+
+
+def mark_on_agenda(
+    *, session: Session, proposal_id: str, body_id: str, points: list[int], meeting_date: date, actor: str
+) -> int:
+    """Note that a body has put points on a meeting's agenda (the date may be in the future)."""
+    cells = session.scalars(
+        select(Decision).where(
+            Decision.proposal_id == proposal_id,
+            Decision.body_id == body_id,
+            Decision.point_number.in_(points),
+        )
+    ).all()
+    for cell in cells:
+        old = DecisionStatus(cell.status)
+        check_transition(body_id, cell.point_number, old, DecisionStatus.on_agenda)
+        before = _snapshot(cell)
+        cell.status = DecisionStatus.on_agenda.value
+        cell.meeting_date = meeting_date
+        cell.updated_at = now()
+        session.flush()
+        add_event(
+            session=session,
+            kind=EventKind.status_changed,
+            actor=actor,
+            proposal_id=proposal_id,
+            body_id=body_id,
+            point_number=cell.point_number,
+            data={"old": before, "new": _snapshot(cell)},
+        )
+    return len(cells)
+
+
+def current_status(cell: Decision, today: date) -> DecisionStatus:
+    return effective_status(DecisionStatus(cell.status), cell.meeting_date, today)
+
+
+def history(
+    *, session: Session, proposal_id: str, body_id: str | None = None, limit: int = 500
+) -> list[Event]:
+    """The event log, oldest first, optionally for one body."""
+    stmt = select(Event).where(Event.proposal_id == proposal_id)
+    if body_id:
+        stmt = stmt.where(Event.body_id == body_id)
+    return list(session.scalars(stmt.order_by(Event.id).limit(limit)))

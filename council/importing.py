@@ -1,0 +1,384 @@
+"""Bulk import and export of decisions (CSV and XLSX, one documented column set).
+
+Every row is validated first and all problems are reported together (file, row, field, value);
+if any row is invalid nothing is written. The export writes the same columns, so an exported file
+imports again.
+
+Columns (header row required, order free; ``*`` = required):
+
+==========================  =======================================================
+vastaanottaja *             body id (``jokioinen``) or official name (``Jokioisten kunta``)
+kohta *                     point number (1..n)
+paatos *                    outcome, e.g. ``hyväksytty ehdotuksen mukaisesti``
+kokouspaiva *               meeting date, ``15.3.2021`` or ``2021-03-15``
+pykala *                    section number (§), e.g. ``59``
+toimielin                   deciding body (default: the body's own)
+dnro                        diary number
+poytakirjaote               link to the minutes extract (http/https)
+lisatieto                   free note
+yhdyshenkilo_nimi           liaison's name (point 1 only), with the next three
+yhdyshenkilo_nimike         liaison's title
+yhdyshenkilo_sahkoposti     liaison's email
+yhdyshenkilo_tyoaika        liaison's work time
+versio                      version being corrected (needed to change a decided point)
+kirjaaja                    who recorded it (default: the importer)
+==========================  =======================================================
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from datetime import date, datetime
+from pathlib import Path
+
+from pydantic import ValidationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from council.decisions import record_decision
+from council.errors import ContentError, CouncilError, Problem
+from council.filters import fi_date
+from models.decisions import DecisionIn, LiaisonIn
+from models.enums import Outcome
+from models.tables import Body, Decision, Point
+
+COLUMNS = [
+    "vastaanottaja",
+    "kohta",
+    "paatos",
+    "kokouspaiva",
+    "pykala",
+    "toimielin",
+    "dnro",
+    "poytakirjaote",
+    "lisatieto",
+    "yhdyshenkilo_nimi",
+    "yhdyshenkilo_nimike",
+    "yhdyshenkilo_sahkoposti",
+    "yhdyshenkilo_tyoaika",
+    "versio",
+    "kirjaaja",
+]
+REQUIRED = {"vastaanottaja", "kohta", "paatos", "kokouspaiva", "pykala"}
+LIAISON = {
+    "yhdyshenkilo_nimi": "name",
+    "yhdyshenkilo_nimike": "title",
+    "yhdyshenkilo_sahkoposti": "email",
+    "yhdyshenkilo_tyoaika": "work_time",
+}
+FIELD_COLUMN = {
+    "body_id": "vastaanottaja",
+    "point": "kohta",
+    "outcome": "paatos",
+    "meeting_date": "kokouspaiva",
+    "section": "pykala",
+    "deciding_body": "toimielin",
+    "diary_number": "dnro",
+    "minutes_url": "poytakirjaote",
+    "note": "lisatieto",
+    "expected_version": "versio",
+    "recorded_by": "kirjaaja",
+}
+MAX_ROWS = 20_000
+MAX_BYTES = 20_000_000
+_FORMULA = re.compile(r"^[=+@\t\r]|^-(?!\d)")
+
+
+def parse_outcome(value: str) -> Outcome:
+    text = value.strip().lower()
+    for outcome in Outcome:
+        if text in (outcome.value, outcome.name):
+            return outcome
+    raise ValueError("tuntematon päätös; sallitut: " + ", ".join(o.value for o in Outcome))
+
+
+def parse_date(value: object) -> date:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    text = str(value).strip()
+    for fmt in ("%d.%m.%Y", "%Y-%m-%d"):
+        try:
+            return datetime.strptime(text, fmt).date()
+        except ValueError:
+            continue
+    raise ValueError("päivämäärä muodossa 15.3.2021 tai 2021-03-15")
+
+
+def parse_int(value: object, what: str) -> int:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    text = str(value).strip().removeprefix("§").strip()
+    if not text.isdigit():
+        raise ValueError(f"{what} on annettava kokonaislukuna")
+    return int(text)
+
+
+def read_rows(path: Path) -> list[tuple[int, dict[str, object]]]:
+    """Read a CSV (UTF-8, ; or , separated) or XLSX file into (row number, dict keyed by header).
+
+    Row numbers are the file's own (the header is row 1), so blank lines do not shift them.
+    """
+    name = str(path)
+    if not path.is_file():
+        raise ContentError(name, [Problem(name, None, "(tiedosto)", "tiedostoa ei löydy")])
+    if path.stat().st_size > MAX_BYTES:
+        raise ContentError(name, [Problem(name, None, "(tiedosto)", "tiedosto on liian suuri")])
+    suffix = path.suffix.lower()
+    if suffix == ".xlsx":
+        rows = _read_xlsx(path)
+    elif suffix == ".csv":
+        rows = _read_csv(path)
+    else:
+        raise ContentError(name, [Problem(name, None, "(tiedosto)", "tuetut muodot: .csv ja .xlsx")])
+    if not rows:
+        raise ContentError(name, [Problem(name, None, "(tiedosto)", "tiedosto on tyhjä")])
+    header = [str(h).strip().lower() if h is not None else "" for h in rows[0][1]]
+    missing = sorted(REQUIRED - set(header))
+    unknown = [h for h in header if h and h not in COLUMNS]
+    header_row = rows[0][0]
+    problems = [Problem(name, header_row, col, "pakollinen sarake puuttuu") for col in missing]
+    problems += [Problem(name, header_row, col, "tuntematon sarake") for col in unknown]
+    if problems:
+        raise ContentError(name, problems)
+    if len(rows) - 1 > MAX_ROWS:
+        raise ContentError(name, [Problem(name, None, "(tiedosto)", f"yli {MAX_ROWS} riviä")])
+    out = []
+    for number, values in rows[1:]:
+        record = {h: v for h, v in zip(header, values, strict=False) if h}
+        out.append((number, {k: v for k, v in record.items() if v is not None and str(v).strip() != ""}))
+    return out
+
+
+def _read_csv(path: Path) -> list[tuple[int, list[object]]]:
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ContentError(
+            str(path),
+            [
+                Problem(
+                    str(path),
+                    raw[: exc.start].count(b"\n") + 1,
+                    "(tiedosto)",
+                    f"ei ole UTF-8-tekstiä (tavu {exc.start}); tallenna tiedosto UTF-8-muodossa",
+                )
+            ],
+        ) from exc
+    if "\x00" in text:
+        raise ContentError(str(path), [Problem(str(path), None, "(tiedosto)", "sisältää NUL-merkkejä")])
+    first = text.split("\n", 1)[0]
+    delimiter = ";" if first.count(";") >= first.count(",") else ","
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    rows: list[tuple[int, list[object]]] = []
+    start = 1
+    try:
+        for row in reader:
+            if any(c.strip() for c in row):
+                rows.append((start, list(row)))
+            start = reader.line_num + 1
+    except csv.Error as exc:
+        raise ContentError(str(path), [Problem(str(path), start, "(tiedosto)", f"CSV-virhe: {exc}")]) from exc
+    return rows
+
+
+def _read_xlsx(path: Path) -> list[tuple[int, list[object]]]:
+    from openpyxl import load_workbook
+    from openpyxl.utils.exceptions import InvalidFileException
+
+    try:
+        workbook = load_workbook(path, read_only=True, data_only=False)
+    except (InvalidFileException, KeyError, OSError, ValueError) as exc:
+        raise ContentError(
+            str(path), [Problem(str(path), None, "(tiedosto)", f"ei ole luettava XLSX-tiedosto: {exc}")]
+        ) from exc
+    try:
+        sheet = workbook.worksheets[0]
+        return [
+            (number, list(row))
+            for number, row in enumerate(sheet.iter_rows(values_only=True), start=1)
+            if any(c not in (None, "") for c in row)
+        ]
+    finally:
+        workbook.close()
+
+
+def parse_rows(
+    file: str,
+    rows: list[tuple[int, dict[str, object]]],
+    *,
+    bodies: dict[str, str],
+    points: set[int],
+    actor: str,
+) -> tuple[list[tuple[int, DecisionIn]], list[Problem]]:
+    """Validate every row; returns (row number, decision) pairs and every problem found."""
+    decisions: list[tuple[int, DecisionIn]] = []
+    problems: list[Problem] = []
+    seen: dict[tuple[str, int], int] = {}
+    for index, row in rows:
+        row_problems: list[Problem] = []
+
+        def bad(
+            column: str,
+            message: str,
+            value: object = None,
+            _rp: list[Problem] = row_problems,
+            _row: int = index,
+        ) -> None:
+            _rp.append(Problem(file, _row, column, message, None if value is None else str(value)))
+
+        for column, value in row.items():
+            if isinstance(value, str) and _FORMULA.match(value):
+                bad(column, "kaavat ja ohjausmerkit eivät ole sallittuja", value)
+        data: dict[str, object] = {"recorded_by": row.get("kirjaaja", actor)}
+        body_ref = str(row.get("vastaanottaja", "")).strip()
+        if body_ref not in bodies:
+            bad("vastaanottaja", "tuntematon vastaanottaja", body_ref)
+        else:
+            data["body_id"] = bodies[body_ref]
+        for column, key, parse in (
+            ("kohta", "point", lambda v: parse_int(v, "kohta")),
+            ("paatos", "outcome", lambda v: parse_outcome(str(v))),
+            ("kokouspaiva", "meeting_date", parse_date),
+            ("pykala", "section", lambda v: parse_int(v, "pykälä")),
+            ("versio", "expected_version", lambda v: parse_int(v, "versio")),
+        ):
+            if column in row:
+                try:
+                    data[key] = parse(row[column])
+                except ValueError as exc:
+                    bad(column, str(exc), row[column])
+            elif column in REQUIRED:
+                bad(column, "pakollinen tieto puuttuu")
+        if isinstance(data.get("point"), int) and data["point"] not in points:
+            bad("kohta", f"esityksessä on kohdat {min(points)}–{max(points)}", data["point"])
+        for column, key in (
+            ("toimielin", "deciding_body"),
+            ("dnro", "diary_number"),
+            ("poytakirjaote", "minutes_url"),
+            ("lisatieto", "note"),
+        ):
+            if column in row:
+                data[key] = str(row[column])
+        liaison = {key: str(row[col]) for col, key in LIAISON.items() if col in row}
+        if liaison:
+            try:
+                data["liaison"] = LiaisonIn(**liaison)
+            except ValidationError as exc:
+                for err in exc.errors():
+                    col = next(c for c, k in LIAISON.items() if k == err["loc"][0])
+                    bad(col, err["msg"], row.get(col))
+        if not row_problems:
+            try:
+                decision = DecisionIn(**data)
+            except ValidationError as exc:
+                for err in exc.errors():
+                    key = str(err["loc"][0]) if err["loc"] else "(rivi)"
+                    col = FIELD_COLUMN.get(key, "yhdyshenkilo_nimi" if key == "liaison" else key)
+                    bad(col, err["msg"], row.get(col))
+            else:
+                cell = (decision.body_id, decision.point)
+                if cell in seen:
+                    bad("kohta", f"sama vastaanottaja ja kohta on jo rivillä {seen[cell]}", decision.point)
+                else:
+                    seen[cell] = index
+                    decisions.append((index, decision))
+        problems += row_problems
+    return decisions, problems
+
+
+def import_decisions(*, session: Session, proposal_id: str, path: Path, actor: str) -> int:
+    """Validate the whole file, then write every row in the caller's transaction.
+
+    Raises :class:`ContentError` listing every problem; on any problem nothing is written (a
+    problem found while writing, such as a version conflict, rolls back the whole transaction).
+    """
+    rows = read_rows(path)
+    bodies: dict[str, str] = {}
+    for body_id, name in session.execute(select(Body.id, Body.name)):
+        bodies[body_id] = body_id
+        bodies[name] = body_id
+    points = set(session.scalars(select(Point.number).where(Point.proposal_id == proposal_id)))
+    decisions, problems = parse_rows(str(path), rows, bodies=bodies, points=points, actor=actor)
+    if problems:
+        raise ContentError(str(path), problems)
+    for row_number, decision in decisions:
+        try:
+            with session.begin_nested():
+                record_decision(session=session, proposal_id=proposal_id, decision=decision)
+        except CouncilError as exc:
+            problems.append(Problem(str(path), row_number, "(rivi)", str(exc)))
+    if problems:
+        raise ContentError(str(path), problems)
+    return len(decisions)
+
+
+def _safe_cell(value: object) -> object:
+    """Neutralise a text cell a spreadsheet would run as a formula (CSV injection)."""
+    if isinstance(value, str) and _FORMULA.match(value):
+        return "'" + value
+    return value
+
+
+def export_rows(*, session: Session, proposal_id: str) -> list[dict[str, object]]:
+    """Every cell that has an outcome, in the import format."""
+    rows = []
+    cells = session.scalars(
+        select(Decision)
+        .where(Decision.proposal_id == proposal_id, Decision.outcome.is_not(None))
+        .order_by(Decision.body_id, Decision.point_number)
+    )
+    for cell in cells:
+        liaison = cell.liaison or {}
+        rows.append(
+            {
+                "vastaanottaja": cell.body_id,
+                "kohta": cell.point_number,
+                "paatos": cell.outcome,
+                "kokouspaiva": fi_date(cell.meeting_date) if cell.meeting_date else "",
+                "pykala": cell.section,
+                "toimielin": cell.deciding_body or "",
+                "dnro": cell.diary_number or "",
+                "poytakirjaote": cell.minutes_url or "",
+                "lisatieto": cell.note or "",
+                "yhdyshenkilo_nimi": liaison.get("name", ""),
+                "yhdyshenkilo_nimike": liaison.get("title", ""),
+                "yhdyshenkilo_sahkoposti": liaison.get("email", ""),
+                "yhdyshenkilo_tyoaika": liaison.get("work_time", ""),
+                "versio": cell.version,
+                "kirjaaja": cell.recorded_by or "",
+            }
+        )
+    return rows
+
+
+def export_decisions(*, session: Session, proposal_id: str, path: Path) -> int:
+    """Write the decisions to ``path`` (.csv: UTF-8 with BOM, ';' separated; or .xlsx)."""
+    rows = export_rows(session=session, proposal_id=proposal_id)
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        buffer = io.StringIO()
+        writer = csv.DictWriter(buffer, fieldnames=COLUMNS, delimiter=";", lineterminator="\r\n")
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({k: _safe_cell(v) for k, v in row.items()})
+        path.write_text(buffer.getvalue(), encoding="utf-8-sig")
+    elif suffix == ".xlsx":
+        from openpyxl import Workbook
+
+        workbook = Workbook()
+        sheet = workbook.active
+        sheet.title = "Päätökset"
+        sheet.append(COLUMNS)
+        for row in rows:
+            sheet.append([_safe_cell(row[c]) for c in COLUMNS])
+        workbook.save(path)
+    else:
+        raise CouncilError(f"{path}: tuetut muodot ovat .csv ja .xlsx")
+    return len(rows)

@@ -1,0 +1,121 @@
+"""record-decision: the coordinator records one body's decisions from one meeting through a form."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from prefect import flow, get_run_logger, task
+from pydantic import BaseModel, Field
+from sqlalchemy.orm import Session
+
+from council.config import get_settings
+from council.db import make_engine
+from council.decisions import record_many
+from flows.common import BodyName, PointLabel, body_ids, point_number
+from flows.status import publish_status
+from models.decisions import DecisionIn, LiaisonIn
+from models.enums import Outcome
+
+
+class PointDecisionIn(BaseModel):
+    kohta: PointLabel = Field(title="Kohta", description="Esityksen kohta, josta päätettiin")  # type: ignore[valid-type]
+    paatos: Outcome = Field(title="Päätös", description="Pöytäkirjan mukainen päätös")
+    pykala: int = Field(title="Pykälä (§)", ge=1, description="Pöytäkirjan pykälän numero")
+
+
+class LiaisonForm(BaseModel):
+    nimi: str = Field(title="Nimi")
+    nimike: str = Field(title="Tehtävänimike", description="esim. hyvinvointikoordinaattori")
+    sahkoposti: str = Field(title="Sähköposti")
+    tyoaika: str = Field(title="Työaika", description="esim. 8 h/kk tai 10 % työajasta")
+
+
+class RecordDecisionIn(BaseModel):
+    """Kirjaa yhden vastaanottajan yhden kokouksen päätökset.
+
+    Valitse vastaanottaja ja kokouspäivä, lisää jokaisesta päätetystä kohdasta rivi (kohta, päätös,
+    pykälä) ja täytä pöytäkirjanotteen tiedot. Kun kohdassa 1 nimettiin järjestöyhdyshenkilö,
+    täytä myös yhdyshenkilön tiedot. Jo päätetyn kohdan korjaus vaatii korjattavan version
+    (näkyy komennolla council history).
+    """
+
+    vastaanottaja: BodyName = Field(title="Vastaanottaja", description="Päättänyt kunta tai kuntayhtymä")  # type: ignore[valid-type]
+    kokouspaiva: date = Field(title="Kokouspäivä", description="Päivä, jona toimielin päätti")
+    kohdat: list[PointDecisionIn] = Field(
+        title="Päätetyt kohdat",
+        min_length=1,
+        description="Yksi rivi kutakin kokouksessa päätettyä kohtaa kohden",
+    )
+    toimielin: str | None = Field(
+        default=None, title="Toimielin", description="Tyhjä = vastaanottajan oma (esim. kunnanhallitus)"
+    )
+    dnro: str | None = Field(default=None, title="Diaarinumero (Dnro)")
+    poytakirjaote: str | None = Field(
+        default=None, title="Pöytäkirjanotteen linkki", description="http(s)-osoite"
+    )
+    lisatieto: str | None = Field(default=None, title="Lisätieto")
+    yhdyshenkilo: LiaisonForm | None = Field(default=None, title="Järjestöyhdyshenkilö (kohta 1)")
+    korjattava_versio: int | None = Field(
+        default=None, title="Korjattava versio", description="Vain jo päätetyn kohdan korjaukseen"
+    )
+    kirjaaja: str = Field(default="koordinaattori", title="Kirjaaja")
+
+    def decisions(self) -> list[DecisionIn]:
+        body_id = body_ids([self.vastaanottaja])[0]
+        liaison = (
+            LiaisonIn(
+                name=self.yhdyshenkilo.nimi,
+                title=self.yhdyshenkilo.nimike,
+                email=self.yhdyshenkilo.sahkoposti,
+                work_time=self.yhdyshenkilo.tyoaika,
+            )
+            if self.yhdyshenkilo
+            else None
+        )
+        return [
+            DecisionIn(
+                body_id=body_id,
+                point=point_number(item.kohta),
+                outcome=item.paatos,
+                meeting_date=self.kokouspaiva,
+                section=item.pykala,
+                deciding_body=self.toimielin or None,
+                diary_number=self.dnro or None,
+                minutes_url=self.poytakirjaote or None,
+                note=self.lisatieto or None,
+                liaison=liaison if point_number(item.kohta) == 1 else None,
+                recorded_by=self.kirjaaja,
+                expected_version=self.korjattava_versio,
+            )
+            for item in self.kohdat
+        ]
+
+
+@task(name="store-decisions")
+def store_decisions(decisions: list[DecisionIn]) -> list[dict]:
+    settings = get_settings()
+    with Session(make_engine(settings.effective_database_url)) as session, session.begin():
+        stored = record_many(session=session, proposal_id=settings.proposal_id, decisions=decisions)
+    return [d.model_dump(mode="json") for d in stored]
+
+
+@flow(
+    name="record-decision",
+    description="Kirjaa vastaanottajan päätökset esityksen kohdista (yksi kokous, yksi tai useampi kohta).",
+)
+def record_decision(kirjaus: RecordDecisionIn) -> list[dict]:
+    """Validate and store the decisions of one meeting, then refresh the status artifact."""
+    logger = get_run_logger()
+    stored = store_decisions(kirjaus.decisions())
+    for d in stored:
+        logger.info(
+            "Kirjattu: %s, kohta %s: %s (%s § %s), versio %s",
+            d["body_id"],
+            d["point_number"],
+            d["outcome"],
+            d["meeting_date"],
+            d["section"],
+            d["version"],
+        )
+    publish_status()
+    return stored

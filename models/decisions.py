@@ -1,0 +1,87 @@
+"""Schemas of recording decisions: what a decision records and the rules it must satisfy.
+
+Used by the CLI, the `record-decision` deployment's form, and the bulk import (one row each).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, HttpUrl, field_validator, model_validator
+
+from council.filters import today_helsinki
+from models.enums import Outcome
+from models.schemas import Line, Text
+
+
+class LiaisonIn(BaseModel):
+    """Järjestöyhdyshenkilö (kohta 1)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: Line = Field(title="Nimi")
+    title: Line = Field(title="Tehtävänimike", description="esim. hyvinvointikoordinaattori")
+    email: EmailStr = Field(title="Sähköposti")
+    work_time: Line = Field(title="Työaika", description="esim. 8 h/kk tai 10 % työajasta")
+
+
+class DecisionIn(BaseModel):
+    """One body's decision on one point, as recorded by the coordinator."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    body_id: str
+    point: int = Field(ge=1)
+    outcome: Outcome
+    meeting_date: date
+    section: int = Field(ge=1, le=100000, description="Pykälä (§)")
+    deciding_body: Line | None = None
+    diary_number: Line | None = Field(default=None, max_length=60)
+    minutes_url: HttpUrl | None = None
+    note: Text | None = None
+    liaison: LiaisonIn | None = None
+    recorded_by: Line = "koordinaattori"
+    expected_version: int | None = Field(default=None, ge=1)
+
+    @field_validator("meeting_date")
+    @classmethod
+    def _not_in_future(cls, value: date) -> date:
+        if value > today_helsinki():
+            raise ValueError(f"kokouspäivä {value:%d.%m.%Y} on tulevaisuudessa")
+        if value.year < 2000:
+            raise ValueError("kokouspäivä ennen vuotta 2000")
+        return value
+
+    @field_validator("minutes_url")
+    @classmethod
+    def _http_only(cls, value: HttpUrl | None) -> HttpUrl | None:
+        if value is not None and value.scheme not in ("http", "https"):
+            raise ValueError("linkin on oltava http(s)-osoite")
+        return value
+
+    @model_validator(mode="after")
+    def _liaison_only_on_point_one(self) -> DecisionIn:
+        if self.liaison is not None and self.point != 1:
+            raise ValueError("järjestöyhdyshenkilö kirjataan vain kohtaan 1")
+        return self
+
+
+class DecisionOut(BaseModel):
+    """A stored cell as shown to users."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    proposal_id: str
+    body_id: str
+    point_number: int
+    status: str
+    outcome: str | None
+    deciding_body: str | None
+    meeting_date: date | None
+    section: int | None
+    diary_number: str | None
+    minutes_url: str | None
+    note: str | None
+    liaison: dict | None
+    recorded_by: str | None
+    version: int
