@@ -93,6 +93,9 @@ def send(
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Tuota viestit kansioon outputs/dry-run lähettämättä")
     ] = False,
+    today: Annotated[
+        str | None, typer.Option("--today", help="Lähetyspäivä VVVV-KK-PP (oletus: tänään; simulointiin)")
+    ] = None,
 ) -> None:
     """Lähetä esitys vastaanottajille ilman Prefectia; jo lähetettyä viestiä ei lähetetä uudelleen."""
     from council.mail import SmtpMailer
@@ -108,7 +111,11 @@ def send(
             return
         sync(settings, actor="cli:send")
         with console.status("Valmistellaan asiakirjoja ja viestejä"):
-            pending = prepare_proposal_messages(settings, body or [], actor="cli:send")
+            try:
+                day = date.fromisoformat(today) if today else None
+            except ValueError as exc:
+                raise CouncilError(f"--today: virheellinen päivämäärä {today!r} (muoto VVVV-KK-PP)") from exc
+            pending = prepare_proposal_messages(settings, body or [], actor="cli:send", on=day)
         if not pending:
             console.print("Ei lähetettävää: kaikille valituille vastaanottajille on jo lähetetty.")
             return
@@ -171,6 +178,46 @@ def _decision_in(**values: object):
     except ValidationError as exc:
         lines = [f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()]
         raise CouncilError("Virheellinen kirjaus:\n  " + "\n  ".join(lines)) from exc
+
+
+@app.command("follow-up")
+def follow_up_cmd(
+    today: Annotated[str | None, typer.Option("--today", help="Päivä VVVV-KK-PP (oletus: tänään)")] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Näytä kuka saisi mitä, älä lähetä")] = False,
+) -> None:
+    """Muistutusajo: erääntyneet muistutukset, kiitokset ja jonossa olevien viestien uusinta."""
+    from council.followup import run_follow_up
+    from council.importing import parse_date
+    from council.mail import FileMailer, SmtpMailer
+
+    settings = get_settings()
+    try:
+        try:
+            day = parse_date(today) if today else today_helsinki()
+        except ValueError as exc:
+            raise CouncilError(f"--today: {exc}") from exc
+        mailer = FileMailer(settings.outputs / "dry-run" / "mail") if dry_run else SmtpMailer(settings)
+        report = run_follow_up(settings, today=day, mailer=mailer, actor="cli:follow-up", dry_run=dry_run)
+    except CouncilError as exc:
+        _fail(exc)
+    from council.filters import fi_date
+
+    verb = "saisi" if dry_run else "saa"
+    for r in report.due:
+        cc = f", kopio: {', '.join(r.cc)}" if r.cc else ""
+        console.print(
+            f"{r.body_id} {verb} muistutuksen {r.round} (erääntyi {fi_date(r.due_on)}), "
+            f"avoimet kohdat: {', '.join(map(str, r.open_points))}{cc}",
+            highlight=False,
+        )
+    if not report.due:
+        console.print(f"{fi_date(day)}: ei erääntyneitä muistutuksia.")
+    if not dry_run:
+        console.print(f"Lähetetty {len(report.delivered)} viestiä, kiitoksia {report.confirmations}.")
+        for label, why in report.failed.items():
+            err.print(f"[red]Epäonnistui[/] {label}: {why}", highlight=False)
+        if any(v.startswith("failed") for v in report.failed.values()):
+            raise typer.Exit(1)
 
 
 @app.command()

@@ -23,7 +23,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from email import policy
 from email.message import EmailMessage
-from email.utils import format_datetime, formataddr
+from email.utils import format_datetime, formataddr, getaddresses
 from pathlib import Path
 from typing import Protocol
 
@@ -50,12 +50,23 @@ class OutgoingMail:
     body_text: str
     body_html: str
     attachments: list[Path]
+    cc: tuple[str, ...] = ()
+
+
+def envelope_recipients(msg: EmailMessage) -> list[str]:
+    """Every address in To and Cc (the SMTP envelope)."""
+    return [
+        addr
+        for _, addr in getaddresses([str(v) for v in (msg.get_all("To") or []) + (msg.get_all("Cc") or [])])
+    ]
 
 
 def compose(mail: OutgoingMail) -> EmailMessage:
     msg = EmailMessage()
     msg["From"] = formataddr((mail.sender_name, mail.sender))
     msg["To"] = ", ".join(mail.recipients)
+    if mail.cc:
+        msg["Cc"] = ", ".join(mail.cc)
     msg["Subject"] = mail.subject
     msg["Date"] = format_datetime(now())
     msg["Message-ID"] = mail.message_id
@@ -116,7 +127,7 @@ class _YagmailSession:
     def send(self, msg: EmailMessage) -> None:
         if not self._connected:
             self._connect()
-        recipients = [a.strip() for a in str(msg["To"]).split(",")]
+        recipients = envelope_recipients(msg)
         try:
             # smtplib sends bytes as they are: the wire format needs CRLF line ends.
             wire = msg.as_bytes(policy=policy.SMTP)

@@ -7,7 +7,7 @@ transaction that records its effects.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from email.utils import make_msgid
 
 from sqlalchemy import select, update
@@ -22,6 +22,14 @@ MAX_ATTEMPTS = 5
 #: A message left in ``sending`` longer than this (a sender crashed mid-send) is sent again,
 #: with the same Message-ID so a receiving system can recognise the duplicate.
 SENDING_LEASE = timedelta(minutes=15)
+#: Backoff after a transient failure: 10 min, 20 min, 40 min … at most 12 h (see `retry_after`).
+BACKOFF_BASE = timedelta(minutes=10)
+BACKOFF_MAX = timedelta(hours=12)
+
+
+def retry_after(attempts: int) -> timedelta:
+    """How long to wait before the next automatic attempt after ``attempts`` failed ones."""
+    return min(BACKOFF_BASE * (2 ** max(attempts - 1, 0)), BACKOFF_MAX)
 
 
 def find_messages(
@@ -53,6 +61,8 @@ def queue_message(
     attachments: list[str],
     sender_domain: str,
     actor: str,
+    logical_date: date | None = None,
+    cc: list[str] | None = None,
 ) -> tuple[int, bool]:
     """Insert the message unless its key exists; returns (id, created).
 
@@ -72,6 +82,8 @@ def queue_message(
         attachments=attachments,
         attempts=0,
         created_at=now(),
+        logical_date=logical_date,
+        cc=cc or [],
     )
     try:
         with session.begin_nested():
@@ -104,16 +116,23 @@ def queue_message(
     return row.id, True
 
 
-def claim(*, session: Session, message_id: int) -> bool:
-    """Atomically take a queued (or abandoned ``sending``) message; False if someone else has it."""
-    stale = now() - SENDING_LEASE
+def claim(*, session: Session, message_id: int, respect_backoff: bool = False) -> bool:
+    """Atomically take a queued (or abandoned ``sending``) message; False if someone else has it.
+
+    With ``respect_backoff`` (automatic retries), a message whose backoff has not passed is left.
+    """
+    current = now()
+    stale = current - SENDING_LEASE
+    conditions = [
+        Message.id == message_id,
+        (Message.state == MessageState.queued.value)
+        | ((Message.state == MessageState.sending.value) & (Message.claimed_at < stale)),
+    ]
+    if respect_backoff:
+        conditions.append(Message.next_attempt_at.is_(None) | (Message.next_attempt_at <= current))
     result = session.execute(
         update(Message)
-        .where(
-            Message.id == message_id,
-            (Message.state == MessageState.queued.value)
-            | ((Message.state == MessageState.sending.value) & (Message.claimed_at < stale)),
-        )
+        .where(*conditions)
         .values(state=MessageState.sending.value, attempts=Message.attempts + 1, claimed_at=now())
         .execution_options(synchronize_session=False)
     )
@@ -147,6 +166,7 @@ def mark_undelivered(
     final = permanent or message.attempts >= MAX_ATTEMPTS
     message.state = (MessageState.failed if final else MessageState.queued).value
     message.last_error = error[:2000]
+    message.next_attempt_at = None if final else now() + retry_after(message.attempts)
     add_event(
         session=session,
         kind=EventKind.message_failed,

@@ -31,7 +31,7 @@ from council.rendering import (
     render_docx,
     render_text,
 )
-from council.tracking import add_event, mark_sent, sync_content
+from council.tracking import add_event, mark_reminded, mark_sent, sync_content
 from models.contexts import BodyContext
 from models.enums import EventKind, MessageKind, MessageState
 from models.schemas import BodyIn, ProposalIn
@@ -167,6 +167,7 @@ def prepare_proposal_messages(
                 attachments=[str(p.relative_to(settings.outputs)) for p in rendered.attachments],
                 sender_domain=domain,
                 actor=actor,
+                logical_date=on,
             )
             if created:
                 for path in rendered.attachments:
@@ -192,11 +193,17 @@ def _outgoing(settings: Settings, message: Message) -> OutgoingMail:
         body_text=message.body_text,
         body_html=message.body_html,
         attachments=[inside(settings.outputs, a) for a in message.attachments],
+        cc=tuple(message.cc or ()),
     )
 
 
 def deliver_messages(
-    settings: Settings, message_ids: list[int], mailer: Mailer, *, actor: str
+    settings: Settings,
+    message_ids: list[int],
+    mailer: Mailer,
+    *,
+    actor: str,
+    respect_backoff: bool = False,
 ) -> DeliveryReport:
     """Send the given outbox messages over one mail session; each is claimed before sending.
 
@@ -209,7 +216,7 @@ def deliver_messages(
     with mailer.session() as mail_session:
         for message_pk in message_ids:
             with Session(engine) as session, session.begin():
-                if not claim(session=session, message_id=message_pk):
+                if not claim(session=session, message_id=message_pk, respect_backoff=respect_backoff):
                     report.skipped.append(str(message_pk))
                     continue
             with Session(engine) as session:
@@ -241,6 +248,15 @@ def deliver_messages(
                         body_id=message.body_id,
                         actor=actor,
                         message_id=message.message_id,
+                    )
+                elif message.kind == MessageKind.reminder.value:
+                    mark_reminded(
+                        session=session,
+                        proposal_id=message.proposal_id,
+                        body_id=message.body_id,
+                        actor=actor,
+                        message_id=message.message_id,
+                        round_=message.round,
                     )
             report.sent.append(label)
     return report

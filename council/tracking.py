@@ -127,27 +127,29 @@ def sync_content(*, session: Session, proposal: ProposalIn, roster: RosterIn, ac
     return created
 
 
-def mark_sent(*, session: Session, proposal_id: str, body_id: str, actor: str, message_id: str) -> int:
-    """Move every ``not_sent`` cell of a body to ``sent``; one event per changed cell."""
-    numbers = list(
-        session.scalars(
-            select(Decision.point_number).where(
-                Decision.proposal_id == proposal_id,
-                Decision.body_id == body_id,
-                Decision.status == DecisionStatus.not_sent.value,
-            )
-        )
+def _advance(
+    *,
+    session: Session,
+    proposal_id: str,
+    body_id: str,
+    old: DecisionStatus,
+    new: DecisionStatus,
+    actor: str,
+    data: dict,
+) -> int:
+    """Move every cell of a body in state ``old`` to ``new`` (set-based); one event per changed cell."""
+    where = (
+        Decision.proposal_id == proposal_id,
+        Decision.body_id == body_id,
+        Decision.status == old.value,
     )
+    numbers = list(session.scalars(select(Decision.point_number).where(*where)))
     if not numbers:
         return 0
     session.execute(
         update(Decision)
-        .where(
-            Decision.proposal_id == proposal_id,
-            Decision.body_id == body_id,
-            Decision.status == DecisionStatus.not_sent.value,
-        )
-        .values(status=DecisionStatus.sent.value, updated_at=now(), version=Decision.version + 1)
+        .where(*where)
+        .values(status=new.value, updated_at=now(), version=Decision.version + 1)
         .execution_options(synchronize_session=False)
     )
     for number in numbers:
@@ -158,13 +160,37 @@ def mark_sent(*, session: Session, proposal_id: str, body_id: str, actor: str, m
             proposal_id=proposal_id,
             body_id=body_id,
             point_number=number,
-            data={
-                "old": DecisionStatus.not_sent.value,
-                "new": DecisionStatus.sent.value,
-                "message_id": message_id,
-            },
+            data={"old": old.value, "new": new.value, **data},
         )
     return len(numbers)
+
+
+def mark_sent(*, session: Session, proposal_id: str, body_id: str, actor: str, message_id: str) -> int:
+    """The proposal reached the body: its ``not_sent`` cells become ``sent``."""
+    return _advance(
+        session=session,
+        proposal_id=proposal_id,
+        body_id=body_id,
+        old=DecisionStatus.not_sent,
+        new=DecisionStatus.sent,
+        actor=actor,
+        data={"message_id": message_id},
+    )
+
+
+def mark_reminded(
+    *, session: Session, proposal_id: str, body_id: str, actor: str, message_id: str, round_: int
+) -> int:
+    """A reminder reached the body: its ``sent`` cells become ``reminded`` (agenda/tabled ones stay)."""
+    return _advance(
+        session=session,
+        proposal_id=proposal_id,
+        body_id=body_id,
+        old=DecisionStatus.sent,
+        new=DecisionStatus.reminded,
+        actor=actor,
+        data={"message_id": message_id, "round": round_},
+    )
 
 
 class CellOut(BaseModel):

@@ -80,6 +80,41 @@ class DutyDescriptionIn(_In):
     reporting: list[Text] = Field(min_length=1)
 
 
+class ReminderPolicyIn(_In):
+    """When and how often a body is reminded (per proposal; a roster body may override fields)."""
+
+    first_after_days: int = Field(default=21, ge=1, le=365, description="First reminder N days after sending")
+    interval_days: int = Field(default=14, ge=1, le=365, description="Days between reminders")
+    max_reminders: int = Field(default=4, ge=0, le=50)
+    escalate_after: int = Field(
+        default=2, ge=1, le=50, description="From the K-th reminder on, copy the escalation address"
+    )
+    escalation_email: EmailStr | None = Field(default=None, description="e.g. the committee chair")
+    deadline_days: int = Field(default=90, ge=1, le=730, description="Response deadline, days after sending")
+    skip_weekends: bool = True
+    skip_holidays: bool = Field(default=True, description="Finnish public holidays (holidays package)")
+    skip_july: bool = Field(default=True, description="Boards do not meet in July")
+
+    def merged(self, override: ReminderPolicyOverrideIn | None) -> ReminderPolicyIn:
+        if override is None:
+            return self
+        return self.model_copy(update=override.model_dump(exclude_unset=True))
+
+
+class ReminderPolicyOverrideIn(_In):
+    """Per-body changes to the proposal's reminder policy (only the fields given)."""
+
+    first_after_days: int | None = Field(default=None, ge=1, le=365)
+    interval_days: int | None = Field(default=None, ge=1, le=365)
+    max_reminders: int | None = Field(default=None, ge=0, le=50)
+    escalate_after: int | None = Field(default=None, ge=1, le=50)
+    escalation_email: EmailStr | None = None
+    deadline_days: int | None = Field(default=None, ge=1, le=730)
+    skip_weekends: bool | None = None
+    skip_holidays: bool | None = None
+    skip_july: bool | None = None
+
+
 class ProposalIn(_In):
     """A proposal content file (data/proposals/<id>.yaml)."""
 
@@ -98,6 +133,8 @@ class ProposalIn(_In):
     )
     source_note: Line | None = None
     duty_description: DutyDescriptionIn
+    reminder_policy: ReminderPolicyIn = Field(default_factory=ReminderPolicyIn)
+    committee_emails: list[EmailStr] = Field(default_factory=list, description="Weekly digest recipients")
 
     @model_validator(mode="after")
     def _points_numbered(self) -> ProposalIn:
@@ -127,6 +164,7 @@ class BodyIn(_In):
     registry_email: EmailStr
     language: Language = Language.fi
     contacts: list[EmailStr] = Field(default_factory=list)
+    reminder_policy: ReminderPolicyOverrideIn | None = None
 
 
 class RosterIn(_In):

@@ -134,6 +134,11 @@ class Message(Base):
     body_html: Mapped[str] = mapped_column(Text)
     attachments: Mapped[list] = mapped_column(JSON, default=list)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+    #: The business day the message belongs to (the send or reminder day, `--today` in simulations).
+    logical_date: Mapped[date | None] = mapped_column(Date)
+    #: After a transient failure, not retried before this time (backoff).
+    next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    cc: Mapped[list] = mapped_column(JSON, default=list)
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     claimed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
