@@ -21,6 +21,7 @@ from council.rendering import (
     render_docx,
     text_template_variables,
 )
+from council.followup import ConfirmationMailContext, ReminderMailContext
 from council.sending import ProposalMailContext, render_first_send
 from models.contexts import DutyDescriptionContext, ProposalContext
 from tests.helpers import docx_text
@@ -30,6 +31,8 @@ CONTRACTS = [
     ((PROPOSAL_TEMPLATE,), "docx", ProposalContext),
     ((DUTY_TEMPLATE,), "docx", DutyDescriptionContext),
     (("esitys_subject.txt", "esitys.txt", "esitys.html"), "text", ProposalMailContext),
+    (("muistutus_subject.txt", "muistutus.txt", "muistutus.html"), "text", ReminderMailContext),
+    (("kiitos_subject.txt", "kiitos.txt", "kiitos.html"), "text", ConfirmationMailContext),
 ]
 PROPOSAL = load_proposal(PROJECT_ROOT / "data/proposals/jarjestoyhteistyomalli-forssan-seutu.yaml")
 ROSTER = load_roster(PROJECT_ROOT / "data/rosters/forssan-seutu.yaml")

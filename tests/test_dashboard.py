@@ -1,0 +1,538 @@
+"""The committee dashboard: matrix, progress, liaisons, overdue bodies, escaping, SQL count, HTML, JSON, server."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import re
+import threading
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import event, insert, update
+from sqlalchemy.orm import Session
+
+from council.config import Settings
+from council.dashboard import (
+    DashboardOut,
+    build_dashboard,
+    content_policies,
+    dashboard_json,
+    render_html,
+    serve_dashboard,
+    write_dashboard,
+)
+from council.db import make_engine
+from council.decisions import record_decision
+from council.filters import fi_date, today_helsinki
+from council.outbox import mark_delivered, queue_message
+from models.decisions import DecisionIn, LiaisonIn
+from models.enums import DecisionStatus, MessageKind, Outcome
+from models.schemas import ReminderPolicyIn, ReminderPolicyOverrideIn
+from models.tables import Body, Decision, Event, Message
+
+MEETING = date(2021, 3, 15)
+LIAISON = LiaisonIn(
+    name="Maija Meikäläinen",
+    title="hyvinvointikoordinaattori",
+    email="maija@jokioinen.example",
+    work_time="8 h/kk",
+)
+
+
+def _record(settings: Settings, decision: DecisionIn) -> None:
+    with Session(make_engine(settings.effective_database_url)) as session, session.begin():
+        record_decision(session=session, proposal_id=settings.proposal_id, decision=decision)
+
+
+def _record_two(settings: Settings) -> date:
+    """Jokioinen point 1 (long ago: final, with liaison) and Humppila point 2 (3 days ago: decided)."""
+    recent = today_helsinki() - timedelta(days=3)
+    _record(
+        settings,
+        DecisionIn(
+            body_id="jokioinen",
+            point=1,
+            outcome=Outcome.hyvaksytty,
+            meeting_date=MEETING,
+            section=59,
+            liaison=LIAISON,
+            recorded_by="Niina",
+        ),
+    )
+    _record(
+        settings,
+        DecisionIn(
+            body_id="humppila",
+            point=2,
+            outcome=Outcome.hyvaksytty_muutettuna,
+            meeting_date=recent,
+            section=12,
+            recorded_by="Niina",
+        ),
+    )
+    return recent
+
+
+def _build(settings: Settings, **kwargs: object) -> DashboardOut:
+    with Session(make_engine(settings.effective_database_url)) as session:
+        return build_dashboard(session=session, proposal_id=settings.proposal_id, **kwargs)  # type: ignore[arg-type]
+
+
+def _body(dashboard: DashboardOut, body_id: str):
+    return next(b for b in dashboard.bodies if b.body_id == body_id)
+
+
+def _deliver_proposal(settings: Settings, body_id: str, sent_at: datetime | None = None) -> None:
+    """Queue and deliver the body's proposal email (round 0), optionally back-dating ``sent_at``."""
+    with Session(make_engine(settings.effective_database_url)) as session, session.begin():
+        message_id, _ = queue_message(
+            session=session,
+            proposal_id=settings.proposal_id,
+            body_id=body_id,
+            kind=MessageKind.proposal,
+            round_=0,
+            recipients=[f"kirjaamo@{body_id}.example"],
+            subject="Esitys",
+            body_text="teksti",
+            body_html="<p>teksti</p>",
+            attachments=[],
+            sender_domain="forssanseutu.example",
+            actor="test",
+        )
+        message = session.get(Message, message_id)
+        assert message is not None
+        mark_delivered(session=session, message=message, actor="test")
+        if sent_at is not None:
+            message.sent_at = sent_at
+
+
+def test_matrix_shows_outcomes_sections_dates_and_final_vs_decided(sent_any_db: Settings) -> None:
+    """After two decisions the matrix shows each outcome, § and 15.3.2021 date; the old one is final, the recent one decided."""
+    recent = _record_two(sent_any_db)
+    dashboard = _build(sent_any_db)
+    assert [b.name for b in dashboard.bodies] == sorted(b.name for b in dashboard.bodies)
+    assert [p.number for p in dashboard.points] == [1, 2, 3, 4]
+    jok = _body(dashboard, "jokioinen").cells[0]
+    assert jok.status == DecisionStatus.final and jok.status_label == "lainvoimainen"
+    assert (jok.outcome, jok.meeting_date, jok.section) == (
+        "hyväksytty ehdotuksen mukaisesti",
+        "15.3.2021",
+        59,
+    )
+    hum = _body(dashboard, "humppila").cells[1]
+    assert hum.status == DecisionStatus.decided and hum.status_label == "päätetty"
+    assert (hum.outcome, hum.meeting_date, hum.section) == ("hyväksytty muutettuna", fi_date(recent), 12)
+    untouched = _body(dashboard, "forssa").cells[0]
+    assert untouched.status == DecisionStatus.sent and untouched.status_label == "lähetetty"
+    assert untouched.outcome is None and untouched.meeting_date is None and untouched.section is None
+    html = render_html(dashboard)
+    for text in ("hyväksytty ehdotuksen mukaisesti", "15.3.2021 § 59", "lainvoimainen", "päätetty", "§ 12"):
+        assert text in html
+    assert 'class="cell st-final"' in html and 'class="cell st-decided"' in html
+
+
+def test_progress_counts_decided_and_final_cells_exactly(sent: Settings) -> None:
+    """Two decided/final cells of 24 is 8 %; each decided point is 1 of 6 bodies (16 %); a tabled point counts as open."""
+    _record_two(sent)
+    _record(
+        sent,
+        DecisionIn(body_id="tammela", point=3, outcome=Outcome.poydalle, meeting_date=MEETING, section=5),
+    )
+    dashboard = _build(sent)
+    assert dashboard.overall.model_dump() == {"decided": 2, "total": 24, "percent": 8}
+    per_point = {p.number: p.progress.model_dump() for p in dashboard.points}
+    assert per_point == {
+        1: {"decided": 1, "total": 6, "percent": 16},
+        2: {"decided": 1, "total": 6, "percent": 16},
+        3: {"decided": 0, "total": 6, "percent": 0},
+        4: {"decided": 0, "total": 6, "percent": 0},
+    }
+    assert _body(dashboard, "tammela").cells[2].status == DecisionStatus.on_agenda
+    html = render_html(dashboard)
+    assert "8 %" in html and "(2/24)" in html and "16 %" in html
+
+
+def test_liaison_from_point_one_is_listed_with_body_name(sent: Settings) -> None:
+    """The liaison recorded with Jokioinen's point-1 decision appears with name, title, email, work time and body."""
+    _record_two(sent)
+    dashboard = _build(sent)
+    assert [liaison.model_dump() for liaison in dashboard.liaisons] == [
+        {
+            "body_id": "jokioinen",
+            "body_name": "Jokioisten kunta",
+            "name": "Maija Meikäläinen",
+            "title": "hyvinvointikoordinaattori",
+            "email": "maija@jokioinen.example",
+            "work_time": "8 h/kk",
+        }
+    ]
+    html = render_html(dashboard)
+    assert "Maija Meikäläinen" in html and "maija@jokioinen.example" in html and "8 h/kk" in html
+
+
+def test_overdue_needs_sent_proposal_open_points_and_passed_deadline(sent_any_db: Settings) -> None:
+    """A body whose proposal was delivered more than deadline_days ago with open points is overdue; others are not."""
+    _deliver_proposal(sent_any_db, "humppila")
+    _deliver_proposal(sent_any_db, "ypaja")
+    sent_day = today_helsinki()
+    for point in (1, 2, 3, 4):
+        _record(
+            sent_any_db,
+            DecisionIn(
+                body_id="ypaja", point=point, outcome=Outcome.hyvaksytty, meeting_date=MEETING, section=point
+            ),
+        )
+    later = sent_day + timedelta(days=120)
+    dashboard = _build(sent_any_db, today=later)
+    assert dashboard.overdue == ["humppila"]  # ypaja decided everything; the others have no sent email
+    hum = _body(dashboard, "humppila")
+    assert hum.overdue and hum.days_overdue == 30 and hum.open_points == [1, 2, 3, 4]
+    assert hum.deadline_iso == sent_day + timedelta(days=90) and hum.sent_date == fi_date(sent_day)
+    assert not _body(dashboard, "ypaja").overdue and not _body(dashboard, "forssa").overdue
+    html = render_html(dashboard)
+    assert 'class="overdue"' in html and "myöhässä" in html
+
+    assert (
+        _build(sent_any_db, today=sent_day + timedelta(days=90)).overdue == []
+    )  # on the deadline day: not yet
+    relaxed = _build(
+        sent_any_db,
+        today=later,
+        policy=ReminderPolicyIn(deadline_days=100),
+        overrides={"humppila": ReminderPolicyOverrideIn(deadline_days=200)},
+    )
+    assert relaxed.overdue == [] and _body(relaxed, "humppila").deadline_days == 200
+    assert _body(relaxed, "forssa").deadline_days == 100
+
+
+def test_overdue_uses_the_recorded_sent_at(sent: Settings) -> None:
+    """A proposal delivered 100 days ago is overdue today under the default 90-day deadline."""
+    _deliver_proposal(sent, "tammela", sent_at=datetime.now(UTC) - timedelta(days=100))
+    dashboard = _build(sent)
+    assert dashboard.overdue == ["tammela"] and _body(dashboard, "tammela").days_overdue in (9, 10, 11)
+
+
+def test_content_policies_reads_the_proposal_policy(sent: Settings) -> None:
+    """The proposal's reminder policy and the roster's overrides come from the content files."""
+    policy, overrides = content_policies(sent)
+    assert policy.deadline_days >= 1 and isinstance(overrides, dict)
+
+
+def test_values_are_escaped_in_the_page(sent: Settings) -> None:
+    """A body named with <script> and & appears literally, never as markup."""
+    with Session(make_engine(sent.effective_database_url)) as session, session.begin():
+        session.execute(
+            update(Body).where(Body.id == "forssa").values(name='<script>alert("x")</script> & Oy')
+        )
+    html = render_html(_build(sent))
+    assert "<script" not in html
+    assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt; &amp; Oy" in html
+
+
+def _add_bodies(settings: Settings, count: int) -> None:
+    """Insert ``count`` extra bodies with cells (some decided), events and sent emails, in bulk."""
+    now = datetime.now(UTC)
+    pid = settings.proposal_id
+    bodies, cells, events, messages = [], [], [], []
+    for i in range(count):
+        body_id = f"lisa-{i:03d}"
+        bodies.append(
+            {
+                "id": body_id,
+                "name": f"Lisäkunta {i:03d}",
+                "name_genitive": f"Lisäkunnan {i:03d}",
+                "name_inessive": f"Lisäkunnassa {i:03d}",
+                "kind": "kunta",
+                "deciding_body": "Kunnanhallitus",
+                "registry_email": f"kirjaamo@{body_id}.example",
+                "language": "fi",
+                "updated_at": now,
+            }
+        )
+        for point in (1, 2, 3, 4):
+            decided = point == 1 and i % 2 == 0
+            cells.append(
+                {
+                    "proposal_id": pid,
+                    "body_id": body_id,
+                    "point_number": point,
+                    "status": "decided" if decided else "sent",
+                    "outcome": Outcome.hyvaksytty.value if decided else None,
+                    "meeting_date": MEETING if decided else None,
+                    "section": 10 + i if decided else None,
+                    "liaison": LIAISON.model_dump(mode="json") if decided else None,
+                    "updated_at": now,
+                    "version": 1,
+                }
+            )
+            events.append(
+                {
+                    "occurred_at": now,
+                    "proposal_id": pid,
+                    "body_id": body_id,
+                    "point_number": point,
+                    "kind": "status_changed",
+                    "actor": "test",
+                    "data": {"old": "not_sent", "new": "sent"},
+                }
+            )
+        messages.append(
+            {
+                "proposal_id": pid,
+                "body_id": body_id,
+                "kind": "proposal",
+                "round": 0,
+                "state": "sent",
+                "message_id": f"<{body_id}@test.example>",
+                "recipients": [f"kirjaamo@{body_id}.example"],
+                "subject": "Esitys",
+                "body_text": "",
+                "body_html": "",
+                "attachments": [],
+                "attempts": 1,
+                "created_at": now - timedelta(days=200),
+                "sent_at": now - timedelta(days=200),
+            }
+        )
+    with Session(make_engine(settings.effective_database_url)) as session, session.begin():
+        session.execute(insert(Body), bodies)
+        session.execute(insert(Decision), cells)
+        session.execute(insert(Event), events)
+        session.execute(insert(Message), messages)
+
+
+def _count_statements(settings: Settings) -> tuple[int, DashboardOut]:
+    engine = make_engine(settings.effective_database_url)
+    statements: list[str] = []
+
+    def count(conn, cursor, statement, parameters, context, executemany) -> None:  # type: ignore[no-untyped-def]
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        with Session(engine) as session:
+            dashboard = build_dashboard(session=session, proposal_id=settings.proposal_id)
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    return len(statements), dashboard
+
+
+def test_constant_number_of_sql_statements(sent_any_db: Settings) -> None:
+    """Building the dashboard takes the same number of SQL statements for 6 bodies as for 60."""
+    _record_two(sent_any_db)
+    small, six = _count_statements(sent_any_db)
+    _add_bodies(sent_any_db, 54)
+    large, sixty = _count_statements(sent_any_db)
+    assert len(six.bodies) == 6 and len(sixty.bodies) == 60
+    assert small == large and large <= 7
+    assert sixty.overall.total == 240 and sixty.overall.decided == 2 + 27
+    assert len(sixty.liaisons) == 1 + 27 and len(sixty.overdue) == 54
+
+
+def test_timeline_is_newest_first_limited_and_labelled(sent: Settings) -> None:
+    """Each body's timeline is newest first in Helsinki time, at most 50 entries, with Finnish labels and details."""
+    _record_two(sent)
+    _deliver_proposal(sent, "jokioinen")
+    now = datetime.now(UTC)
+    with Session(make_engine(sent.effective_database_url)) as session, session.begin():
+        session.execute(
+            insert(Event),
+            [
+                {
+                    "occurred_at": now - timedelta(days=400 + i),
+                    "proposal_id": sent.proposal_id,
+                    "body_id": "jokioinen",
+                    "point_number": None,
+                    "kind": "message_queued",
+                    "actor": "vanha",
+                    "data": {"kind": "reminder", "round": 1},
+                }
+                for i in range(60)
+            ],
+        )
+    dashboard = _build(sent)
+    timeline = _body(dashboard, "jokioinen").timeline
+    assert len(timeline) == 50
+    assert [e.occurred_at for e in timeline] == sorted((e.occurred_at for e in timeline), reverse=True)
+    assert all(e.occurred_at.utcoffset() in (timedelta(hours=2), timedelta(hours=3)) for e in timeline)
+    assert timeline[0].kind == "message_sent" and timeline[0].label == "viesti lähetetty"
+    assert timeline[0].detail == "esitys"
+    recorded = next(e for e in timeline if e.kind == "decision_recorded")
+    assert recorded.label == "päätös kirjattu" and recorded.point == 1 and recorded.actor == "Niina"
+    assert recorded.detail == "hyväksytty ehdotuksen mukaisesti, 15.3.2021, § 59"
+    assert re.fullmatch(r"\d{1,2}\.\d{1,2}\.\d{4} klo \d{1,2}\.\d{2}", recorded.time)
+    assert sum(e.detail == "lähettämättä → lähetetty" for e in timeline) == 4
+    assert len(_body(dashboard, "forssa").timeline) == 4  # four cells marked sent
+
+
+def test_html_is_self_contained_accessible_finnish(sent: Settings) -> None:
+    """The page is Finnish, has a captioned table with row and column headers, print rules and no external URL."""
+    _record_two(sent)
+    dashboard = _build(sent)
+    html = render_html(dashboard)
+    assert '<html lang="fi">' in html
+    assert "<caption>" in html and '<th scope="row">' in html and '<th scope="col">' in html
+    assert "@media print" in html and "<script" not in html.lower()
+    assert "http://" not in html and "https://" not in html
+    assert not re.search(r"""(src|href)\s*=\s*["']?\s*(https?:)?//""", html, re.IGNORECASE)
+    assert "<title>Päätösten tilanne – " + dashboard.title in html.replace("&#39;", "'")
+    assert re.search(r"Päivitetty \d{1,2}\.\d{1,2}\.\d{4} klo \d{1,2}\.\d{2}", html)
+    assert html.count('<th scope="row">') >= len(dashboard.bodies) + 1  # bodies and the progress row
+    assert "<details>" in html
+
+
+def test_json_has_the_documented_shape(sent: Settings) -> None:
+    """The JSON parses and has the documented top-level, body, cell, point and timeline keys."""
+    _record_two(sent)
+    data = json.loads(dashboard_json(_build(sent)))
+    assert set(data) == {
+        "schema_version",
+        "proposal_id",
+        "title",
+        "today",
+        "generated_at",
+        "generated_at_text",
+        "overall",
+        "points",
+        "bodies",
+        "liaisons",
+        "overdue",
+    }
+    assert data["schema_version"] == 1 and data["proposal_id"] == sent.proposal_id
+    assert datetime.fromisoformat(data["generated_at"]).tzinfo is not None
+    assert set(data["overall"]) == {"decided", "total", "percent"}
+    assert set(data["points"][0]) == {"number", "short_title", "title", "progress"}
+    body = data["bodies"][0]
+    assert set(body) == {
+        "body_id",
+        "name",
+        "cells",
+        "open_points",
+        "sent_at",
+        "sent_date",
+        "deadline_days",
+        "deadline",
+        "deadline_iso",
+        "overdue",
+        "days_overdue",
+        "timeline",
+    }
+    assert set(body["cells"][0]) == {
+        "point",
+        "status",
+        "status_label",
+        "outcome",
+        "meeting_date",
+        "meeting_date_iso",
+        "section",
+    }
+    assert set(body["timeline"][0]) == {"occurred_at", "time", "kind", "label", "point", "actor", "detail"}
+    jok = next(b for b in data["bodies"] if b["body_id"] == "jokioinen")
+    assert jok["cells"][0]["status"] == "final" and jok["cells"][0]["meeting_date_iso"] == "2021-03-15"
+
+
+def test_write_dashboard_writes_both_files_atomically(sent: Settings, tmp_path: Path) -> None:
+    """write_dashboard writes dashboard.html and dashboard.json and leaves no temporary file behind."""
+    folder = tmp_path / "dash"
+    with Session(make_engine(sent.effective_database_url)) as session:
+        html_path, json_path = write_dashboard(session=session, proposal_id=sent.proposal_id, folder=folder)
+    assert (html_path, json_path) == (folder / "dashboard.html", folder / "dashboard.json")
+    assert sorted(p.name for p in folder.iterdir()) == ["dashboard.html", "dashboard.json"]
+    assert html_path.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+    assert json.loads(json_path.read_text(encoding="utf-8"))["proposal_id"] == sent.proposal_id
+
+
+# --- the read-only server ------------------------------------------------------------------------
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[tuple[Path, int]]:
+    """A dashboard folder with a secret file beside it, served on a free port."""
+    folder = tmp_path / "dash"
+    folder.mkdir()
+    (folder / "dashboard.html").write_text("<!DOCTYPE html><p>versio 1</p>", encoding="utf-8")
+    (folder / "dashboard.json").write_text('{"versio": 1}', encoding="utf-8")
+    (folder / "secret.txt").write_text("salainen", encoding="utf-8")
+    (tmp_path / "README.md").write_text("ulkopuolella", encoding="utf-8")
+    server = serve_dashboard(folder, port=0)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield folder, server.server_address[1]
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+def _request(port: int, method: str, path: str) -> tuple[int, dict[str, str], bytes]:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+    try:
+        conn.request(method, path, body=b"x" if method in ("POST", "PUT") else None)
+        response = conn.getresponse()
+        return response.status, {k.lower(): v for k, v in response.getheaders()}, response.read()
+    finally:
+        conn.close()
+
+
+def test_server_serves_page_and_json_uncached(served: tuple[Path, int]) -> None:
+    """GET / and /dashboard.html return the page, /dashboard.json the JSON, utf-8 and never cached."""
+    _, port = served
+    for path in ("/", "/dashboard.html", "/?x=1"):
+        status, headers, body = _request(port, "GET", path)
+        assert status == 200 and b"versio 1" in body
+        assert headers["content-type"] == "text/html; charset=utf-8"
+        assert headers["cache-control"] == "no-store"
+    status, headers, body = _request(port, "GET", "/dashboard.json")
+    assert status == 200 and json.loads(body) == {"versio": 1}
+    assert (
+        headers["content-type"] == "application/json; charset=utf-8"
+        and headers["cache-control"] == "no-store"
+    )
+    status, headers, body = _request(port, "HEAD", "/")
+    assert status == 200 and body == b"" and int(headers["content-length"]) > 0
+
+
+def test_server_refuses_other_methods_and_paths(served: tuple[Path, int]) -> None:
+    """Every method but GET/HEAD is 405, and any other path (traversal, other files) is 404."""
+    _, port = served
+    for method in ("POST", "PUT", "DELETE", "PATCH", "OPTIONS", "BREW"):
+        status, headers, _ = _request(port, method, "/")
+        assert status == 405, method
+        assert headers["allow"] == "GET, HEAD"
+    for path in (
+        "/../README.md",
+        "/README.md",
+        "/secret.txt",
+        "/%2e%2e/README.md",
+        "/dashboard.html/../secret.txt",
+        "/dashboard.json/",
+        "/index.html",
+    ):
+        status, _, body = _request(port, "GET", path)
+        assert status == 404, path
+        assert b"salainen" not in body and b"ulkopuolella" not in body
+
+
+def test_server_shows_a_rewrite_on_the_next_request(served: tuple[Path, int]) -> None:
+    """The file is read on each request, so a rewritten dashboard shows on the next GET."""
+    folder, port = served
+    assert b"versio 1" in _request(port, "GET", "/")[2]
+    (folder / "dashboard.html").write_text("<!DOCTYPE html><p>versio 2</p>", encoding="utf-8")
+    assert b"versio 2" in _request(port, "GET", "/")[2]
+
+
+def test_server_without_a_written_dashboard_is_404(tmp_path: Path) -> None:
+    """Before the first write the server answers 404 with a Finnish explanation instead of failing."""
+    server = serve_dashboard(tmp_path, port=0)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        status, _, body = _request(server.server_address[1], "GET", "/")
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert status == 404 and "ei ole vielä tuotettu".encode() in body
