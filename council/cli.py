@@ -43,6 +43,26 @@ def _fail(exc: Exception) -> None:
     raise typer.Exit(2)
 
 
+def _after_change(settings, *, decisions: bool, actor: str) -> None:  # noqa: ANN001
+    """Follow-on messages after recorded decisions, and the dashboard files after any change."""
+    from council.mail import SmtpMailer
+    from council.refresh import after_decisions, write_dashboard_files
+
+    if decisions:
+        report = after_decisions(settings, today=today_helsinki(), mailer=SmtpMailer(settings), actor=actor)
+        for label in report.sent:
+            console.print(f"Lähetetty: {label}", highlight=False)
+        for label, why in report.failed.items():
+            err.print(
+                f"[yellow]Lähetys epäonnistui, uusitaan seuranta-ajossa:[/] {label}: {why}", highlight=False
+            )
+        html = report.dashboard[0] if report.dashboard else None
+    else:
+        html = write_dashboard_files(settings)[0]
+    if html:
+        console.print(f"Tilannesivu: {html}", highlight=False)
+
+
 @app.command()
 def init() -> None:
     """Luo tai päivitä tietokanta ja tallenna esitys ja vastaanottajat sisältötiedostoista."""
@@ -121,6 +141,7 @@ def send(
             return
         with console.status(f"Lähetetään {len(pending)} viestiä"):
             report = deliver_messages(settings, pending, SmtpMailer(settings), actor="cli:send")
+        _after_change(settings, decisions=False, actor="cli:send")
     except CouncilError as exc:
         _fail(exc)
     console.print(f"Lähetetty: {len(report.sent)}")
@@ -303,6 +324,10 @@ def record(
         f"tila: {STATUS_LABEL_FI[DecisionStatus(stored.status)]}, versio {stored.version}",
         highlight=False,
     )
+    try:
+        _after_change(settings, decisions=True, actor=f"cli:{by}")
+    except CouncilError as exc:
+        _fail(exc)
 
 
 @app.command()
@@ -347,6 +372,10 @@ def import_decisions_cmd(
     except CouncilError as exc:
         _fail(exc)
     console.print(f"Tuotu {count} päätöstä tiedostosta {file}")
+    try:
+        _after_change(settings, decisions=True, actor=by)
+    except CouncilError as exc:
+        _fail(exc)
 
 
 @app.command("export-decisions")
@@ -363,6 +392,93 @@ def export_decisions_cmd(
     except CouncilError as exc:
         _fail(exc)
     console.print(f"Viety {count} päätöstä tiedostoon {file}")
+
+
+@app.command()
+def dashboard(
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Kirjoita tilannesivu tähän HTML-tiedostoon")
+    ] = None,
+    serve: Annotated[
+        bool, typer.Option("--serve", help="Tarjoa tilannesivu (vain luku) osoitteessa 127.0.0.1")
+    ] = False,
+    port: Annotated[int, typer.Option("--port", help="Portti --serve-tilassa")] = 8050,
+) -> None:
+    """Kirjoita valiokunnan tilannesivu (HTML + JSON) tai tarjoa se selaimelle vain luku -tilassa."""
+    import shutil
+
+    from council.dashboard import serve_dashboard
+    from council.refresh import dashboard_folder, write_dashboard_files
+
+    settings = get_settings()
+    try:
+        html, data = write_dashboard_files(settings)
+    except CouncilError as exc:
+        _fail(exc)
+    if out is not None:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(html, out)
+        shutil.copyfile(data, out.with_suffix(".json"))
+        console.print(f"Tilannesivu: {out} (ja {out.with_suffix('.json').name})", highlight=False)
+    else:
+        console.print(f"Tilannesivu: {html}", highlight=False)
+    if serve:
+        server = serve_dashboard(dashboard_folder(settings), port=port)
+        console.print(
+            f"Tilannesivu selaimessa: http://127.0.0.1:{port}/ (vain luku). Lopeta: Ctrl-C", highlight=False
+        )
+        try:
+            server.serve_forever()
+        except KeyboardInterrupt:
+            pass
+        finally:
+            server.server_close()
+
+
+@app.command()
+def report(
+    out: Annotated[Path | None, typer.Option("--out", help="Kansio (oletus outputs/<esitys>/)")] = None,
+    pdf: Annotated[bool, typer.Option("--pdf", help="Tee myös PDF/A-kopio (LibreOffice)")] = False,
+) -> None:
+    """Tee valiokunnan tilannekatsaus (DOCX, valinnaisesti PDF/A)."""
+    from council.documents import to_pdfa, write_status_report
+
+    settings = get_settings()
+    try:
+        path = write_status_report(settings, today=today_helsinki(), folder=out)
+        console.print(str(path), highlight=False)
+        if pdf:
+            console.print(str(to_pdfa([path])[0]), highlight=False)
+    except CouncilError as exc:
+        _fail(exc)
+
+
+@app.command()
+def digest(
+    today: Annotated[str | None, typer.Option("--today", help="Päivä VVVV-KK-PP (oletus: tänään)")] = None,
+) -> None:
+    """Lähetä valiokunnalle viikkokooste (vain jos viikolla tapahtui jotain)."""
+    from council.digest import prepare_digest
+    from council.importing import parse_date
+    from council.mail import SmtpMailer
+    from council.sending import deliver_messages
+
+    settings = get_settings()
+    try:
+        try:
+            day = parse_date(today) if today else today_helsinki()
+        except ValueError as exc:
+            raise CouncilError(f"--today: {exc}") from exc
+        message_pk = prepare_digest(settings, today=day, actor="cli:digest")
+        if message_pk is None:
+            console.print("Ei lähetettävää: viikolla ei muutoksia tai kooste on jo lähetetty.")
+            return
+        result = deliver_messages(settings, [message_pk], SmtpMailer(settings), actor="cli:digest")
+    except CouncilError as exc:
+        _fail(exc)
+    if result.failed:
+        _fail(CouncilError(f"Viikkokoosteen lähetys epäonnistui: {result.failed}"))
+    console.print("Viikkokooste lähetetty.")
 
 
 @app.command("smtp-server")

@@ -277,10 +277,11 @@ def build_dashboard(
         .join(Body, Body.id == Decision.body_id)
         .where(Decision.proposal_id == proposal_id)
     ).all()
-    sent_at: dict[str, datetime] = {
-        body_id: _aware(at)
-        for body_id, at in session.execute(
-            select(Message.body_id, Message.sent_at).where(
+    # The business day of sending (``logical_date``) drives the deadline; ``sent_at`` is the clock time.
+    sent_rows = {
+        body_id: (_aware(at), day)
+        for body_id, at, day in session.execute(
+            select(Message.body_id, Message.sent_at, Message.logical_date).where(
                 Message.proposal_id == proposal_id,
                 Message.kind == MessageKind.proposal.value,
                 Message.round == 0,
@@ -358,8 +359,8 @@ def build_dashboard(
         ]
         open_points = [c.point for c in row_cells if c.status not in DONE]
         days = policy.merged(overrides.get(body_id)).deadline_days
-        sent = sent_at.get(body_id)
-        sent_day = sent.astimezone(HELSINKI).date() if sent else None
+        sent, logical_day = sent_rows.get(body_id, (None, None))
+        sent_day = logical_day or (sent.astimezone(HELSINKI).date() if sent else None)
         deadline = sent_day + timedelta(days=days) if sent_day else None
         late = (today - deadline).days if deadline and open_points and today > deadline else 0
         bodies.append(

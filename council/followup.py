@@ -117,7 +117,7 @@ def read_states(*, session: Session, proposal_id: str) -> dict[str, BodyState]:
             messages.c.last_reminder_on,
             messages.c.confirmations,
         )
-        .join(messages, messages.c.body_id == Decision.body_id)
+        .outerjoin(messages, messages.c.body_id == Decision.body_id)
         .where(Decision.proposal_id == proposal_id)
         .order_by(Decision.body_id, Decision.point_number)
     )
@@ -348,7 +348,7 @@ def prepare_confirmations(settings: Settings, *, today: date, actor: str) -> lis
     ids = []
     for body_id, state in states.items():
         body = bodies.get(body_id)
-        if body is None or state.has_confirmation or state.sent_on is None or state.open_cells:
+        if body is None or state.has_confirmation or state.open_cells:
             continue
         if any(c.outcome is None for c in state.cells):
             continue
@@ -416,10 +416,15 @@ def run_follow_up(
     report = FollowUpReport(today=today, due=due)
     if dry_run:
         return report
+    from council.documents import prepare_duty_descriptions
+    from council.refresh import write_dashboard_files
+
     prepare_reminders(settings, due, today=today, actor=actor)
+    prepare_duty_descriptions(settings, today=today, actor=actor)
     report.confirmations = len(prepare_confirmations(settings, today=today, actor=actor))
     delivery = deliver_messages(
         settings, pending_message_ids(settings), mailer, actor=actor, respect_backoff=True
     )
     report.delivered, report.failed = delivery.sent, delivery.failed
+    write_dashboard_files(settings, today=today)
     return report

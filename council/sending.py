@@ -222,7 +222,7 @@ def deliver_messages(
             with Session(engine) as session:
                 message = session.get_one(Message, message_pk)
                 outgoing = _outgoing(settings, message)
-                label = f"{message.body_id}/{message.kind}/{message.round}"
+                label = f"{message.body_id or 'valiokunta'}/{message.kind}/{message.round}"
             try:
                 mail_session.send(compose(outgoing))
             except MailDeliveryError as exc:

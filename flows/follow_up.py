@@ -8,6 +8,7 @@ from prefect import flow, get_run_logger, task
 from pydantic import BaseModel, Field
 
 from council.config import get_settings
+from council.documents import prepare_duty_descriptions
 from council.filters import today_helsinki
 from council.followup import (
     DueReminder,
@@ -43,9 +44,12 @@ def prepare_batch(due: list[DueReminder], today: date) -> list[int]:
     return prepare_reminders(get_settings(), due, today=today, actor=actor())
 
 
-@task(name="prepare-confirmations", retries=2, retry_delay_seconds=[2, 10])
+@task(name="prepare-follow-on", retries=2, retry_delay_seconds=[2, 10])
 def prepare_thanks(today: date) -> int:
-    return len(prepare_confirmations(get_settings(), today=today, actor=actor()))
+    """Thank-yous and filled duty descriptions not yet queued (normally queued at recording time)."""
+    settings = get_settings()
+    duty = prepare_duty_descriptions(settings, today=today, actor=actor())
+    return len(prepare_confirmations(settings, today=today, actor=actor())) + len(duty)
 
 
 @task(name="deliver-queued", retries=2, retry_delay_seconds=[5, 30])

@@ -12,6 +12,7 @@ from council.config import get_settings
 from council.db import make_engine
 from council.importing import import_decisions as import_file
 from flows.common import actor
+from flows.record_decision import follow_on_messages
 from flows.status import publish_status
 
 
@@ -33,5 +34,6 @@ def import_decisions(
 ) -> int:
     count = import_file_task(tiedosto)
     get_run_logger().info("Tuotu %d päätöstä tiedostosta %s", count, tiedosto)
+    follow_on_messages()
     publish_status()
     return count

@@ -11,7 +11,10 @@ from sqlalchemy.orm import Session
 from council.config import get_settings
 from council.db import make_engine
 from council.decisions import record_many
-from flows.common import BodyName, PointLabel, body_ids, point_number
+from council.filters import today_helsinki
+from council.mail import SmtpMailer
+from council.refresh import after_decisions
+from flows.common import BodyName, PointLabel, actor, body_ids, point_number
 from flows.status import publish_status
 from models.decisions import DecisionIn, LiaisonIn
 from models.enums import Outcome
@@ -99,6 +102,14 @@ def store_decisions(decisions: list[DecisionIn]) -> list[dict]:
     return [d.model_dump(mode="json") for d in stored]
 
 
+@task(name="follow-on-messages", retries=2, retry_delay_seconds=[5, 30])
+def follow_on_messages() -> dict:
+    """Duty description when point 1 named a liaison, thank-you when the body is done (each once)."""
+    settings = get_settings()
+    report = after_decisions(settings, today=today_helsinki(), mailer=SmtpMailer(settings), actor=actor())
+    return {"sent": report.sent, "failed": report.failed}
+
+
 @flow(
     name="record-decision",
     description="Kirjaa vastaanottajan päätökset esityksen kohdista (yksi kokous, yksi tai useampi kohta).",
@@ -117,5 +128,10 @@ def record_decision(kirjaus: RecordDecisionIn) -> list[dict]:
             d["section"],
             d["version"],
         )
+    follow_on = follow_on_messages()
+    for label in follow_on["sent"]:
+        logger.info("Lähetetty: %s", label)
+    for label, why in follow_on["failed"].items():
+        logger.warning("Lähetys epäonnistui (uusitaan seuranta-ajossa): %s: %s", label, why)
     publish_status()
     return stored

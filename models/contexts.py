@@ -87,3 +87,39 @@ class DutyDescriptionContext(_Ctx):
     duties: list[str]
     forums: list[str]
     reporting: list[str]
+
+
+class ReportPoint(_Ctx):
+    label: str
+    decided: int
+    total: int
+    percent: int
+
+
+class ReportRow(_Ctx):
+    body: str
+    point: str
+    status: str
+    decision: str
+
+
+class ReportLiaison(_Ctx):
+    body: str
+    person: str
+    work_time: str
+
+
+class StatusReportContext(_Ctx):
+    """templates/tilannekatsaus.docx — the committee's status report."""
+
+    meta: DocumentMeta
+    sender: str
+    sender_unit: str
+    recipient: str
+    title: str
+    summary: str
+    points: list[ReportPoint]
+    rows: list[ReportRow]
+    liaisons: list[ReportLiaison]
+    overdue: list[str]
+    reminders: list[str]

@@ -13,11 +13,13 @@ from sqlalchemy import (
     Date,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     MetaData,
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -119,11 +121,23 @@ class Message(Base):
     """Outbox: one row per email that must exist, unique per (proposal, body, kind, round)."""
 
     __tablename__ = "message"
-    __table_args__ = (UniqueConstraint("proposal_id", "body_id", "kind", "round"),)
+    __table_args__ = (
+        UniqueConstraint("proposal_id", "body_id", "kind", "round"),
+        # Committee messages (the weekly digest) have no body: one per (proposal, kind, round).
+        Index(
+            "uq_message_committee_round",
+            "proposal_id",
+            "kind",
+            "round",
+            unique=True,
+            sqlite_where=text("body_id IS NULL"),
+            postgresql_where=text("body_id IS NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     proposal_id: Mapped[str] = mapped_column(ForeignKey("proposal.id"))
-    body_id: Mapped[str] = mapped_column(ForeignKey("body.id"))
+    body_id: Mapped[str | None] = mapped_column(ForeignKey("body.id"))
     kind: Mapped[str] = mapped_column(String(30))
     round: Mapped[int] = mapped_column(Integer, default=0)
     state: Mapped[str] = mapped_column(String(20), default="queued", index=True)

@@ -10,7 +10,10 @@ from pydantic import create_model
 
 from council import PROJECT_ROOT
 from council.content import load_proposal, load_roster
+from council.digest import DigestMailContext
+from council.documents import STATUS_REPORT_TEMPLATE, DutyMailContext
 from council.errors import TemplateRenderError
+from council.followup import ConfirmationMailContext, ReminderMailContext
 from council.rendering import (
     DUTY_TEMPLATE,
     PROPOSAL_TEMPLATE,
@@ -21,9 +24,8 @@ from council.rendering import (
     render_docx,
     text_template_variables,
 )
-from council.followup import ConfirmationMailContext, ReminderMailContext
 from council.sending import ProposalMailContext, render_first_send
-from models.contexts import DutyDescriptionContext, ProposalContext
+from models.contexts import DutyDescriptionContext, ProposalContext, StatusReportContext
 from tests.helpers import docx_text
 
 #: (templates sharing one context model, their kind, the model)
@@ -33,6 +35,9 @@ CONTRACTS = [
     (("esitys_subject.txt", "esitys.txt", "esitys.html"), "text", ProposalMailContext),
     (("muistutus_subject.txt", "muistutus.txt", "muistutus.html"), "text", ReminderMailContext),
     (("kiitos_subject.txt", "kiitos.txt", "kiitos.html"), "text", ConfirmationMailContext),
+    (("toimenkuva_subject.txt", "toimenkuva.txt", "toimenkuva.html"), "text", DutyMailContext),
+    (("viikkokooste_subject.txt", "viikkokooste.txt", "viikkokooste.html"), "text", DigestMailContext),
+    ((STATUS_REPORT_TEMPLATE,), "docx", StatusReportContext),
 ]
 PROPOSAL = load_proposal(PROJECT_ROOT / "data/proposals/jarjestoyhteistyomalli-forssan-seutu.yaml")
 ROSTER = load_roster(PROJECT_ROOT / "data/rosters/forssan-seutu.yaml")

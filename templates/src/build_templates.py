@@ -255,6 +255,77 @@ def build_duty_description() -> Path:
     return path
 
 
+def _table(doc, headers: list[str], row_tag: str, cells: list[str], widths: list[float]):
+    """A table with a header row and one template row repeated by ``{%tr for … %}``."""
+    table = doc.add_table(rows=4, cols=len(headers))
+    table.style = doc.styles["Table Grid"]
+    table.autofit = False
+    for column, width in zip(table.columns, widths, strict=True):
+        column.width = Cm(width)
+    for cell, text in zip(table.rows[0].cells, headers, strict=True):
+        cell.paragraphs[0].add_run(text).bold = True
+    # docxtpl: a row holding only {%tr %} is replaced by the loop tag itself.
+    table.rows[1].cells[0].paragraphs[0].add_run(f"{{%tr {row_tag} %}}")
+    for cell, text in zip(table.rows[2].cells, cells, strict=True):
+        cell.paragraphs[0].add_run(text)
+    table.rows[3].cells[0].paragraphs[0].add_run("{%tr endfor %}")
+    # Repeat the header row on every page.
+    tr_pr = table.rows[0]._tr.get_or_add_trPr()
+    header = OxmlElement("w:tblHeader")
+    header.set(qn("w:val"), "true")
+    tr_pr.append(header)
+    return table
+
+
+def build_status_report() -> Path:
+    doc = Document()
+    _styles(doc)
+    _page(doc)
+    _header(doc, "{{ meta.doc_type }}")
+    _p(doc, "{{ recipient }}")
+    _p(doc, "")
+    _p(doc, "{{ title }}", "Title")
+    _p(doc, "{{ summary }}")
+    _p(doc, "Eteneminen kohdittain", "Heading 1")
+    _table(
+        doc, ["Kohta", "Päätetty", "Osuus"], "for pt in points",
+        ["{{ pt.label }}", "{{ pt.decided }} / {{ pt.total }}", "{{ pt.percent }} %"], [10.5, 3.0, 3.0],
+    )
+    _p(doc, "")
+    _p(doc, "Päätökset vastaanottajittain", "Heading 1")
+    _table(
+        doc, ["Vastaanottaja", "Kohta", "Tila", "Päätös"], "for row in rows",
+        ["{{ row.body }}", "{{ row.point }}", "{{ row.status }}", "{{ row.decision }}"], [4.8, 4.2, 2.5, 5.0],
+    )
+    _p(doc, "")
+    _p(doc, "Nimetyt järjestöyhdyshenkilöt", "Heading 1")
+    _p(doc, "{%p if liaisons %}")
+    _table(
+        doc, ["Vastaanottaja", "Nimi ja tehtävä", "Työaika"], "for l in liaisons",
+        ["{{ l.body }}", "{{ l.person }}", "{{ l.work_time }}"], [5.0, 8.0, 3.5],
+    )
+    _p(doc, "{%p else %}")
+    _p(doc, "Yhtään järjestöyhdyshenkilöä ei ole vielä nimetty.")
+    _p(doc, "{%p endif %}")
+    _p(doc, "Myöhässä", "Heading 1")
+    _p(doc, "{%p if overdue %}")
+    _p(doc, "{%p for o in overdue %}")
+    _p(doc, "{{ o }}", "List Bullet")
+    _p(doc, "{%p endfor %}")
+    _p(doc, "{%p else %}")
+    _p(doc, "Yksikään vastaanottaja ei ole myöhässä määräajasta.")
+    _p(doc, "{%p endif %}")
+    _p(doc, "Muistutukset", "Heading 1")
+    _p(doc, "{%p for r in reminders %}")
+    _p(doc, "{{ r }}", "List Bullet")
+    _p(doc, "{%p endfor %}")
+    _p(doc, "")
+    _p(doc, "{{ sender }}")
+    path = OUT / "tilannekatsaus.docx"
+    doc.save(path)
+    return path
+
+
 if __name__ == "__main__":
-    for built in (build_proposal(), build_duty_description()):
+    for built in (build_proposal(), build_duty_description(), build_status_report()):
         print(built)

@@ -83,3 +83,43 @@ def test_import_flow_writes_rows(prefect_harness: None, sent: Settings, tmp_path
         encoding="utf-8",
     )
     assert import_decisions(tiedosto=str(path)) == 1
+
+
+def test_artifacts_show_the_recorded_decision(prefect_harness: None, sent: Settings) -> None:
+    """After recording, the table, markdown and progress artifacts carry the decision and the %."""
+    import asyncio
+
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+
+    record_decision(
+        kirjaus=RecordDecisionIn(
+            vastaanottaja="Tammelan kunta",
+            kokouspaiva=date(2021, 4, 1),
+            kohdat=[
+                PointDecisionIn(
+                    kohta="3 – Kehittämisyhteistyön kohdat", paatos=Outcome.merkitty_tiedoksi, pykala=33
+                ),
+                PointDecisionIn(kohta="4 – Järjestötietous", paatos=Outcome.hyvaksytty, pykala=34),
+            ],
+        )
+    )
+
+    async def latest(key: str):
+        async with get_client() as client:
+            found = await client.read_latest_artifacts(
+                artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=[key]))
+            )
+            return found[0]
+
+    pid = sent.proposal_id
+    table = asyncio.run(latest(f"paatokset-{pid}"))
+    markdown = asyncio.run(latest(f"tilanne-{pid}"))
+    progress = asyncio.run(latest(f"edistyminen-{pid}"))
+    import json
+
+    rows = {row["Vastaanottaja"]: row for row in json.loads(table.data)}
+    assert "merkitty tiedoksi 1.4.2021 § 33" in rows["Tammelan kunta"]["3. Kehittämisyhteistyön kohdat"]
+    assert "Tammelan kunta" in markdown.data and "Selite" in markdown.data
+    assert float(progress.data) == 8.0  # 2 of 24 cells, rounded down
+    assert (sent.outputs / "dashboard" / "dashboard.html").is_file()

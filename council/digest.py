@@ -1,0 +1,124 @@
+"""The weekly committee digest: what changed this week, with the status report attached.
+
+One message per ISO week (outbox round ``YYYYWW``, no body); nothing is sent when nothing changed.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+
+from pydantic import BaseModel
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from council.config import Settings
+from council.content import load_proposal_by_id
+from council.db import make_engine
+from council.documents import write_status_report
+from council.filters import HELSINKI, fi_date
+from council.outbox import queue_message
+from council.paths import inside
+from council.rendering import render_text
+from models.enums import EventKind, MessageKind
+from models.tables import Body, Event
+
+
+class DigestMailContext(BaseModel):
+    """Variables of templates/email/viikkokooste_subject.txt, viikkokooste.txt and viikkokooste.html."""
+
+    sender: str
+    short_title: str
+    week: str
+    since: str
+    until: str
+    changes: list[str]
+    summary: str
+    attachment_names: list[str]
+
+
+def week_round(day: date) -> int:
+    year, week, _ = day.isocalendar()
+    return year * 100 + week
+
+
+def changes_since(*, session: Session, proposal_id: str, since: datetime, until: datetime) -> list[str]:
+    """This week's changes in Finnish, one line each (one SQL statement)."""
+    rows = session.execute(
+        select(Event, Body.name)
+        .outerjoin(Body, Body.id == Event.body_id)
+        .where(
+            Event.proposal_id == proposal_id,
+            Event.occurred_at >= since,
+            Event.occurred_at < until,
+            Event.kind.in_((EventKind.decision_recorded.value, EventKind.message_sent.value)),
+        )
+        .order_by(Event.id)
+    ).all()
+    lines: list[str] = []
+    reminders: dict[str, int] = {}
+    for event, name in rows:
+        who = name or event.body_id or ""
+        if event.kind == EventKind.decision_recorded.value:
+            new = event.data.get("new", {})
+            meeting = new.get("meeting_date")
+            when = fi_date(date.fromisoformat(meeting)) if meeting else ""
+            lines.append(
+                f"{who}, kohta {event.point_number}: {new.get('outcome')} {when} § {new.get('section')}"
+            )
+            if (new.get("liaison") or {}).get("name"):
+                lines.append(f"{who}: järjestöyhdyshenkilöksi nimettiin {new['liaison']['name']}")
+        elif event.data.get("kind") == MessageKind.reminder.value:
+            reminders[who] = reminders.get(who, 0) + 1
+        elif event.data.get("kind") == MessageKind.proposal.value:
+            lines.append(f"{who}: esitys lähetetty")
+    for who, count in sorted(reminders.items()):
+        lines.append(f"{who}: muistutus lähetetty ({count})")
+    return lines
+
+
+def prepare_digest(settings: Settings, *, today: date, actor: str) -> int | None:
+    """Queue this week's digest to the committee, unless nothing changed; returns the outbox id."""
+    from council.documents import status_report_context
+
+    proposal = load_proposal_by_id(settings.path(settings.data_dir), settings.proposal_id)
+    if not proposal.committee_emails:
+        return None
+    until = datetime.combine(today + timedelta(days=1), time.min, tzinfo=HELSINKI)
+    since = until - timedelta(days=7)
+    engine = make_engine(settings.effective_database_url)
+    with Session(engine) as session:
+        changes = changes_since(session=session, proposal_id=proposal.id, since=since, until=until)
+    if not changes:
+        return None
+    report = write_status_report(
+        settings, today=today, folder=inside(settings.outputs, proposal.id, "viikkokooste")
+    )
+    summary = status_report_context(settings, today=today).summary
+    _, week, _ = today.isocalendar()
+    ctx = DigestMailContext(
+        sender=proposal.sender,
+        short_title=proposal.short_title,
+        week=str(week),
+        since=fi_date(since.date()),
+        until=fi_date(today),
+        changes=changes,
+        summary=summary,
+        attachment_names=[report.name],
+    ).model_dump()
+    with Session(engine) as session, session.begin():
+        message_pk, created = queue_message(
+            session=session,
+            proposal_id=proposal.id,
+            body_id=None,
+            kind=MessageKind.digest,
+            round_=week_round(today),
+            recipients=[str(a) for a in proposal.committee_emails],
+            subject=render_text("viikkokooste_subject.txt", ctx).strip(),
+            body_text=render_text("viikkokooste.txt", ctx),
+            body_html=render_text("viikkokooste.html", ctx),
+            attachments=[str(report.relative_to(settings.outputs))],
+            sender_domain=settings.sender.rsplit("@", 1)[-1],
+            actor=actor,
+            logical_date=today,
+        )
+    return message_pk if created else None

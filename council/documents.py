@@ -1,0 +1,273 @@
+"""Documents beyond the first send: the filled duty description, the committee's status report
+(tilannekatsaus) and PDF/A copies through LibreOffice.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import tempfile
+from datetime import date
+from pathlib import Path
+
+from pydantic import BaseModel
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from council.config import Settings
+from council.content import load_proposal_by_id, load_roster
+from council.dashboard import build_dashboard, content_policies
+from council.db import make_engine
+from council.errors import ConfigurationError, CouncilError
+from council.filters import fi_date
+from council.followup import duty_description_filled_name, read_states
+from council.outbox import queue_message
+from council.paths import inside, safe_filename
+from council.rendering import (
+    DUTY_TEMPLATE,
+    SENDER_UNIT,
+    body_context,
+    duty_description_context,
+    render_docx,
+    render_text,
+)
+from models.contexts import (
+    BodyContext,
+    DocumentMeta,
+    LiaisonContext,
+    ReportLiaison,
+    ReportPoint,
+    ReportRow,
+    StatusReportContext,
+)
+from models.enums import DecisionStatus, MessageKind
+from models.tables import Decision, Message
+
+STATUS_REPORT_TEMPLATE = "tilannekatsaus.docx"
+#: LibreOffice's PDF export filter with PDF/A-2b (SelectPdfVersion 2).
+PDFA_FILTER = 'pdf:writer_pdf_Export:{"SelectPdfVersion":{"type":"long","value":"2"}}'
+
+
+def appointed_by(deciding_body: str | None, meeting_date: date | None, section: int | None) -> str:
+    """'Jokioisten kunnanhallitus 15.3.2021 § 59'."""
+    parts = [deciding_body or ""]
+    if meeting_date:
+        parts.append(fi_date(meeting_date))
+    if section:
+        parts.append(f"§ {section}")
+    return " ".join(p for p in parts if p)
+
+
+class DutyMailContext(BaseModel):
+    """Variables of templates/email/toimenkuva_subject.txt, toimenkuva.txt and toimenkuva.html."""
+
+    body: BodyContext
+    sender: str
+    preparer: str
+    short_title: str
+    liaison: LiaisonContext
+    appointed_by: str
+    attachment_names: list[str]
+
+
+def prepare_duty_descriptions(settings: Settings, *, today: date, actor: str) -> list[int]:
+    """For each body whose point-1 decision names a liaison: render its filled duty description and
+    queue one email to the registry and the liaison (once per body: outbox key round 0)."""
+    from council.sending import body_folder
+
+    proposal = load_proposal_by_id(settings.path(settings.data_dir), settings.proposal_id)
+    bodies = {b.id: b for b in load_roster(settings.path(settings.roster_file)).bodies}
+    engine = make_engine(settings.effective_database_url)
+    with Session(engine) as session:
+        done = set(
+            session.scalars(
+                select(Message.body_id).where(
+                    Message.proposal_id == proposal.id, Message.kind == MessageKind.duty_description.value
+                )
+            )
+        )
+        cells = session.scalars(
+            select(Decision).where(
+                Decision.proposal_id == proposal.id,
+                Decision.point_number == proposal.duty_description.duties_point,
+                Decision.liaison.is_not(None),
+                Decision.status.in_((DecisionStatus.decided.value, DecisionStatus.final.value)),
+            )
+        ).all()
+        todo = [
+            (c.body_id, dict(c.liaison), c.deciding_body, c.meeting_date, c.section, c.diary_number)
+            for c in cells
+        ]
+    domain = settings.sender.rsplit("@", 1)[-1]
+    ids = []
+    for body_id, liaison, deciding_body, meeting_date, section, dnro in todo:
+        body = bodies.get(body_id)
+        if body is None or body_id in done:
+            continue
+        appointed = appointed_by(deciding_body, meeting_date, section)
+        person = LiaisonContext(**{k: str(liaison[k]) for k in ("name", "title", "email", "work_time")})
+        path = body_folder(settings, proposal.id, body.id) / duty_description_filled_name(body)
+        render_docx(
+            DUTY_TEMPLATE,
+            duty_description_context(
+                proposal, body, on=today, liaison=person, appointed_by=appointed, diary_number=dnro
+            ),
+            path,
+        )
+        ctx = DutyMailContext(
+            body=body_context(body),
+            sender=proposal.sender,
+            preparer=proposal.preparer,
+            short_title=proposal.short_title,
+            liaison=person,
+            appointed_by=appointed,
+            attachment_names=[path.name],
+        ).model_dump()
+        with Session(engine) as session, session.begin():
+            message_pk, created = queue_message(
+                session=session,
+                proposal_id=proposal.id,
+                body_id=body.id,
+                kind=MessageKind.duty_description,
+                round_=0,
+                recipients=[str(body.registry_email), person.email],
+                subject=render_text("toimenkuva_subject.txt", ctx).strip(),
+                body_text=render_text("toimenkuva.txt", ctx),
+                body_html=render_text("toimenkuva.html", ctx),
+                attachments=[str(path.relative_to(settings.outputs))],
+                sender_domain=domain,
+                actor=actor,
+                logical_date=today,
+            )
+        if created:
+            ids.append(message_pk)
+    return ids
+
+
+def status_report_context(settings: Settings, *, today: date) -> StatusReportContext:
+    """The committee's status report: progress per point, every cell, liaisons, overdue, reminders."""
+    proposal = load_proposal_by_id(settings.path(settings.data_dir), settings.proposal_id)
+    policy, overrides = content_policies(settings, proposal.id)
+    with Session(make_engine(settings.effective_database_url)) as session:
+        board = build_dashboard(
+            session=session, proposal_id=proposal.id, today=today, policy=policy, overrides=overrides
+        )
+        states = read_states(session=session, proposal_id=proposal.id)
+    names = {b.body_id: b.name for b in board.bodies}
+    rows = []
+    for body in board.bodies:
+        for cell in body.cells:
+            decision = ""
+            if cell.outcome:
+                decision = f"{cell.outcome}, {cell.meeting_date or ''} § {cell.section or ''}".strip()
+            elif cell.meeting_date:
+                decision = f"esityslistalla {cell.meeting_date}"
+            rows.append(
+                ReportRow(
+                    body=body.name,
+                    point=f"{cell.point}. {proposal.point(cell.point).short_title}",
+                    status=cell.status_label,
+                    decision=decision,
+                )
+            )
+    reminders = []
+    for body_id, state in sorted(states.items(), key=lambda kv: names.get(kv[0], kv[0])):
+        if state.reminders:
+            last = fi_date(state.last_reminder_on) if state.last_reminder_on else "–"
+            reminders.append(
+                f"{names.get(body_id, body_id)}: {state.reminders} muistutusta, viimeisin {last}"
+            )
+    if not reminders:
+        reminders = ["Muistutuksia ei ole lähetetty."]
+    overdue = [
+        f"{b.name}: määräaika {b.deadline}, myöhässä {b.days_overdue} pv, avoimet kohdat "
+        + ", ".join(map(str, b.open_points))
+        for b in board.bodies
+        if b.overdue
+    ]
+    return StatusReportContext(
+        meta=DocumentMeta(doc_type="TILANNEKATSAUS", date=fi_date(today)),
+        sender=proposal.sender,
+        sender_unit=SENDER_UNIT,
+        recipient=proposal.sender,
+        title=f"Tilannekatsaus: {proposal.short_title}",
+        summary=(
+            f"Esitys on lähetetty {len([b for b in board.bodies if b.sent_at])} vastaanottajalle. "
+            f"Kohdista on päätetty {board.overall.decided}/{board.overall.total} "
+            f"({board.overall.percent} %). Tilanne {fi_date(today)}."
+        ),
+        points=[
+            ReportPoint(
+                label=f"{p.number}. {p.short_title}",
+                decided=p.progress.decided,
+                total=p.progress.total,
+                percent=p.progress.percent,
+            )
+            for p in board.points
+        ],
+        rows=rows,
+        liaisons=[
+            ReportLiaison(
+                body=item.body_name,
+                person=f"{item.name}, {item.title}, {item.email}",
+                work_time=item.work_time,
+            )
+            for item in board.liaisons
+        ],
+        overdue=overdue,
+        reminders=reminders,
+    )
+
+
+def write_status_report(settings: Settings, *, today: date, folder: Path | None = None) -> Path:
+    """Render the status report DOCX into ``folder`` (default outputs/<proposal>/)."""
+    folder = folder or inside(settings.outputs, settings.proposal_id)
+    path = folder / safe_filename(f"Tilannekatsaus {fi_date(today)}", ".docx")
+    return render_docx(STATUS_REPORT_TEMPLATE, status_report_context(settings, today=today), path)
+
+
+def soffice() -> str | None:
+    return shutil.which("soffice") or shutil.which("libreoffice")
+
+
+def to_pdfa(documents: list[Path], folder: Path | None = None, *, timeout: float = 300) -> list[Path]:
+    """PDF/A-2b copies of ``documents`` through LibreOffice headless (written beside them by default).
+
+    Raises :class:`ConfigurationError` with install instructions when LibreOffice is missing.
+    """
+    binary = soffice()
+    if binary is None:
+        raise ConfigurationError(
+            "PDF/A-kopiot vaativat LibreOfficen: asenna paketti libreoffice-writer-nogui "
+            "(Debian/Ubuntu) tai aseta COUNCIL_ATTACH_PDF=false."
+        )
+    out = []
+    by_folder: dict[Path, list[Path]] = {}
+    for doc in documents:
+        by_folder.setdefault(folder or doc.parent, []).append(doc)
+    for target, docs in by_folder.items():
+        target.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(prefix="council-lo-") as profile:
+            result = subprocess.run(
+                [
+                    binary,
+                    f"-env:UserInstallation=file://{profile}",
+                    "--headless",
+                    "--convert-to",
+                    PDFA_FILTER,
+                    "--outdir",
+                    str(target),
+                    *map(str, docs),
+                ],
+                capture_output=True,
+                text=True,
+                timeout=timeout,
+            )
+        for doc in docs:
+            pdf = target / (doc.stem + ".pdf")
+            if result.returncode != 0 or not pdf.is_file():
+                raise CouncilError(
+                    f"LibreOffice ei tuottanut PDF-tiedostoa {pdf.name}: {result.stderr[-500:]}"
+                )
+            out.append(pdf)
+    return out

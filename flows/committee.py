@@ -1,0 +1,58 @@
+"""committee-digest and dashboard: what the committee reads."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from prefect import flow, get_run_logger, task
+from pydantic import BaseModel, Field
+
+from council.config import get_settings
+from council.digest import prepare_digest
+from council.documents import write_status_report
+from council.filters import today_helsinki
+from council.mail import SmtpMailer
+from council.sending import deliver_messages
+from flows.common import actor
+from flows.status import publish_status
+
+
+class DigestIn(BaseModel):
+    """Viikkokooste valiokunnalle: viikon muutokset ja tilannekatsaus liitteenä."""
+
+    paiva: date | None = Field(
+        default=None, title="Päivä", description="Tyhjä = tänään (viikko päättyy tähän päivään)"
+    )
+
+
+@task(name="send-digest", retries=2, retry_delay_seconds=[5, 30])
+def send_digest(today: date) -> str:
+    settings = get_settings()
+    message_pk = prepare_digest(settings, today=today, actor=actor())
+    if message_pk is None:
+        return "Ei muutoksia tällä viikolla: koostetta ei lähetetty."
+    report = deliver_messages(settings, [message_pk], SmtpMailer(settings), actor=actor())
+    if report.failed:
+        raise RuntimeError(f"Viikkokoosteen lähetys epäonnistui: {report.failed}")
+    return "Viikkokooste lähetetty." if report.sent else "Viikkokooste oli jo lähetetty."
+
+
+@flow(name="committee-digest", description="Lähettää valiokunnalle viikon muutokset ja tilannekatsauksen.")
+def committee_digest(kooste: DigestIn = DigestIn()) -> str:  # noqa: B008
+    message = send_digest(kooste.paiva or today_helsinki())
+    get_run_logger().info(message)
+    return message
+
+
+@task(name="write-status-report")
+def status_report_task() -> str:
+    settings = get_settings()
+    return str(write_status_report(settings, today=today_helsinki()))
+
+
+@flow(name="dashboard", description="Päivittää tilannesivun, Prefect-artefaktit ja tilannekatsauksen (DOCX).")
+def dashboard() -> dict:
+    percent = publish_status()
+    report = status_report_task()
+    get_run_logger().info("Päätetty %d %%; tilannekatsaus: %s", percent, report)
+    return {"percent": percent, "report": report}
