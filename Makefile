@@ -10,7 +10,7 @@ VENV := .venv
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
 
-.PHONY: install run test lint docs-templates clean
+.PHONY: install run test lint docs-templates docs-preview bench clean
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -37,3 +37,9 @@ docs-templates: install
 
 clean:
 	rm -rf $(VENV) $(TOOLS) state outputs/*/ outputs/*.eml
+
+docs-preview: install
+	$(VENV)/bin/council docs-preview
+
+bench: install
+	$(VENV)/bin/python -m benchmarks.run

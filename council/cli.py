@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from council.config import get_settings
 from council.content import load_proposal_by_id, load_roster, select_bodies
-from council.db import make_engine, upgrade
+from council.db import checked_engine, upgrade
 from council.errors import CouncilError
 from council.filters import today_helsinki
 
@@ -162,7 +162,7 @@ def status(
 
     settings = get_settings()
     try:
-        engine = make_engine(settings.effective_database_url)
+        engine = checked_engine(settings.effective_database_url)
         check_schema(engine)
         with Session(engine) as session:
             matrix = status_matrix(session=session, proposal_id=settings.proposal_id)
@@ -213,6 +213,7 @@ def follow_up_cmd(
 
     settings = get_settings()
     try:
+        checked_engine(settings.effective_database_url)
         try:
             day = parse_date(today) if today else today_helsinki()
         except ValueError as exc:
@@ -310,7 +311,7 @@ def record(
             recorded_by=by,
             expected_version=version,
         )
-        engine = make_engine(settings.effective_database_url)
+        engine = checked_engine(settings.effective_database_url)
         with Session(engine) as session, session.begin():
             stored = record_decision(session=session, proposal_id=settings.proposal_id, decision=decision)
     except CouncilError as exc:
@@ -338,9 +339,12 @@ def history(
     from council.decisions import history as read_history
 
     settings = get_settings()
-    engine = make_engine(settings.effective_database_url)
-    with Session(engine) as session:
-        events = read_history(session=session, proposal_id=settings.proposal_id, body_id=body)
+    try:
+        engine = checked_engine(settings.effective_database_url)
+        with Session(engine) as session:
+            events = read_history(session=session, proposal_id=settings.proposal_id, body_id=body)
+    except CouncilError as exc:
+        _fail(exc)
     from models.enums import EVENT_LABEL_FI
 
     if not events:
@@ -366,7 +370,7 @@ def import_decisions_cmd(
 
     settings = get_settings()
     try:
-        engine = make_engine(settings.effective_database_url)
+        engine = checked_engine(settings.effective_database_url)
         with Session(engine) as session, session.begin():
             count = import_decisions(session=session, proposal_id=settings.proposal_id, path=file, actor=by)
     except CouncilError as exc:
@@ -387,7 +391,7 @@ def export_decisions_cmd(
 
     settings = get_settings()
     try:
-        with Session(make_engine(settings.effective_database_url)) as session:
+        with Session(checked_engine(settings.effective_database_url)) as session:
             count = export_decisions(session=session, proposal_id=settings.proposal_id, path=file)
     except CouncilError as exc:
         _fail(exc)
@@ -412,6 +416,7 @@ def dashboard(
 
     settings = get_settings()
     try:
+        checked_engine(settings.effective_database_url)
         html, data = write_dashboard_files(settings)
     except CouncilError as exc:
         _fail(exc)
@@ -445,12 +450,32 @@ def report(
 
     settings = get_settings()
     try:
+        checked_engine(settings.effective_database_url)
         path = write_status_report(settings, today=today_helsinki(), folder=out)
         console.print(str(path), highlight=False)
         if pdf:
             console.print(str(to_pdfa([path])[0]), highlight=False)
     except CouncilError as exc:
         _fail(exc)
+
+
+@app.command("docs-preview")
+def docs_preview() -> None:
+    """Tuota kaikki asiakirjat kaikille vastaanottajille ja ensimmäisten sivujen PNG-esikatselut."""
+    from council.preview import preview
+
+    settings = get_settings()
+    try:
+        checked_engine(settings.effective_database_url)
+        with Progress(console=console, transient=True) as progress:
+            docs, pngs, note = preview(settings, today=today_helsinki(), progress=progress)
+    except CouncilError as exc:
+        _fail(exc)
+    console.print(f"Asiakirjoja {len(docs)}: {settings.outputs / 'preview' / 'docx'}", highlight=False)
+    if pngs:
+        console.print(f"Esikatselukuvia {len(pngs)}: {settings.outputs / 'preview' / 'png'}", highlight=False)
+    if note:
+        err.print(f"[yellow]{note}[/]", highlight=False)
 
 
 @app.command()
@@ -465,6 +490,7 @@ def digest(
 
     settings = get_settings()
     try:
+        checked_engine(settings.effective_database_url)
         try:
             day = parse_date(today) if today else today_helsinki()
         except ValueError as exc:

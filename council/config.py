@@ -52,6 +52,7 @@ class Settings(BaseSettings):
     local_smtp_port: int = LOCAL_SMTP_PORT
 
     prefect_port: int = Field(default=4200, description="Port of the local Prefect server (make run)")
+    attach_pdf: bool = Field(default=False, description="Attach PDF/A copies (LibreOffice) beside the DOCX")
     batch_size: int = Field(default=50, ge=1, le=1000, description="Bodies per Prefect task")
 
     @field_validator("smtp_tls")

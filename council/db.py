@@ -89,3 +89,15 @@ def check_schema(engine: Engine) -> None:
         current = MigrationContext.configure(conn).get_current_revision()
     if current != head:
         raise DatabaseNotReadyError(f"versio {current or 'tyhjä'}, koodi odottaa {head}")
+
+
+_checked: set[str] = set()
+
+
+def checked_engine(url: str) -> Engine:
+    """The engine for ``url`` after checking (once per process) that its schema is current."""
+    engine = make_engine(url)
+    if url not in _checked:
+        check_schema(engine)
+        _checked.add(url)
+    return engine

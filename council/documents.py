@@ -4,9 +4,6 @@
 
 from __future__ import annotations
 
-import shutil
-import subprocess
-import tempfile
 from datetime import date
 from pathlib import Path
 
@@ -18,11 +15,12 @@ from council.config import Settings
 from council.content import load_proposal_by_id, load_roster
 from council.dashboard import build_dashboard, content_policies
 from council.db import make_engine
-from council.errors import ConfigurationError, CouncilError
 from council.filters import fi_date
 from council.followup import duty_description_filled_name, read_states
+from council.i18n import translated
 from council.outbox import queue_message
 from council.paths import inside, safe_filename
+from council.pdf import to_pdfa, with_pdf_copies  # noqa: F401 - to_pdfa re-exported
 from council.rendering import (
     DUTY_TEMPLATE,
     SENDER_UNIT,
@@ -44,8 +42,6 @@ from models.enums import DecisionStatus, MessageKind
 from models.tables import Decision, Message
 
 STATUS_REPORT_TEMPLATE = "tilannekatsaus.docx"
-#: LibreOffice's PDF export filter with PDF/A-2b (SelectPdfVersion 2).
-PDFA_FILTER = 'pdf:writer_pdf_Export:{"SelectPdfVersion":{"type":"long","value":"2"}}'
 
 
 def appointed_by(deciding_body: str | None, meeting_date: date | None, section: int | None) -> str:
@@ -104,21 +100,24 @@ def prepare_duty_descriptions(settings: Settings, *, today: date, actor: str) ->
         body = bodies.get(body_id)
         if body is None or body_id in done:
             continue
+        lang = body.language.value
+        local = translated(proposal, lang)
         appointed = appointed_by(deciding_body, meeting_date, section)
         person = LiaisonContext(**{k: str(liaison[k]) for k in ("name", "title", "email", "work_time")})
         path = body_folder(settings, proposal.id, body.id) / duty_description_filled_name(body)
         render_docx(
             DUTY_TEMPLATE,
             duty_description_context(
-                proposal, body, on=today, liaison=person, appointed_by=appointed, diary_number=dnro
+                local, body, on=today, liaison=person, appointed_by=appointed, diary_number=dnro
             ),
             path,
+            lang,
         )
         ctx = DutyMailContext(
             body=body_context(body),
-            sender=proposal.sender,
-            preparer=proposal.preparer,
-            short_title=proposal.short_title,
+            sender=local.sender,
+            preparer=local.preparer,
+            short_title=local.short_title,
             liaison=person,
             appointed_by=appointed,
             attachment_names=[path.name],
@@ -131,10 +130,10 @@ def prepare_duty_descriptions(settings: Settings, *, today: date, actor: str) ->
                 kind=MessageKind.duty_description,
                 round_=0,
                 recipients=[str(body.registry_email), person.email],
-                subject=render_text("toimenkuva_subject.txt", ctx).strip(),
-                body_text=render_text("toimenkuva.txt", ctx),
-                body_html=render_text("toimenkuva.html", ctx),
-                attachments=[str(path.relative_to(settings.outputs))],
+                subject=render_text("toimenkuva_subject.txt", ctx, lang).strip(),
+                body_text=render_text("toimenkuva.txt", ctx, lang),
+                body_html=render_text("toimenkuva.html", ctx, lang),
+                attachments=[str(p.relative_to(settings.outputs)) for p in with_pdf_copies(settings, [path])],
                 sender_domain=domain,
                 actor=actor,
                 logical_date=today,
@@ -224,50 +223,3 @@ def write_status_report(settings: Settings, *, today: date, folder: Path | None 
     folder = folder or inside(settings.outputs, settings.proposal_id)
     path = folder / safe_filename(f"Tilannekatsaus {fi_date(today)}", ".docx")
     return render_docx(STATUS_REPORT_TEMPLATE, status_report_context(settings, today=today), path)
-
-
-def soffice() -> str | None:
-    return shutil.which("soffice") or shutil.which("libreoffice")
-
-
-def to_pdfa(documents: list[Path], folder: Path | None = None, *, timeout: float = 300) -> list[Path]:
-    """PDF/A-2b copies of ``documents`` through LibreOffice headless (written beside them by default).
-
-    Raises :class:`ConfigurationError` with install instructions when LibreOffice is missing.
-    """
-    binary = soffice()
-    if binary is None:
-        raise ConfigurationError(
-            "PDF/A-kopiot vaativat LibreOfficen: asenna paketti libreoffice-writer-nogui "
-            "(Debian/Ubuntu) tai aseta COUNCIL_ATTACH_PDF=false."
-        )
-    out = []
-    by_folder: dict[Path, list[Path]] = {}
-    for doc in documents:
-        by_folder.setdefault(folder or doc.parent, []).append(doc)
-    for target, docs in by_folder.items():
-        target.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryDirectory(prefix="council-lo-") as profile:
-            result = subprocess.run(
-                [
-                    binary,
-                    f"-env:UserInstallation=file://{profile}",
-                    "--headless",
-                    "--convert-to",
-                    PDFA_FILTER,
-                    "--outdir",
-                    str(target),
-                    *map(str, docs),
-                ],
-                capture_output=True,
-                text=True,
-                timeout=timeout,
-            )
-        for doc in docs:
-            pdf = target / (doc.stem + ".pdf")
-            if result.returncode != 0 or not pdf.is_file():
-                raise CouncilError(
-                    f"LibreOffice ei tuottanut PDF-tiedostoa {pdf.name}: {result.stderr[-500:]}"
-                )
-            out.append(pdf)
-    return out

@@ -30,8 +30,10 @@ from council.config import Settings
 from council.content import load_proposal_by_id, load_roster
 from council.db import make_engine
 from council.filters import fi_date
+from council.i18n import outcome_label, text, translated
 from council.outbox import queue_message
 from council.paths import safe_filename
+from council.pdf import with_pdf_copies
 from council.rendering import PROPOSAL_TEMPLATE, body_context, proposal_context, render_docx, render_text
 from models.contexts import BodyContext
 from models.enums import DecisionStatus, MessageKind, MessageState
@@ -207,15 +209,15 @@ class ReminderMailContext(BaseModel):
     attachment_names: list[str]
 
 
-def _cell_note(cell: Cell) -> str | None:
+def _cell_note(cell: Cell, lang: str = "fi") -> str | None:
     """'pantu pöydälle 15.3.2021 § 60' for a tabled/returned point; None for one not yet handled."""
     if cell.outcome is None:
         if cell.status == DecisionStatus.on_agenda.value and cell.meeting_date:
-            return f"esityslistalla {fi_date(cell.meeting_date)}"
+            return text(lang, "agenda", date=fi_date(cell.meeting_date))
         return None
     where = f" {fi_date(cell.meeting_date)}" if cell.meeting_date else ""
     section = f" § {cell.section}" if cell.section else ""
-    return f"{cell.outcome}{where}{section}"
+    return f"{outcome_label(cell.outcome, lang)}{where}{section}"
 
 
 def render_reminder(
@@ -224,12 +226,15 @@ def render_reminder(
     """The reminder email and the proposal regenerated with only the open points."""
     from council.sending import RenderedMail
 
-    decided = {c.point: _cell_note(c) or "" for c in state.cells if c.status not in OPEN}
-    path = folder / safe_filename(f"Esitys {body.name} muistutus {due.round}", ".docx")
+    lang = body.language.value
+    proposal = translated(proposal, lang)
+    decided = {c.point: _cell_note(c, lang) or "" for c in state.cells if c.status not in OPEN}
+    path = folder / safe_filename(text(lang, "file_reminder", name=body.name, round=str(due.round)), ".docx")
     render_docx(
         PROPOSAL_TEMPLATE,
         proposal_context(proposal, body, on=on, open_points=list(due.open_points), decided_notes=decided),
         path,
+        lang,
     )
     cells = {c.point: c for c in state.cells}
     ctx = ReminderMailContext(
@@ -242,7 +247,9 @@ def render_reminder(
         sent_on=fi_date(state.sent_on) if state.sent_on else "",
         deadline=fi_date(due.deadline),
         open_points=[
-            MailPointNote(number=n, short_title=proposal.point(n).short_title, note=_cell_note(cells[n]))
+            MailPointNote(
+                number=n, short_title=proposal.point(n).short_title, note=_cell_note(cells[n], lang)
+            )
             for n in due.open_points
         ],
         decided_points=[
@@ -253,9 +260,9 @@ def render_reminder(
     return RenderedMail(
         body_id=body.id,
         recipients=[str(body.registry_email), *[str(c) for c in body.contacts]],
-        subject=render_text("muistutus_subject.txt", ctx).strip(),
-        body_text=render_text("muistutus.txt", ctx),
-        body_html=render_text("muistutus.html", ctx),
+        subject=render_text("muistutus_subject.txt", ctx, lang).strip(),
+        body_text=render_text("muistutus.txt", ctx, lang),
+        body_html=render_text("muistutus.html", ctx, lang),
         attachments=[path],
     )
 
@@ -278,6 +285,7 @@ def prepare_reminders(settings: Settings, due: list[DueReminder], *, today: date
         rendered = render_reminder(
             proposal, body, states[body.id], reminder, body_folder(settings, proposal.id, body.id), on=today
         )
+        rendered.attachments = with_pdf_copies(settings, rendered.attachments)
         with Session(engine) as session, session.begin():
             message_pk, _created = queue_message(
                 session=session,
@@ -352,18 +360,20 @@ def prepare_confirmations(settings: Settings, *, today: date, actor: str) -> lis
             continue
         if any(c.outcome is None for c in state.cells):
             continue
+        lang = body.language.value
+        local = translated(proposal, lang)
         folder = body_folder(settings, proposal.id, body.id)
         duty = folder / duty_description_filled_name(body)
         attachments = [duty] if duty.is_file() else []
         liaison = liaisons.get(body_id)
         ctx = ConfirmationMailContext(
             body=body_context(body),
-            sender=proposal.sender,
-            preparer=proposal.preparer,
-            title=proposal.title,
-            short_title=proposal.short_title,
+            sender=local.sender,
+            preparer=local.preparer,
+            title=local.title,
+            short_title=local.short_title,
             decisions=[
-                f"{c.point}. {proposal.point(c.point).short_title}: {_cell_note(c)}" for c in state.cells
+                f"{c.point}. {local.point(c.point).short_title}: {_cell_note(c, lang)}" for c in state.cells
             ],
             liaison=f"{liaison['name']}, {liaison['title']} ({liaison['email']})" if liaison else None,
             attachment_names=[p.name for p in attachments],
@@ -376,9 +386,9 @@ def prepare_confirmations(settings: Settings, *, today: date, actor: str) -> lis
                 kind=MessageKind.confirmation,
                 round_=0,
                 recipients=[str(body.registry_email), *[str(c) for c in body.contacts]],
-                subject=render_text("kiitos_subject.txt", ctx).strip(),
-                body_text=render_text("kiitos.txt", ctx),
-                body_html=render_text("kiitos.html", ctx),
+                subject=render_text("kiitos_subject.txt", ctx, lang).strip(),
+                body_text=render_text("kiitos.txt", ctx, lang),
+                body_html=render_text("kiitos.html", ctx, lang),
                 attachments=[str(p.relative_to(settings.outputs)) for p in attachments],
                 sender_domain=domain,
                 actor=actor,
@@ -391,7 +401,7 @@ def prepare_confirmations(settings: Settings, *, today: date, actor: str) -> lis
 
 def duty_description_filled_name(body: BodyIn) -> str:
     """File name of the body's filled duty description (written when point 1 names a liaison)."""
-    return safe_filename(f"Järjestöyhdyshenkilön toimenkuva {body.name} täytetty", ".docx")
+    return safe_filename(text(body.language.value, "file_duty_filled", name=body.name), ".docx")
 
 
 @dataclass

@@ -51,6 +51,7 @@ class OutgoingMail:
     body_html: str
     attachments: list[Path]
     cc: tuple[str, ...] = ()
+    language: str = "fi"
 
 
 def envelope_recipients(msg: EmailMessage) -> list[str]:
@@ -70,7 +71,6 @@ def compose(mail: OutgoingMail) -> EmailMessage:
     msg["Subject"] = mail.subject
     msg["Date"] = format_datetime(now())
     msg["Message-ID"] = mail.message_id
-    msg["Content-Language"] = "fi"
     msg.set_content(mail.body_text)
     msg.add_alternative(mail.body_html, subtype="html")
     for path in mail.attachments:
@@ -78,6 +78,8 @@ def compose(mail: OutgoingMail) -> EmailMessage:
             raise MailDeliveryError(f"Liitetiedosto puuttuu: {path}")
         maintype, subtype = PDF_TYPE if path.suffix.lower() == ".pdf" else DOCX_TYPE
         msg.add_attachment(path.read_bytes(), maintype=maintype, subtype=subtype, filename=path.name)
+    # Last: set_content/add_attachment move Content-* headers into the sub-parts.
+    msg["Content-Language"] = mail.language
     return msg
 
 

@@ -20,6 +20,7 @@ from pydantic import BaseModel
 from council import PROJECT_ROOT
 from council.errors import TemplateRenderError
 from council.filters import FILTERS, fi_date
+from council.i18n import localized, text
 from models.contexts import (
     BodyContext,
     DocumentMeta,
@@ -89,8 +90,9 @@ def proposal_context(
         if p.number in decided_notes
     ]
     is_reminder = open_points is not None
+    lang = body.language.value
     return ProposalContext(
-        meta=DocumentMeta(doc_type="ESITYS", date=fi_date(on), diary_number=diary_number),
+        meta=DocumentMeta(doc_type=text(lang, "proposal_type"), date=fi_date(on), diary_number=diary_number),
         sender=proposal.sender,
         sender_unit=SENDER_UNIT,
         title=proposal.title,
@@ -98,11 +100,7 @@ def proposal_context(
         preparer=proposal.preparer,
         body=body_context(body),
         is_reminder=is_reminder,
-        reminder_note=(
-            "Tämä on muistutusversio: siinä ovat mukana vain kohdat, joista päätöstä ei ole vielä kirjattu."
-            if is_reminder
-            else ""
-        ),
+        reminder_note=(text(lang, "reminder_note") if is_reminder else ""),
         sections=[SectionContext(**s.model_dump()) for s in proposal.sections],
         proposal_lead=proposal.proposal_lead,
         points=[
@@ -110,11 +108,11 @@ def proposal_context(
             for p in shown
         ],
         decided_points=decided,
-        resolution_intro=f"{body.deciding_body} päättää, että {body.name_inessive}",
-        resolution_items=[p.resolution + (";" if i < len(shown) - 1 else ".") for i, p in enumerate(shown)],
-        resolution_outro=(
-            f"Päätöksestä pyydetään ilmoittamaan {proposal.sender_allative} pöytäkirjanotteella."
+        resolution_intro=text(
+            lang, "resolution_intro", deciding_body=body.deciding_body, name_inessive=body.name_inessive
         ),
+        resolution_items=[p.resolution + (";" if i < len(shown) - 1 else ".") for i, p in enumerate(shown)],
+        resolution_outro=text(lang, "resolution_outro", sender_allative=proposal.sender_allative),
         references=list(proposal.references),
     )
 
@@ -130,26 +128,35 @@ def duty_description_context(
 ) -> DutyDescriptionContext:
     """The liaison's duty description for ``body``: blank lines until a liaison is named."""
     content = proposal.duty_description
+    lang = body.language.value
     point = proposal.point(content.duties_point)
     return DutyDescriptionContext(
-        meta=DocumentMeta(doc_type="TOIMENKUVA", date=fi_date(on), diary_number=diary_number),
+        meta=DocumentMeta(doc_type=text(lang, "duty_type"), date=fi_date(on), diary_number=diary_number),
         sender=proposal.sender,
         sender_unit=SENDER_UNIT,
-        title=f"{body.name_genitive} {content.title[0].lower()}{content.title[1:]}",
+        title=text(
+            lang,
+            "duty_title",
+            name=body.name,
+            name_genitive=body.name_genitive,
+            title=content.title,
+            title_lower=content.title[0].lower() + content.title[1:],
+        ),
         body=body_context(body),
         purpose=list(content.purpose),
         liaison=liaison,
         appointed_by=appointed_by,
         blank=BLANK,
-        duties_lead="Järjestöyhdyshenkilön tehtäviin kuuluu erityisesti:",
+        duties_lead=text(lang, "duties_lead"),
         duties=list(point.examples),
         forums=list(content.forums),
         reporting=list(content.reporting),
     )
 
 
-def render_docx(template_name: str, context: BaseModel, target: Path) -> Path:
-    """Render ``templates/<template_name>`` with ``context`` into ``target`` atomically."""
+def render_docx(template_name: str, context: BaseModel, target: Path, lang: str = "fi") -> Path:
+    """Render ``templates/<template_name>`` (its ``lang`` version) with ``context`` into ``target`` atomically."""
+    template_name = localized(template_name, lang)
     template = DocxTemplate(TEMPLATES_DIR / template_name)
     try:
         template.render(context.model_dump(), jinja_env=docx_environment(), autoescape=True)
@@ -169,8 +176,9 @@ def render_docx(template_name: str, context: BaseModel, target: Path) -> Path:
     return target
 
 
-def render_text(template_name: str, context: dict) -> str:
-    """Render an email template from templates/email/."""
+def render_text(template_name: str, context: dict, lang: str = "fi") -> str:
+    """Render an email template from templates/email/ (its ``lang`` version)."""
+    template_name = localized(template_name, lang)
     try:
         return text_environment().get_template(template_name).render(**context)
     except UndefinedError as exc:

@@ -23,6 +23,7 @@ from council.filters import today_helsinki
 from council.mail import FileMailer, Mailer, OutgoingMail, compose
 from council.outbox import claim, find_messages, mark_delivered, mark_undelivered, queue_message
 from council.paths import inside, safe_filename
+from council.pdf import with_pdf_copies
 from council.rendering import (
     DUTY_TEMPLATE,
     PROPOSAL_TEMPLATE,
@@ -35,7 +36,7 @@ from council.tracking import add_event, mark_reminded, mark_sent, sync_content
 from models.contexts import BodyContext
 from models.enums import EventKind, MessageKind, MessageState
 from models.schemas import BodyIn, ProposalIn
-from models.tables import Message
+from models.tables import Body, Message
 
 log = logging.getLogger(__name__)
 
@@ -86,12 +87,15 @@ def body_folder(settings: Settings, proposal_id: str, body_id: str) -> Path:
 
 def render_first_send(proposal: ProposalIn, body: BodyIn, folder: Path, *, on: date) -> RenderedMail:
     """Both DOCX documents and the covering email of the first send, for one body."""
+    from council.i18n import text, translated
     from council.rendering import body_context
 
-    proposal_path = folder / safe_filename(f"Esitys {body.name}", ".docx")
-    duty_path = folder / safe_filename(f"Järjestöyhdyshenkilön toimenkuva {body.name}", ".docx")
-    render_docx(PROPOSAL_TEMPLATE, proposal_context(proposal, body, on=on), proposal_path)
-    render_docx(DUTY_TEMPLATE, duty_description_context(proposal, body, on=on), duty_path)
+    lang = body.language.value
+    proposal = translated(proposal, lang)
+    proposal_path = folder / safe_filename(text(lang, "file_proposal", name=body.name), ".docx")
+    duty_path = folder / safe_filename(text(lang, "file_duty", name=body.name), ".docx")
+    render_docx(PROPOSAL_TEMPLATE, proposal_context(proposal, body, on=on), proposal_path, lang)
+    render_docx(DUTY_TEMPLATE, duty_description_context(proposal, body, on=on), duty_path, lang)
     ctx = ProposalMailContext(
         body=body_context(body),
         sender=proposal.sender,
@@ -104,9 +108,9 @@ def render_first_send(proposal: ProposalIn, body: BodyIn, folder: Path, *, on: d
     return RenderedMail(
         body_id=body.id,
         recipients=[str(body.registry_email), *[str(c) for c in body.contacts]],
-        subject=render_text("esitys_subject.txt", ctx).strip(),
-        body_text=render_text("esitys.txt", ctx),
-        body_html=render_text("esitys.html", ctx),
+        subject=render_text("esitys_subject.txt", ctx, lang).strip(),
+        body_text=render_text("esitys.txt", ctx, lang),
+        body_html=render_text("esitys.html", ctx, lang),
         attachments=[proposal_path, duty_path],
     )
 
@@ -153,6 +157,7 @@ def prepare_proposal_messages(
                 pending.append(existing_ids[body.id])
             continue
         rendered = render_first_send(proposal, body, body_folder(settings, proposal.id, body.id), on=on)
+        rendered.attachments = with_pdf_copies(settings, rendered.attachments)
         with Session(engine) as session, session.begin():
             message_pk, created = queue_message(
                 session=session,
@@ -183,7 +188,7 @@ def prepare_proposal_messages(
     return pending
 
 
-def _outgoing(settings: Settings, message: Message) -> OutgoingMail:
+def _outgoing(settings: Settings, message: Message, language: str = "fi") -> OutgoingMail:
     return OutgoingMail(
         message_id=message.message_id,
         sender=settings.sender,
@@ -194,6 +199,7 @@ def _outgoing(settings: Settings, message: Message) -> OutgoingMail:
         body_html=message.body_html,
         attachments=[inside(settings.outputs, a) for a in message.attachments],
         cc=tuple(message.cc or ()),
+        language=language,
     )
 
 
@@ -221,7 +227,8 @@ def deliver_messages(
                     continue
             with Session(engine) as session:
                 message = session.get_one(Message, message_pk)
-                outgoing = _outgoing(settings, message)
+                body = session.get(Body, message.body_id) if message.body_id else None
+                outgoing = _outgoing(settings, message, body.language if body else "fi")
                 label = f"{message.body_id or 'valiokunta'}/{message.kind}/{message.round}"
             try:
                 mail_session.send(compose(outgoing))

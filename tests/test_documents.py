@@ -4,6 +4,8 @@ status report and PDF/A copies."""
 from __future__ import annotations
 
 import shutil
+
+import council.pdf
 from datetime import date
 
 import pytest
@@ -13,7 +15,8 @@ from sqlalchemy.orm import Session
 from council.config import Settings
 from council.db import make_engine
 from council.decisions import record_decision
-from council.documents import status_report_context, to_pdfa, write_status_report
+from council.documents import status_report_context, write_status_report
+from council.pdf import to_pdfa
 from council.errors import ConfigurationError
 from council.mail import SmtpMailer
 from council.refresh import after_decisions

@@ -14,6 +14,7 @@ from council.digest import DigestMailContext
 from council.documents import STATUS_REPORT_TEMPLATE, DutyMailContext
 from council.errors import TemplateRenderError
 from council.followup import ConfirmationMailContext, ReminderMailContext
+from council.i18n import localized
 from council.rendering import (
     DUTY_TEMPLATE,
     PROPOSAL_TEMPLATE,
@@ -47,9 +48,14 @@ def _used(name: str, kind: str) -> set[str]:
     return docx_template_variables(name) if kind == "docx" else text_template_variables(name)
 
 
-@pytest.mark.parametrize(("names", "kind", "model"), CONTRACTS, ids=[c[0][0] for c in CONTRACTS])
+LANGUAGES = {"fi": CONTRACTS, "sv": [c for c in CONTRACTS if c[2] not in (StatusReportContext, DigestMailContext)]}
+ALL = [(tuple(localized(n, lang) for n in names), kind, model) for lang, group in LANGUAGES.items()
+       for names, kind, model in group]
+
+
+@pytest.mark.parametrize(("names", "kind", "model"), ALL, ids=[c[0][0] for c in ALL])
 def test_template_variables_match_context_model(names: tuple[str, ...], kind: str, model: type) -> None:
-    """No variable is used that the model lacks, and no model field goes unused by the group."""
+    """No variable is used that the model lacks, and no model field goes unused by the group (fi and sv)."""
     used = {name: _used(name, kind) for name in names}
     declared = set(model.model_fields)
     for name, variables in used.items():

@@ -18,6 +18,56 @@ from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Cm, Pt, RGBColor
 
+LABELS = {
+    "fi": {
+        "registry": "Kirjaamo",
+        "recipient": "Vastaanottaja",
+        "preparer": "Valmistelija",
+        "proposal": "Esitys",
+        "examples": "Esimerkiksi:",
+        "decided": "Jo päätetyt kohdat",
+        "resolution": "Päätösehdotus",
+        "sources": "Lähteet",
+        "more": "Lisätietoja",
+        "annex": "Liite: Järjestöyhdyshenkilön toimenkuva (malli)",
+        "distribution": "Jakelu",
+        "registry_lc": "kirjaamo",
+        "purpose": "Tarkoitus",
+        "liaison": "Järjestöyhdyshenkilö",
+        "name": "Nimi",
+        "title": "Tehtävänimike",
+        "email": "Sähköposti",
+        "work_time": "Työaika",
+        "appointed": "Nimetty",
+        "duties": "Tehtävät",
+        "forums": "Yhteistyöfoorumit",
+        "reporting": "Raportointi",
+    },
+    "sv": {
+        "registry": "Registratorskontoret",
+        "recipient": "Mottagare",
+        "preparer": "Beredare",
+        "proposal": "Förslag",
+        "examples": "Till exempel:",
+        "decided": "Redan beslutade punkter",
+        "resolution": "Beslutsförslag",
+        "sources": "Källor",
+        "more": "Mer information",
+        "annex": "Bilaga: Arbetsbeskrivning för organisationskontaktperson (modell)",
+        "distribution": "Sändlista",
+        "registry_lc": "registratorskontoret",
+        "purpose": "Syfte",
+        "liaison": "Organisationskontaktperson",
+        "name": "Namn",
+        "title": "Befattning",
+        "email": "E-post",
+        "work_time": "Arbetstid",
+        "appointed": "Utsedd",
+        "duties": "Uppgifter",
+        "forums": "Samarbetsforum",
+        "reporting": "Rapportering",
+    },
+}
 HERE = Path(__file__).resolve().parent
 OUT = HERE.parent
 FONT = "Arial"
@@ -133,25 +183,30 @@ def _p(doc, text: str, style: str | None = None):
     return paragraph
 
 
-def _recipient(doc) -> None:
-    for line in ("{{ body.name }}", "Kirjaamo", "{{ body.registry_email }}"):
+def _recipient(doc, labels: dict[str, str]) -> None:
+    for line in ("{{ body.name }}", labels["registry"], "{{ body.registry_email }}"):
         p = _p(doc, line)
         p.paragraph_format.space_after = Pt(0)
     _p(doc, "")
 
 
-def build_proposal() -> Path:
+def _suffix(lang: str) -> str:
+    return "" if lang == "fi" else f".{lang}"
+
+
+def build_proposal(lang: str = "fi") -> Path:
+    L = LABELS[lang]  # noqa: N806
     doc = Document()
     _styles(doc)
     _page(doc)
     _header(doc, "{{ meta.doc_type }}")
-    _recipient(doc)
+    _recipient(doc, L)
     _p(doc, "{{ title }}", "Title")
     _p(doc, "{%p if is_reminder %}")
     _p(doc, "{{ reminder_note }}")
     _p(doc, "{%p endif %}")
-    _p(doc, "Vastaanottaja: {{ recipients_text }} / {{ body.deciding_body }}")
-    _p(doc, "Valmistelija: {{ preparer }}")
+    _p(doc, f"{L['recipient']}: {{{{ recipients_text }}}} / {{{{ body.deciding_body }}}}")
+    _p(doc, f"{L['preparer']}: {{{{ preparer }}}}")
     _p(doc, "{%p for s in sections %}")
     _p(doc, "{%p if s.level == 1 %}")
     _p(doc, "{{ s.heading }}", "Heading 1")
@@ -162,7 +217,7 @@ def build_proposal() -> Path:
     _p(doc, "{{ para }}")
     _p(doc, "{%p endfor %}")
     _p(doc, "{%p endfor %}")
-    _p(doc, "Esitys", "Heading 1")
+    _p(doc, L["proposal"], "Heading 1")
     _p(doc, "{{ proposal_lead }}")
     _p(doc, "{%p for pt in points %}")
     _p(doc, "{{ pt.number }}. {{ pt.title }}", "Heading 2")
@@ -170,61 +225,62 @@ def build_proposal() -> Path:
     _p(doc, "{{ pt.lead }}")
     _p(doc, "{%p endif %}")
     _p(doc, "{%p if pt.examples %}")
-    _p(doc, "Esimerkiksi:")
+    _p(doc, L["examples"])
     _p(doc, "{%p for ex in pt.examples %}")
     _p(doc, "{{ ex }}", "List Bullet")
     _p(doc, "{%p endfor %}")
     _p(doc, "{%p endif %}")
     _p(doc, "{%p endfor %}")
     _p(doc, "{%p if decided_points %}")
-    _p(doc, "Jo päätetyt kohdat", "Heading 2")
+    _p(doc, L["decided"], "Heading 2")
     _p(doc, "{%p for d in decided_points %}")
     _p(doc, "{{ d }}", "List Bullet")
     _p(doc, "{%p endfor %}")
     _p(doc, "{%p endif %}")
-    _p(doc, "Päätösehdotus", "Heading 1")
+    _p(doc, L["resolution"], "Heading 1")
     _p(doc, "{{ resolution_intro }}")
     _p(doc, "{%p for item in resolution_items %}")
     _p(doc, "{{ item }}", "List Number")
     _p(doc, "{%p endfor %}")
     _p(doc, "{{ resolution_outro }}")
     _p(doc, "{%p if references %}")
-    _p(doc, "Lähteet", "Heading 2")
+    _p(doc, L["sources"], "Heading 2")
     _p(doc, "{%p for ref in references %}")
     _p(doc, "{{ ref }}", "List Bullet")
     _p(doc, "{%p endfor %}")
     _p(doc, "{%p endif %}")
     _p(doc, "")
     _p(doc, "{{ sender }}")
-    _p(doc, "Lisätietoja: {{ preparer }}")
+    _p(doc, f"{L['more']}: {{{{ preparer }}}}")
     _p(doc, "")
-    _p(doc, "Liite: Järjestöyhdyshenkilön toimenkuva (malli)")
-    _p(doc, "Jakelu: {{ body.name }}, kirjaamo")
-    path = OUT / "esitys.docx"
+    _p(doc, L["annex"])
+    _p(doc, f"{L['distribution']}: {{{{ body.name }}}}, {L['registry_lc']}")
+    path = OUT / f"esitys{_suffix(lang)}.docx"
     doc.save(path)
     return path
 
 
-def build_duty_description() -> Path:
+def build_duty_description(lang: str = "fi") -> Path:
+    L = LABELS[lang]  # noqa: N806
     doc = Document()
     _styles(doc)
     _page(doc)
     _header(doc, "{{ meta.doc_type }}")
-    _recipient(doc)
+    _recipient(doc, L)
     _p(doc, "{{ title }}", "Title")
-    _p(doc, "Tarkoitus", "Heading 1")
+    _p(doc, L["purpose"], "Heading 1")
     _p(doc, "{%p for para in purpose %}")
     _p(doc, "{{ para }}")
     _p(doc, "{%p endfor %}")
-    _p(doc, "Järjestöyhdyshenkilö", "Heading 1")
+    _p(doc, L["liaison"], "Heading 1")
     table = doc.add_table(rows=5, cols=2)
     table.style = doc.styles["Table Grid"]
     rows = (
-        ("Nimi", "{% if liaison %}{{ liaison.name }}{% else %}{{ blank }}{% endif %}"),
-        ("Tehtävänimike", "{% if liaison %}{{ liaison.title }}{% else %}{{ blank }}{% endif %}"),
-        ("Sähköposti", "{% if liaison %}{{ liaison.email }}{% else %}{{ blank }}{% endif %}"),
-        ("Työaika", "{% if liaison %}{{ liaison.work_time }}{% else %}{{ blank }}{% endif %}"),
-        ("Nimetty", "{% if appointed_by %}{{ appointed_by }}{% else %}{{ blank }}{% endif %}"),
+        (L["name"], "{% if liaison %}{{ liaison.name }}{% else %}{{ blank }}{% endif %}"),
+        (L["title"], "{% if liaison %}{{ liaison.title }}{% else %}{{ blank }}{% endif %}"),
+        (L["email"], "{% if liaison %}{{ liaison.email }}{% else %}{{ blank }}{% endif %}"),
+        (L["work_time"], "{% if liaison %}{{ liaison.work_time }}{% else %}{{ blank }}{% endif %}"),
+        (L["appointed"], "{% if appointed_by %}{{ appointed_by }}{% else %}{{ blank }}{% endif %}"),
     )
     table.autofit = False
     table.columns[0].width, table.columns[1].width = Cm(4.0), Cm(12.5)
@@ -233,24 +289,24 @@ def build_duty_description() -> Path:
         row.cells[0].paragraphs[0].add_run(label).bold = True
         row.cells[1].paragraphs[0].add_run(value)
     _p(doc, "")
-    _p(doc, "Tehtävät", "Heading 1")
+    _p(doc, L["duties"], "Heading 1")
     _p(doc, "{{ duties_lead }}")
     _p(doc, "{%p for duty in duties %}")
     _p(doc, "{{ duty }}", "List Bullet")
     _p(doc, "{%p endfor %}")
     _p(doc, "{%p if forums %}")
-    _p(doc, "Yhteistyöfoorumit", "Heading 1")
+    _p(doc, L["forums"], "Heading 1")
     _p(doc, "{%p for forum in forums %}")
     _p(doc, "{{ forum }}", "List Bullet")
     _p(doc, "{%p endfor %}")
     _p(doc, "{%p endif %}")
-    _p(doc, "Raportointi", "Heading 1")
+    _p(doc, L["reporting"], "Heading 1")
     _p(doc, "{%p for para in reporting %}")
     _p(doc, "{{ para }}")
     _p(doc, "{%p endfor %}")
     _p(doc, "")
     _p(doc, "{{ sender }}")
-    path = OUT / "toimenkuva.docx"
+    path = OUT / f"toimenkuva{_suffix(lang)}.docx"
     doc.save(path)
     return path
 
@@ -288,21 +344,30 @@ def build_status_report() -> Path:
     _p(doc, "{{ summary }}")
     _p(doc, "Eteneminen kohdittain", "Heading 1")
     _table(
-        doc, ["Kohta", "Päätetty", "Osuus"], "for pt in points",
-        ["{{ pt.label }}", "{{ pt.decided }} / {{ pt.total }}", "{{ pt.percent }} %"], [10.5, 3.0, 3.0],
+        doc,
+        ["Kohta", "Päätetty", "Osuus"],
+        "for pt in points",
+        ["{{ pt.label }}", "{{ pt.decided }} / {{ pt.total }}", "{{ pt.percent }} %"],
+        [10.5, 3.0, 3.0],
     )
     _p(doc, "")
     _p(doc, "Päätökset vastaanottajittain", "Heading 1")
     _table(
-        doc, ["Vastaanottaja", "Kohta", "Tila", "Päätös"], "for row in rows",
-        ["{{ row.body }}", "{{ row.point }}", "{{ row.status }}", "{{ row.decision }}"], [4.8, 4.2, 2.5, 5.0],
+        doc,
+        ["Vastaanottaja", "Kohta", "Tila", "Päätös"],
+        "for row in rows",
+        ["{{ row.body }}", "{{ row.point }}", "{{ row.status }}", "{{ row.decision }}"],
+        [4.8, 4.2, 2.5, 5.0],
     )
     _p(doc, "")
     _p(doc, "Nimetyt järjestöyhdyshenkilöt", "Heading 1")
     _p(doc, "{%p if liaisons %}")
     _table(
-        doc, ["Vastaanottaja", "Nimi ja tehtävä", "Työaika"], "for l in liaisons",
-        ["{{ l.body }}", "{{ l.person }}", "{{ l.work_time }}"], [5.0, 8.0, 3.5],
+        doc,
+        ["Vastaanottaja", "Nimi ja tehtävä", "Työaika"],
+        "for l in liaisons",
+        ["{{ l.body }}", "{{ l.person }}", "{{ l.work_time }}"],
+        [5.0, 8.0, 3.5],
     )
     _p(doc, "{%p else %}")
     _p(doc, "Yhtään järjestöyhdyshenkilöä ei ole vielä nimetty.")
@@ -327,5 +392,7 @@ def build_status_report() -> Path:
 
 
 if __name__ == "__main__":
-    for built in (build_proposal(), build_duty_description(), build_status_report()):
+    built_all = [build_proposal(), build_duty_description(), build_status_report()]
+    built_all += [build_proposal("sv"), build_duty_description("sv")]
+    for built in built_all:
         print(built)
