@@ -12,6 +12,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import Progress
 from rich.table import Table
 from sqlalchemy.orm import Session
@@ -39,7 +40,8 @@ BodyOpt = Annotated[
 
 
 def _fail(exc: Exception) -> None:
-    err.print(f"[bold red]Virhe:[/] {exc}", highlight=False)
+    # User input may contain Rich markup ("[/a].csv"): escape it, never interpret it.
+    err.print(f"[bold red]Virhe:[/] {escape(str(exc))}", highlight=False)
     raise typer.Exit(2)
 
 
@@ -101,10 +103,12 @@ def render(
             for b in bodies:
                 rendered = render_first_send(proposal, b, inside(out.resolve(), b.id), on=day)
                 for path in rendered.attachments:
-                    console.print(str(path))
+                    console.print(str(path), markup=False, highlight=False)
                 progress.advance(task)
     except CouncilError as exc:
         _fail(exc)
+    except OSError as exc:
+        _fail(CouncilError(f"--out {out}: kansioon ei voi kirjoittaa ({exc.strerror})"))
 
 
 @app.command()
@@ -375,7 +379,7 @@ def import_decisions_cmd(
             count = import_decisions(session=session, proposal_id=settings.proposal_id, path=file, actor=by)
     except CouncilError as exc:
         _fail(exc)
-    console.print(f"Tuotu {count} päätöstä tiedostosta {file}")
+    console.print(f"Tuotu {count} päätöstä tiedostosta {file}", markup=False, highlight=False)
     try:
         _after_change(settings, decisions=True, actor=by)
     except CouncilError as exc:
@@ -395,7 +399,7 @@ def export_decisions_cmd(
             count = export_decisions(session=session, proposal_id=settings.proposal_id, path=file)
     except CouncilError as exc:
         _fail(exc)
-    console.print(f"Viety {count} päätöstä tiedostoon {file}")
+    console.print(f"Viety {count} päätöstä tiedostoon {file}", markup=False, highlight=False)
 
 
 @app.command()

@@ -14,14 +14,21 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from council.errors import ContentError, Problem, UnknownBodyError, UnknownProposalError
-from models.schemas import BodyIn, ProposalIn, RosterIn
+from models.schemas import BodyIn, LocatedValueError, ProposalIn, RosterIn
 
 MAX_CONTENT_BYTES = 2_000_000
 M = TypeVar("M", bound=BaseModel)
 
 
+MAX_DEPTH = 50
+
+
 class _NoAliasLoader(yaml.SafeLoader):
-    """SafeLoader that refuses anchors and aliases (defends against 'billion laughs')."""
+    """SafeLoader that refuses anchors and aliases (defends against 'billion laughs'), nesting deeper
+    than MAX_DEPTH (``[[[[…`` would exhaust the recursion limit) and a key repeated in one mapping
+    (PyYAML would silently keep the last value)."""
+
+    _depth = 0
 
     def compose_node(self, parent, index):  # type: ignore[override]
         if self.check_event(yaml.AliasEvent):
@@ -34,7 +41,32 @@ class _NoAliasLoader(yaml.SafeLoader):
             raise yaml.composer.ComposerError(
                 None, None, "YAML-ankkurit eivät ole sallittuja", event.start_mark
             )
-        return super().compose_node(parent, index)
+        if self._depth >= MAX_DEPTH:
+            raise yaml.composer.ComposerError(
+                None, None, f"rakenne on liian syvä (yli {MAX_DEPTH} tasoa)", event.start_mark
+            )
+        self._depth += 1
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+    def construct_mapping(self, node, deep=False):  # type: ignore[override]
+        if isinstance(node, yaml.MappingNode):
+            seen: dict[str, int] = {}
+            for key_node, _ in node.value:
+                if not isinstance(key_node, yaml.ScalarNode):
+                    continue
+                if key_node.value in seen:
+                    raise yaml.constructor.ConstructorError(
+                        None,
+                        None,
+                        f"avain {key_node.value!r} esiintyy useammin kuin kerran "
+                        f"(ensin rivillä {seen[key_node.value]})",
+                        key_node.start_mark,
+                    )
+                seen[key_node.value] = key_node.start_mark.line + 1
+        return super().construct_mapping(node, deep=deep)
 
 
 def _node_line(root: yaml.Node | None, loc: tuple[Any, ...]) -> int | None:
@@ -76,8 +108,9 @@ def load_yaml_model(path: Path, model: type[M]) -> M:
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
+        row = raw[: exc.start].count(b"\n") + 1
         raise ContentError(
-            name, [Problem(name, None, "(tiedosto)", f"ei ole UTF-8-tekstiä (tavu {exc.start})")]
+            name, [Problem(name, row, "(tiedosto)", f"ei ole UTF-8-tekstiä (tavu {exc.start})")]
         ) from exc
     try:
         loader = _NoAliasLoader(text)
@@ -92,9 +125,12 @@ def load_yaml_model(path: Path, model: type[M]) -> M:
         raise ContentError(name, [Problem(name, row, "(YAML)", f"{exc.problem or exc.context}")]) from exc
     except yaml.YAMLError as exc:  # pragma: no cover - other YAML errors carry no mark
         raise ContentError(name, [Problem(name, None, "(YAML)", str(exc))]) from exc
+    except RecursionError as exc:  # pragma: no cover - MAX_DEPTH stops nesting well before this
+        raise ContentError(name, [Problem(name, None, "(YAML)", "rakenne on liian syvä")]) from exc
     if not isinstance(data, dict):
+        row = root.start_mark.line + 1 if root is not None else None
         raise ContentError(
-            name, [Problem(name, None, "(tiedosto)", "tiedosto on tyhjä tai ei ole YAML-kartta")]
+            name, [Problem(name, row, "(tiedosto)", "tiedosto on tyhjä tai ei ole YAML-kartta")]
         )
     try:
         return model.model_validate(data)
@@ -103,6 +139,9 @@ def load_yaml_model(path: Path, model: type[M]) -> M:
         for err in exc.errors():
             loc = tuple(err["loc"])
             bad = err.get("input")
+            cause = (err.get("ctx") or {}).get("error")
+            if isinstance(cause, LocatedValueError):  # a model-level check that knows its field
+                loc, bad = loc + cause.loc, cause.value
             value = bad if isinstance(bad, str) else None
             problems.append(Problem(name, _node_line(root, loc), _field_name(loc), err["msg"], value))
         raise ContentError(name, problems) from exc

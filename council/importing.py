@@ -30,6 +30,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import zipfile
 from datetime import date, datetime
 from pathlib import Path
 
@@ -83,7 +84,9 @@ FIELD_COLUMN = {
 }
 MAX_ROWS = 20_000
 MAX_BYTES = 20_000_000
-_FORMULA = re.compile(r"^[=+@\t\r]|^-(?!\d)")
+# What a spreadsheet runs as a formula: a leading = + @ TAB CR, or a leading - unless the whole
+# value is a plain number ("-5" is data, "-2+3" and "-cmd" are formulas).
+_FORMULA = re.compile(r"^[=+@\t\r]|^-(?!\d+(?:[.,]\d+)?$)")
 
 
 def parse_outcome(value: str) -> Outcome:
@@ -105,18 +108,23 @@ def parse_date(value: object) -> date:
             return datetime.strptime(text, fmt).date()
         except ValueError:
             continue
-    raise ValueError("päivämäärä muodossa 15.3.2021 tai 2021-03-15")
+    raise ValueError(f"virheellinen päivämäärä {text!r}; anna muodossa 15.3.2021 tai 2021-03-15")
 
 
 def parse_int(value: object, what: str) -> int:
+    """A positive whole number (point, section, version); '§ 59' is read as 59."""
+    number: int | None = None
     if isinstance(value, int) and not isinstance(value, bool):
-        return value
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    text = str(value).strip().removeprefix("§").strip()
-    if not text.isdigit():
-        raise ValueError(f"{what} on annettava kokonaislukuna")
-    return int(text)
+        number = value
+    elif isinstance(value, float) and value.is_integer():
+        number = int(value)
+    else:
+        text = str(value).strip().removeprefix("§").strip()
+        if text.isascii() and text.isdigit() and len(text) <= 9:
+            number = int(text)
+    if number is None or number < 1:
+        raise ValueError(f"{what} on annettava positiivisena kokonaislukuna")
+    return number
 
 
 def read_rows(path: Path) -> list[tuple[int, dict[str, object]]]:
@@ -172,7 +180,8 @@ def _read_csv(path: Path) -> list[tuple[int, list[object]]]:
             ],
         ) from exc
     if "\x00" in text:
-        raise ContentError(str(path), [Problem(str(path), None, "(tiedosto)", "sisältää NUL-merkkejä")])
+        row = text[: text.index("\x00")].count("\n") + 1
+        raise ContentError(str(path), [Problem(str(path), row, "(tiedosto)", "sisältää NUL-merkkejä")])
     first = text.split("\n", 1)[0]
     delimiter = ";" if first.count(";") >= first.count(",") else ","
     reader = csv.reader(io.StringIO(text), delimiter=delimiter)
@@ -194,7 +203,7 @@ def _read_xlsx(path: Path) -> list[tuple[int, list[object]]]:
 
     try:
         workbook = load_workbook(path, read_only=True, data_only=False)
-    except (InvalidFileException, KeyError, OSError, ValueError) as exc:
+    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
         raise ContentError(
             str(path), [Problem(str(path), None, "(tiedosto)", f"ei ole luettava XLSX-tiedosto: {exc}")]
         ) from exc

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from prefect import flow, get_run_logger, task
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, EmailStr, Field, ValidationInfo, field_validator
 from sqlalchemy.orm import Session
 
 from council.config import get_settings
@@ -29,7 +29,7 @@ class PointDecisionIn(BaseModel):
 class LiaisonForm(BaseModel):
     nimi: str = Field(title="Nimi")
     nimike: str = Field(title="Tehtävänimike", description="esim. hyvinvointikoordinaattori")
-    sahkoposti: str = Field(title="Sähköposti")
+    sahkoposti: EmailStr = Field(title="Sähköposti")
     tyoaika: str = Field(title="Työaika", description="esim. 8 h/kk tai 10 % työajasta")
 
 
@@ -62,6 +62,30 @@ class RecordDecisionIn(BaseModel):
         default=None, title="Korjattava versio", description="Vain jo päätetyn kohdan korjaukseen"
     )
     kirjaaja: str = Field(default="koordinaattori", title="Kirjaaja")
+
+    @field_validator("kokouspaiva")
+    @classmethod
+    def _not_in_future(cls, value: date) -> date:
+        if value > today_helsinki():
+            raise ValueError(f"kokouspäivä {value.day}.{value.month}.{value.year} on tulevaisuudessa")
+        return value
+
+    @field_validator("kohdat")
+    @classmethod
+    def _each_point_once(cls, value: list[PointDecisionIn]) -> list[PointDecisionIn]:
+        labels = [item.kohta for item in value]
+        repeated = sorted({label for label in labels if labels.count(label) > 1})
+        if repeated:
+            raise ValueError(f"sama kohta useammin kuin kerran: {', '.join(repeated)}")
+        return value
+
+    @field_validator("yhdyshenkilo")
+    @classmethod
+    def _liaison_needs_point_one(cls, value: LiaisonForm | None, info: ValidationInfo) -> LiaisonForm | None:
+        points = [point_number(item.kohta) for item in info.data.get("kohdat") or []]
+        if value is not None and 1 not in points:
+            raise ValueError("järjestöyhdyshenkilö kirjataan vain kohdan 1 päätökseen: lisää kohta 1")
+        return value
 
     def decisions(self) -> list[DecisionIn]:
         body_id = body_ids([self.vastaanottaja])[0]

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, HttpUrl, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, HttpUrl, ValidationInfo, field_validator
 
 from council.filters import today_helsinki
 from models.enums import Outcome
@@ -59,11 +59,15 @@ class DecisionIn(BaseModel):
             raise ValueError("linkin on oltava http(s)-osoite")
         return value
 
-    @model_validator(mode="after")
-    def _liaison_only_on_point_one(self) -> DecisionIn:
-        if self.liaison is not None and self.point != 1:
-            raise ValueError("järjestöyhdyshenkilö kirjataan vain kohtaan 1")
-        return self
+    @field_validator("liaison")
+    @classmethod
+    def _liaison_only_on_point_one(cls, value: LiaisonIn | None, info: ValidationInfo) -> LiaisonIn | None:
+        # A field validator (not a model validator) so the error names the field `liaison`; `point`
+        # is declared earlier and is in info.data when it was valid.
+        point = info.data.get("point")
+        if value is not None and point is not None and point != 1:
+            raise ValueError(f"järjestöyhdyshenkilö kirjataan vain kohtaan 1, ei kohtaan {point}")
+        return value
 
 
 class DecisionOut(BaseModel):

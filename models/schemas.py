@@ -25,6 +25,17 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _SLUG = r"^[a-z0-9][a-z0-9-]{0,98}[a-z0-9]$"
 
 
+class LocatedValueError(ValueError):
+    """A model-level check's error that knows where it is: ``loc`` relative to the model, e.g.
+    ``("bodies", 3, "id")``. The content loader adds it to the error's location, so the message names
+    the field and the line of the offending value rather than the whole file."""
+
+    def __init__(self, message: str, loc: tuple[str | int, ...], value: object = None):
+        super().__init__(message)
+        self.loc = loc
+        self.value = value
+
+
 def _no_control(value: str) -> str:
     if _CONTROL.search(value):
         raise ValueError("sisältää ohjausmerkkejä (esim. NUL)")
@@ -138,13 +149,20 @@ class ProposalIn(_In):
 
     @model_validator(mode="after")
     def _points_numbered(self) -> ProposalIn:
-        numbers = [p.number for p in self.points]
-        if numbers != list(range(1, len(numbers) + 1)):
-            raise ValueError(f"kohtien numeroiden on oltava 1..{len(numbers)} järjestyksessä")
-        if self.duty_description.duties_point > len(numbers):
-            raise ValueError(
-                f"duty_description.duties_point {self.duty_description.duties_point}: "
-                f"esityksessä on vain {len(numbers)} kohtaa"
+        count = len(self.points)
+        for index, point in enumerate(self.points):
+            if point.number != index + 1:
+                raise LocatedValueError(
+                    f"kohtien numeroiden on oltava 1..{count} järjestyksessä; "
+                    f"{index + 1}. kohdan numero on {point.number}",
+                    ("points", index, "number"),
+                    str(point.number),
+                )
+        if self.duty_description.duties_point > count:
+            raise LocatedValueError(
+                f"esityksessä on vain {count} kohtaa",
+                ("duty_description", "duties_point"),
+                str(self.duty_description.duties_point),
             )
         return self
 
@@ -175,9 +193,13 @@ class RosterIn(_In):
 
     @model_validator(mode="after")
     def _unique_ids(self) -> RosterIn:
-        seen: set[str] = set()
-        for body in self.bodies:
+        seen: dict[str, int] = {}
+        for index, body in enumerate(self.bodies):
             if body.id in seen:
-                raise ValueError(f"tunniste {body.id!r} esiintyy useammin kuin kerran")
-            seen.add(body.id)
+                raise LocatedValueError(
+                    f"tunniste {body.id!r} esiintyy useammin kuin kerran (myös bodies[{seen[body.id] + 1}])",
+                    ("bodies", index, "id"),
+                    body.id,
+                )
+            seen[body.id] = index
         return self
