@@ -511,6 +511,36 @@ def digest(
     console.print("Viikkokooste lähetetty.")
 
 
+@app.command("backup")
+def backup_cmd(
+    file: Annotated[Path, typer.Argument(help="Varmuuskopiotiedosto, esim. varmuuskopio.db")],
+) -> None:
+    """Varmuuskopioi SQLite-tietokanta (SQLiten online backup -rajapinta, palvelu voi olla käynnissä)."""
+    from council.backup import backup
+
+    try:
+        path = backup(get_settings().effective_database_url, file)
+    except CouncilError as exc:
+        _fail(exc)
+    console.print(f"Varmuuskopio: {path}", markup=False, highlight=False)
+
+
+@app.command("restore")
+def restore_cmd(
+    file: Annotated[Path, typer.Argument(help="Palautettava varmuuskopio (council backup)")],
+) -> None:
+    """Palauta tietokanta varmuuskopiosta; nykyinen tietokanta säilytetään viereen. Pysäytä palvelut ensin."""
+    from council.backup import restore
+
+    settings = get_settings()
+    try:
+        safety = restore(settings.effective_database_url, file)
+        upgrade(settings.effective_database_url)
+    except CouncilError as exc:
+        _fail(exc)
+    console.print(f"Palautettu {file}. Aiempi tietokanta: {safety}", markup=False, highlight=False)
+
+
 @app.command("smtp-server")
 def smtp_server(
     port: Annotated[int | None, typer.Option(help="Portti (oletus COUNCIL_LOCAL_SMTP_PORT tai 8025)")] = None,

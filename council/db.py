@@ -9,6 +9,8 @@ Callers own the session lifecycle::
 
 from __future__ import annotations
 
+import os
+import sqlite3
 from pathlib import Path
 
 from alembic import command
@@ -17,21 +19,38 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 
 from council import PROJECT_ROOT
-from council.errors import DatabaseNotReadyError
+from council.errors import DatabaseBusyError, DatabaseNotReadyError
 
+#: How long a SQLite writer waits for another writer's lock before giving up (COUNCIL_SQLITE_BUSY_TIMEOUT_MS).
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+
+def _busy_timeout_ms() -> int:
+    return int(os.environ.get("COUNCIL_SQLITE_BUSY_TIMEOUT_MS", SQLITE_BUSY_TIMEOUT_MS))
+
+
 _engines: dict[str, Engine] = {}
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    cursor.execute(f"PRAGMA busy_timeout={_busy_timeout_ms()}")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+
+
+def _sqlite_busy(context) -> None:  # type: ignore[no-untyped-def]
+    """Turn SQLite's 'database is locked' (after the busy timeout) into our own error."""
+    original = context.original_exception
+    if isinstance(original, sqlite3.OperationalError) and "locked" in str(original):
+        raise DatabaseBusyError(
+            f"tietokanta on toisen kirjoittajan lukitsema yli {_busy_timeout_ms() / 1000:.1f} s"
+        ) from original
 
 
 def make_engine(url: str) -> Engine:
@@ -53,7 +72,14 @@ def make_engine(url: str) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _begin_immediate(conn):  # type: ignore[no-untyped-def]
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            try:
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+            except OperationalError as exc:
+                if "locked" not in str(exc.orig):
+                    raise
+                raise DatabaseBusyError(
+                    f"tietokanta on toisen kirjoittajan lukitsema yli {_busy_timeout_ms() / 1000:.1f} s"
+                ) from exc
     else:
         engine = create_engine(url, pool_pre_ping=True)
     _engines[url] = engine

@@ -16,7 +16,8 @@
     ├── MailDeliveryError             the SMTP server refused or lost a message
     │   └── RecipientsRefusedError    the server refused one or more recipients
     ├── ConfigurationError            settings that cannot work together (e.g. login without password)
-    └── DatabaseNotReadyError         the schema is missing or older than the code; run `council init`
+    ├── DatabaseNotReadyError         the schema is missing or older than the code; run `council init`
+    └── DatabaseBusyError             another writer held the SQLite lock past the busy timeout
 
 Errors carry what a user needs to fix the input: file, row, field and the bad value.
 """
@@ -126,3 +127,10 @@ class ConfigurationError(CouncilError):
 class DatabaseNotReadyError(CouncilError):
     def __init__(self, detail: str):
         super().__init__(f"Tietokantaa ei ole alustettu ({detail}). Aja ensin: council init")
+
+
+class DatabaseBusyError(CouncilError):
+    def __init__(self, detail: str):
+        super().__init__(
+            f"Tietokanta on varattu ({detail}). Mitään ei tallennettu; yritä hetken päästä uudelleen."
+        )

@@ -11,7 +11,9 @@ yagmail's SMTP client, with its pitfalls handled here:
 * yagmail falls back to keyring or an interactive prompt without a password: a configured user
   without ``COUNCIL_SMTP_PASSWORD`` is a :class:`ConfigurationError`, and no user means no login;
 * yagmail derives the Message-ID from From+To+Subject: we set a ``make_msgid()`` id ourselves,
-  stored in the outbox before the first attempt.
+  stored in the outbox before the first attempt;
+* yagmail appends "@gmail.com" to a login name without "@": we pass the name as a dict;
+* a refused login is a configuration problem: the batch stops at once and the messages stay queued.
 """
 
 from __future__ import annotations
@@ -118,10 +120,26 @@ class _YagmailSession:
         self._yag = yag
         self._from = envelope_from
         self._connected = False
+        self._login_refused: MailDeliveryError | None = None
 
     def _connect(self) -> None:
+        if self._login_refused:
+            raise self._login_refused
         try:
             self._yag.login()
+        except smtplib.SMTPAuthenticationError as exc:
+            # A configuration problem, not the message's: keep it queued, fail the rest of the batch fast.
+            self._login_refused = MailDeliveryError(
+                f"SMTP-kirjautuminen hylättiin ({exc.smtp_code}): tarkista COUNCIL_SMTP_USER ja COUNCIL_SMTP_PASSWORD"
+            )
+            raise self._login_refused from exc
+        except UnicodeEncodeError as exc:
+            # smtplib sends AUTH in ASCII: a password with ä/ö cannot be used with this server.
+            self._login_refused = MailDeliveryError(
+                "SMTP-kirjautuminen ei onnistu: tunnuksessa tai salasanassa on muita kuin ASCII-merkkejä "
+                "(esim. ä, ö), joita SMTP-kirjautuminen ei tue; vaihda salasana (COUNCIL_SMTP_PASSWORD)"
+            )
+            raise self._login_refused from exc
         except (smtplib.SMTPException, OSError) as exc:
             raise _classify(exc) from exc
         self._connected = True
@@ -166,8 +184,11 @@ class SmtpMailer:
     @contextmanager
     def session(self) -> Iterator[MailSession]:
         s = self.settings
+        user = self._user or s.sender
         yag = yagmail.SMTP(
-            user=self._user or s.sender,
+            # A dict keeps the login name as given: yagmail appends "@gmail.com" to a plain string
+            # without "@" (e.g. a Windows-style account name).
+            user={user: user},
             password=self._password,
             host=s.effective_smtp_host,
             port=s.effective_smtp_port,

@@ -43,7 +43,7 @@ def prefect_env(settings: Settings) -> dict[str, str]:
             "PREFECT_SERVER_API_PORT": str(port),
             "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
             "DO_NOT_TRACK": "1",
-            "PREFECT_UI_SHOW_PROMOTIONAL_CONTENT": "false",
+            "PREFECT_SERVER_UI_SHOW_PROMOTIONAL_CONTENT": "false",
             "PREFECT_CLI_PROMPT": "false",
             "COUNCIL_HOME": str(settings.home),
         }
@@ -152,6 +152,8 @@ def main_job(*, send: bool = True, wait: bool = True) -> int:
                 f"Portti {port} ({what}) on jo käytössä: onko toinen `make run` käynnissä? "
                 "Pysäytä se tai vaihda portti (COUNCIL_PREFECT_PORT / COUNCIL_LOCAL_SMTP_PORT)."
             )
+    # Ctrl-C must stop everything even when started from a shell that ignores SIGINT (`make run &`).
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     children = Children(settings.state_dir / "logs")
     stopping = {"flag": False}
 

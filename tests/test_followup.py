@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections import defaultdict
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -254,7 +254,7 @@ def test_crash_between_sending_and_recording_resends_with_the_same_message_id(
             mail.send(compose(_outgoing(settings, message)))
     assert deliver_messages(settings, [pk], SmtpMailer(settings), actor="t").skipped == [str(pk)]
     with Session(engine) as session, session.begin():
-        session.execute(update(Message).values(claimed_at=Message.claimed_at - timedelta(minutes=16)))
+        session.execute(update(Message).values(claimed_at=datetime.now(UTC) - timedelta(minutes=16)))
     assert deliver_messages(settings, [pk], SmtpMailer(settings), actor="t").sent == ["ypaja/proposal/0"]
     ids = [read_eml(p)["Message-ID"] for p in smtp_server.messages()]
     assert ids == [original_id, original_id]

@@ -1,0 +1,220 @@
+"""The coordinator's path in the real Prefect UI: Chromium fills the record-decision form and submits it.
+
+The stack is the project's own (`council run --no-send` after `council init`, then `council send`)
+on free ports in a temporary folder. The browser opens http://127.0.0.1:<port>/ — Prefect 3.9
+sends a browser without a saved preference to its default UI, the React "V2" UI under /v2/ — goes
+Deployments → record-decision → Run → Custom run, fills the form generated from the deployment's
+parameter schema and submits it. The Prefect API is used only to wait for the run and to read it
+back; `council status --json` and the database show that the decision was stored.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from collections.abc import Iterator
+from contextlib import suppress
+from datetime import date
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, select
+from sqlalchemy.orm import Session
+
+from council import PROJECT_ROOT
+from models.tables import Decision
+from tests.browser.prefect_stack import CouncilStack
+from tests.conftest import IN_CI
+
+pytestmark = [pytest.mark.browser, pytest.mark.e2e]
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+SCREENSHOT_COPIES = PROJECT_ROOT / "outputs"
+RUN_TIMEOUT = 240  # seconds: the process worker polls, then starts the flow run as a subprocess
+UI_TIMEOUT = 30_000  # ms per UI step: generous, a 2-core machine also runs the server and the worker
+BODY = "Jokioisten kunta"
+MEETING = date(2021, 3, 15)
+POINT = "1 – Järjestöyhdyshenkilö"
+OUTCOME = "hyväksytty ehdotuksen mukaisesti"
+SECTION = 59
+LIAISON = {
+    "nimi": "Maija Meikäläinen",
+    "nimike": "hyvinvointikoordinaattori",
+    "sahkoposti": "maija@jokioinen.example",
+    "tyoaika": "8 h/kk",
+}
+
+
+@pytest.fixture
+def chromium() -> Iterator[object]:
+    """Debian's Chromium under Playwright; skipped when missing, a failure under CI=true."""
+    if not CHROMIUM.exists():
+        reason = f"{CHROMIUM} puuttuu (apt-get install chromium)"
+        if IN_CI:
+            pytest.fail(reason + " — CI=true vaatii sen")
+        pytest.skip(reason)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@pytest.fixture
+def stack(tmp_path: Path) -> Iterator[CouncilStack]:
+    """`council init`, `council run --no-send` and `council send`: six bodies in state `sent`."""
+    stack = CouncilStack(tmp_path / "council")
+    try:
+        stack.start()
+        stack.council("send")
+        yield stack
+    finally:
+        stack.stop()
+        stack.kill_leftovers()  # a safety net only: the test itself asserts there were none
+
+
+def _save(page, stack: CouncilStack, name: str) -> Path:
+    shot = stack.outputs_dir / name
+    shot.parent.mkdir(parents=True, exist_ok=True)
+    # a viewport as tall as the page: a full-page capture would misplace the fixed sidebar
+    size = page.viewport_size
+    height = page.evaluate("document.documentElement.scrollHeight")
+    page.set_viewport_size({"width": size["width"], "height": max(size["height"], min(height, 6000))})
+    page.screenshot(path=str(shot))
+    page.set_viewport_size(size)
+    SCREENSHOT_COPIES.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(shot, SCREENSHOT_COPIES / name)
+    return shot
+
+
+def _choose(page, field: str, option: str) -> None:
+    """A schema enum renders as a combobox button "Select <title>" opening a listbox of options."""
+    from playwright.sync_api import expect
+
+    page.get_by_role("button", name=f"Select {field}", exact=True).click()
+    page.get_by_role("listbox").get_by_role("option", name=option, exact=True).click()
+    # the button then shows the choice (and keeps the accessible name "Select <title>")
+    expect(page.get_by_role("button", name=f"Select {field}", exact=True)).to_have_text(option)
+
+
+def test_coordinator_records_a_decision_through_the_prefect_ui_form(chromium, stack: CouncilStack) -> None:
+    """Deployments → record-decision → Run → Custom run, filled and submitted in Chromium, is stored."""
+    from playwright.sync_api import expect
+
+    before = {b["body_id"]: b for b in stack.status()["bodies"]}
+    assert [c["status"] for c in before["jokioinen"]["cells"]] == ["sent"] * 4
+
+    context = chromium.new_context(
+        viewport={"width": 1400, "height": 1000}, locale="fi-FI", timezone_id="Europe/Helsinki"
+    )
+    context.set_default_timeout(UI_TIMEOUT)
+    page = context.new_page()
+    problems: list[str] = []
+    page.on("pageerror", lambda exc: problems.append(f"pageerror: {exc}"))
+    try:
+        page.goto(stack.ui_url + "/")
+        page.get_by_role("link", name="Deployments", exact=True).first.click()
+        expect(page).to_have_url(re.compile(r"/deployments\b"))
+        deployment_links = page.locator('a[href*="/deployments/deployment/"]')
+        page.get_by_role("link", name="record-decision", exact=True).and_(deployment_links).click()
+        expect(page).to_have_url(re.compile(r"/deployments/deployment/[0-9a-f-]{36}(\?|$)"))
+        page.get_by_role("button", name="Run", exact=True).click()
+        page.get_by_role("menuitem", name=re.compile(r"Custom run")).click()
+        expect(page).to_have_url(re.compile(r"/deployments/deployment/[0-9a-f-]{36}/run"))
+        expect(page.get_by_role("heading", name="Parameters")).to_be_visible()
+
+        # the form is generated from RecordDecisionIn's JSON schema
+        _choose(page, "Vastaanottaja", BODY)
+        page.get_by_role("button", name="Kokouspäivä", exact=True).click()
+        page.get_by_role("textbox", name="Date (yyyy-MM-dd)").fill(MEETING.isoformat())
+        page.keyboard.press("Escape")
+        expect(page.get_by_role("button", name="Kokouspäivä", exact=True)).to_have_text("March 15th, 2021")
+
+        page.get_by_role("button", name="Add item", exact=True).click()
+        _choose(page, "Kohta", POINT)
+        _choose(page, "Päätös", OUTCOME)
+        page.get_by_role("spinbutton", name="Pykälä (§)").fill(str(SECTION))
+
+        page.get_by_role("tab", name="LiaisonForm", exact=True).click()
+        page.get_by_role("textbox", name="Nimi", exact=True).fill(LIAISON["nimi"])
+        page.get_by_role("textbox", name="Tehtävänimike", exact=True).fill(LIAISON["nimike"])
+        page.get_by_role("textbox", name="Sähköposti", exact=True).fill(LIAISON["sahkoposti"])
+        page.get_by_role("textbox", name="Työaika", exact=True).fill(LIAISON["tyoaika"])
+        expect(page.get_by_role("switch", name="Enforce Parameter Schema")).to_be_checked()
+        form_shot = _save(page, stack, "prefect-ui-form.png")
+
+        run_name = page.get_by_role("textbox", name="Run Name").input_value()
+        assert run_name
+
+        # Submit creates the run and returns to the deployment, whose Runs tab lists it by name
+        page.get_by_role("button", name="Submit", exact=True).click()
+        expect(page).to_have_url(re.compile(r"/deployments/deployment/[0-9a-f-]{36}\?tab=Runs"))
+        page.get_by_role("link", name=run_name, exact=True).first.click()
+        expect(page).to_have_url(re.compile(r"/runs/flow-run/[0-9a-f-]{36}"))
+        run_id = re.search(r"/runs/flow-run/([0-9a-f-]{36})", page.url).group(1)
+
+        run = stack.wait_for_final_state(run_id, RUN_TIMEOUT)
+        assert run["state"]["type"] == "COMPLETED", (run["state"], stack.log_tail())
+        page.reload()
+        expect(page.get_by_text("Completed", exact=True).first).to_be_visible()
+        expect(
+            page.get_by_text(f"Kirjattu: jokioinen, kohta 1: {OUTCOME} (2021-03-15 § {SECTION})")
+        ).to_be_visible()
+        run_shot = _save(page, stack, "prefect-ui-run.png")
+    except Exception:
+        with suppress(Exception):  # what the browser showed when it went wrong
+            _save(page, stack, "prefect-ui-failure.png")
+        raise
+    finally:
+        context.close()
+
+    assert not problems, problems
+    # what the UI submitted, as Prefect stored it
+    kirjaus = run["parameters"]["kirjaus"]
+    assert kirjaus["vastaanottaja"] == BODY
+    assert kirjaus["kokouspaiva"] == MEETING.isoformat()
+    assert kirjaus["kohdat"] == [{"kohta": POINT, "paatos": OUTCOME, "pykala": SECTION}]
+    assert kirjaus["yhdyshenkilo"] == LIAISON
+    assert [r["id"] for r in stack.flow_runs("record-decision", "record-decision")] == [
+        run_id
+    ]  # the UI made exactly one
+
+    # what the service stored
+    bodies = {b["body_id"]: b for b in stack.status()["bodies"]}
+    cell = next(c for c in bodies["jokioinen"]["cells"] if c["point"] == 1)
+    assert cell["outcome"] == OUTCOME
+    assert cell["section"] == SECTION
+    assert cell["meeting_date"] == MEETING.isoformat()
+    assert [c["status"] for c in bodies["jokioinen"]["cells"][1:]] == ["sent"] * 3
+    engine = create_engine(stack.env["COUNCIL_DATABASE_URL"])
+    with Session(engine) as session:
+        stored = session.scalars(
+            select(Decision).where(Decision.body_id == "jokioinen", Decision.point_number == 1)
+        ).one()
+        assert stored.liaison == {
+            "name": LIAISON["nimi"],
+            "title": LIAISON["nimike"],
+            "email": LIAISON["sahkoposti"],
+            "work_time": LIAISON["tyoaika"],
+        }
+        assert stored.recorded_by == "koordinaattori"
+    engine.dispose()
+
+    assert form_shot.stat().st_size > 10_000 and run_shot.stat().st_size > 10_000
+
+    # Ctrl-C stops everything `council run` started: no process keeps the stack's state folder
+    assert stack.stop() == 0, stack.log_tail()
+    assert stack.stop_seconds is not None and stack.stop_seconds < 15, (stack.stop_seconds, stack.log_tail())
+    assert stack.leftovers() == [], stack.leftovers()
