@@ -30,7 +30,7 @@ test: install
 	$(VENV)/bin/pytest
 
 lint: install
-	$(VENV)/bin/ruff check council flows models tests
+	$(VENV)/bin/ruff check council flows models tests benchmarks templates/src
 
 docs-templates: install
 	$(VENV)/bin/python templates/src/build_templates.py

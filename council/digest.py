@@ -16,6 +16,7 @@ from council.content import load_proposal_by_id
 from council.db import make_engine
 from council.documents import write_status_report
 from council.filters import HELSINKI, fi_date
+from council.mail import RenderedMail
 from council.outbox import queue_message
 from council.paths import inside
 from council.rendering import render_text
@@ -108,16 +109,18 @@ def prepare_digest(settings: Settings, *, today: date, actor: str) -> int | None
     with Session(engine) as session, session.begin():
         message_pk, created = queue_message(
             session=session,
+            settings=settings,
             proposal_id=proposal.id,
-            body_id=None,
             kind=MessageKind.digest,
             round_=week_round(today),
-            recipients=[str(a) for a in proposal.committee_emails],
-            subject=render_text("viikkokooste_subject.txt", ctx).strip(),
-            body_text=render_text("viikkokooste.txt", ctx),
-            body_html=render_text("viikkokooste.html", ctx),
-            attachments=[str(report.relative_to(settings.outputs))],
-            sender_domain=settings.sender.rsplit("@", 1)[-1],
+            mail=RenderedMail(
+                body_id=None,
+                recipients=[str(a) for a in proposal.committee_emails],
+                subject=render_text("viikkokooste_subject.txt", ctx).strip(),
+                body_text=render_text("viikkokooste.txt", ctx),
+                body_html=render_text("viikkokooste.html", ctx),
+                attachments=[report],
+            ),
             actor=actor,
             logical_date=today,
         )

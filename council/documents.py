@@ -18,6 +18,7 @@ from council.db import make_engine
 from council.filters import fi_date
 from council.followup import duty_description_filled_name, read_states
 from council.i18n import translated
+from council.mail import RenderedMail
 from council.outbox import queue_message
 from council.paths import inside, safe_filename
 from council.pdf import to_pdfa, with_pdf_copies  # noqa: F401 - to_pdfa re-exported
@@ -94,7 +95,6 @@ def prepare_duty_descriptions(settings: Settings, *, today: date, actor: str) ->
             (c.body_id, dict(c.liaison), c.deciding_body, c.meeting_date, c.section, c.diary_number)
             for c in cells
         ]
-    domain = settings.sender.rsplit("@", 1)[-1]
     ids = []
     for body_id, liaison, deciding_body, meeting_date, section, dnro in todo:
         body = bodies.get(body_id)
@@ -125,16 +125,19 @@ def prepare_duty_descriptions(settings: Settings, *, today: date, actor: str) ->
         with Session(engine) as session, session.begin():
             message_pk, created = queue_message(
                 session=session,
+                settings=settings,
                 proposal_id=proposal.id,
-                body_id=body.id,
                 kind=MessageKind.duty_description,
                 round_=0,
-                recipients=[str(body.registry_email), person.email],
-                subject=render_text("toimenkuva_subject.txt", ctx, lang).strip(),
-                body_text=render_text("toimenkuva.txt", ctx, lang),
-                body_html=render_text("toimenkuva.html", ctx, lang),
-                attachments=[str(p.relative_to(settings.outputs)) for p in with_pdf_copies(settings, [path])],
-                sender_domain=domain,
+                mail=RenderedMail(
+                    body_id=body.id,
+                    recipients=[str(body.registry_email), person.email],
+                    subject=render_text("toimenkuva_subject.txt", ctx, lang).strip(),
+                    body_text=render_text("toimenkuva.txt", ctx, lang),
+                    body_html=render_text("toimenkuva.html", ctx, lang),
+                    attachments=with_pdf_copies(settings, [path]),
+                    language=lang,
+                ),
                 actor=actor,
                 logical_date=today,
             )

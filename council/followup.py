@@ -31,6 +31,7 @@ from council.content import load_proposal_by_id, load_roster
 from council.db import make_engine
 from council.filters import fi_date
 from council.i18n import outcome_label, text, translated
+from council.mail import RenderedMail
 from council.outbox import queue_message
 from council.paths import safe_filename
 from council.pdf import with_pdf_copies
@@ -224,8 +225,6 @@ def render_reminder(
     proposal: ProposalIn, body: BodyIn, state: BodyState, due: DueReminder, folder, *, on: date
 ):
     """The reminder email and the proposal regenerated with only the open points."""
-    from council.sending import RenderedMail
-
     lang = body.language.value
     proposal = translated(proposal, lang)
     decided = {c.point: _cell_note(c, lang) or "" for c in state.cells if c.status not in OPEN}
@@ -264,6 +263,8 @@ def render_reminder(
         body_text=render_text("muistutus.txt", ctx, lang),
         body_html=render_text("muistutus.html", ctx, lang),
         attachments=[path],
+        cc=list(due.cc),
+        language=lang,
     )
 
 
@@ -278,7 +279,6 @@ def prepare_reminders(settings: Settings, due: list[DueReminder], *, today: date
     engine = make_engine(settings.effective_database_url)
     with Session(engine) as session:
         states = read_states(session=session, proposal_id=proposal.id)
-    domain = settings.sender.rsplit("@", 1)[-1]
     ids = []
     for reminder in due:
         body = bodies[reminder.body_id]
@@ -289,19 +289,13 @@ def prepare_reminders(settings: Settings, due: list[DueReminder], *, today: date
         with Session(engine) as session, session.begin():
             message_pk, _created = queue_message(
                 session=session,
+                settings=settings,
                 proposal_id=proposal.id,
-                body_id=body.id,
                 kind=MessageKind.reminder,
                 round_=reminder.round,
-                recipients=rendered.recipients,
-                subject=rendered.subject,
-                body_text=rendered.body_text,
-                body_html=rendered.body_html,
-                attachments=[str(p.relative_to(settings.outputs)) for p in rendered.attachments],
-                sender_domain=domain,
+                mail=rendered,
                 actor=actor,
                 logical_date=today,
-                cc=list(reminder.cc),
             )
         ids.append(message_pk)
     return ids
@@ -352,7 +346,6 @@ def prepare_confirmations(settings: Settings, *, today: date, actor: str) -> lis
                 )
             )
         }
-    domain = settings.sender.rsplit("@", 1)[-1]
     ids = []
     for body_id, state in states.items():
         body = bodies.get(body_id)
@@ -381,16 +374,19 @@ def prepare_confirmations(settings: Settings, *, today: date, actor: str) -> lis
         with Session(engine) as session, session.begin():
             message_pk, created = queue_message(
                 session=session,
+                settings=settings,
                 proposal_id=proposal.id,
-                body_id=body.id,
                 kind=MessageKind.confirmation,
                 round_=0,
-                recipients=[str(body.registry_email), *[str(c) for c in body.contacts]],
-                subject=render_text("kiitos_subject.txt", ctx, lang).strip(),
-                body_text=render_text("kiitos.txt", ctx, lang),
-                body_html=render_text("kiitos.html", ctx, lang),
-                attachments=[str(p.relative_to(settings.outputs)) for p in attachments],
-                sender_domain=domain,
+                mail=RenderedMail(
+                    body_id=body.id,
+                    recipients=[str(body.registry_email), *[str(c) for c in body.contacts]],
+                    subject=render_text("kiitos_subject.txt", ctx, lang).strip(),
+                    body_text=render_text("kiitos.txt", ctx, lang),
+                    body_html=render_text("kiitos.html", ctx, lang),
+                    attachments=attachments,
+                    language=lang,
+                ),
                 actor=actor,
                 logical_date=today,
             )

@@ -22,8 +22,8 @@ import smtplib
 import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
-from email import policy
+from dataclasses import dataclass, field
+from email import message_from_bytes, policy
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr, getaddresses
 from pathlib import Path
@@ -54,6 +54,25 @@ class OutgoingMail:
     attachments: list[Path]
     cc: tuple[str, ...] = ()
     language: str = "fi"
+
+
+@dataclass
+class RenderedMail:
+    """A rendered email for one body, before it is queued: text, html, attachments on disk."""
+
+    body_id: str | None
+    recipients: list[str]
+    subject: str
+    body_text: str
+    body_html: str
+    attachments: list[Path]
+    cc: list[str] = field(default_factory=list)
+    language: str = "fi"
+
+
+def wire_bytes(msg: EmailMessage) -> bytes:
+    """The message exactly as it goes over SMTP (CRLF line ends)."""
+    return msg.as_bytes(policy=policy.SMTP)
 
 
 def envelope_recipients(msg: EmailMessage) -> list[str]:
@@ -87,6 +106,8 @@ def compose(mail: OutgoingMail) -> EmailMessage:
 
 class MailSession(Protocol):
     def send(self, msg: EmailMessage) -> None: ...
+
+    def send_wire(self, recipients: list[str], wire: bytes) -> None: ...
 
 
 class Mailer(Protocol):
@@ -145,12 +166,13 @@ class _YagmailSession:
         self._connected = True
 
     def send(self, msg: EmailMessage) -> None:
+        self.send_wire(envelope_recipients(msg), wire_bytes(msg))
+
+    def send_wire(self, recipients: list[str], wire: bytes) -> None:
+        """Send prepared bytes (CRLF line ends: smtplib sends bytes as they are)."""
         if not self._connected:
             self._connect()
-        recipients = envelope_recipients(msg)
         try:
-            # smtplib sends bytes as they are: the wire format needs CRLF line ends.
-            wire = msg.as_bytes(policy=policy.SMTP)
             refused = self._yag.smtp.sendmail(self._from, recipients, wire)
         except (smtplib.SMTPException, OSError) as exc:
             if isinstance(exc, (smtplib.SMTPServerDisconnected, OSError)):
@@ -218,8 +240,12 @@ class FileMailer:
 
         class _Files:
             def send(self, msg: EmailMessage) -> None:
+                self.send_wire(envelope_recipients(msg), wire_bytes(msg))
+
+            def send_wire(self, recipients: list[str], wire: bytes) -> None:
                 folder.mkdir(parents=True, exist_ok=True)
+                msg = message_from_bytes(wire, policy=policy.default)
                 name = safe_filename(str(msg["Message-ID"]).strip("<>").split("@")[0], ".eml")
-                (folder / name).write_bytes(msg.as_bytes())
+                (folder / name).write_bytes(wire)
 
         yield _Files()

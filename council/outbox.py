@@ -14,6 +14,8 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from council.config import Settings
+from council.mail import OutgoingMail, RenderedMail, compose, wire_bytes
 from council.tracking import add_event, now
 from models.enums import EventKind, MessageKind, MessageState
 from models.tables import Message
@@ -50,40 +52,55 @@ def find_messages(
 def queue_message(
     *,
     session: Session,
+    settings: Settings,
     proposal_id: str,
-    body_id: str,
     kind: MessageKind,
     round_: int,
-    recipients: list[str],
-    subject: str,
-    body_text: str,
-    body_html: str,
-    attachments: list[str],
-    sender_domain: str,
+    mail: RenderedMail,
     actor: str,
     logical_date: date | None = None,
-    cc: list[str] | None = None,
 ) -> tuple[int, bool]:
-    """Insert the message unless its key exists; returns (id, created).
+    """Compose ``mail`` with its own Message-ID and insert it unless its key exists; returns (id, created).
 
+    The composed bytes are stored with the row, so every attempt sends exactly the same message.
     A concurrent run that inserted the same key first wins; this one gets the existing row.
     """
+    body_id = mail.body_id
+    message_id = make_msgid(domain=settings.sender.rsplit("@", 1)[-1])
+    wire = wire_bytes(
+        compose(
+            OutgoingMail(
+                message_id=message_id,
+                sender=settings.sender,
+                sender_name=settings.sender_name,
+                recipients=mail.recipients,
+                subject=mail.subject,
+                body_text=mail.body_text,
+                body_html=mail.body_html,
+                attachments=mail.attachments,
+                cc=tuple(mail.cc),
+                language=mail.language,
+            )
+        )
+    )
+    recipients, cc = mail.recipients, list(mail.cc)
     row = Message(
         proposal_id=proposal_id,
         body_id=body_id,
         kind=kind.value,
         round=round_,
         state=MessageState.queued.value,
-        message_id=make_msgid(domain=sender_domain),
+        message_id=message_id,
         recipients=recipients,
-        subject=subject,
-        body_text=body_text,
-        body_html=body_html,
-        attachments=attachments,
+        subject=mail.subject,
+        body_text=mail.body_text,
+        body_html=mail.body_html,
+        attachments=[str(p.relative_to(settings.outputs)) for p in mail.attachments],
         attempts=0,
         created_at=now(),
         logical_date=logical_date,
-        cc=cc or [],
+        cc=cc,
+        wire=wire,
     )
     try:
         with session.begin_nested():
@@ -111,6 +128,7 @@ def queue_message(
             "round": round_,
             "message_id": row.message_id,
             "recipients": recipients,
+            "cc": cc,
         },
     )
     return row.id, True

@@ -7,8 +7,6 @@ an error naming the template and the variable) and autoescape (a name with ``&``
 
 from __future__ import annotations
 
-import os
-import tempfile
 from datetime import date
 from pathlib import Path
 
@@ -155,32 +153,39 @@ def duty_description_context(
 
 
 def render_docx(template_name: str, context: BaseModel, target: Path, lang: str = "fi") -> Path:
-    """Render ``templates/<template_name>`` (its ``lang`` version) with ``context`` into ``target`` atomically."""
+    """Render ``templates/<template_name>`` (its ``lang`` version) with ``context`` into ``target`` atomically.
+
+    Each template is compiled once per process (:mod:`council.docx_fast`) and recompiled when the
+    file changes on disk.
+    """
+    from council.docx_fast import compiled
+
     template_name = localized(template_name, lang)
-    template = DocxTemplate(TEMPLATES_DIR / template_name)
     try:
-        template.render(context.model_dump(), jinja_env=docx_environment(), autoescape=True)
+        compiled(TEMPLATES_DIR / template_name).render_to(context.model_dump(), target)
     except UndefinedError as exc:
         raise TemplateRenderError(template_name, f"tuntematon muuttuja: {exc.message}") from exc
     except TemplateError as exc:
         raise TemplateRenderError(template_name, str(exc)) from exc
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".render-", suffix=".docx")
-    os.close(fd)
-    try:
-        template.save(tmp)
-        os.replace(tmp, target)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
     return target
+
+
+_TEXT_ENV: SandboxedEnvironment | None = None
+
+
+def _text_env() -> SandboxedEnvironment:
+    """One email environment per process, so Jinja's template cache compiles each template once."""
+    global _TEXT_ENV
+    if _TEXT_ENV is None:
+        _TEXT_ENV = text_environment()
+    return _TEXT_ENV
 
 
 def render_text(template_name: str, context: dict, lang: str = "fi") -> str:
     """Render an email template from templates/email/ (its ``lang`` version)."""
     template_name = localized(template_name, lang)
     try:
-        return text_environment().get_template(template_name).render(**context)
+        return _text_env().get_template(template_name).render(**context)
     except UndefinedError as exc:
         raise TemplateRenderError(template_name, f"tuntematon muuttuja: {exc.message}") from exc
     except TemplateError as exc:

@@ -20,7 +20,7 @@ from council.content import load_proposal_by_id, load_roster, select_bodies
 from council.db import check_schema, make_engine
 from council.errors import MailDeliveryError
 from council.filters import today_helsinki
-from council.mail import FileMailer, Mailer, OutgoingMail, compose
+from council.mail import FileMailer, Mailer, OutgoingMail, RenderedMail, compose
 from council.outbox import claim, find_messages, mark_delivered, mark_undelivered, queue_message
 from council.paths import inside, safe_filename
 from council.pdf import with_pdf_copies
@@ -56,16 +56,6 @@ class ProposalMailContext(BaseModel):
     short_title: str
     points: list[MailPoint]
     attachment_names: list[str]
-
-
-@dataclass
-class RenderedMail:
-    body_id: str
-    recipients: list[str]
-    subject: str
-    body_text: str
-    body_html: str
-    attachments: list[Path]
 
 
 @dataclass
@@ -112,6 +102,7 @@ def render_first_send(proposal: ProposalIn, body: BodyIn, folder: Path, *, on: d
         body_text=render_text("esitys.txt", ctx, lang),
         body_html=render_text("esitys.html", ctx, lang),
         attachments=[proposal_path, duty_path],
+        language=lang,
     )
 
 
@@ -148,7 +139,6 @@ def prepare_proposal_messages(
         )
         existing_state = {body_id: m.state for body_id, m in existing.items()}
         existing_ids = {body_id: m.id for body_id, m in existing.items()}
-    domain = settings.sender.rsplit("@", 1)[-1]
     pending: list[int] = []
     for body in bodies:
         state = existing_state.get(body.id)
@@ -161,16 +151,11 @@ def prepare_proposal_messages(
         with Session(engine) as session, session.begin():
             message_pk, created = queue_message(
                 session=session,
+                settings=settings,
                 proposal_id=proposal.id,
-                body_id=body.id,
                 kind=MessageKind.proposal,
                 round_=0,
-                recipients=rendered.recipients,
-                subject=rendered.subject,
-                body_text=rendered.body_text,
-                body_html=rendered.body_html,
-                attachments=[str(p.relative_to(settings.outputs)) for p in rendered.attachments],
-                sender_domain=domain,
+                mail=rendered,
                 actor=actor,
                 logical_date=on,
             )
@@ -229,9 +214,13 @@ def deliver_messages(
                 message = session.get_one(Message, message_pk)
                 body = session.get(Body, message.body_id) if message.body_id else None
                 outgoing = _outgoing(settings, message, body.language if body else "fi")
+                wire, recipients, cc = message.wire, list(message.recipients), list(message.cc or [])
                 label = f"{message.body_id or 'valiokunta'}/{message.kind}/{message.round}"
             try:
-                mail_session.send(compose(outgoing))
+                if wire is not None:
+                    mail_session.send_wire([*recipients, *cc], wire)
+                else:  # rows queued before migration 0004 carry no composed bytes
+                    mail_session.send(compose(outgoing))
             except MailDeliveryError as exc:
                 with Session(engine) as session, session.begin():
                     message = session.get_one(Message, message_pk)

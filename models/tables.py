@@ -15,6 +15,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -153,6 +154,8 @@ class Message(Base):
     #: After a transient failure, not retried before this time (backoff).
     next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     cc: Mapped[list] = mapped_column(JSON, default=list)
+    #: The composed message as sent over SMTP, fixed when queued (so every attempt sends the same bytes).
+    wire: Mapped[bytes | None] = mapped_column(LargeBinary)
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     claimed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -27,6 +27,7 @@ from council.dashboard import (
 from council.db import make_engine
 from council.decisions import record_decision
 from council.filters import fi_date, today_helsinki
+from council.mail import RenderedMail
 from council.outbox import mark_delivered, queue_message
 from models.decisions import DecisionIn, LiaisonIn
 from models.enums import DecisionStatus, MessageKind, Outcome
@@ -90,16 +91,18 @@ def _deliver_proposal(settings: Settings, body_id: str, sent_at: datetime | None
     with Session(make_engine(settings.effective_database_url)) as session, session.begin():
         message_id, _ = queue_message(
             session=session,
+            settings=settings,
             proposal_id=settings.proposal_id,
-            body_id=body_id,
             kind=MessageKind.proposal,
             round_=0,
-            recipients=[f"kirjaamo@{body_id}.example"],
-            subject="Esitys",
-            body_text="teksti",
-            body_html="<p>teksti</p>",
-            attachments=[],
-            sender_domain="forssanseutu.example",
+            mail=RenderedMail(
+                body_id=body_id,
+                recipients=[f"kirjaamo@{body_id}.example"],
+                subject="Esitys",
+                body_text="teksti",
+                body_html="<p>teksti</p>",
+                attachments=[],
+            ),
             actor="test",
         )
         message = session.get(Message, message_id)

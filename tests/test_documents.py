@@ -4,8 +4,6 @@ status report and PDF/A copies."""
 from __future__ import annotations
 
 import shutil
-
-import council.pdf
 from datetime import date
 
 import pytest
@@ -16,9 +14,9 @@ from council.config import Settings
 from council.db import make_engine
 from council.decisions import record_decision
 from council.documents import status_report_context, write_status_report
-from council.pdf import to_pdfa
 from council.errors import ConfigurationError
 from council.mail import SmtpMailer
+from council.pdf import to_pdfa
 from council.refresh import after_decisions
 from council.smtpd import LocalSmtpServer
 from models.decisions import DecisionIn, LiaisonIn
@@ -94,21 +92,24 @@ def test_status_report_has_matrix_liaisons_overdue_and_reminders(sent: Settings)
     """The tilannekatsaus shows progress per point, each cell, the liaison, and who is overdue."""
     _decide(sent, 1, liaison=LIAISON)
     with Session(make_engine(sent.effective_database_url)) as session, session.begin():
+        from council.mail import RenderedMail
         from council.outbox import mark_delivered, queue_message
 
         for body in ("forssa", "ypaja"):
             pk, _ = queue_message(
                 session=session,
+                settings=sent,
                 proposal_id=sent.proposal_id,
-                body_id=body,
                 kind=MessageKind.proposal,
                 round_=0,
-                recipients=["x@y.example"],
-                subject="s",
-                body_text="t",
-                body_html="h",
-                attachments=[],
-                sender_domain="y.example",
+                mail=RenderedMail(
+                    body_id=body,
+                    recipients=["x@y.example"],
+                    subject="s",
+                    body_text="t",
+                    body_html="h",
+                    attachments=[],
+                ),
                 actor="t",
                 logical_date=date(2026, 5, 1),
             )

@@ -48,9 +48,15 @@ def _used(name: str, kind: str) -> set[str]:
     return docx_template_variables(name) if kind == "docx" else text_template_variables(name)
 
 
-LANGUAGES = {"fi": CONTRACTS, "sv": [c for c in CONTRACTS if c[2] not in (StatusReportContext, DigestMailContext)]}
-ALL = [(tuple(localized(n, lang) for n in names), kind, model) for lang, group in LANGUAGES.items()
-       for names, kind, model in group]
+LANGUAGES = {
+    "fi": CONTRACTS,
+    "sv": [c for c in CONTRACTS if c[2] not in (StatusReportContext, DigestMailContext)],
+}
+ALL = [
+    (tuple(localized(n, lang) for n in names), kind, model)
+    for lang, group in LANGUAGES.items()
+    for names, kind, model in group
+]
 
 
 @pytest.mark.parametrize(("names", "kind", "model"), ALL, ids=[c[0][0] for c in ALL])
