@@ -77,6 +77,7 @@ from sqlalchemy.orm import Session
 
 from council.errors import TemplateRenderError, UnknownProposalError
 from council.filters import FILTERS, HELSINKI, fi_date, today_helsinki
+from council.perf import gc_paused
 from council.rendering import TEMPLATES_DIR
 from council.transitions import effective_status
 from models.enums import EVENT_LABEL_FI, STATUS_LABEL_FI, DecisionStatus, EventKind, MessageKind, MessageState
@@ -240,7 +241,13 @@ def _event_detail(kind: str, data: Mapping[str, Any] | None) -> str:
     return ""
 
 
-def build_dashboard(
+def build_dashboard(*args, **kwargs) -> DashboardOut:  # noqa: ANN002, ANN003
+    """See :func:`_build_dashboard`; runs it with the garbage collector paused."""
+    with gc_paused():
+        return _build_dashboard(*args, **kwargs)
+
+
+def _build_dashboard(
     *,
     session: Session,
     proposal_id: str,

@@ -35,6 +35,7 @@ from council.mail import RenderedMail
 from council.outbox import queue_message
 from council.paths import safe_filename
 from council.pdf import with_pdf_copies
+from council.perf import gc_paused
 from council.rendering import PROPOSAL_TEMPLATE, body_context, proposal_context, render_docx, render_text
 from models.contexts import BodyContext
 from models.enums import DecisionStatus, MessageKind, MessageState
@@ -125,6 +126,12 @@ def read_states(*, session: Session, proposal_id: str) -> dict[str, BodyState]:
         .order_by(Decision.body_id, Decision.point_number)
     )
     states: dict[str, BodyState] = {}
+    with gc_paused():
+        _collect_states(rows, states)
+    return states
+
+
+def _collect_states(rows, states: dict[str, BodyState]) -> None:  # noqa: ANN001 - SQLAlchemy rows
     for row in rows:
         state = states.get(row.body_id)
         if state is None:
@@ -136,7 +143,6 @@ def read_states(*, session: Session, proposal_id: str) -> dict[str, BodyState]:
                 has_confirmation=bool(row.confirmations),
             )
         state.cells.append(Cell(row.point_number, row.status, row.outcome, row.meeting_date, row.section))
-    return states
 
 
 def due_reminder(
