@@ -10,7 +10,7 @@ VENV := .venv
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
 
-.PHONY: install run test lint docs-templates docs-preview bench clean
+.PHONY: install run test lint docs-templates docs-preview bench audit clean
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -43,3 +43,8 @@ docs-preview: install
 
 bench: install
 	$(VENV)/bin/python -m benchmarks.run
+
+audit: install
+	$(UV) export --frozen --no-hashes --no-emit-project --format requirements-txt > .tools/requirements.txt
+	$(TOOLS)/bin/pip install --quiet pip-audit
+	$(TOOLS)/bin/pip-audit -r .tools/requirements.txt
