@@ -210,7 +210,13 @@ class BodyRowOut(BaseModel):
 
 
 class MatrixOut(BaseModel):
-    """The status matrix of one proposal: bodies × points (stable JSON shape, `council status --json`)."""
+    """The status matrix of one proposal: bodies × points (stable JSON shape, `council status --json`).
+
+    ``{proposal_id, title, points: [{number, short_title}], bodies: [{body_id, name,
+    cells: [{point, status, status_label, outcome, meeting_date (ISO), section}],
+    messages: {"<kind>/<round>": state}}], generated_at}``; ``status`` is one of not_sent, sent,
+    reminded, on_agenda, decided, final. New keys may be added; existing ones keep their meaning.
+    """
 
     proposal_id: str
     title: str
@@ -273,16 +279,3 @@ def status_matrix(*, session: Session, proposal_id: str, today: date | None = No
         bodies=list(bodies.values()),
         generated_at=now(),
     )
-
-
-def matrix_markdown(matrix: MatrixOut) -> str:
-    """The matrix as a Markdown table (Prefect artifact, CLI)."""
-    head = (
-        "| Vastaanottaja | " + " | ".join(f"{p['number']}. {p['short_title']}" for p in matrix.points) + " |"
-    )
-    sep = "|---" * (len(matrix.points) + 1) + "|"
-    lines = [f"**{matrix.title}**", "", head, sep]
-    for row in matrix.bodies:
-        cells = " | ".join(c.status_label + (f" ({c.outcome})" if c.outcome else "") for c in row.cells)
-        lines.append(f"| {row.name} | {cells} |")
-    return "\n".join(lines)
