@@ -39,6 +39,21 @@ BodyOpt = Annotated[
 ]
 
 
+TodayOpt = Annotated[
+    str | None, typer.Option("--today", help="Päivä: 15.3.2021 tai 2021-03-15 (oletus: tänään; simulointiin)")
+]
+
+
+def _day(value: str | None, option: str = "--today") -> date:
+    """The day given on the command line, or today in Helsinki."""
+    from council.importing import parse_date
+
+    try:
+        return parse_date(value) if value else today_helsinki()
+    except ValueError as exc:
+        raise CouncilError(f"{option}: {exc}") from exc
+
+
 def _fail(exc: Exception) -> None:
     # User input may contain Rich markup ("[/a].csv"): escape it, never interpret it.
     err.print(f"[bold red]Virhe:[/] {escape(str(exc))}", highlight=False)
@@ -117,9 +132,7 @@ def send(
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Tuota viestit kansioon outputs/dry-run lähettämättä")
     ] = False,
-    today: Annotated[
-        str | None, typer.Option("--today", help="Lähetyspäivä VVVV-KK-PP (oletus: tänään; simulointiin)")
-    ] = None,
+    today: TodayOpt = None,
 ) -> None:
     """Lähetä esitys vastaanottajille ilman Prefectia; jo lähetettyä viestiä ei lähetetä uudelleen."""
     from council.mail import SmtpMailer
@@ -135,10 +148,7 @@ def send(
             return
         sync(settings, actor="cli:send")
         with console.status("Valmistellaan asiakirjoja ja viestejä"):
-            try:
-                day = date.fromisoformat(today) if today else None
-            except ValueError as exc:
-                raise CouncilError(f"--today: virheellinen päivämäärä {today!r} (muoto VVVV-KK-PP)") from exc
+            day = _day(today)
             pending = prepare_proposal_messages(settings, body or [], actor="cli:send", on=day)
         if not pending:
             console.print("Ei lähetettävää: kaikille valituille vastaanottajille on jo lähetetty.")
@@ -207,21 +217,17 @@ def _decision_in(**values: object):
 
 @app.command("follow-up")
 def follow_up_cmd(
-    today: Annotated[str | None, typer.Option("--today", help="Päivä VVVV-KK-PP (oletus: tänään)")] = None,
+    today: TodayOpt = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Näytä kuka saisi mitä, älä lähetä")] = False,
 ) -> None:
     """Muistutusajo: erääntyneet muistutukset, kiitokset ja jonossa olevien viestien uusinta."""
     from council.followup import run_follow_up
-    from council.importing import parse_date
     from council.mail import FileMailer, SmtpMailer
 
     settings = get_settings()
     try:
         checked_engine(settings.effective_database_url)
-        try:
-            day = parse_date(today) if today else today_helsinki()
-        except ValueError as exc:
-            raise CouncilError(f"--today: {exc}") from exc
+        day = _day(today)
         mailer = FileMailer(settings.outputs / "dry-run" / "mail") if dry_run else SmtpMailer(settings)
         report = run_follow_up(settings, today=day, mailer=mailer, actor="cli:follow-up", dry_run=dry_run)
     except CouncilError as exc:
@@ -484,21 +490,17 @@ def docs_preview() -> None:
 
 @app.command()
 def digest(
-    today: Annotated[str | None, typer.Option("--today", help="Päivä VVVV-KK-PP (oletus: tänään)")] = None,
+    today: TodayOpt = None,
 ) -> None:
     """Lähetä valiokunnalle viikkokooste (vain jos viikolla tapahtui jotain)."""
     from council.digest import prepare_digest
-    from council.importing import parse_date
     from council.mail import SmtpMailer
     from council.sending import deliver_messages
 
     settings = get_settings()
     try:
         checked_engine(settings.effective_database_url)
-        try:
-            day = parse_date(today) if today else today_helsinki()
-        except ValueError as exc:
-            raise CouncilError(f"--today: {exc}") from exc
+        day = _day(today)
         message_pk = prepare_digest(settings, today=day, actor="cli:digest")
         if message_pk is None:
             console.print("Ei lähetettävää: viikolla ei muutoksia tai kooste on jo lähetetty.")
