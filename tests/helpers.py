@@ -28,3 +28,37 @@ def docx_text(path: Path) -> str:
 def read_eml(path: Path) -> EmailMessage:
     """Parse an .eml in strict mode: any defect raises."""
     return email.message_from_bytes(path.read_bytes(), policy=email.policy.strict)  # type: ignore[return-value]
+
+
+def delivered_proposal(settings, body_id: str, *, sent_at=None, logical_date=None) -> None:  # noqa: ANN001
+    """Store the body's proposal email (round 0) as delivered, optionally back-dated."""
+    from sqlalchemy.orm import Session
+
+    from council.db import make_engine
+    from council.mail import RenderedMail
+    from council.outbox import mark_delivered, queue_message
+    from models.enums import MessageKind
+    from models.tables import Message
+
+    with Session(make_engine(settings.effective_database_url)) as session, session.begin():
+        message_pk, _ = queue_message(
+            session=session,
+            settings=settings,
+            proposal_id=settings.proposal_id,
+            kind=MessageKind.proposal,
+            round_=0,
+            mail=RenderedMail(
+                body_id=body_id,
+                recipients=[f"kirjaamo@{body_id}.example"],
+                subject="Esitys",
+                body_text="teksti",
+                body_html="<p>teksti</p>",
+                attachments=[],
+            ),
+            actor="test",
+            logical_date=logical_date,
+        )
+        message = session.get_one(Message, message_pk)
+        mark_delivered(session=session, message=message, actor="test")
+        if sent_at is not None:
+            message.sent_at = sent_at

@@ -27,12 +27,11 @@ from council.dashboard import (
 from council.db import make_engine
 from council.decisions import record_decision
 from council.filters import fi_date, today_helsinki
-from council.mail import RenderedMail
-from council.outbox import mark_delivered, queue_message
 from models.decisions import DecisionIn, LiaisonIn
-from models.enums import DecisionStatus, MessageKind, Outcome
+from models.enums import DecisionStatus, Outcome
 from models.schemas import ReminderPolicyIn, ReminderPolicyOverrideIn
 from models.tables import Body, Decision, Event, Message
+from tests.helpers import delivered_proposal
 
 MEETING = date(2021, 3, 15)
 LIAISON = LiaisonIn(
@@ -88,28 +87,7 @@ def _body(dashboard: DashboardOut, body_id: str):
 
 def _deliver_proposal(settings: Settings, body_id: str, sent_at: datetime | None = None) -> None:
     """Queue and deliver the body's proposal email (round 0), optionally back-dating ``sent_at``."""
-    with Session(make_engine(settings.effective_database_url)) as session, session.begin():
-        message_id, _ = queue_message(
-            session=session,
-            settings=settings,
-            proposal_id=settings.proposal_id,
-            kind=MessageKind.proposal,
-            round_=0,
-            mail=RenderedMail(
-                body_id=body_id,
-                recipients=[f"kirjaamo@{body_id}.example"],
-                subject="Esitys",
-                body_text="teksti",
-                body_html="<p>teksti</p>",
-                attachments=[],
-            ),
-            actor="test",
-        )
-        message = session.get(Message, message_id)
-        assert message is not None
-        mark_delivered(session=session, message=message, actor="test")
-        if sent_at is not None:
-            message.sent_at = sent_at
+    delivered_proposal(settings, body_id, sent_at=sent_at)
 
 
 def test_matrix_shows_outcomes_sections_dates_and_final_vs_decided(sent_any_db: Settings) -> None:

@@ -20,9 +20,9 @@ from council.pdf import to_pdfa
 from council.refresh import after_decisions
 from council.smtpd import LocalSmtpServer
 from models.decisions import DecisionIn, LiaisonIn
-from models.enums import MessageKind, Outcome
+from models.enums import Outcome
 from models.tables import Message
-from tests.helpers import docx_text, read_eml
+from tests.helpers import delivered_proposal, docx_text, read_eml
 
 LIAISON = LiaisonIn(
     name="Maija Meikäläinen",
@@ -91,29 +91,8 @@ def test_last_point_decided_sends_one_thank_you_with_the_duty_description(
 def test_status_report_has_matrix_liaisons_overdue_and_reminders(sent: Settings) -> None:
     """The tilannekatsaus shows progress per point, each cell, the liaison, and who is overdue."""
     _decide(sent, 1, liaison=LIAISON)
-    with Session(make_engine(sent.effective_database_url)) as session, session.begin():
-        from council.mail import RenderedMail
-        from council.outbox import mark_delivered, queue_message
-
-        for body in ("forssa", "ypaja"):
-            pk, _ = queue_message(
-                session=session,
-                settings=sent,
-                proposal_id=sent.proposal_id,
-                kind=MessageKind.proposal,
-                round_=0,
-                mail=RenderedMail(
-                    body_id=body,
-                    recipients=["x@y.example"],
-                    subject="s",
-                    body_text="t",
-                    body_html="h",
-                    attachments=[],
-                ),
-                actor="t",
-                logical_date=date(2026, 5, 1),
-            )
-            mark_delivered(session=session, message=session.get(Message, pk), actor="t")
+    for body in ("forssa", "ypaja"):
+        delivered_proposal(sent, body, logical_date=date(2026, 5, 1))
     ctx = status_report_context(sent, today=date(2026, 11, 28))
     assert ctx.points[0].decided == 1 and ctx.points[0].total == 6 and ctx.points[0].percent == 16
     assert len(ctx.rows) == 24

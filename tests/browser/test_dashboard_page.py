@@ -17,11 +17,10 @@ from council.dashboard import content_policies, serve_dashboard, write_dashboard
 from council.db import make_engine
 from council.decisions import record_decision
 from council.filters import fi_date, today_helsinki
-from council.outbox import mark_delivered, queue_message
 from models.decisions import DecisionIn, LiaisonIn
-from models.enums import MessageKind, Outcome
-from models.tables import Message
+from models.enums import Outcome
 from tests.conftest import IN_CI, free_port
+from tests.helpers import delivered_proposal
 
 pytestmark = pytest.mark.browser
 
@@ -64,25 +63,7 @@ def _record(settings: Settings, decision: DecisionIn) -> None:
 
 def _deliver_long_ago(settings: Settings, body_id: str, days: int) -> None:
     """The body's proposal email, delivered ``days`` ago (past the 90-day deadline: overdue)."""
-    with Session(make_engine(settings.effective_database_url)) as session, session.begin():
-        message_id, _ = queue_message(
-            session=session,
-            proposal_id=settings.proposal_id,
-            body_id=body_id,
-            kind=MessageKind.proposal,
-            round_=0,
-            recipients=[f"kirjaamo@{body_id}.example"],
-            subject="Esitys",
-            body_text="teksti",
-            body_html="<p>teksti</p>",
-            attachments=[],
-            sender_domain="forssanseutu.example",
-            actor="test",
-        )
-        message = session.get(Message, message_id)
-        assert message is not None
-        mark_delivered(session=session, message=message, actor="test")
-        message.sent_at = datetime.now(UTC) - timedelta(days=days)
+    delivered_proposal(settings, body_id, sent_at=datetime.now(UTC) - timedelta(days=days))
 
 
 def _write(settings: Settings, folder: Path) -> None:
