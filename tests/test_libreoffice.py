@@ -67,3 +67,39 @@ def test_documents_convert_to_pdf_with_names_case_and_page_numbers(tools: None, 
     assert "1 (" in jok and f"({pages})" in jok and pages >= 3
     duty = texts["Järjestöyhdyshenkilön_toimenkuva_Forssan_seudun_hyvinvointikuntayhtymä.docx"]
     assert "Forssan seudun hyvinvointikuntayhtymän järjestöyhdyshenkilön" in " ".join(duty.split())
+
+
+def test_every_document_of_every_body_converts_to_pdfa(tools: None, settings, tmp_path: Path) -> None:  # noqa: ANN001
+    """docs-preview: all bodies' first-send and reminder proposals, blank and filled duty descriptions
+    and the status report convert to PDF/A with page numbers, the right names and no leftover tag."""
+    from council.preview import preview
+    from council.sending import sync
+
+    sync(settings, actor="test")
+    docs, pngs, note = preview(settings, today=date(2026, 11, 28))
+    assert note == "" and len(docs) == 6 * 4 + 1 and len(pngs) == len(docs)
+    roster = load_roster(PROJECT_ROOT / "data/rosters/forssan-seutu.yaml").bodies
+    pdf_dir = settings.outputs / "preview" / "pdf"
+    for doc in docs:
+        pdf = pdf_dir / (doc.stem + ".pdf")
+        data = pdf.read_bytes()
+        assert b"pdfaid:part" in data, f"{pdf.name} ei ole PDF/A"
+        text = " ".join(
+            subprocess.run(
+                [PDFTOTEXT, str(pdf), "-"], check=True, capture_output=True, text=True
+            ).stdout.split()
+        )
+        assert "{{" not in text and "{%" not in text and "1 (" in text, pdf.name
+        body = next((b for b in roster if b.name.replace(" ", "_") in doc.stem), None)
+        if body is None:
+            assert doc.stem == "Tilannekatsaus"
+            continue
+        if doc.stem.startswith("Esitys"):
+            assert f"{body.deciding_body} päättää, että {body.name_inessive}" in text, pdf.name
+        else:
+            assert f"{body.name_genitive} järjestöyhdyshenkilön toimenkuva" in text, pdf.name
+        if "täytetty" in doc.stem:
+            assert "Maija Meikäläinen" in text and "______" not in text
+        if "muistutus" in doc.stem:
+            assert "muistutusversio" in text and "Jo päätetyt kohdat" in text
+    assert all(p.stat().st_size > 1000 for p in pngs)

@@ -56,3 +56,58 @@ def test_flow_dry_run_for_one_body_by_official_name(
     assert len(result["dry_run"]) == 2
     assert all("ypaja" in path for path in result["dry_run"])
     assert smtp_server.messages() == []
+
+
+def test_smtp_password_stays_out_of_prefect_logs_and_artifacts(
+    prefect_harness: None, env: pytest.MonkeyPatch, tmp_path
+) -> None:  # noqa: ANN001
+    """With SMTP login on, the flow's logs and artifacts never contain the password."""
+    from aiosmtpd.controller import Controller
+    from aiosmtpd.smtp import AuthResult
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId, LogFilter, LogFilterFlowRunId
+
+    from council.config import get_settings
+    from council.db import upgrade
+    from council.smtpd import EmlHandler
+    from tests.conftest import free_port
+
+    secret = "Prefect-Loki-Salasana-7q"
+    port = free_port()
+    controller = Controller(
+        EmlHandler(tmp_path / "mail"),
+        hostname="127.0.0.1",
+        port=port,
+        auth_require_tls=False,
+        authenticator=lambda *args: AuthResult(success=True),
+    )
+    controller.start()
+    try:
+        for key, value in {
+            "COUNCIL_SMTP_HOST": "127.0.0.1",
+            "COUNCIL_SMTP_PORT": str(port),
+            "COUNCIL_SMTP_USER": "valiokunta",
+            "COUNCIL_SMTP_PASSWORD": secret,
+        }.items():
+            env.setenv(key, value)
+        upgrade(get_settings().effective_database_url)
+        state = send_proposal(lahetys=SendProposalIn(vastaanottajat=["Ypäjän kunta"]), return_state=True)
+    finally:
+        controller.stop()
+    assert state.is_completed()
+
+    async def everything() -> str:
+        async with get_client() as client:
+            run_id = state.state_details.flow_run_id
+            logs = await client.read_logs(log_filter=LogFilter(flow_run_id=LogFilterFlowRunId(any_=[run_id])))
+            artifacts = await client.read_artifacts(
+                flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[run_id]))
+            )
+            run = await client.read_flow_run(run_id)
+        return "\n".join(
+            [*(log.message for log in logs), *(str(a.data) for a in artifacts), str(run.parameters)]
+        )
+
+    text = asyncio.run(everything())
+    assert "Ypäjän kunta" in text or "ypaja" in text
+    assert secret not in text
