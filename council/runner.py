@@ -93,6 +93,13 @@ class Children:
         self.procs.append((name, proc))
         return proc
 
+    def restart(self, name: str, args: list[str], env: dict[str, str]) -> subprocess.Popen:
+        """Start ``name`` again in the dead one's place (so ``stop`` keeps the start order)."""
+        index = next(i for i, (n, _) in enumerate(self.procs) if n == name)
+        proc = self.start(name, args, env)
+        self.procs[index] = self.procs.pop()
+        return proc
+
     def stop(self) -> None:
         for name, proc in reversed(self.procs):
             if proc.poll() is None:
@@ -169,11 +176,16 @@ def main_job(*, send: bool = True, wait: bool = True) -> int:
             children.start("smtp-server", [_bin("council"), "smtp-server"], env)
             console.print(f"SMTP-palvelin: 127.0.0.1:{smtp_port} → {settings.outputs / 'mail'}")
         with console.status("Käynnistetään Prefect-palvelin (ensimmäinen käynnistys voi kestää minuutin)"):
-            server = children.start(
-                "prefect-server",
-                [_bin("prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(PREFECT_PORT)],
-                env,
-            )
+            server_args = [
+                _bin("prefect"),
+                "server",
+                "start",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(PREFECT_PORT),
+            ]
+            server = children.start("prefect-server", server_args, env)
             _wait_http(f"http://127.0.0.1:{PREFECT_PORT}/api/health", 180, server)
         console.print(f"Prefect UI: http://127.0.0.1:{PREFECT_PORT}")
         with console.status("Rekisteröidään työjono ja deploymentit"):
@@ -196,12 +208,27 @@ def main_job(*, send: bool = True, wait: bool = True) -> int:
         console.print(f"Tilanne: {_bin('council')} status")
         if wait:
             console.print("[bold]Palvelut käynnissä. Pysäytä painamalla Ctrl-C.[/]")
+            restarts: list[float] = []
             while True:
-                for name, proc in children.procs:
-                    if proc.poll() is not None:
-                        raise CouncilError(
-                            f"{name} pysähtyi (koodi {proc.returncode}); katso {children.log_dir / (name + '.log')}"
+                for name, proc in list(children.procs):
+                    if proc.poll() is None:
+                        continue
+                    restarts = [t for t in restarts if time.monotonic() - t < 600]
+                    if name == "prefect-server" and len(restarts) < 3:
+                        # Flow runs keep going while the server is away (their client retries);
+                        # bring the server back on the same port and state instead of stopping all.
+                        restarts.append(time.monotonic())
+                        console.print(
+                            f"[yellow]Prefect-palvelin pysähtyi (koodi {proc.returncode}); "
+                            "käynnistetään uudelleen[/]"
                         )
+                        server = children.restart(name, server_args, env)
+                        _wait_http(f"http://127.0.0.1:{PREFECT_PORT}/api/health", 180, server)
+                        console.print("Prefect-palvelin käynnissä taas.")
+                        continue
+                    raise CouncilError(
+                        f"{name} pysähtyi (koodi {proc.returncode}); katso {children.log_dir / (name + '.log')}"
+                    )
                 time.sleep(1)
         return 0
     except KeyboardInterrupt:

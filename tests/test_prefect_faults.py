@@ -5,18 +5,16 @@
    aiosmtpd catcher of the test's own (one second per message), so the flow run is mid-batch when
    the server goes away. Two supervisors are tried:
 
-   - ``council-run``: the stack exactly as `make run` runs it. `council run` treats a child that
-     exits as fatal: it stops the worker, whose shutdown kills the running flow run, and exits with
-     code 2. The flow run is never finished (it stays RUNNING, or is CRASHED if the dying worker
-     still reaches the restarted server), the message being sent at that moment stays ``sending``,
-     and a second send-proposal run on a new worker, after that message's 15-minute claim lease
-     (simulated), delivers the rest.
+   - ``council-run``: the stack exactly as `make run` runs it. `council run` notices the dead
+     server and starts it again on the same port and state (at most three times in ten minutes);
+     the worker, and so the flow run, live on, the run's Prefect client retries until the server
+     answers, and the run COMPLETES.
    - ``separate-units``: the same server and worker commands, with the same environments, run as
      separate services (as systemd units would run them), so the worker outlives the server. The
      flow run goes on sending while the server is away, its Prefect client retries until the
      restarted server answers, and the run COMPLETES.
 
-   Either way every body gets exactly one email (the outbox claims, not Prefect, guarantee it).
+   Every body gets its email, each Message-ID once (the outbox claims, not Prefect, guarantee it).
 
 2. Basic authentication and CSRF protection on the Prefect server: anonymous calls are refused,
    the CLI, the worker and the flow run authenticate from the environment `council run` passes
@@ -140,9 +138,12 @@ def wait_until(condition: Callable[[], bool], timeout: float, what: str) -> None
         time.sleep(0.2)
 
 
-def wait_healthy(stack: CouncilStack, proc: subprocess.Popen, timeout: float = 180) -> None:
+def wait_healthy(stack: CouncilStack, proc: subprocess.Popen | None, timeout: float = 180) -> None:
+    """Wait for /api/health; ``proc`` is the server process when the test started it itself."""
+
     def healthy() -> bool:
-        assert proc.poll() is None, f"the Prefect server exited ({proc.returncode}):\n{stack.log_tail()}"
+        if proc is not None:
+            assert proc.poll() is None, f"the Prefect server exited ({proc.returncode}):\n{stack.log_tail()}"
         try:
             return httpx.get(f"{stack.api_url}/health", timeout=2).status_code == 200
         except httpx.HTTPError:
@@ -155,7 +156,14 @@ def wait_healthy(stack: CouncilStack, proc: subprocess.Popen, timeout: float = 1
 def create_run(api: httpx.Client, headers: dict[str, str] | None = None) -> str:
     deployment = api.get(f"/deployments/name/{DEPLOYMENT}")
     deployment.raise_for_status()
-    created = api.post(f"/deployments/{deployment.json()['id']}/create_flow_run", json={}, headers=headers)
+    # Like Prefect's own client, retry a 503 (the server's database briefly busy on a loaded machine).
+    for attempt in range(5):
+        created = api.post(
+            f"/deployments/{deployment.json()['id']}/create_flow_run", json={}, headers=headers
+        )
+        if created.status_code != 503:
+            break
+        time.sleep(2 * (attempt + 1))
     created.raise_for_status()
     return created.json()["id"]
 
@@ -217,7 +225,8 @@ def mails(folder: Path) -> list[Path]:
 def test_prefect_server_restarted_while_a_flow_runs(
     tmp_path: Path, supervisor: str, record_property: Callable[[str, object], None]
 ) -> None:
-    """Prefect server killed mid-send and restarted: each body gets one email; under `council run` the stack stops and the run never finishes (a second run sends the rest), with a surviving worker the run COMPLETES."""
+    """Prefect server killed mid-send and restarted (by `council run`, or as a separate service): the
+    flow run COMPLETES and each body gets exactly one email."""
     caught = tmp_path / "mail"
     stack = CouncilStack(tmp_path / "stack")
     units = Units(stack.state_dir / "logs")
@@ -252,9 +261,12 @@ def test_prefect_server_restarted_while_a_flow_runs(
                 wait_until(lambda: not port_open(stack.prefect_port), 10, "killed server's port closed")
                 seen["delivered_when_killed"] = len(mails(caught))
                 assert seen["delivered_when_killed"] < BODIES, "the batch finished before the kill"
-                time.sleep(3)
-                restarted = units.start("prefect-server-restarted", argv, env)
-                wait_healthy(stack, restarted)
+                if supervisor == "separate-units":
+                    time.sleep(3)
+                    restarted = units.start("prefect-server-restarted", argv, env)
+                    wait_healthy(stack, restarted)
+                else:  # `council run` notices and starts the server again itself
+                    wait_healthy(stack, None)
                 seen["delivered_at_restart"] = len(mails(caught))
 
                 # Wait for the first run to finish, unless nothing is left that could finish it.
@@ -291,17 +303,12 @@ def test_prefect_server_restarted_while_a_flow_runs(
     assert len(rows) == BODIES and {m.state for m in rows} == {"sent"}, [(m.body_id, m.state) for m in rows]
     assert set(received) == {m.message_id for m in rows} and len(received) == BODIES
     repeated = {mid for mid, n in received.items() if n > 1}
+    assert not repeated, received
+    assert seen["first_run_final_state"] == "COMPLETED", seen
     if supervisor == "council-run":
-        # The run is killed with the worker; the one message in flight may have reached the SMTP server
-        # before the kill (RELIABILITY.md, guarantee 2): then it went again with the same Message-ID.
-        resent = {m.message_id for m in rows if m.attempts > 1}
-        assert len(repeated) <= 1 and repeated <= resent, received
-        assert seen["council_run_exit"] == 2 and any("prefect-server pysähtyi" in x for x in stack.output)
-        assert seen["first_run_final_state"] != "COMPLETED", seen
-        assert seen["second_run_final_state"] == "COMPLETED", seen
-    else:
-        assert not repeated, received
-        assert seen["first_run_final_state"] == "COMPLETED", seen
+        # `council run` restarted the server itself and kept the worker (and so the flow run) alive.
+        assert seen["council_run_exit"] is None, seen
+        assert any("Prefect-palvelin pysähtyi" in line for line in stack.output), stack.log_tail()
     assert [b["messages"]["proposal/0"] for b in status["bodies"]] == ["sent"] * BODIES, status
 
 
@@ -321,7 +328,8 @@ asyncio.run(main())
 
 
 def test_basic_auth_and_csrf_protect_the_prefect_api(tmp_path: Path) -> None:
-    """With basic auth and CSRF on, anonymous and token-less calls are refused, the Prefect client, worker and flow run authenticate and send, and the password is written nowhere."""
+    """With basic auth and CSRF on, anonymous and token-less calls are refused, the Prefect client, the
+    worker and the flow run authenticate and send, and the password is written nowhere."""
     user, password = "valvoja", f"Kv-salasana-{uuid.uuid4().hex[:10]}"
     auth_string = f"{user}:{password}"
     stack = CouncilStack(tmp_path)
@@ -360,9 +368,13 @@ def test_basic_auth_and_csrf_protect_the_prefect_api(tmp_path: Path) -> None:
             forged = api.post("/flows/filter", json={}, headers={**csrf, "Prefect-Csrf-Token": "x" * 32})
             assert forged.status_code == 403 and "Invalid CSRF token" in forged.text
             # A valid token does not stand in for the password.
-            for wrong in (None, (user, "väärä-salasana")):
+            for wrong in (None, (user, "wrong-password")):
                 response = httpx.post(f"{stack.api_url}/flows/filter", json={}, headers=csrf, auth=wrong)
                 assert response.status_code == 401, (wrong, response.text)
+            # A non-ASCII password is refused too, but Prefect 3.9 answers 500: its check uses
+            # hmac.compare_digest on str, which raises for non-ASCII; so the auth string must be ASCII.
+            response = api.post("/flows/filter", json={}, headers=csrf, auth=(user, "väärä-salasana"))
+            assert response.status_code in {401, 500}, response.text
 
             # The Prefect client authenticates from PREFECT_API_AUTH_STRING and fetches its own CSRF token.
             code = CLIENT_CREATES_RUN.format(deployment=DEPLOYMENT)
@@ -374,7 +386,7 @@ def test_basic_auth_and_csrf_protect_the_prefect_api(tmp_path: Path) -> None:
             run_id = created.stdout.strip().splitlines()[-1]
             refused_client = subprocess.run(
                 [sys.executable, "-c", code],
-                env={**client_env, "PREFECT_API_AUTH_STRING": f"{user}:väärä-salasana"},
+                env={**client_env, "PREFECT_API_AUTH_STRING": f"{user}:wrong-password"},
                 cwd=PROJECT_ROOT,
                 capture_output=True,
                 text=True,
