@@ -26,7 +26,7 @@ from council.config import Settings
 from council.content import load_proposal, load_roster
 from council.db import make_engine
 from council.errors import ContentError
-from council.importing import import_decisions
+from council.importing import COLUMNS, import_decisions
 from council.rendering import (
     DUTY_TEMPLATE,
     PROPOSAL_TEMPLATE,
@@ -308,21 +308,7 @@ def test_template_syntax_in_names_is_data_rendered_literally(tmp_path: Path, fra
 # Decision import (CSV and XLSX) within a session
 # ---------------------------------------------------------------------------------------------
 
-HEADER = [
-    "vastaanottaja",
-    "kohta",
-    "paatos",
-    "kokouspaiva",
-    "pykala",
-    "toimielin",
-    "dnro",
-    "poytakirjaote",
-    "lisatieto",
-    "yhdyshenkilo_nimi",
-    "yhdyshenkilo_nimike",
-    "yhdyshenkilo_sahkoposti",
-    "yhdyshenkilo_tyoaika",
-]
+HEADER = [c for c in COLUMNS if c not in ("versio", "kirjaaja")]
 GOOD = {
     "vastaanottaja": "jokioinen",
     "kohta": "2",

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -19,41 +18,13 @@ from council.decisions import record_decision
 from council.filters import fi_date, today_helsinki
 from models.decisions import DecisionIn, LiaisonIn
 from models.enums import Outcome
-from tests.conftest import IN_CI, free_port
+from tests.conftest import free_port
 from tests.helpers import delivered_proposal
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 SCREENSHOT_COPY = PROJECT_ROOT / "outputs" / "dashboard-test.png"
 MEETING = date(2021, 3, 15)
-
-
-@pytest.fixture
-def chromium() -> Iterator[object]:
-    """Debian's Chromium under Playwright; skipped when missing, a failure under CI=true."""
-    if not CHROMIUM.exists():
-        reason = f"{CHROMIUM} puuttuu (apt-get install chromium)"
-        if IN_CI:
-            pytest.fail(reason + " — CI=true vaatii sen")
-        pytest.skip(reason)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
 
 
 def _record(settings: Settings, decision: DecisionIn) -> None:

@@ -24,20 +24,9 @@ from sqlalchemy.orm import Session
 from council import PROJECT_ROOT
 from models.tables import Decision
 from tests.browser.prefect_stack import CouncilStack
-from tests.conftest import IN_CI
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e]
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 SCREENSHOT_COPIES = PROJECT_ROOT / "outputs"
 RUN_TIMEOUT = 240  # seconds: the process worker polls, then starts the flow run as a subprocess
 UI_TIMEOUT = 30_000  # ms per UI step: generous, a 2-core machine also runs the server and the worker
@@ -52,24 +41,6 @@ LIAISON = {
     "sahkoposti": "maija@jokioinen.example",
     "tyoaika": "8 h/kk",
 }
-
-
-@pytest.fixture
-def chromium() -> Iterator[object]:
-    """Debian's Chromium under Playwright; skipped when missing, a failure under CI=true."""
-    if not CHROMIUM.exists():
-        reason = f"{CHROMIUM} puuttuu (apt-get install chromium)"
-        if IN_CI:
-            pytest.fail(reason + " — CI=true vaatii sen")
-        pytest.skip(reason)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
 
 
 @pytest.fixture
