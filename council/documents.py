@@ -39,8 +39,8 @@ from models.contexts import (
     ReportRow,
     StatusReportContext,
 )
-from models.enums import DecisionStatus, MessageKind
-from models.tables import Decision, Message
+from models.enums import DecisionStatus, EventKind, MessageKind
+from models.tables import Decision, Event, Message
 
 STATUS_REPORT_TEMPLATE = "tilannekatsaus.docx"
 
@@ -69,7 +69,9 @@ class DutyMailContext(BaseModel):
 
 def prepare_duty_descriptions(settings: Settings, *, today: date, actor: str) -> list[int]:
     """For each body whose point-1 decision names a liaison: render its filled duty description and
-    queue one email to the registry and the liaison (once per body: outbox key round 0)."""
+    queue one email to the registry and the liaison — once per liaison: the outbox round counts the
+    liaisons recorded for the body (0 for the first; a correction naming another person is round 1,
+    a correction that keeps the person sends nothing)."""
     from council.sending import body_folder
 
     proposal = load_proposal_by_id(settings.path(settings.data_dir), settings.proposal_id)
@@ -77,12 +79,27 @@ def prepare_duty_descriptions(settings: Settings, *, today: date, actor: str) ->
     engine = make_engine(settings.effective_database_url)
     with Session(engine) as session:
         done = set(
-            session.scalars(
-                select(Message.body_id).where(
+            session.execute(
+                select(Message.body_id, Message.round).where(
                     Message.proposal_id == proposal.id, Message.kind == MessageKind.duty_description.value
                 )
-            )
+            ).all()
         )
+        liaison_round: dict[str, int] = {}
+        previous: dict[str, dict] = {}
+        for body_id, data in session.execute(
+            select(Event.body_id, Event.data)
+            .where(
+                Event.proposal_id == proposal.id,
+                Event.kind == EventKind.decision_recorded.value,
+                Event.point_number == proposal.duty_description.duties_point,
+            )
+            .order_by(Event.id)
+        ):
+            named = (data.get("new") or {}).get("liaison")
+            if named and named != previous.get(body_id):
+                liaison_round[body_id] = liaison_round.get(body_id, -1) + 1
+                previous[body_id] = named
         cells = session.scalars(
             select(Decision).where(
                 Decision.proposal_id == proposal.id,
@@ -98,7 +115,8 @@ def prepare_duty_descriptions(settings: Settings, *, today: date, actor: str) ->
     ids = []
     for body_id, liaison, deciding_body, meeting_date, section, dnro in todo:
         body = bodies.get(body_id)
-        if body is None or body_id in done:
+        round_ = liaison_round.get(body_id, 0)
+        if body is None or (body_id, round_) in done:
             continue
         lang = body.language.value
         local = translated(proposal, lang)
@@ -128,7 +146,7 @@ def prepare_duty_descriptions(settings: Settings, *, today: date, actor: str) ->
                 settings=settings,
                 proposal_id=proposal.id,
                 kind=MessageKind.duty_description,
-                round_=0,
+                round_=round_,
                 mail=RenderedMail(
                     body_id=body.id,
                     recipients=[str(body.registry_email), person.email],

@@ -21,7 +21,7 @@ from council.refresh import after_decisions
 from council.smtpd import LocalSmtpServer
 from models.decisions import DecisionIn, LiaisonIn
 from models.enums import Outcome
-from models.tables import Message
+from models.tables import Decision, Message
 from tests.helpers import delivered_proposal, docx_text, read_eml
 
 LIAISON = LiaisonIn(
@@ -135,3 +135,34 @@ def test_outbox_has_one_duty_description_per_body(sent: Settings, smtp_server: L
     with Session(make_engine(sent.effective_database_url)) as session:
         kinds = session.scalars(select(Message.kind).where(Message.body_id == "jokioinen")).all()
     assert kinds.count("duty_description") == 1
+
+
+def test_a_new_liaison_gets_a_new_duty_description_once(sent: Settings, smtp_server: LocalSmtpServer) -> None:
+    """Correcting point 1 to another person sends that person's duty description; keeping the person sends nothing."""
+    _decide(sent, 1, liaison=LIAISON)
+    after_decisions(sent, today=date(2026, 11, 28), mailer=SmtpMailer(sent), actor="t")
+    with Session(make_engine(sent.effective_database_url)) as session:
+        version = session.scalars(
+            select(Decision.version).where(Decision.body_id == "jokioinen", Decision.point_number == 1)
+        ).one()
+    other = LiaisonIn(
+        name="Pekka Virtanen",
+        title="vapaa-aikasihteeri",
+        email="pekka@jokioinen.example",
+        work_time="10 % työajasta",
+    )
+    _decide(sent, 1, liaison=other, expected_version=version)
+    second = after_decisions(sent, today=date(2026, 11, 29), mailer=SmtpMailer(sent), actor="t")
+    assert second.sent == ["jokioinen/duty_description/1"]
+    with Session(make_engine(sent.effective_database_url)) as session:
+        version = session.scalars(
+            select(Decision.version).where(Decision.body_id == "jokioinen", Decision.point_number == 1)
+        ).one()
+    _decide(sent, 1, expected_version=version, diary_number="JOK/99/2021")  # same person, other details
+    assert after_decisions(sent, today=date(2026, 11, 30), mailer=SmtpMailer(sent), actor="t").sent == []
+    mails = [read_eml(p) for p in smtp_server.messages()]
+    assert [str(m["To"]) for m in mails] == [
+        "kirjaamo@jokioinen.example, maija@jokioinen.example",
+        "kirjaamo@jokioinen.example, pekka@jokioinen.example",
+    ]
+    assert "Pekka Virtanen" in mails[1].get_body(("plain",)).get_content()
