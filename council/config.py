@@ -97,10 +97,6 @@ class Settings(BaseSettings):
             return self.local_smtp_port
         return {"ssl": 465, "starttls": 587}.get(self.smtp_tls, 25)
 
-    @property
-    def proposal_file(self) -> Path:
-        return self.path(self.data_dir) / "proposals" / f"{self.proposal_id}.yaml"
-
 
 def get_settings(**overrides: object) -> Settings:
     """Read settings now (tests change the environment between calls, so no global cache)."""

@@ -497,6 +497,11 @@ def write_dashboard(
     dashboard = build_dashboard(
         session=session, proposal_id=proposal_id, today=today, policy=policy, overrides=overrides
     )
+    return write_board(dashboard, folder)
+
+
+def write_board(dashboard: DashboardOut, folder: Path) -> tuple[Path, Path]:
+    """Write an already built dashboard as ``folder/dashboard.html`` and ``dashboard.json``."""
     html, data = render_html(dashboard), dashboard_json(dashboard)
     folder.mkdir(parents=True, exist_ok=True)
     html_path, json_path = folder / HTML_NAME, folder / JSON_NAME

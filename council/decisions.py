@@ -14,7 +14,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from council.errors import DecisionConflictError, InvalidDecisionError, UnknownBodyError
 from council.tracking import add_event, now
-from council.transitions import check_transition, effective_status, status_after
+from council.transitions import check_transition, status_after
 from models.decisions import DecisionIn, DecisionOut
 from models.enums import DecisionStatus, EventKind
 from models.tables import Body, Decision, Event, Point
@@ -158,10 +158,6 @@ def mark_on_agenda(
             data={"old": before, "new": _snapshot(cell)},
         )
     return len(cells)
-
-
-def current_status(cell: Decision, today: date) -> DecisionStatus:
-    return effective_status(DecisionStatus(cell.status), cell.meeting_date, today)
 
 
 def history(

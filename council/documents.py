@@ -13,7 +13,6 @@ from sqlalchemy.orm import Session
 
 from council.config import Settings
 from council.content import load_proposal_by_id, load_roster
-from council.dashboard import build_dashboard, content_policies
 from council.db import make_engine
 from council.filters import fi_date
 from council.followup import duty_description_filled_name, read_states
@@ -167,11 +166,10 @@ def prepare_duty_descriptions(settings: Settings, *, today: date, actor: str) ->
 def status_report_context(settings: Settings, *, today: date) -> StatusReportContext:
     """The committee's status report: progress per point, every cell, liaisons, overdue, reminders."""
     proposal = load_proposal_by_id(settings.path(settings.data_dir), settings.proposal_id)
-    policy, overrides = content_policies(settings, proposal.id)
+    from council.refresh import current_dashboard
+
+    board = current_dashboard(settings, today=today)
     with Session(make_engine(settings.effective_database_url)) as session:
-        board = build_dashboard(
-            session=session, proposal_id=proposal.id, today=today, policy=policy, overrides=overrides
-        )
         states = read_states(session=session, proposal_id=proposal.id)
     names = {b.body_id: b.name for b in board.bodies}
     rows = []

@@ -11,7 +11,7 @@ from pathlib import Path
 from sqlalchemy.orm import Session
 
 from council.config import Settings
-from council.dashboard import content_policies, write_dashboard
+from council.dashboard import DashboardOut, build_dashboard, content_policies, write_board
 from council.db import make_engine
 from council.paths import inside
 
@@ -28,18 +28,20 @@ def dashboard_folder(settings: Settings) -> Path:
     return inside(settings.outputs, "dashboard")
 
 
-def write_dashboard_files(settings: Settings, *, today: date | None = None) -> tuple[Path, Path]:
-    """Rewrite outputs/dashboard/dashboard.html and dashboard.json from the database."""
+def current_dashboard(settings: Settings, *, today: date | None = None) -> DashboardOut:
+    """The dashboard of the configured proposal, with the content files' reminder policies."""
     policy, overrides = content_policies(settings, settings.proposal_id)
     with Session(make_engine(settings.effective_database_url)) as session:
-        return write_dashboard(
-            session=session,
-            proposal_id=settings.proposal_id,
-            folder=dashboard_folder(settings),
-            today=today,
-            policy=policy,
-            overrides=overrides,
+        return build_dashboard(
+            session=session, proposal_id=settings.proposal_id, today=today, policy=policy, overrides=overrides
         )
+
+
+def write_dashboard_files(
+    settings: Settings, *, today: date | None = None, board: DashboardOut | None = None
+) -> tuple[Path, Path]:
+    """Rewrite outputs/dashboard/dashboard.html and dashboard.json (from ``board`` when given)."""
+    return write_board(board or current_dashboard(settings, today=today), dashboard_folder(settings))
 
 
 def after_decisions(settings: Settings, *, today: date, mailer, actor: str) -> AfterReport:

@@ -64,12 +64,6 @@ class DeliveryReport:
     failed: dict[str, str] = field(default_factory=dict)
     skipped: list[str] = field(default_factory=list)
 
-    def merge(self, other: DeliveryReport) -> DeliveryReport:
-        self.sent += other.sent
-        self.failed.update(other.failed)
-        self.skipped += other.skipped
-        return self
-
 
 def body_folder(settings: Settings, proposal_id: str, body_id: str) -> Path:
     return inside(settings.outputs, proposal_id, body_id)

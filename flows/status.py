@@ -9,12 +9,10 @@ from __future__ import annotations
 
 from prefect import task
 from prefect.artifacts import create_markdown_artifact, create_progress_artifact, create_table_artifact
-from sqlalchemy.orm import Session
 
 from council.config import get_settings
-from council.dashboard import DashboardOut, build_dashboard, content_policies
-from council.db import make_engine
-from council.refresh import write_dashboard_files
+from council.dashboard import DashboardOut
+from council.refresh import current_dashboard, write_dashboard_files
 from models.enums import STATUS_LABEL_FI, DecisionStatus
 
 SYMBOL = {
@@ -79,12 +77,8 @@ def matrix_table(board: DashboardOut) -> list[dict]:
 def publish_status() -> int:
     """Rewrite the dashboard files and publish the three artifacts; returns the % decided."""
     settings = get_settings()
-    write_dashboard_files(settings)
-    policy, overrides = content_policies(settings, settings.proposal_id)
-    with Session(make_engine(settings.effective_database_url)) as session:
-        board = build_dashboard(
-            session=session, proposal_id=settings.proposal_id, policy=policy, overrides=overrides
-        )
+    board = current_dashboard(settings)
+    write_dashboard_files(settings, board=board)
     key = settings.proposal_id
     create_table_artifact(
         key=f"paatokset-{key}", table=matrix_table(board), description="Päätökset: vastaanottajat × kohdat"
