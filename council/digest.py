@@ -16,10 +16,9 @@ from council.content import load_proposal_by_id
 from council.db import make_engine
 from council.documents import write_status_report
 from council.filters import HELSINKI, fi_date
-from council.mail import RenderedMail
 from council.outbox import queue_message
 from council.paths import inside
-from council.rendering import render_text
+from council.rendering import render_mail
 from models.enums import EventKind, MessageKind
 from models.tables import Body, Event
 
@@ -105,7 +104,7 @@ def prepare_digest(settings: Settings, *, today: date, actor: str) -> int | None
         changes=changes,
         summary=summary,
         attachment_names=[report.name],
-    ).model_dump()
+    )
     with Session(engine) as session, session.begin():
         message_pk, created = queue_message(
             session=session,
@@ -113,12 +112,11 @@ def prepare_digest(settings: Settings, *, today: date, actor: str) -> int | None
             proposal_id=proposal.id,
             kind=MessageKind.digest,
             round_=week_round(today),
-            mail=RenderedMail(
+            mail=render_mail(
+                "viikkokooste",
+                ctx,
                 body_id=None,
                 recipients=[str(a) for a in proposal.committee_emails],
-                subject=render_text("viikkokooste_subject.txt", ctx).strip(),
-                body_text=render_text("viikkokooste.txt", ctx),
-                body_html=render_text("viikkokooste.html", ctx),
                 attachments=[report],
             ),
             actor=actor,

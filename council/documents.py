@@ -17,7 +17,6 @@ from council.db import make_engine
 from council.filters import fi_date
 from council.followup import duty_description_filled_name, read_states
 from council.i18n import translated
-from council.mail import RenderedMail
 from council.outbox import queue_message
 from council.paths import inside, safe_filename
 from council.pdf import to_pdfa, with_pdf_copies  # noqa: F401 - to_pdfa re-exported
@@ -27,7 +26,7 @@ from council.rendering import (
     body_context,
     duty_description_context,
     render_docx,
-    render_text,
+    render_mail,
 )
 from models.contexts import (
     BodyContext,
@@ -138,7 +137,7 @@ def prepare_duty_descriptions(settings: Settings, *, today: date, actor: str) ->
             liaison=person,
             appointed_by=appointed,
             attachment_names=[path.name],
-        ).model_dump()
+        )
         with Session(engine) as session, session.begin():
             message_pk, created = queue_message(
                 session=session,
@@ -146,14 +145,13 @@ def prepare_duty_descriptions(settings: Settings, *, today: date, actor: str) ->
                 proposal_id=proposal.id,
                 kind=MessageKind.duty_description,
                 round_=round_,
-                mail=RenderedMail(
+                mail=render_mail(
+                    "toimenkuva",
+                    ctx,
+                    lang=lang,
                     body_id=body.id,
                     recipients=[str(body.registry_email), person.email],
-                    subject=render_text("toimenkuva_subject.txt", ctx, lang).strip(),
-                    body_text=render_text("toimenkuva.txt", ctx, lang),
-                    body_html=render_text("toimenkuva.html", ctx, lang),
                     attachments=with_pdf_copies(settings, [path]),
-                    language=lang,
                 ),
                 actor=actor,
                 logical_date=today,

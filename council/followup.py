@@ -31,12 +31,18 @@ from council.content import load_proposal_by_id, load_roster
 from council.db import make_engine
 from council.filters import fi_date
 from council.i18n import outcome_label, text, translated
-from council.mail import RenderedMail
 from council.outbox import queue_message
 from council.paths import safe_filename
 from council.pdf import with_pdf_copies
 from council.perf import gc_paused
-from council.rendering import PROPOSAL_TEMPLATE, body_context, proposal_context, render_docx, render_text
+from council.rendering import (
+    PROPOSAL_TEMPLATE,
+    body_context,
+    body_recipients,
+    proposal_context,
+    render_docx,
+    render_mail,
+)
 from models.contexts import BodyContext
 from models.enums import DecisionStatus, MessageKind, MessageState
 from models.schemas import BodyIn, ProposalIn, ReminderPolicyIn
@@ -261,16 +267,15 @@ def render_reminder(
             f"{n}. {proposal.point(n).short_title}: {note}" for n, note in sorted(decided.items())
         ],
         attachment_names=[path.name],
-    ).model_dump()
-    return RenderedMail(
+    )
+    return render_mail(
+        "muistutus",
+        ctx,
+        lang=lang,
         body_id=body.id,
-        recipients=[str(body.registry_email), *[str(c) for c in body.contacts]],
-        subject=render_text("muistutus_subject.txt", ctx, lang).strip(),
-        body_text=render_text("muistutus.txt", ctx, lang),
-        body_html=render_text("muistutus.html", ctx, lang),
+        recipients=body_recipients(body),
         attachments=[path],
         cc=list(due.cc),
-        language=lang,
     )
 
 
@@ -376,7 +381,7 @@ def prepare_confirmations(settings: Settings, *, today: date, actor: str) -> lis
             ],
             liaison=f"{liaison['name']}, {liaison['title']} ({liaison['email']})" if liaison else None,
             attachment_names=[p.name for p in attachments],
-        ).model_dump()
+        )
         with Session(engine) as session, session.begin():
             message_pk, created = queue_message(
                 session=session,
@@ -384,14 +389,13 @@ def prepare_confirmations(settings: Settings, *, today: date, actor: str) -> lis
                 proposal_id=proposal.id,
                 kind=MessageKind.confirmation,
                 round_=0,
-                mail=RenderedMail(
+                mail=render_mail(
+                    "kiitos",
+                    ctx,
+                    lang=lang,
                     body_id=body.id,
-                    recipients=[str(body.registry_email), *[str(c) for c in body.contacts]],
-                    subject=render_text("kiitos_subject.txt", ctx, lang).strip(),
-                    body_text=render_text("kiitos.txt", ctx, lang),
-                    body_html=render_text("kiitos.html", ctx, lang),
+                    recipients=body_recipients(body),
                     attachments=attachments,
-                    language=lang,
                 ),
                 actor=actor,
                 logical_date=today,

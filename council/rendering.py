@@ -19,6 +19,7 @@ from council import PROJECT_ROOT
 from council.errors import TemplateRenderError
 from council.filters import FILTERS, fi_date
 from council.i18n import localized, text
+from council.mail import RenderedMail
 from models.contexts import (
     BodyContext,
     DocumentMeta,
@@ -190,6 +191,35 @@ def render_text(template_name: str, context: dict, lang: str = "fi") -> str:
         raise TemplateRenderError(template_name, f"tuntematon muuttuja: {exc.message}") from exc
     except TemplateError as exc:
         raise TemplateRenderError(template_name, str(exc)) from exc
+
+
+def body_recipients(body: BodyIn) -> list[str]:
+    """A body's registry office first, then its contact people."""
+    return [str(body.registry_email), *[str(c) for c in body.contacts]]
+
+
+def render_mail(
+    name: str,
+    context: BaseModel,
+    *,
+    lang: str = "fi",
+    body_id: str | None,
+    recipients: list[str],
+    attachments: list[Path],
+    cc: list[str] | None = None,
+) -> RenderedMail:
+    """Render ``email/<name>_subject.txt``, ``<name>.txt`` and ``<name>.html`` into one mail."""
+    values = context.model_dump()
+    return RenderedMail(
+        body_id=body_id,
+        recipients=recipients,
+        subject=render_text(f"{name}_subject.txt", values, lang).strip(),
+        body_text=render_text(f"{name}.txt", values, lang),
+        body_html=render_text(f"{name}.html", values, lang),
+        attachments=attachments,
+        cc=list(cc or []),
+        language=lang,
+    )
 
 
 def docx_template_variables(template_name: str) -> set[str]:

@@ -27,10 +27,11 @@ from council.pdf import with_pdf_copies
 from council.rendering import (
     DUTY_TEMPLATE,
     PROPOSAL_TEMPLATE,
+    body_recipients,
     duty_description_context,
     proposal_context,
     render_docx,
-    render_text,
+    render_mail,
 )
 from council.tracking import add_event, mark_reminded, mark_sent, sync_content
 from models.contexts import BodyContext
@@ -88,15 +89,14 @@ def render_first_send(proposal: ProposalIn, body: BodyIn, folder: Path, *, on: d
         short_title=proposal.short_title,
         points=[MailPoint(number=p.number, short_title=p.short_title) for p in proposal.points],
         attachment_names=[proposal_path.name, duty_path.name],
-    ).model_dump()
-    return RenderedMail(
+    )
+    return render_mail(
+        "esitys",
+        ctx,
+        lang=lang,
         body_id=body.id,
-        recipients=[str(body.registry_email), *[str(c) for c in body.contacts]],
-        subject=render_text("esitys_subject.txt", ctx, lang).strip(),
-        body_text=render_text("esitys.txt", ctx, lang),
-        body_html=render_text("esitys.html", ctx, lang),
+        recipients=body_recipients(body),
         attachments=[proposal_path, duty_path],
-        language=lang,
     )
 
 
