@@ -342,6 +342,39 @@ def record(
 
 
 @app.command()
+def agenda(
+    body: Annotated[str, typer.Argument(help="Vastaanottajan tunniste, esim. jokioinen")],
+    on: Annotated[str, typer.Option("--date", help="Kokouspäivä (voi olla tulevaisuudessa): 15.3.2021")],
+    point: Annotated[
+        list[int] | None, typer.Option("--point", help="Kohta; toistettavissa. Oletus: kaikki avoimet kohdat")
+    ] = None,
+    by: Annotated[str, typer.Option("--by", help="Kirjaaja")] = "koordinaattori",
+) -> None:
+    """Merkitse kohdat kokouksen esityslistalle: muistutuksia ei lähetetä ennen kokousta seuraavaa päivää."""
+    from council.decisions import mark_on_agenda
+
+    settings = get_settings()
+    try:
+        meeting = _day(on, "--date")
+        engine = checked_engine(settings.effective_database_url)
+        with Session(engine) as session, session.begin():
+            count = mark_on_agenda(
+                session=session,
+                proposal_id=settings.proposal_id,
+                body_id=body,
+                points=point or [],
+                meeting_date=meeting,
+                actor=f"cli:{by}",
+            )
+        _after_change(settings, decisions=False, actor=f"cli:{by}")
+    except CouncilError as exc:
+        _fail(exc)
+    from council.filters import fi_date
+
+    console.print(f"{body}: {count} kohtaa esityslistalla {fi_date(meeting)}", markup=False, highlight=False)
+
+
+@app.command()
 def history(
     body: Annotated[str | None, typer.Argument(help="Vastaanottajan tunniste (oletus: kaikki)")] = None,
 ) -> None:

@@ -19,6 +19,9 @@ from models.decisions import DecisionIn, DecisionOut
 from models.enums import DecisionStatus, EventKind
 from models.tables import Body, Decision, Event, Point
 
+#: Cells whose point is still open (sent, reminded or on a meeting's agenda).
+OPEN_STATUSES = (DecisionStatus.sent.value, DecisionStatus.reminded.value, DecisionStatus.on_agenda.value)
+
 _RECORDED_FIELDS = (
     "status",
     "outcome",
@@ -132,14 +135,22 @@ def record_many(*, session: Session, proposal_id: str, decisions: list[DecisionI
 def mark_on_agenda(
     *, session: Session, proposal_id: str, body_id: str, points: list[int], meeting_date: date, actor: str
 ) -> int:
-    """Note that a body has put points on a meeting's agenda (the date may be in the future)."""
-    cells = session.scalars(
-        select(Decision).where(
-            Decision.proposal_id == proposal_id,
-            Decision.body_id == body_id,
-            Decision.point_number.in_(points),
-        )
-    ).all()
+    """Note that a body has put points on a meeting's agenda (the date may be in the future).
+
+    With ``points`` empty, every point still open is meant. Follow-up does not remind the body
+    before the day after that meeting.
+    """
+    if session.get(Body, body_id) is None:
+        raise UnknownBodyError(body_id)
+    stmt = select(Decision).where(Decision.proposal_id == proposal_id, Decision.body_id == body_id)
+    if points:
+        stmt = stmt.where(Decision.point_number.in_(points))
+    else:
+        stmt = stmt.where(Decision.status.in_(OPEN_STATUSES))
+    cells = session.scalars(stmt.order_by(Decision.point_number)).all()
+    missing = sorted(set(points) - {c.point_number for c in cells})
+    if missing:
+        raise InvalidDecisionError(body_id, missing[0], "kohta", f"esityksessä ei ole kohtaa {missing[0]}")
     for cell in cells:
         old = DecisionStatus(cell.status)
         check_transition(body_id, cell.point_number, old, DecisionStatus.on_agenda)

@@ -163,3 +163,38 @@ def test_import_and_export_commands(settings: Settings, tmp_path: Path) -> None:
     assert result.exit_code == 2 and "rivi 2" in result.output and "pykala" in result.output
     result = runner.invoke(app, ["export-decisions", str(tmp_path / "out.csv")])
     assert result.exit_code == 0 and "Viety 1" in result.output
+
+
+def test_agenda_holds_reminders_until_after_the_meeting(
+    settings: Settings, smtp_server: LocalSmtpServer
+) -> None:
+    """`council agenda` puts a body's open points on a meeting; follow-up skips it until the day after."""
+    runner.invoke(app, ["send", "--today", "2026-05-15"])
+    result = runner.invoke(app, ["agenda", "tammela", "--date", "9.6.2026"])
+    assert result.exit_code == 0, result.output
+    assert "tammela: 4 kohtaa esityslistalla 9.6.2026" in result.output
+    due = runner.invoke(app, ["follow-up", "--today", "2026-06-05", "--dry-run"]).output
+    assert "jokioinen saisi muistutuksen 1" in due and "tammela" not in due
+    after = runner.invoke(app, ["follow-up", "--today", "2026-06-10", "--dry-run"]).output
+    assert "tammela saisi muistutuksen 1" in after
+    data = json.loads(runner.invoke(app, ["status", "--json"]).output)
+    cells = next(r for r in data["bodies"] if r["body_id"] == "tammela")["cells"]
+    assert {c["status"] for c in cells} == {"on_agenda"} and cells[0]["meeting_date"] == "2026-06-09"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["oulu", "--date", "9.6.2026"], "Tuntematon vastaanottaja 'oulu'"),
+        (["tammela", "--date", "9.6.2026", "--point", "5"], "kohtaa 5"),
+        (["tammela", "--date", "31.6.2026"], "--date"),
+    ],
+    ids=["unknown-body", "point-5-of-4", "impossible-date"],
+)
+def test_agenda_refuses_bad_input(
+    settings: Settings, smtp_server: LocalSmtpServer, args: list[str], message: str
+) -> None:
+    """Unknown bodies, missing points and impossible dates exit 2 with the reason."""
+    runner.invoke(app, ["send"])
+    result = runner.invoke(app, ["agenda", *args])
+    assert result.exit_code == 2 and message in result.output
