@@ -6,13 +6,14 @@ decisions (a form with many points, an import file) are written all or nothing.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from council.errors import DecisionConflictError, InvalidDecisionError, UnknownBodyError
+from council.filters import fi_date, today_helsinki
 from council.tracking import add_event, now
 from council.transitions import check_transition, status_after
 from models.decisions import DecisionIn, DecisionOut
@@ -132,6 +133,18 @@ def record_many(*, session: Session, proposal_id: str, decisions: list[DecisionI
     return [record_decision(session=session, proposal_id=proposal_id, decision=d) for d in decisions]
 
 
+#: How far ahead a meeting may be put on record: a later date is taken for a typo (2207 for 2027).
+AGENDA_HORIZON = timedelta(days=730)
+
+
+def agenda_date_problem(meeting_date: date, today: date | None = None) -> str | None:
+    """Why ``meeting_date`` cannot be an agenda meeting's date, or None when it can."""
+    latest = (today or today_helsinki()) + AGENDA_HORIZON
+    if meeting_date.year < 2000 or meeting_date > latest:
+        return f"kokouspäivä {fi_date(meeting_date)} ei ole välillä 1.1.2000–{fi_date(latest)}"
+    return None
+
+
 def mark_on_agenda(
     *, session: Session, proposal_id: str, body_id: str, points: list[int], meeting_date: date, actor: str
 ) -> int:
@@ -142,6 +155,9 @@ def mark_on_agenda(
     """
     if session.get(Body, body_id) is None:
         raise UnknownBodyError(body_id)
+    problem = agenda_date_problem(meeting_date)
+    if problem:
+        raise InvalidDecisionError(body_id, None, "kokouspaiva", problem)
     stmt = select(Decision).where(Decision.proposal_id == proposal_id, Decision.body_id == body_id)
     if points:
         stmt = stmt.where(Decision.point_number.in_(points))

@@ -550,6 +550,12 @@ def _follow_up(params: dict[str, Any]) -> object:
     return FollowUpIn.model_validate(params)
 
 
+def _agenda(params: dict[str, Any]) -> object:
+    from flows.mark_agenda import AgendaIn
+
+    return AgendaIn.model_validate({"vastaanottaja": "Tammelan kunta", "kokouspaiva": "2026-06-09", **params})
+
+
 def _decision(params: dict[str, Any]) -> object:
     base = {
         "body_id": "jokioinen",
@@ -635,6 +641,12 @@ PARAMETER_CASES = [
     (_follow_up, {"paiva": "2021-02-31"}, "paiva", "day value is outside"),
     (_follow_up, {"paiva": "huomenna"}, "paiva", "valid date"),
     (_follow_up, {"kuivaharjoitus": "ehkä"}, "kuivaharjoitus", "valid boolean"),
+    (_agenda, {"vastaanottaja": "Helsingin kaupunki"}, "vastaanottaja", "Input should be"),
+    (_agenda, {"kokouspaiva": "2207-06-09"}, "kokouspaiva", "ei ole välillä 1.1.2000–"),
+    (_agenda, {"kokouspaiva": "1999-12-31"}, "kokouspaiva", "ei ole välillä 1.1.2000–"),
+    (_agenda, {"kohdat": ["5 – Viides"]}, "kohdat.0", "Input should be"),
+    (_agenda, {"kohdat": ["1 – Järjestöyhdyshenkilö"] * 2}, "kohdat", "sama kohta useammin"),
+    (_agenda, {"kirjaaja": "Niina\r\nBcc: x@evil.example"}, "kirjaaja", "rivinvaihtoja"),
 ]
 PARAMETER_IDS = [
     "record-unknown-body",
@@ -671,6 +683,12 @@ PARAMETER_IDS = [
     "follow-up-feb-31",
     "follow-up-text-date",
     "follow-up-dry-run-not-bool",
+    "agenda-unknown-body",
+    "agenda-year-2207",
+    "agenda-before-2000",
+    "agenda-point-5-of-4",
+    "agenda-same-point-twice",
+    "agenda-crlf-in-recorder",
 ]
 
 

@@ -79,7 +79,6 @@ class CouncilStack:
         )
         self.proc: subprocess.Popen[str] | None = None
         self.output: list[str] = []
-        self.stop_seconds: float | None = None
         self._ready = threading.Event()
         self._reader: threading.Thread | None = None
 
@@ -156,7 +155,6 @@ class CouncilStack:
         """Ctrl-C: SIGINT to `council run`, which stops its children; SIGTERM, then SIGKILL if it hangs."""
         if self.proc is None:
             return None
-        started = time.monotonic()
         for sig, wait in ((signal.SIGINT, timeout), (signal.SIGTERM, 30), (signal.SIGKILL, 15)):
             if self.proc.poll() is not None:
                 break
@@ -167,8 +165,6 @@ class CouncilStack:
                 self.output.append(f"[prefect_stack] council run did not exit {wait:.0f} s after {sig.name}")
         if self._reader is not None:
             self._reader.join(timeout=5)
-        if self.stop_seconds is None:
-            self.stop_seconds = time.monotonic() - started
         return self.proc.returncode
 
     def leftovers(self) -> list[tuple[int, str]]:
