@@ -6,7 +6,7 @@ is what those migrations are checked against.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
 from sqlalchemy import (
     JSON,
@@ -19,6 +19,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Text,
+    TypeDecorator,
     UniqueConstraint,
     text,
 )
@@ -33,6 +34,31 @@ NAMING_CONVENTION = {
 }
 
 
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timezone-aware timestamp stored in UTC and read back as UTC on every backend.
+
+    SQLite has no time zone type: SQLAlchemy writes an aware datetime's wall-clock time and drops
+    its offset. Without this, a bound such as "midnight in Helsinki" would be compared with UTC
+    wall-clock times as if both were the same zone (hours off). Naive datetimes are refused: every
+    time the service handles is aware.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: object) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"aikaleimalta puuttuu aikavyöhyke: {value.isoformat()}")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: object) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
@@ -45,7 +71,7 @@ class Proposal(Base):
     sender: Mapped[str] = mapped_column(String(200))
     preparer: Mapped[str] = mapped_column(String(300))
     content_sha256: Mapped[str] = mapped_column(String(64))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
     points: Mapped[list[Point]] = relationship(back_populates="proposal", order_by="Point.number")
 
@@ -74,7 +100,7 @@ class Body(Base):
     deciding_body: Mapped[str] = mapped_column(String(200))
     registry_email: Mapped[str] = mapped_column(String(320))
     language: Mapped[str] = mapped_column(String(2))
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class Decision(Base):
@@ -97,7 +123,7 @@ class Decision(Base):
     note: Mapped[str | None] = mapped_column(Text)
     liaison: Mapped[dict | None] = mapped_column(JSON)
     recorded_by: Mapped[str | None] = mapped_column(String(200))
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     __mapper_args__ = {"version_id_col": version}
@@ -109,7 +135,7 @@ class Event(Base):
     __tablename__ = "event"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     proposal_id: Mapped[str | None] = mapped_column(String(100), index=True)
     body_id: Mapped[str | None] = mapped_column(String(100), index=True)
     point_number: Mapped[int | None] = mapped_column(Integer)
@@ -152,11 +178,11 @@ class Message(Base):
     #: The business day the message belongs to (the send or reminder day, `--today` in simulations).
     logical_date: Mapped[date | None] = mapped_column(Date)
     #: After a transient failure, not retried before this time (backoff).
-    next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     cc: Mapped[list] = mapped_column(JSON, default=list)
     #: The composed message as sent over SMTP, fixed when queued (so every attempt sends the same bytes).
     wire: Mapped[bytes | None] = mapped_column(LargeBinary)
     last_error: Mapped[str | None] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    claimed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -45,3 +45,34 @@ def test_unmigrated_database_is_refused_with_a_hint(tmp_path) -> None:
     engine = make_engine(f"sqlite:///{tmp_path / 'empty.db'}")
     with pytest.raises(DatabaseNotReadyError, match="council init"):
         check_schema(engine)
+
+
+def test_timestamps_are_stored_in_utc_and_compared_across_zones(database_url: str) -> None:
+    """A time written in Helsinki time reads back as the same instant in UTC, and a Helsinki-time bound
+    selects by instant on SQLite too (SQLite itself keeps no offset); a naive time is refused."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy import select
+    from sqlalchemy.exc import StatementError
+    from sqlalchemy.orm import Session
+
+    from council.filters import HELSINKI
+    from models.tables import Event
+
+    upgrade(database_url)
+    engine = make_engine(database_url)
+    just_after_midnight = datetime(2026, 11, 21, 0, 30, tzinfo=HELSINKI)  # 22.30 UTC on 20.11.
+    with Session(engine) as session, session.begin():
+        session.add(Event(occurred_at=just_after_midnight, kind="note", actor="t", data={}))
+    with Session(engine) as session:
+        stored = session.scalars(select(Event.occurred_at)).one()
+        assert (
+            stored == datetime(2026, 11, 20, 22, 30, tzinfo=UTC) and stored.utcoffset().total_seconds() == 0
+        )
+        midnight = datetime(2026, 11, 21, tzinfo=HELSINKI)
+        assert session.scalars(select(Event.id).where(Event.occurred_at < midnight)).all() == []
+        assert len(session.scalars(select(Event.id).where(Event.occurred_at >= midnight)).all()) == 1
+    with Session(engine) as session, pytest.raises(StatementError, match="aikavyöhyke"):
+        session.add(Event(occurred_at=datetime(2026, 11, 21, 0, 30), kind="note", actor="t", data={}))
+        session.flush()
+    engine.dispose()

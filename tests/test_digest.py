@@ -2,37 +2,31 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from council.config import Settings
 from council.db import make_engine
 from council.decisions import record_decision
 from council.digest import prepare_digest
+from council.filters import HELSINKI
 from council.mail import SmtpMailer
 from council.sending import deliver_messages
 from council.smtpd import LocalSmtpServer
 from models.decisions import DecisionIn, LiaisonIn
-from models.enums import Outcome
+from models.enums import EventKind, Outcome
+from models.tables import Event
 from tests.helpers import docx_text, read_eml
 
 
-def test_nothing_changed_sends_nothing(sent: Settings) -> None:
-    """A week without decisions or mail produces no digest."""
-    assert prepare_digest(sent, today=date(2027, 1, 8), actor="t") is None
-
-
-def test_digest_lists_the_week_and_attaches_the_report_once(
-    sent: Settings, smtp_server: LocalSmtpServer
-) -> None:
-    """After a decision this week the committee gets one digest with the change and the status report."""
-    from council.filters import today_helsinki
-
-    with Session(make_engine(sent.effective_database_url)) as session, session.begin():
+def _record_tammela(settings: Settings, *, occurred_at: datetime) -> None:
+    """Tammela's point-1 decision with its liaison, as if recorded at ``occurred_at``."""
+    with Session(make_engine(settings.effective_database_url)) as session, session.begin():
         record_decision(
             session=session,
-            proposal_id=sent.proposal_id,
+            proposal_id=settings.proposal_id,
             decision=DecisionIn(
                 body_id="tammela",
                 point=1,
@@ -47,15 +41,40 @@ def test_digest_lists_the_week_and_attaches_the_report_once(
                 ),
             ),
         )
-    today = today_helsinki()
+        session.execute(
+            update(Event)
+            .where(Event.kind == EventKind.decision_recorded.value)
+            .values(occurred_at=occurred_at)
+        )
+
+
+def test_a_week_without_changes_sends_nothing(sent: Settings) -> None:
+    """A decision on Wednesday 18.11.2026 is in that week's digest (Fri 20.11.) but not in the next one."""
+    _record_tammela(sent, occurred_at=datetime(2026, 11, 18, 10, 0, tzinfo=HELSINKI))
+    assert prepare_digest(sent, today=date(2026, 11, 27), actor="t") is None
+    assert prepare_digest(sent, today=date(2026, 11, 20), actor="t") is not None
+
+
+def test_the_week_ends_at_midnight_helsinki_time(sent: Settings) -> None:
+    """00.30 on Saturday 21.11. in Helsinki (22.30 UTC on Friday) belongs to the week ending 27.11."""
+    _record_tammela(sent, occurred_at=datetime(2026, 11, 20, 22, 30, tzinfo=UTC))
+    assert prepare_digest(sent, today=date(2026, 11, 20), actor="t") is None
+    assert prepare_digest(sent, today=date(2026, 11, 27), actor="t") is not None
+
+
+def test_digest_lists_the_week_and_attaches_the_report_once(
+    sent: Settings, smtp_server: LocalSmtpServer
+) -> None:
+    """After a decision this week the committee gets one digest with the change and the status report."""
+    _record_tammela(sent, occurred_at=datetime(2026, 11, 25, 9, 0, tzinfo=HELSINKI))
+    today = date(2026, 11, 27)  # Friday of ISO week 48
     pk = prepare_digest(sent, today=today, actor="t")
     assert pk is not None
     assert prepare_digest(sent, today=today, actor="t") is None  # one per week
-    assert deliver_messages(sent, [pk], SmtpMailer(sent), actor="t").sent == [
-        f"valiokunta/digest/{_round(today)}"
-    ]
+    assert deliver_messages(sent, [pk], SmtpMailer(sent), actor="t").sent == ["valiokunta/digest/202648"]
     [mail] = [read_eml(p) for p in smtp_server.messages()]
     assert str(mail["To"]) == "hyvinvointivaliokunta@forssanseutu.example, puheenjohtaja@forssanseutu.example"
+    assert "viikko 48" in str(mail["Subject"]).lower()
     text = mail.get_body(("plain",)).get_content()
     assert "Tammelan kunta, kohta 1: hyväksytty ehdotuksen mukaisesti 1.3.2021 § 20" in text
     assert "Tammelan kunta: järjestöyhdyshenkilöksi nimettiin Teija Tammi" in text
@@ -63,8 +82,3 @@ def test_digest_lists_the_week_and_attaches_the_report_once(
     assert attachment.get_filename().startswith("Tilannekatsaus_")
     report = next((sent.outputs / sent.proposal_id / "viikkokooste").glob("*.docx"))
     assert "Teija Tammi" in docx_text(report)
-
-
-def _round(day: date) -> int:
-    year, week, _ = day.isocalendar()
-    return year * 100 + week
