@@ -45,6 +45,28 @@ def _postgres_available() -> str | None:
 
 
 @pytest.fixture(scope="session")
+def libreoffice() -> str:
+    """Path of LibreOffice's soffice (with poppler's pdftotext beside it), or skip (fail under CI)."""
+    import shutil
+
+    from council.pdf import soffice
+
+    binary = soffice()
+    missing = [
+        name for name, found in (("soffice", binary), ("pdftotext", shutil.which("pdftotext"))) if not found
+    ]
+    if missing or binary is None:
+        reason = (
+            f"LibreOffice/poppler puuttuu: {', '.join(missing)} "
+            "(apt-get install libreoffice-writer-nogui poppler-utils)"
+        )
+        if IN_CI:
+            pytest.fail(reason + " — CI=true requires it")
+        pytest.skip(reason)
+    return binary
+
+
+@pytest.fixture(scope="session")
 def postgres_server() -> str:
     """Admin URL of a reachable PostgreSQL server, or skip (fail under CI)."""
     reason = _postgres_available()

@@ -5,16 +5,19 @@ from __future__ import annotations
 import http.client
 import json
 import re
+import shutil
 import threading
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
+import yaml
 from sqlalchemy import event, insert, update
 from sqlalchemy.orm import Session
 
-from council.config import Settings
+from council import PROJECT_ROOT
+from council.config import Settings, get_settings
 from council.dashboard import (
     DashboardOut,
     build_dashboard,
@@ -156,9 +159,10 @@ def test_liaison_from_point_one_is_listed_with_body_name(sent: Settings) -> None
 
 def test_overdue_needs_sent_proposal_open_points_and_passed_deadline(sent_any_db: Settings) -> None:
     """A body whose proposal was delivered more than deadline_days ago with open points is overdue; others are not."""
-    _deliver_proposal(sent_any_db, "humppila")
-    _deliver_proposal(sent_any_db, "ypaja")
-    sent_day = today_helsinki()
+    for body_id in ("humppila", "ypaja"):
+        _deliver_proposal(
+            sent_any_db, body_id, sent_at=datetime(2026, 5, 15, 7, 30, tzinfo=UTC)
+        )  # 10.30 in Helsinki
     for point in (1, 2, 3, 4):
         _record(
             sent_any_db,
@@ -166,19 +170,17 @@ def test_overdue_needs_sent_proposal_open_points_and_passed_deadline(sent_any_db
                 body_id="ypaja", point=point, outcome=Outcome.hyvaksytty, meeting_date=MEETING, section=point
             ),
         )
-    later = sent_day + timedelta(days=120)
+    later = date(2026, 9, 12)  # 120 days after sending
     dashboard = _build(sent_any_db, today=later)
     assert dashboard.overdue == ["humppila"]  # ypaja decided everything; the others have no sent email
     hum = _body(dashboard, "humppila")
     assert hum.overdue and hum.days_overdue == 30 and hum.open_points == [1, 2, 3, 4]
-    assert hum.deadline_iso == sent_day + timedelta(days=90) and hum.sent_date == fi_date(sent_day)
+    assert hum.deadline_iso == date(2026, 8, 13) and hum.sent_date == "15.5.2026"
     assert not _body(dashboard, "ypaja").overdue and not _body(dashboard, "forssa").overdue
     html = render_html(dashboard)
     assert 'class="overdue"' in html and "myöhässä" in html
 
-    assert (
-        _build(sent_any_db, today=sent_day + timedelta(days=90)).overdue == []
-    )  # on the deadline day: not yet
+    assert _build(sent_any_db, today=date(2026, 8, 13)).overdue == []  # on the deadline day: not yet
     relaxed = _build(
         sent_any_db,
         today=later,
@@ -190,16 +192,36 @@ def test_overdue_needs_sent_proposal_open_points_and_passed_deadline(sent_any_db
 
 
 def test_overdue_uses_the_recorded_sent_at(sent: Settings) -> None:
-    """A proposal delivered 100 days ago is overdue today under the default 90-day deadline."""
-    _deliver_proposal(sent, "tammela", sent_at=datetime.now(UTC) - timedelta(days=100))
-    dashboard = _build(sent)
-    assert dashboard.overdue == ["tammela"] and _body(dashboard, "tammela").days_overdue in (9, 10, 11)
+    """The deadline runs from when the email was delivered (Helsinki date), not from when it was queued."""
+    # 23.30 UTC on 14.5. is already 15.5. in Helsinki
+    _deliver_proposal(sent, "tammela", sent_at=datetime(2026, 5, 14, 23, 30, tzinfo=UTC))
+    dashboard = _build(sent, today=date(2026, 8, 23))  # 100 days after 15.5.
+    assert dashboard.overdue == ["tammela"] and _body(dashboard, "tammela").days_overdue == 10
+    assert _body(dashboard, "tammela").sent_date == "15.5.2026"
 
 
-def test_content_policies_reads_the_proposal_policy(sent: Settings) -> None:
-    """The proposal's reminder policy and the roster's overrides come from the content files."""
-    policy, overrides = content_policies(sent)
-    assert policy.deadline_days >= 1 and isinstance(overrides, dict)
+def test_content_policies_reads_the_proposal_policy_and_roster_overrides(
+    sent: Settings, env: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The proposal's reminder policy and each body's override come from the content files as written."""
+    data = tmp_path / "content"
+    shutil.copytree(PROJECT_ROOT / "data", data)
+    proposal_file = data / "proposals" / "jarjestoyhteistyomalli-forssan-seutu.yaml"
+    proposal_file.write_text(
+        proposal_file.read_text("utf-8").replace("deadline_days: 90", "deadline_days: 45"), "utf-8"
+    )
+    roster_file = data / "rosters" / "forssan-seutu.yaml"
+    roster = yaml.safe_load(roster_file.read_text("utf-8"))
+    humppila = next(b for b in roster["bodies"] if b["id"] == "humppila")
+    humppila["reminder_policy"] = {"deadline_days": 120, "max_reminders": 1}
+    roster_file.write_text(yaml.safe_dump(roster, allow_unicode=True, sort_keys=False), "utf-8")
+    env.setenv("COUNCIL_DATA_DIR", str(data))
+    env.setenv("COUNCIL_ROSTER_FILE", str(roster_file))
+
+    policy, overrides = content_policies(get_settings())
+    assert policy.deadline_days == 45 and policy.first_after_days == 21
+    assert set(overrides) == {"humppila"}
+    assert overrides["humppila"].deadline_days == 120 and overrides["humppila"].max_reminders == 1
 
 
 def test_values_are_escaped_in_the_page(sent: Settings) -> None:

@@ -166,7 +166,7 @@ def test_many_decisions_are_all_or_nothing(sent: Settings) -> None:
 @pytest.mark.parametrize(
     ("change", "field"),
     [
-        ({"meeting_date": today_helsinki() + timedelta(days=1)}, "meeting_date"),
+        ({"meeting_date": date(2099, 1, 1)}, "meeting_date"),
         ({"section": 0}, "section"),
         ({"section": -3}, "section"),
         ({"minutes_url": "ftp://jokioinen.example/ptk"}, "minutes_url"),
@@ -199,5 +199,4 @@ def test_invalid_decisions_are_refused_naming_the_field(change: dict, field: str
     values.update(change)
     with pytest.raises(ValidationError) as caught:
         DecisionIn(**values)
-    locs = {str(e["loc"][0]) if e["loc"] else "liaison" for e in caught.value.errors()}
-    assert field in locs or (field == "liaison" and "liaison" in str(caught.value))
+    assert field in {".".join(str(part) for part in e["loc"]) for e in caught.value.errors()}, caught.value

@@ -108,10 +108,8 @@ def test_status_report_has_matrix_liaisons_overdue_and_reminders(sent: Settings)
 
 
 @pytest.mark.libreoffice
-def test_pdfa_copy_declares_pdfa(sent: Settings, tmp_path) -> None:
+def test_pdfa_copy_declares_pdfa(libreoffice: str, sent: Settings, tmp_path) -> None:
     """LibreOffice writes a PDF/A-2b copy (its XMP metadata names part 2)."""
-    if shutil.which("soffice") is None:
-        pytest.skip("LibreOffice puuttuu")
     path = write_status_report(sent, today=date(2026, 11, 28), folder=tmp_path)
     [pdf] = to_pdfa([path])
     data = pdf.read_bytes()

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import shutil
 import subprocess
 from datetime import date
 from pathlib import Path
@@ -15,21 +13,9 @@ from council.content import load_proposal, load_roster
 from council.sending import render_first_send
 
 pytestmark = pytest.mark.libreoffice
-SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
-PDFTOTEXT = shutil.which("pdftotext")
 
 
-@pytest.fixture(scope="module")
-def tools() -> None:
-    missing = [n for n, p in (("soffice", SOFFICE), ("pdftotext", PDFTOTEXT)) if not p]
-    if missing:
-        reason = f"LibreOffice/poppler puuttuu: {', '.join(missing)} (apt-get install libreoffice-writer-nogui poppler-utils)"
-        if os.environ.get("CI", "").lower() in {"1", "true"}:
-            pytest.fail(reason + " — CI=true requires it")
-        pytest.skip(reason)
-
-
-def test_documents_convert_to_pdf_with_names_case_and_page_numbers(tools: None, tmp_path: Path) -> None:
+def test_documents_convert_to_pdf_with_names_case_and_page_numbers(libreoffice: str, tmp_path: Path) -> None:
     """Jokioinen's and the joint authority's documents convert; the PDF shows their names and '1 (N)'."""
     proposal = load_proposal(PROJECT_ROOT / "data/proposals/jarjestoyhteistyomalli-forssan-seutu.yaml")
     roster = {b.id: b for b in load_roster(PROJECT_ROOT / "data/rosters/forssan-seutu.yaml").bodies}
@@ -41,7 +27,7 @@ def test_documents_convert_to_pdf_with_names_case_and_page_numbers(tools: None, 
     profile = tmp_path / "lo-profile"
     subprocess.run(
         [
-            SOFFICE,
+            libreoffice,
             f"-env:UserInstallation=file://{profile}",
             "--headless",
             "--convert-to",
@@ -59,7 +45,7 @@ def test_documents_convert_to_pdf_with_names_case_and_page_numbers(tools: None, 
         pdf = tmp_path / "pdf" / (doc.stem + ".pdf")
         assert pdf.exists(), f"LibreOffice ei tuottanut tiedostoa {pdf.name}"
         texts[doc.name] = subprocess.run(
-            [PDFTOTEXT, "-layout", str(pdf), "-"], check=True, capture_output=True, text=True
+            ["pdftotext", "-layout", str(pdf), "-"], check=True, capture_output=True, text=True
         ).stdout
     jok = texts["Esitys_Jokioisten_kunta.docx"]
     assert "Jokioisten kunnanhallitus päättää, että Jokioisten kunnassa" in " ".join(jok.split())
@@ -69,7 +55,7 @@ def test_documents_convert_to_pdf_with_names_case_and_page_numbers(tools: None, 
     assert "Forssan seudun hyvinvointikuntayhtymän järjestöyhdyshenkilön" in " ".join(duty.split())
 
 
-def test_every_document_of_every_body_converts_to_pdfa(tools: None, settings, tmp_path: Path) -> None:  # noqa: ANN001
+def test_every_document_of_every_body_converts_to_pdfa(libreoffice: str, settings, tmp_path: Path) -> None:  # noqa: ANN001
     """docs-preview: all bodies' first-send and reminder proposals, blank and filled duty descriptions
     and the status report convert to PDF/A with page numbers, the right names and no leftover tag."""
     from council.preview import preview
@@ -86,7 +72,7 @@ def test_every_document_of_every_body_converts_to_pdfa(tools: None, settings, tm
         assert b"pdfaid:part" in data, f"{pdf.name} ei ole PDF/A"
         text = " ".join(
             subprocess.run(
-                [PDFTOTEXT, str(pdf), "-"], check=True, capture_output=True, text=True
+                ["pdftotext", str(pdf), "-"], check=True, capture_output=True, text=True
             ).stdout.split()
         )
         assert "{{" not in text and "{%" not in text and "1 (" in text, pdf.name

@@ -276,8 +276,8 @@ def test_prefect_server_restarted_while_a_flow_runs(
                     alive = stack_pid(stack, "prefect.engine") or stack_pid(stack, "prefect worker start")
                     return alive is None and (stack.proc is None or stack.proc.poll() is not None)
 
+                # settled() is true only once the state is final or no process is left to report one
                 wait_until(settled, 120, "first run finished or abandoned")
-                time.sleep(2)  # a state report still on its way
                 seen["first_run_final_state"] = run_state(api, first)
                 seen["council_run_exit"] = stack.proc.poll() if stack.proc else None
 
