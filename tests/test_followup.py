@@ -89,7 +89,7 @@ def test_escalation_copies_from_the_round_after_k() -> None:
     assert due_reminder(_state(OPEN, reminders=1, last=date(2026, 6, 5)), POLICY, date(2026, 6, 22)).cc == ()
     third = due_reminder(_state(OPEN, reminders=2, last=date(2026, 6, 22)), POLICY, date(2026, 8, 3))
     assert third.cc == ("puheenjohtaja@forssanseutu.example",)
-    assert third.deadline == SENT + timedelta(days=POLICY.deadline_days)
+    assert third.deadline == date(2026, 8, 13)  # 90 days after 15.5.2026
 
 
 def _decide(settings: Settings, body_id: str, point: int, outcome: Outcome, day: date, section: int) -> None:

@@ -27,12 +27,16 @@ def _run(env: dict[str, str]) -> subprocess.CompletedProcess:
 def test_main_job_sends_once_and_a_second_run_sends_nothing(tmp_path: Path) -> None:
     """`council run` completes send-proposal through the worker: 12 DOCX, 6 .eml; a rerun adds none."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("COUNCIL_", "PREFECT_"))}
+    prefect_port = free_port()
+    smtp_port = free_port()
+    while smtp_port == prefect_port:
+        smtp_port = free_port()
     env.update(
         {
             "COUNCIL_STATE_DIR": str(tmp_path / "state"),
             "COUNCIL_OUTPUTS_DIR": str(tmp_path / "outputs"),
-            "COUNCIL_PREFECT_PORT": str(free_port()),
-            "COUNCIL_LOCAL_SMTP_PORT": str(free_port()),
+            "COUNCIL_PREFECT_PORT": str(prefect_port),
+            "COUNCIL_LOCAL_SMTP_PORT": str(smtp_port),
         }
     )
     first = _run(env)

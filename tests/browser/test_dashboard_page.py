@@ -18,7 +18,6 @@ from council.decisions import record_decision
 from council.filters import fi_date, today_helsinki
 from models.decisions import DecisionIn, LiaisonIn
 from models.enums import Outcome
-from tests.conftest import free_port
 from tests.helpers import delivered_proposal
 
 pytestmark = pytest.mark.browser
@@ -86,8 +85,8 @@ def test_dashboard_page_shows_decisions_and_a_rewrite_after_reload(
     _deliver_long_ago(sent, "ypaja", days=100)
     folder = tmp_path / "dashboard"
     _write(sent, folder)
-    port = free_port()
-    server = serve_dashboard(folder, port=port)
+    server = serve_dashboard(folder, port=0)  # the OS picks a free port: no race with other tests
+    port = server.server_address[1]
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     base = f"http://127.0.0.1:{port}"

@@ -83,6 +83,19 @@ def test_import_flow_writes_rows(prefect_harness: None, sent: Settings, tmp_path
         encoding="utf-8",
     )
     assert import_decisions(tiedosto=str(path)) == 1
+    with Session(make_engine(sent.effective_database_url)) as session:
+        row = next(
+            r
+            for r in status_matrix(session=session, proposal_id=sent.proposal_id).bodies
+            if r.body_id == "humppila"
+        )
+    cell = row.cells[2]
+    assert (cell.point, cell.outcome, cell.section, cell.meeting_date) == (
+        3,
+        "merkitty tiedoksi",
+        7,
+        "2021-02-01",
+    )
 
 
 def test_artifacts_show_the_recorded_decision(prefect_harness: None, sent: Settings) -> None:
