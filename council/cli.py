@@ -464,18 +464,26 @@ def dashboard(
     except CouncilError as exc:
         _fail(exc)
     if out is not None:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(html, out)
-        shutil.copyfile(data, out.with_suffix(".json"))
+        try:
+            out.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(html, out)
+            shutil.copyfile(data, out.with_suffix(".json"))
+        except OSError as exc:
+            _fail(CouncilError(f"--out {out}: tiedostoa ei voi kirjoittaa ({exc.strerror or exc})"))
         console.print(f"Tilannesivu: {out} (ja {out.with_suffix('.json').name})", highlight=False)
     else:
         console.print(f"Tilannesivu: {html}", highlight=False)
     if serve:
-        server = serve_dashboard(dashboard_folder(settings), port=port)
-        console.print(
-            f"Tilannesivu selaimessa: http://127.0.0.1:{port}/ (vain luku). Lopeta: Ctrl-C", highlight=False
-        )
         try:
+            server = serve_dashboard(dashboard_folder(settings), port=port)
+        except OSError as exc:
+            _fail(CouncilError(f"--port {port}: tilannesivua ei voitu tarjota ({exc.strerror or exc})"))
+        bound = server.server_address[1]  # the real port when --port 0 let the system choose
+        try:
+            console.print(
+                f"Tilannesivu selaimessa: http://127.0.0.1:{bound}/ (vain luku). Lopeta: Ctrl-C",
+                highlight=False,
+            )
             server.serve_forever()
         except KeyboardInterrupt:
             pass
@@ -500,6 +508,8 @@ def report(
             console.print(str(to_pdfa([path])[0]), highlight=False)
     except CouncilError as exc:
         _fail(exc)
+    except OSError as exc:
+        _fail(CouncilError(f"--out {out}: kansioon ei voi kirjoittaa ({exc.strerror or exc})"))
 
 
 @app.command("docs-preview")
@@ -586,14 +596,14 @@ def smtp_server(
     settings = get_settings()
     folder = settings.outputs / "mail"
     server = LocalSmtpServer(folder, port=port or settings.local_smtp_port)
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):  # before start: a Ctrl-C while starting stops cleanly too
+        signal.signal(sig, lambda *_: stop.set())
     try:
         server.start()
     except OSError as exc:
         _fail(CouncilError(f"SMTP-palvelinta ei voitu käynnistää porttiin {server.port}: {exc}"))
     console.print(f"SMTP-palvelin: 127.0.0.1:{server.port}, viestit kansioon {folder}")
-    stop = threading.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: stop.set())
     stop.wait()
     server.stop()
 

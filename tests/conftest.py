@@ -46,15 +46,14 @@ def _postgres_available() -> str | None:
 
 @pytest.fixture(scope="session")
 def libreoffice() -> str:
-    """Path of LibreOffice's soffice (with poppler's pdftotext beside it), or skip (fail under CI)."""
+    """Path of LibreOffice's soffice (with poppler's pdftotext and pdftoppm), or skip (fail under CI)."""
     import shutil
 
     from council.pdf import soffice
 
     binary = soffice()
-    missing = [
-        name for name, found in (("soffice", binary), ("pdftotext", shutil.which("pdftotext"))) if not found
-    ]
+    poppler = [(name, shutil.which(name)) for name in ("pdftotext", "pdftoppm")]
+    missing = [name for name, found in (("soffice", binary), *poppler) if not found]
     if missing or binary is None:
         reason = (
             f"LibreOffice/poppler puuttuu: {', '.join(missing)} "
