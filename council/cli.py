@@ -536,24 +536,16 @@ def digest(
     today: TodayOpt = None,
 ) -> None:
     """Lähetä valiokunnalle viikkokooste (vain jos viikolla tapahtui jotain)."""
-    from council.digest import prepare_digest
+    from council.digest import send_digest
     from council.mail import SmtpMailer
-    from council.sending import deliver_messages
 
     settings = get_settings()
     try:
         checked_engine(settings.effective_database_url)
         day = _day(today)
-        message_pk = prepare_digest(settings, today=day, actor="cli:digest")
-        if message_pk is None:
-            console.print("Ei lähetettävää: viikolla ei muutoksia tai kooste on jo lähetetty.")
-            return
-        result = deliver_messages(settings, [message_pk], SmtpMailer(settings), actor="cli:digest")
+        console.print(send_digest(settings, today=day, mailer=SmtpMailer(settings), actor="cli:digest"))
     except CouncilError as exc:
         _fail(exc)
-    if result.failed:
-        _fail(CouncilError(f"Viikkokoosteen lähetys epäonnistui: {result.failed}"))
-    console.print("Viikkokooste lähetetty.")
 
 
 @app.command("backup")

@@ -5,6 +5,7 @@ One message per ISO week (outbox round ``YYYYWW``, no body); nothing is sent whe
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from pydantic import BaseModel
@@ -15,12 +16,14 @@ from council.config import Settings
 from council.content import load_proposal_by_id
 from council.db import make_engine
 from council.documents import write_status_report
+from council.errors import CouncilError
 from council.filters import HELSINKI, fi_date
+from council.mail import Mailer
 from council.outbox import queue_message
 from council.paths import inside
 from council.rendering import render_mail
-from models.enums import EventKind, MessageKind
-from models.tables import Body, Event
+from models.enums import EventKind, MessageKind, MessageState
+from models.tables import Body, Event, Message
 
 
 class DigestMailContext(BaseModel):
@@ -76,20 +79,61 @@ def changes_since(*, session: Session, proposal_id: str, since: datetime, until:
     return lines
 
 
-def prepare_digest(settings: Settings, *, today: date, actor: str) -> int | None:
-    """Queue this week's digest to the committee, unless nothing changed; returns the outbox id."""
+@dataclass(frozen=True)
+class DigestPlan:
+    """What this week's digest needs: ``message_id`` is the outbox row to deliver, when there is one.
+
+    ``state`` is ``queued`` (new, or left queued by an earlier failed try: deliver it), ``sent``
+    (already delivered this week), ``failed`` (the delivery failed for good), ``no_changes`` or
+    ``no_recipients``; ``text`` says it in Finnish for a log or the command line.
+    """
+
+    state: str
+    message_id: int | None = None
+    last_error: str | None = None
+
+    @property
+    def text(self) -> str:
+        return {
+            "queued": "Viikkokooste jonossa.",
+            "sent": "Viikkokooste oli jo lähetetty.",
+            "failed": f"Viikkokoosteen lähetys epäonnistui pysyvästi: {self.last_error or 'katso council history'}",
+            "no_changes": "Ei muutoksia tällä viikolla: koostetta ei lähetetty.",
+            "no_recipients": "Esityksessä ei ole valiokunnan osoitteita (committee_emails): ei koostetta.",
+        }[self.state]
+
+
+def prepare_digest(settings: Settings, *, today: date, actor: str) -> DigestPlan:
+    """Queue this week's digest to the committee unless nothing changed or it already exists.
+
+    One digest per ISO week: a rerun finds the week's row and reports its state instead of
+    queueing another, so a failed delivery is never mistaken for "no changes".
+    """
     from council.documents import status_report_context
 
     proposal = load_proposal_by_id(settings.path(settings.data_dir), settings.proposal_id)
     if not proposal.committee_emails:
-        return None
+        return DigestPlan("no_recipients")
+    engine = make_engine(settings.effective_database_url)
+    with Session(engine) as session:
+        existing = session.execute(
+            select(Message.id, Message.state, Message.last_error).where(
+                Message.proposal_id == proposal.id,
+                Message.kind == MessageKind.digest.value,
+                Message.round == week_round(today),
+            )
+        ).first()
+    if existing is not None:
+        state = MessageState(existing.state)
+        if state == MessageState.sending:  # claimed by a run that may have died: deliver decides
+            state = MessageState.queued
+        return DigestPlan(state.value, existing.id, existing.last_error)
     until = datetime.combine(today + timedelta(days=1), time.min, tzinfo=HELSINKI)
     since = until - timedelta(days=7)
-    engine = make_engine(settings.effective_database_url)
     with Session(engine) as session:
         changes = changes_since(session=session, proposal_id=proposal.id, since=since, until=until)
     if not changes:
-        return None
+        return DigestPlan("no_changes")
     report = write_status_report(
         settings, today=today, folder=inside(settings.outputs, proposal.id, "viikkokooste")
     )
@@ -106,7 +150,7 @@ def prepare_digest(settings: Settings, *, today: date, actor: str) -> int | None
         attachment_names=[report.name],
     )
     with Session(engine) as session, session.begin():
-        message_pk, created = queue_message(
+        message_pk, _ = queue_message(
             session=session,
             settings=settings,
             proposal_id=proposal.id,
@@ -122,4 +166,24 @@ def prepare_digest(settings: Settings, *, today: date, actor: str) -> int | None
             actor=actor,
             logical_date=today,
         )
-    return message_pk if created else None
+    return DigestPlan("queued", message_pk)
+
+
+def send_digest(settings: Settings, *, today: date, mailer: Mailer, actor: str) -> str:
+    """Queue and deliver this week's digest; returns what happened in Finnish.
+
+    Raises :class:`CouncilError` when the delivery failed (for now or for good), so a Prefect run
+    or the command line reports a failure instead of "nothing to send".
+    """
+    from council.sending import deliver_messages
+
+    plan = prepare_digest(settings, today=today, actor=actor)
+    if plan.state == "failed":
+        raise CouncilError(plan.text)
+    if plan.state != "queued" or plan.message_id is None:
+        return plan.text
+    report = deliver_messages(settings, [plan.message_id], mailer, actor=actor)
+    if report.failed:
+        reasons = "; ".join(report.failed.values())
+        raise CouncilError(f"Viikkokoosteen lähetys epäonnistui: {reasons}")
+    return "Viikkokooste lähetetty." if report.sent else "Viikkokooste oli jo lähetetty."

@@ -8,11 +8,10 @@ from prefect import flow, get_run_logger, task
 from pydantic import BaseModel, Field
 
 from council.config import get_settings
-from council.digest import prepare_digest
+from council.digest import send_digest
 from council.documents import write_status_report
 from council.filters import today_helsinki
 from council.mail import SmtpMailer
-from council.sending import deliver_messages
 from flows.common import actor
 from flows.status import publish_status
 
@@ -26,20 +25,14 @@ class DigestIn(BaseModel):
 
 
 @task(name="send-digest", retries=2, retry_delay_seconds=[5, 30])
-def send_digest(today: date) -> str:
+def send_digest_task(today: date) -> str:
     settings = get_settings()
-    message_pk = prepare_digest(settings, today=today, actor=actor())
-    if message_pk is None:
-        return "Ei muutoksia tällä viikolla: koostetta ei lähetetty."
-    report = deliver_messages(settings, [message_pk], SmtpMailer(settings), actor=actor())
-    if report.failed:
-        raise RuntimeError(f"Viikkokoosteen lähetys epäonnistui: {report.failed}")
-    return "Viikkokooste lähetetty." if report.sent else "Viikkokooste oli jo lähetetty."
+    return send_digest(settings, today=today, mailer=SmtpMailer(settings), actor=actor())
 
 
 @flow(name="committee-digest", description="Lähettää valiokunnalle viikon muutokset ja tilannekatsauksen.")
 def committee_digest(kooste: DigestIn = DigestIn()) -> str:  # noqa: B008
-    message = send_digest(kooste.paiva or today_helsinki())
+    message = send_digest_task(kooste.paiva or today_helsinki())
     get_run_logger().info(message)
     return message
 

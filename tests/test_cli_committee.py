@@ -427,7 +427,7 @@ def test_digest_mails_the_committee_once_per_week(
 
     again = runner.invoke(app, ["digest", "--today", DIGEST_DAY])
     assert again.exit_code == 0, again.output
-    assert "Ei lähetettävää" in again.output
+    assert again.output.strip() == "Viikkokooste oli jo lähetetty."
     assert len([p for p in smtp_server.messages() if p not in before]) == 1
 
 
@@ -435,7 +435,7 @@ def test_digest_in_a_quiet_week_sends_nothing(sent: Settings, smtp_server: Local
     """A week without decisions or mail (the fixture's sends are today, not in 2025) sends nothing."""
     result = runner.invoke(app, ["digest", "--today", DIGEST_DAY])
     assert result.exit_code == 0, result.output
-    assert "Ei lähetettävää: viikolla ei muutoksia" in result.output
+    assert result.output.strip() == "Ei muutoksia tällä viikolla: koostetta ei lähetetty."
     assert smtp_server.messages() == []
 
 

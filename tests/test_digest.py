@@ -51,15 +51,15 @@ def _record_tammela(settings: Settings, *, occurred_at: datetime) -> None:
 def test_a_week_without_changes_sends_nothing(sent: Settings) -> None:
     """A decision on Wednesday 18.11.2026 is in that week's digest (Fri 20.11.) but not in the next one."""
     _record_tammela(sent, occurred_at=datetime(2026, 11, 18, 10, 0, tzinfo=HELSINKI))
-    assert prepare_digest(sent, today=date(2026, 11, 27), actor="t") is None
-    assert prepare_digest(sent, today=date(2026, 11, 20), actor="t") is not None
+    assert prepare_digest(sent, today=date(2026, 11, 27), actor="t").state == "no_changes"
+    assert prepare_digest(sent, today=date(2026, 11, 20), actor="t").state == "queued"
 
 
 def test_the_week_ends_at_midnight_helsinki_time(sent: Settings) -> None:
     """00.30 on Saturday 21.11. in Helsinki (22.30 UTC on Friday) belongs to the week ending 27.11."""
     _record_tammela(sent, occurred_at=datetime(2026, 11, 20, 22, 30, tzinfo=UTC))
-    assert prepare_digest(sent, today=date(2026, 11, 20), actor="t") is None
-    assert prepare_digest(sent, today=date(2026, 11, 27), actor="t") is not None
+    assert prepare_digest(sent, today=date(2026, 11, 20), actor="t").state == "no_changes"
+    assert prepare_digest(sent, today=date(2026, 11, 27), actor="t").state == "queued"
 
 
 def test_digest_lists_the_week_and_attaches_the_report_once(
@@ -68,10 +68,14 @@ def test_digest_lists_the_week_and_attaches_the_report_once(
     """After a decision this week the committee gets one digest with the change and the status report."""
     _record_tammela(sent, occurred_at=datetime(2026, 11, 25, 9, 0, tzinfo=HELSINKI))
     today = date(2026, 11, 27)  # Friday of ISO week 48
-    pk = prepare_digest(sent, today=today, actor="t")
-    assert pk is not None
-    assert prepare_digest(sent, today=today, actor="t") is None  # one per week
-    assert deliver_messages(sent, [pk], SmtpMailer(sent), actor="t").sent == ["valiokunta/digest/202648"]
+    plan = prepare_digest(sent, today=today, actor="t")
+    assert plan.state == "queued" and plan.message_id is not None
+    # one per week: a second preparation finds the same row instead of queueing another
+    assert prepare_digest(sent, today=today, actor="t") == plan
+    assert deliver_messages(sent, [plan.message_id], SmtpMailer(sent), actor="t").sent == [
+        "valiokunta/digest/202648"
+    ]
+    assert prepare_digest(sent, today=today, actor="t").state == "sent"
     [mail] = [read_eml(p) for p in smtp_server.messages()]
     assert str(mail["To"]) == "hyvinvointivaliokunta@forssanseutu.example, puheenjohtaja@forssanseutu.example"
     assert "viikko 48" in str(mail["Subject"]).lower()
