@@ -114,10 +114,13 @@ class MailDeliveryError(CouncilError):
 
 
 class RecipientsRefusedError(MailDeliveryError):
-    def __init__(self, refused: dict[str, str]):
+    """Recipients the server refused. Permanent unless told otherwise: when the message reached the
+    other recipients, sending it again would duplicate it to them."""
+
+    def __init__(self, refused: dict[str, str], *, permanent: bool = True):
         self.refused = refused
         detail = "; ".join(f"{addr}: {why}" for addr, why in refused.items())
-        super().__init__(f"SMTP-palvelin hylkäsi vastaanottajat: {detail}", permanent=True)
+        super().__init__(f"SMTP-palvelin hylkäsi vastaanottajat: {detail}", permanent=permanent)
 
 
 class ConfigurationError(CouncilError):

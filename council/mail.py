@@ -119,8 +119,11 @@ class Mailer(Protocol):
 def _classify(exc: Exception) -> MailDeliveryError:
     """Map smtplib/socket errors to ours: 4xx and lost connections are transient, 5xx permanent."""
     if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        # Every recipient refused, so nobody got it: a 4xx for all of them (greylisting, a full
+        # mailbox) is worth another try later; any 5xx makes it permanent.
         return RecipientsRefusedError(
-            {addr: f"{code} {resp.decode(errors='replace')}" for addr, (code, resp) in exc.recipients.items()}
+            {addr: f"{code} {resp.decode(errors='replace')}" for addr, (code, resp) in exc.recipients.items()},
+            permanent=any(code >= 500 for code, _ in exc.recipients.values()),
         )
     if isinstance(exc, smtplib.SMTPResponseException):
         text = (

@@ -189,3 +189,41 @@ def test_send_on_postgresql(env: pytest.MonkeyPatch, postgres_url: str, smtp_ser
     assert send_all(settings).sent == []
     assert len(smtp_server.messages()) == 6
     assert _count(settings, select(func.count()).select_from(Decision).where(Decision.status == "sent")) == 24
+
+
+class GreylistOnce:
+    """Answers 450 to every recipient of the first connection attempt of each address, then accepts."""
+
+    def __init__(self) -> None:
+        self.seen: set[str] = set()
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: ANN001
+        if address not in self.seen:
+            self.seen.add(address)
+            return "450 4.2.0 Greylisted, try again later"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: ANN001
+        return "250 OK"
+
+
+def test_greylisted_recipients_stay_queued_and_go_on_the_next_try(env: pytest.MonkeyPatch) -> None:
+    """A 450 for every recipient is temporary: the message stays queued, the next run delivers it once."""
+    port = free_port()
+    handler = GreylistOnce()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        env.setenv("COUNCIL_LOCAL_SMTP_PORT", str(port))
+        settings = get_settings()
+        upgrade(settings.effective_database_url)
+        first = send_all(settings, ["ypaja"])
+        with Session(make_engine(settings.effective_database_url)) as session:
+            row = session.scalars(select(Message).where(Message.body_id == "ypaja")).one()
+            assert (row.state, row.attempts) == (MessageState.queued.value, 1)
+            assert "450" in row.last_error
+        second = send_all(settings, ["ypaja"])
+    finally:
+        controller.stop()
+    assert first.sent == [] and second.sent == ["ypaja/proposal/0"]
