@@ -59,14 +59,24 @@ def send_proposal(lahetys: SendProposalIn = SendProposalIn()) -> dict:  # noqa: 
     all_ids = sync_content_task()
     targets = chosen or all_ids
     totals: dict = {"sent": [], "failed": {}, "skipped": []}
-    for batch in chunks(targets, settings.batch_size):
-        pending = prepare_batch(batch)
-        if not pending:
-            continue
-        result = deliver_batch(pending)
+
+    def add(result: dict) -> None:
         totals["sent"] += result["sent"]
         totals["failed"].update(result["failed"])
         totals["skipped"] += result["skipped"]
+
+    # A pipeline of two: batch N is delivered (mostly waiting on SMTP) in a worker thread while
+    # batch N+1 is rendered here. At most one delivery runs at a time, so one SMTP session is open.
+    delivering = None
+    for batch in chunks(targets, settings.batch_size):
+        pending = prepare_batch(batch)
+        if delivering is not None:
+            add(delivering.result())
+            delivering = None
+        if pending:
+            delivering = deliver_batch.submit(pending)
+    if delivering is not None:
+        add(delivering.result())
     publish_status()
     logger.info(
         "Lähetetty %d, epäonnistui %d, ohitettu %d (jo lähetetty aiemmin: %d)",
