@@ -122,7 +122,10 @@ def _classify(exc: Exception) -> MailDeliveryError:
         # Every recipient refused, so nobody got it: a 4xx for all of them (greylisting, a full
         # mailbox) is worth another try later; any 5xx makes it permanent.
         return RecipientsRefusedError(
-            {addr: f"{code} {resp.decode(errors='replace')}" for addr, (code, resp) in exc.recipients.items()},
+            {
+                addr: f"{code} {resp.decode(errors='replace')}"
+                for addr, (code, resp) in exc.recipients.items()
+            },
             permanent=any(code >= 500 for code, _ in exc.recipients.values()),
         )
     if isinstance(exc, smtplib.SMTPResponseException):

@@ -49,6 +49,24 @@ def find_messages(
     return {m.body_id: m for m in rows}
 
 
+def _composed(settings: Settings, mail: RenderedMail) -> tuple[str, bytes]:
+    """A new Message-ID and the message's bytes as they will go over SMTP."""
+    message_id = make_msgid(domain=settings.sender.rsplit("@", 1)[-1])
+    outgoing = OutgoingMail(
+        message_id=message_id,
+        sender=settings.sender,
+        sender_name=settings.sender_name,
+        recipients=mail.recipients,
+        subject=mail.subject,
+        body_text=mail.body_text,
+        body_html=mail.body_html,
+        attachments=mail.attachments,
+        cc=tuple(mail.cc),
+        language=mail.language,
+    )
+    return message_id, wire_bytes(compose(outgoing))
+
+
 def queue_message(
     *,
     session: Session,
@@ -66,23 +84,7 @@ def queue_message(
     A concurrent run that inserted the same key first wins; this one gets the existing row.
     """
     body_id = mail.body_id
-    message_id = make_msgid(domain=settings.sender.rsplit("@", 1)[-1])
-    wire = wire_bytes(
-        compose(
-            OutgoingMail(
-                message_id=message_id,
-                sender=settings.sender,
-                sender_name=settings.sender_name,
-                recipients=mail.recipients,
-                subject=mail.subject,
-                body_text=mail.body_text,
-                body_html=mail.body_html,
-                attachments=mail.attachments,
-                cc=tuple(mail.cc),
-                language=mail.language,
-            )
-        )
-    )
+    message_id, wire = _composed(settings, mail)
     recipients, cc = mail.recipients, list(mail.cc)
     row = Message(
         proposal_id=proposal_id,
@@ -132,6 +134,63 @@ def queue_message(
         },
     )
     return row.id, True
+
+
+def requeue_failed(
+    *,
+    session: Session,
+    settings: Settings,
+    message: Message,
+    mail: RenderedMail,
+    actor: str,
+    logical_date: date | None = None,
+) -> bool:
+    """Put a message that failed for good back in the queue as ``mail`` (say, after its address was
+    corrected in the roster): a new Message-ID, no attempts yet. Only when the coordinator sends
+    again on purpose; automatic retries never touch a failed message. False if it is not failed.
+    """
+    previous_error, previous_id = message.last_error, message.message_id
+    message_id, wire = _composed(settings, mail)
+    result = session.execute(
+        update(Message)
+        .where(Message.id == message.id, Message.state == MessageState.failed.value)
+        .values(
+            state=MessageState.queued.value,
+            message_id=message_id,
+            wire=wire,
+            recipients=mail.recipients,
+            cc=list(mail.cc),
+            subject=mail.subject,
+            body_text=mail.body_text,
+            body_html=mail.body_html,
+            attachments=[str(p.relative_to(settings.outputs)) for p in mail.attachments],
+            attempts=0,
+            last_error=None,
+            next_attempt_at=None,
+            claimed_at=None,
+            logical_date=logical_date,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        return False
+    add_event(
+        session=session,
+        kind=EventKind.message_queued,
+        actor=actor,
+        proposal_id=message.proposal_id,
+        body_id=message.body_id,
+        data={
+            "message": message.id,
+            "kind": message.kind,
+            "round": message.round,
+            "message_id": message_id,
+            "recipients": mail.recipients,
+            "cc": list(mail.cc),
+            "requeued": {"previous_message_id": previous_id, "previous_error": (previous_error or "")[:500]},
+        },
+    )
+    return True
 
 
 def claim(*, session: Session, message_id: int, respect_backoff: bool = False) -> bool:

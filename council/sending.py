@@ -21,7 +21,14 @@ from council.db import check_schema, make_engine
 from council.errors import MailDeliveryError
 from council.filters import today_helsinki
 from council.mail import FileMailer, Mailer, OutgoingMail, RenderedMail, compose
-from council.outbox import claim, find_messages, mark_delivered, mark_undelivered, queue_message
+from council.outbox import (
+    claim,
+    find_messages,
+    mark_delivered,
+    mark_undelivered,
+    queue_message,
+    requeue_failed,
+)
 from council.paths import inside, safe_filename
 from council.pdf import with_pdf_copies
 from council.rendering import (
@@ -117,7 +124,8 @@ def prepare_proposal_messages(
     """Render and queue the first-send message of each body that has none yet.
 
     Returns the outbox ids still to deliver (new or left queued by an earlier run); a body whose
-    message was already sent is left alone, so running this twice queues nothing twice.
+    message was already sent is left alone, so running this twice queues nothing twice. A message
+    that failed for good is rendered again with the roster's current address and queued again.
     """
     on = on or today_helsinki()
     proposal = load_proposal_by_id(settings.path(settings.data_dir), settings.proposal_id)
@@ -136,12 +144,27 @@ def prepare_proposal_messages(
     pending: list[int] = []
     for body in bodies:
         state = existing_state.get(body.id)
-        if state is not None:
+        if state is not None and state != MessageState.failed.value:
             if state in (MessageState.queued.value, MessageState.sending.value):
                 pending.append(existing_ids[body.id])
             continue
         rendered = render_first_send(proposal, body, body_folder(settings, proposal.id, body.id), on=on)
         rendered.attachments = with_pdf_copies(settings, rendered.attachments)
+        if state == MessageState.failed.value:
+            # Failed for good (e.g. 550 for a wrong address): sending again is what was asked for,
+            # with the roster's current address.
+            with Session(engine) as session, session.begin():
+                failed = session.get_one(Message, existing_ids[body.id])
+                if requeue_failed(
+                    session=session,
+                    settings=settings,
+                    message=failed,
+                    mail=rendered,
+                    actor=actor,
+                    logical_date=on,
+                ):
+                    pending.append(failed.id)
+            continue
         with Session(engine) as session, session.begin():
             message_pk, created = queue_message(
                 session=session,

@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
 import pytest
+import yaml
 from prefect.client.orchestration import get_client
 from prefect.utilities.callables import parameter_schema
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-from council.config import Settings
+from council import PROJECT_ROOT
+from council.config import Settings, get_settings
+from council.db import make_engine
 from council.smtpd import LocalSmtpServer
 from flows.send_proposal import SendProposalIn, send_proposal
+from models.tables import Event, Message
 from tests.helpers import read_eml
 
 pytestmark = pytest.mark.prefect
@@ -111,3 +118,56 @@ def test_smtp_password_stays_out_of_prefect_logs_and_artifacts(
     text = asyncio.run(everything())
     assert "Ypäjän kunta" in text or "ypaja" in text
     assert secret not in text
+
+
+def test_batches_are_pipelined_and_a_corrected_address_is_sent_on_the_rerun(
+    prefect_harness: None, settings: Settings, env: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Batch size 2 (three batches, each delivered while the next renders): five bodies are sent and
+    Ypäjä's refused address fails the run by name. After the address is corrected in the roster, the
+    rerun sends Ypäjä's proposal to the new address and nobody else's again."""
+    from aiosmtpd.controller import Controller
+
+    from tests.conftest import free_port
+    from tests.test_sending import RefuseYpaja
+
+    port = free_port()
+    controller = Controller(RefuseYpaja(), hostname="127.0.0.1", port=port)
+    controller.start()
+    env.setenv("COUNCIL_LOCAL_SMTP_PORT", str(port))
+    env.setenv("COUNCIL_BATCH_SIZE", "2")
+    try:
+        with pytest.raises(RuntimeError, match=r"Osa viesteistä jäi lähettämättä: ypaja/proposal/0: .*550"):
+            send_proposal(lahetys=SendProposalIn())
+        assert _outbox() == {**{b: ("sent", 1) for b in OTHERS}, "ypaja": ("failed", 1)}
+
+        roster = yaml.safe_load((PROJECT_ROOT / "data/rosters/forssan-seutu.yaml").read_text("utf-8"))
+        next(b for b in roster["bodies"] if b["id"] == "ypaja")["registry_email"] = "kirjaamo@ypj.example"
+        corrected = tmp_path / "roster.yaml"
+        corrected.write_text(yaml.safe_dump(roster, allow_unicode=True, sort_keys=False), "utf-8")
+        env.setenv("COUNCIL_ROSTER_FILE", str(corrected))
+        rerun = send_proposal(lahetys=SendProposalIn())
+    finally:
+        controller.stop()
+    assert rerun["sent"] == ["ypaja/proposal/0"] and rerun["failed"] == {}
+    assert _outbox() == {**{b: ("sent", 1) for b in OTHERS}, "ypaja": ("sent", 1)}
+    with Session(make_engine(get_settings().effective_database_url)) as session:
+        ypaja = session.scalars(select(Message).where(Message.body_id == "ypaja")).one()
+        requeued = [
+            e.data["requeued"]
+            for e in session.scalars(
+                select(Event).where(Event.body_id == "ypaja", Event.kind == "message_queued")
+            )
+            if "requeued" in e.data
+        ]
+    assert ypaja.recipients[0] == "kirjaamo@ypj.example"
+    assert len(requeued) == 1 and "550" in requeued[0]["previous_error"]
+    assert requeued[0]["previous_message_id"] != ypaja.message_id
+
+
+OTHERS = ("forssa", "humppila", "jokioinen", "tammela", "fshky")
+
+
+def _outbox() -> dict[str, tuple[str, int]]:
+    with Session(make_engine(get_settings().effective_database_url)) as session:
+        return {m.body_id: (m.state, m.attempts) for m in session.scalars(select(Message))}
