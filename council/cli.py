@@ -136,7 +136,13 @@ def send(
 ) -> None:
     """Lähetä esitys vastaanottajille ilman Prefectia; jo lähetettyä viestiä ei lähetetä uudelleen."""
     from council.mail import SmtpMailer
-    from council.sending import deliver_messages, prepare_proposal_messages, sync
+    from council.sending import (
+        DeliveryReport,
+        deliver_messages,
+        prepare_proposal_messages,
+        still_failed,
+        sync,
+    )
     from council.sending import dry_run as do_dry_run
 
     settings = get_settings()
@@ -150,18 +156,21 @@ def send(
         with console.status("Valmistellaan asiakirjoja ja viestejä"):
             day = _day(today)
             pending = prepare_proposal_messages(settings, body or [], actor="cli:send", on=day)
-        if not pending:
-            console.print("Ei lähetettävää: kaikille valituille vastaanottajille on jo lähetetty.")
-            return
-        with console.status(f"Lähetetään {len(pending)} viestiä"):
-            report = deliver_messages(settings, pending, SmtpMailer(settings), actor="cli:send")
-        _after_change(settings, decisions=False, actor="cli:send")
+        report = DeliveryReport()
+        if pending:
+            with console.status(f"Lähetetään {len(pending)} viestiä"):
+                report = deliver_messages(settings, pending, SmtpMailer(settings), actor="cli:send")
+            _after_change(settings, decisions=False, actor="cli:send")
+        failed = {**still_failed(settings, body or []), **report.failed}
     except CouncilError as exc:
         _fail(exc)
+    if not pending and not failed:
+        console.print("Ei lähetettävää: kaikille valituille vastaanottajille on jo lähetetty.")
+        return
     console.print(f"Lähetetty: {len(report.sent)}")
-    for label, why in report.failed.items():
+    for label, why in failed.items():
         err.print(f"[red]Epäonnistui[/] {label}: {why}", highlight=False)
-    if report.failed:
+    if failed:
         raise typer.Exit(1)
 
 
@@ -388,6 +397,7 @@ def history(
             events = read_history(session=session, proposal_id=settings.proposal_id, body_id=body)
     except CouncilError as exc:
         _fail(exc)
+    from council.filters import HELSINKI
     from models.enums import EVENT_LABEL_FI
 
     if not events:
@@ -397,7 +407,7 @@ def history(
         shown = ", ".join(f"{k}={v}" for k, v in detail.items() if v not in (None, "", {}, []))
         point = f" kohta {e.point_number}" if e.point_number else ""
         console.print(
-            f"{e.occurred_at:%d.%m.%Y %H:%M}  {e.body_id or '-'}{point}  "
+            f"{e.occurred_at.astimezone(HELSINKI):%d.%m.%Y %H:%M}  {e.body_id or '-'}{point}  "
             f"{EVENT_LABEL_FI.get(e.kind, e.kind)} ({e.actor})  {shown[:300]}",
             highlight=False,
         )
@@ -509,7 +519,8 @@ def report(
     except CouncilError as exc:
         _fail(exc)
     except OSError as exc:
-        _fail(CouncilError(f"--out {out}: kansioon ei voi kirjoittaa ({exc.strerror or exc})"))
+        where = exc.filename or out or settings.outputs
+        _fail(CouncilError(f"{where}: tiedostoa ei voi kirjoittaa ({exc.strerror or exc})"))
 
 
 @app.command("docs-preview")

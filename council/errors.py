@@ -108,8 +108,13 @@ class UnsafePathError(CouncilError):
 
 
 class MailDeliveryError(CouncilError):
-    def __init__(self, message: str, *, permanent: bool = False):
+    """A message not delivered. ``permanent``: do not retry automatically. ``maybe_delivered``: the
+    server may have passed it on to some recipients (a partial refusal, a connection lost during
+    the send), so sending it again could duplicate it."""
+
+    def __init__(self, message: str, *, permanent: bool = False, maybe_delivered: bool = False):
         self.permanent = permanent
+        self.maybe_delivered = maybe_delivered
         super().__init__(message)
 
 
@@ -117,10 +122,14 @@ class RecipientsRefusedError(MailDeliveryError):
     """Recipients the server refused. Permanent unless told otherwise: when the message reached the
     other recipients, sending it again would duplicate it to them."""
 
-    def __init__(self, refused: dict[str, str], *, permanent: bool = True):
+    def __init__(self, refused: dict[str, str], *, permanent: bool = True, maybe_delivered: bool = False):
         self.refused = refused
         detail = "; ".join(f"{addr}: {why}" for addr, why in refused.items())
-        super().__init__(f"SMTP-palvelin hylkäsi vastaanottajat: {detail}", permanent=permanent)
+        super().__init__(
+            f"SMTP-palvelin hylkäsi vastaanottajat: {detail}",
+            permanent=permanent,
+            maybe_delivered=maybe_delivered,
+        )
 
 
 class ConfigurationError(CouncilError):

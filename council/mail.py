@@ -116,8 +116,12 @@ class Mailer(Protocol):
     def session(self) -> Iterator[MailSession]: ...
 
 
-def _classify(exc: Exception) -> MailDeliveryError:
-    """Map smtplib/socket errors to ours: 4xx and lost connections are transient, 5xx permanent."""
+def _classify(exc: Exception, *, sending: bool = False) -> MailDeliveryError:
+    """Map smtplib/socket errors to ours: 4xx and lost connections are transient, 5xx permanent.
+
+    A server's error answer means it did not take the message; a connection lost or timed out
+    while ``sending`` may have been after the server accepted it (``maybe_delivered``).
+    """
     if isinstance(exc, smtplib.SMTPRecipientsRefused):
         # Every recipient refused, so nobody got it: a 4xx for all of them (greylisting, a full
         # mailbox) is worth another try later; any 5xx makes it permanent.
@@ -136,10 +140,10 @@ def _classify(exc: Exception) -> MailDeliveryError:
         )
         return MailDeliveryError(f"SMTP {exc.smtp_code}: {text}", permanent=500 <= exc.smtp_code < 600)
     if isinstance(exc, smtplib.SMTPServerDisconnected):
-        return MailDeliveryError(f"SMTP-yhteys katkesi: {exc}")
+        return MailDeliveryError(f"SMTP-yhteys katkesi: {exc}", maybe_delivered=sending)
     if isinstance(exc, (OSError, socket.timeout)):
-        return MailDeliveryError(f"SMTP-palvelimeen ei saada yhteyttä: {exc}")
-    return MailDeliveryError(f"SMTP-virhe: {exc}")
+        return MailDeliveryError(f"SMTP-palvelimeen ei saada yhteyttä: {exc}", maybe_delivered=sending)
+    return MailDeliveryError(f"SMTP-virhe: {exc}", maybe_delivered=sending)
 
 
 class _YagmailSession:
@@ -181,12 +185,14 @@ class _YagmailSession:
         try:
             refused = self._yag.smtp.sendmail(self._from, recipients, wire)
         except (smtplib.SMTPException, OSError) as exc:
-            if isinstance(exc, (smtplib.SMTPServerDisconnected, OSError)):
+            # smtplib closes the socket itself on a 421 answer: reconnect for the next message then.
+            if isinstance(exc, (smtplib.SMTPServerDisconnected, OSError)) or self._yag.smtp.sock is None:
                 self._connected = False
-            raise _classify(exc) from exc
-        if refused:
+            raise _classify(exc, sending=True) from exc
+        if refused:  # the others got it: sending it again would duplicate it to them
             raise RecipientsRefusedError(
-                {addr: f"{code} {resp.decode(errors='replace')}" for addr, (code, resp) in refused.items()}
+                {addr: f"{code} {resp.decode(errors='replace')}" for addr, (code, resp) in refused.items()},
+                maybe_delivered=True,
             )
 
     def close(self) -> None:

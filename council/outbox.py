@@ -18,7 +18,7 @@ from council.config import Settings
 from council.mail import OutgoingMail, RenderedMail, compose, wire_bytes
 from council.tracking import add_event, now
 from models.enums import EventKind, MessageKind, MessageState
-from models.tables import Message
+from models.tables import Event, Message
 
 MAX_ATTEMPTS = 5
 #: A message left in ``sending`` longer than this (a sender crashed mid-send) is sent again,
@@ -136,6 +136,20 @@ def queue_message(
     return row.id, True
 
 
+def never_delivered(*, session: Session, message: Message) -> bool:
+    """True when no failed attempt of ``message`` can have reached anyone (every attempt was
+    refused by the server or never got through), so sending it again duplicates nothing."""
+    attempts = session.scalars(
+        select(Event.data).where(
+            Event.kind == EventKind.message_failed.value,
+            Event.proposal_id == message.proposal_id,
+            Event.body_id == message.body_id,
+        )
+    ).all()
+    mine = [data for data in attempts if data.get("message") == message.id]
+    return bool(mine) and all(data.get("maybe_delivered") is False for data in mine)
+
+
 def requeue_failed(
     *,
     session: Session,
@@ -237,11 +251,23 @@ def mark_delivered(*, session: Session, message: Message, actor: str) -> None:
 
 
 def mark_undelivered(
-    *, session: Session, message: Message, error: str, permanent: bool, actor: str
+    *,
+    session: Session,
+    message: Message,
+    error: str,
+    permanent: bool,
+    actor: str,
+    maybe_delivered: bool = False,
 ) -> MessageState:
-    """Record a failed attempt: back to queued for a later run, or failed for good."""
+    """Record a failed attempt: back to queued for a later run, or failed for good.
+
+    ``maybe_delivered`` (a partial refusal, a connection lost mid-send) is kept in the event: a
+    failed message that may have reached someone is not put back in the queue by a later send.
+    """
     final = permanent or message.attempts >= MAX_ATTEMPTS
     message.state = (MessageState.failed if final else MessageState.queued).value
+    if maybe_delivered:
+        error = f"{error} (viesti saattoi mennä osalle vastaanottajista)"
     message.last_error = error[:2000]
     message.next_attempt_at = None if final else now() + retry_after(message.attempts)
     add_event(
@@ -250,6 +276,12 @@ def mark_undelivered(
         actor=actor,
         proposal_id=message.proposal_id,
         body_id=message.body_id,
-        data={"message": message.id, "error": error[:500], "attempt": message.attempts, "final": final},
+        data={
+            "message": message.id,
+            "error": error[:500],
+            "attempt": message.attempts,
+            "final": final,
+            "maybe_delivered": maybe_delivered,
+        },
     )
     return MessageState(message.state)

@@ -26,6 +26,7 @@ from council.outbox import (
     find_messages,
     mark_delivered,
     mark_undelivered,
+    never_delivered,
     queue_message,
     requeue_failed,
 )
@@ -151,11 +152,12 @@ def prepare_proposal_messages(
         rendered = render_first_send(proposal, body, body_folder(settings, proposal.id, body.id), on=on)
         rendered.attachments = with_pdf_copies(settings, rendered.attachments)
         if state == MessageState.failed.value:
-            # Failed for good (e.g. 550 for a wrong address): sending again is what was asked for,
-            # with the roster's current address.
+            # Failed for good (e.g. 550 for a wrong address) and nobody got it: sending again is
+            # what was asked for, with the roster's current address. One that may have reached
+            # someone stays failed (see `still_failed`): a human decides.
             with Session(engine) as session, session.begin():
                 failed = session.get_one(Message, existing_ids[body.id])
-                if requeue_failed(
+                if never_delivered(session=session, message=failed) and requeue_failed(
                     session=session,
                     settings=settings,
                     message=failed,
@@ -205,6 +207,20 @@ def _outgoing(settings: Settings, message: Message, language: str = "fi") -> Out
     )
 
 
+def still_failed(settings: Settings, body_ids: list[str]) -> dict[str, str]:
+    """First-send messages of these bodies (all when empty) that are failed for good: label -> why."""
+    with Session(make_engine(settings.effective_database_url)) as session:
+        stmt = select(Message.body_id, Message.last_error).where(
+            Message.proposal_id == settings.proposal_id,
+            Message.kind == MessageKind.proposal.value,
+            Message.round == 0,
+            Message.state == MessageState.failed.value,
+        )
+        if body_ids:
+            stmt = stmt.where(Message.body_id.in_(body_ids))
+        return {f"{body_id}/proposal/0": f"failed: {error}" for body_id, error in session.execute(stmt)}
+
+
 def deliver_messages(
     settings: Settings,
     message_ids: list[int],
@@ -247,6 +263,7 @@ def deliver_messages(
                         error=str(exc),
                         permanent=exc.permanent,
                         actor=actor,
+                        maybe_delivered=exc.maybe_delivered,
                     )
                 report.failed[label] = f"{state.value}: {exc}"
                 log.warning("Viestin %s lähetys epäonnistui: %s", label, exc)

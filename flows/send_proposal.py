@@ -7,7 +7,7 @@ from pydantic import BaseModel, Field
 
 from council.config import get_settings
 from council.mail import SmtpMailer
-from council.sending import deliver_messages, dry_run, prepare_proposal_messages, sync
+from council.sending import deliver_messages, dry_run, prepare_proposal_messages, still_failed, sync
 from flows.common import BodyName, actor, body_ids, chunks
 from flows.status import publish_status
 
@@ -68,16 +68,27 @@ def send_proposal(lahetys: SendProposalIn = SendProposalIn()) -> dict:  # noqa: 
     # A pipeline of two: batch N is delivered (mostly waiting on SMTP) in a worker thread while
     # batch N+1 is rendered here. At most one delivery runs at a time, so one SMTP session is open.
     delivering = None
-    for batch in chunks(targets, settings.batch_size):
-        pending = prepare_batch(batch)
+    try:
+        for batch in chunks(targets, settings.batch_size):
+            pending = prepare_batch(batch)
+            if delivering is not None:
+                add(delivering.result())
+                delivering = None
+            if pending:
+                delivering = deliver_batch.submit(pending)
         if delivering is not None:
             add(delivering.result())
             delivering = None
-        if pending:
-            delivering = deliver_batch.submit(pending)
-    if delivering is not None:
-        add(delivering.result())
-    publish_status()
+    finally:
+        if delivering is not None:  # rendering failed while a delivery ran: report what it sent
+            try:
+                add(delivering.result())
+            except Exception as exc:  # noqa: BLE001 - the rendering error is the one to raise
+                logger.warning("Kesken jäänyt lähetyserä epäonnistui: %s", exc)
+        publish_status()
+    # Failed for good earlier and not sent again (it may have reached some recipients): still open.
+    for label, why in still_failed(settings, targets).items():
+        totals["failed"].setdefault(label, why)
     logger.info(
         "Lähetetty %d, epäonnistui %d, ohitettu %d (jo lähetetty aiemmin: %d)",
         len(totals["sent"]),

@@ -227,3 +227,106 @@ def test_greylisted_recipients_stay_queued_and_go_on_the_next_try(env: pytest.Mo
     finally:
         controller.stop()
     assert first.sent == [] and second.sent == ["ypaja/proposal/0"]
+
+
+class RefuseBad:
+    """Refuses (550) every address at the host bad.example; accepts the rest and notes who got what."""
+
+    def __init__(self) -> None:
+        self.received: list[list[str]] = []
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: ANN001
+        if address.endswith("@bad.example"):
+            return "550 5.1.1 No such user"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: ANN001
+        self.received.append(list(envelope.rcpt_tos))
+        return "250 OK"
+
+
+def _roster_with_ypaja(env: pytest.MonkeyPatch, tmp_path: Path, **fields: object) -> None:
+    """Point COUNCIL_ROSTER_FILE at a copy of the roster with Ypäjä's ``fields`` replaced."""
+    import yaml
+
+    from council import PROJECT_ROOT
+
+    roster = yaml.safe_load((PROJECT_ROOT / "data/rosters/forssan-seutu.yaml").read_text("utf-8"))
+    next(b for b in roster["bodies"] if b["id"] == "ypaja").update(fields)
+    path = tmp_path / f"roster-{len(list(tmp_path.glob('roster-*.yaml')))}.yaml"
+    path.write_text(yaml.safe_dump(roster, allow_unicode=True, sort_keys=False), "utf-8")
+    env.setenv("COUNCIL_ROSTER_FILE", str(path))
+
+
+def test_a_partly_delivered_message_is_not_sent_again(env: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """The registry accepted Ypäjä's proposal and its contact's address was refused: the message is
+    failed, but a later `council send` does not send it again (the registry has it) and says so."""
+    from typer.testing import CliRunner
+
+    from council.cli import app
+    from council.outbox import never_delivered
+
+    port = free_port()
+    handler = RefuseBad()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        env.setenv("COUNCIL_LOCAL_SMTP_PORT", str(port))
+        _roster_with_ypaja(env, tmp_path, contacts=["vaara@bad.example"])
+        settings = get_settings()
+        upgrade(settings.effective_database_url)
+        first = send_all(settings, ["ypaja"])
+        assert first.sent == [] and "ypaja/proposal/0" in first.failed
+        with Session(make_engine(settings.effective_database_url)) as session:
+            row = session.scalars(select(Message).where(Message.body_id == "ypaja")).one()
+            assert row.state == MessageState.failed.value
+            assert "saattoi mennä osalle vastaanottajista" in row.last_error
+            assert not never_delivered(session=session, message=row)
+            first_id = row.message_id
+        _roster_with_ypaja(env, tmp_path, contacts=["oikea@ypaja.example"])  # corrected
+        result = CliRunner().invoke(app, ["send", "--body", "ypaja"])
+    finally:
+        controller.stop()
+    assert result.exit_code == 1, result.output
+    assert "ypaja/proposal/0" in result.output and "saattoi mennä osalle" in result.output
+    with Session(make_engine(settings.effective_database_url)) as session:
+        row = session.scalars(select(Message).where(Message.body_id == "ypaja")).one()
+    assert (row.state, row.message_id, row.attempts) == (MessageState.failed.value, first_id, 1)
+    assert handler.received == [["kirjaamo@ypaja.example"]]  # the registry got it once, not twice
+
+
+def test_a_message_refused_to_everyone_is_sent_again_after_the_fix(
+    env: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Every recipient refused (nobody got it): after the address is corrected `council send` sends
+    it, to the new address only, with a new Message-ID."""
+    from typer.testing import CliRunner
+
+    from council.cli import app
+    from council.outbox import never_delivered
+
+    port = free_port()
+    handler = RefuseBad()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        env.setenv("COUNCIL_LOCAL_SMTP_PORT", str(port))
+        _roster_with_ypaja(env, tmp_path, registry_email="kirjaamo@bad.example")
+        settings = get_settings()
+        upgrade(settings.effective_database_url)
+        assert "ypaja/proposal/0" in send_all(settings, ["ypaja"]).failed
+        with Session(make_engine(settings.effective_database_url)) as session:
+            row = session.scalars(select(Message).where(Message.body_id == "ypaja")).one()
+            assert row.state == MessageState.failed.value and never_delivered(session=session, message=row)
+            first_id = row.message_id
+        _roster_with_ypaja(env, tmp_path, registry_email="kirjaamo@ypaja.example")  # corrected
+        result = CliRunner().invoke(app, ["send", "--body", "ypaja"])
+    finally:
+        controller.stop()
+    assert result.exit_code == 0, result.output
+    assert "Lähetetty: 1" in result.output
+    assert handler.received == [["kirjaamo@ypaja.example"]]
+    with Session(make_engine(settings.effective_database_url)) as session:
+        row = session.scalars(select(Message).where(Message.body_id == "ypaja")).one()
+    assert row.state == MessageState.sent.value and row.message_id != first_id

@@ -171,3 +171,32 @@ OTHERS = ("forssa", "humppila", "jokioinen", "tammela", "fshky")
 def _outbox() -> dict[str, tuple[str, int]]:
     with Session(make_engine(get_settings().effective_database_url)) as session:
         return {m.body_id: (m.state, m.attempts) for m in session.scalars(select(Message))}
+
+
+def test_a_rendering_failure_still_reports_the_batch_in_flight(
+    prefect_harness: None, settings: Settings, smtp_server: LocalSmtpServer, env: pytest.MonkeyPatch
+) -> None:
+    """Batch 2 fails to render while batch 1 is being delivered: the run fails with the rendering
+    error, batch 1 is delivered and recorded, and the status files are refreshed anyway."""
+    from prefect import task
+
+    import flows.send_proposal as module
+    from council.sending import prepare_proposal_messages
+
+    env.setenv("COUNCIL_BATCH_SIZE", "3")
+    calls: list[list[str]] = []
+
+    @task(name="prepare-batch")
+    def failing_second(batch: list[str]) -> list[int]:
+        calls.append(batch)
+        if len(calls) == 2:
+            raise OSError(28, "No space left on device")
+        return prepare_proposal_messages(get_settings(), batch, actor="test")
+
+    env.setattr(module, "prepare_batch", failing_second)
+    dashboard = get_settings().outputs / "dashboard" / "dashboard.json"
+    with pytest.raises(OSError, match="No space left"):
+        send_proposal(lahetys=SendProposalIn())
+    assert len(calls) == 2 and len(smtp_server.messages()) == 3
+    assert _outbox() == {b: ("sent", 1) for b in calls[0]}
+    assert dashboard.is_file()
