@@ -167,6 +167,13 @@ def mark_on_agenda(
     missing = sorted(set(points) - {c.point_number for c in cells})
     if missing:
         raise InvalidDecisionError(body_id, missing[0], "kohta", f"esityksessä ei ole kohtaa {missing[0]}")
+    if not cells:
+        raise InvalidDecisionError(
+            body_id,
+            None,
+            "kohdat",
+            "ei avoimia kohtia: esitystä ei ole lähetetty tai kaikki kohdat on päätetty",
+        )
     for cell in cells:
         old = DecisionStatus(cell.status)
         check_transition(body_id, cell.point_number, old, DecisionStatus.on_agenda)

@@ -182,8 +182,26 @@ def send_digest(settings: Settings, *, today: date, mailer: Mailer, actor: str) 
         raise CouncilError(plan.text)
     if plan.state != "queued" or plan.message_id is None:
         return plan.text
-    report = deliver_messages(settings, [plan.message_id], mailer, actor=actor)
+    # Backoff respected: a retry seconds after a 4xx (greylisting) would only use up attempts; the
+    # daily follow-up run delivers a digest left queued.
+    report = deliver_messages(settings, [plan.message_id], mailer, actor=actor, respect_backoff=True)
     if report.failed:
         reasons = "; ".join(report.failed.values())
         raise CouncilError(f"Viikkokoosteen lähetys epäonnistui: {reasons}")
-    return "Viikkokooste lähetetty." if report.sent else "Viikkokooste oli jo lähetetty."
+    if report.sent:
+        return "Viikkokooste lähetetty."
+    with Session(make_engine(settings.effective_database_url)) as session:
+        row = session.get_one(Message, plan.message_id)
+        state, retry_at = MessageState(row.state), row.next_attempt_at
+    if state == MessageState.sent:
+        return "Viikkokooste oli jo lähetetty."
+    if state == MessageState.queued and retry_at is not None:
+        when = retry_at.astimezone(HELSINKI)
+        raise CouncilError(
+            f"Viikkokooste odottaa uutta yritystä {fi_date(when.date())} klo {when:%H.%M} "
+            "(edellinen yritys epäonnistui); seuranta-ajo lähettää sen"
+        )
+    raise CouncilError(
+        "Viikkokooste on lähetyksessä toisessa ajossa tai sen lähetys jäi kesken; "
+        "keskeytynyt lähetys yritetään uudelleen 15 minuutin kuluttua"
+    )

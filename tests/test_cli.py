@@ -199,3 +199,34 @@ def test_agenda_refuses_bad_input(
     runner.invoke(app, ["send"])
     result = runner.invoke(app, ["agenda", *args])
     assert result.exit_code == 2 and message in result.output
+
+
+def test_history_shows_helsinki_time(settings: Settings) -> None:
+    """An event stored at 22.30 UTC on 20.11.2026 is listed at 00.30 on 21.11. (Helsinki time)."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy import update
+    from sqlalchemy.orm import Session
+
+    from council.db import make_engine
+    from models.tables import Event
+    from tests.conftest import sync_and_mark_sent
+
+    sync_and_mark_sent(settings, ["jokioinen"])
+    with Session(make_engine(settings.effective_database_url)) as session, session.begin():
+        session.execute(
+            update(Event)
+            .where(Event.body_id == "jokioinen")
+            .values(occurred_at=datetime(2026, 11, 20, 22, 30, tzinfo=UTC))
+        )
+    result = runner.invoke(app, ["history", "jokioinen"])
+    assert result.exit_code == 0, result.output
+    assert "21.11.2026 00:30  jokioinen" in result.output and "20.11.2026 22:30" not in result.output
+
+
+def test_agenda_with_nothing_open_says_so(settings: Settings, smtp_server: LocalSmtpServer) -> None:
+    """Before the proposal is sent there is nothing to put on an agenda: exit 2 with the reason."""
+    runner.invoke(app, ["init"])
+    result = runner.invoke(app, ["agenda", "tammela", "--date", "9.6.2026"])
+    assert result.exit_code == 2
+    assert "ei avoimia kohtia: esitystä ei ole lähetetty tai kaikki kohdat on päätetty" in result.output

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from sqlalchemy import update
+import pytest
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from council.config import Settings
+from council.config import Settings, get_settings
 from council.db import make_engine
 from council.decisions import record_decision
 from council.digest import prepare_digest
@@ -17,7 +18,7 @@ from council.sending import deliver_messages
 from council.smtpd import LocalSmtpServer
 from models.decisions import DecisionIn, LiaisonIn
 from models.enums import EventKind, Outcome
-from models.tables import Event
+from models.tables import Event, Message
 from tests.helpers import docx_text, read_eml
 
 
@@ -86,3 +87,53 @@ def test_digest_lists_the_week_and_attaches_the_report_once(
     assert attachment.get_filename().startswith("Tilannekatsaus_")
     report = next((sent.outputs / sent.proposal_id / "viikkokooste").glob("*.docx"))
     assert "Teija Tammi" in docx_text(report)
+
+
+class Greylist:
+    async def handle_DATA(self, server, session, envelope):  # noqa: ANN001
+        return "451 4.7.1 Greylisted, try again later"
+
+
+def test_a_digest_refused_for_now_waits_for_its_backoff(sent: Settings, env: pytest.MonkeyPatch) -> None:
+    """451 fails the call; calling again at once (a task retry) does not use up another attempt
+    but says when the next try is; the row stays queued for the follow-up run."""
+    from aiosmtpd.controller import Controller
+
+    from council.digest import send_digest
+    from council.errors import CouncilError
+    from tests.conftest import free_port
+
+    _record_tammela(sent, occurred_at=datetime(2026, 11, 25, 9, 0, tzinfo=HELSINKI))
+    port = free_port()
+    controller = Controller(Greylist(), hostname="127.0.0.1", port=port)
+    controller.start()
+    env.setenv("COUNCIL_LOCAL_SMTP_PORT", str(port))
+    greylisted = get_settings()
+    try:
+        with pytest.raises(CouncilError, match="Viikkokoosteen lähetys epäonnistui: queued: SMTP 451"):
+            send_digest(greylisted, today=date(2026, 11, 27), mailer=SmtpMailer(greylisted), actor="t")
+        with pytest.raises(CouncilError, match=r"odottaa uutta yritystä \d+\.\d+\.\d{4} klo \d\d\.\d\d"):
+            send_digest(greylisted, today=date(2026, 11, 27), mailer=SmtpMailer(greylisted), actor="t")
+    finally:
+        controller.stop()
+    with Session(make_engine(sent.effective_database_url)) as session:
+        row = session.scalars(select(Message).where(Message.kind == "digest")).one()
+    assert (row.state, row.attempts) == ("queued", 1)
+
+
+def test_a_digest_being_sent_elsewhere_is_not_reported_as_sent(
+    sent: Settings, smtp_server: LocalSmtpServer
+) -> None:
+    """A row another run has claimed (state `sending`, lease not over) is neither sent twice nor
+    called 'already sent'."""
+    from council.digest import send_digest
+    from council.errors import CouncilError
+    from council.outbox import claim
+
+    _record_tammela(sent, occurred_at=datetime(2026, 11, 25, 9, 0, tzinfo=HELSINKI))
+    plan = prepare_digest(sent, today=date(2026, 11, 27), actor="t")
+    with Session(make_engine(sent.effective_database_url)) as session, session.begin():
+        assert claim(session=session, message_id=plan.message_id)
+    with pytest.raises(CouncilError, match="lähetyksessä toisessa ajossa"):
+        send_digest(sent, today=date(2026, 11, 27), mailer=SmtpMailer(sent), actor="t")
+    assert smtp_server.messages() == []
