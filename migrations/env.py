@@ -6,7 +6,7 @@ from alembic import context
 
 from council.config import get_settings
 from council.db import make_engine
-from models.tables import Base
+from models.tables import Base, UTCDateTime
 
 config = context.config
 target_metadata = Base.metadata
@@ -22,6 +22,13 @@ def run_migrations_offline() -> None:
         context.run_migrations()
 
 
+def _render_item(type_: str, obj: object, autogen_context: object) -> str | bool:
+    """Autogenerate writes UTCDateTime as the plain column type it stores (no import of models)."""
+    if type_ == "type" and isinstance(obj, UTCDateTime):
+        return "sa.DateTime(timezone=True)"
+    return False
+
+
 def run_migrations_online() -> None:
     engine = make_engine(_url())
     with engine.connect() as connection:
@@ -29,6 +36,7 @@ def run_migrations_online() -> None:
             connection=connection,
             target_metadata=target_metadata,
             render_as_batch=connection.dialect.name == "sqlite",
+            render_item=_render_item,
         )
         with context.begin_transaction():
             context.run_migrations()
