@@ -33,6 +33,7 @@ import yagmail
 
 from council.config import Settings
 from council.errors import ConfigurationError, MailDeliveryError, RecipientsRefusedError
+from council.filters import HELSINKI
 from council.paths import safe_filename
 from council.tracking import now
 
@@ -90,7 +91,7 @@ def compose(mail: OutgoingMail) -> EmailMessage:
     if mail.cc:
         msg["Cc"] = ", ".join(mail.cc)
     msg["Subject"] = mail.subject
-    msg["Date"] = format_datetime(now())
+    msg["Date"] = format_datetime(now().astimezone(HELSINKI))  # the sender's local time, +0200/+0300
     msg["Message-ID"] = mail.message_id
     msg.set_content(mail.body_text)
     msg.add_alternative(mail.body_html, subtype="html")

@@ -50,6 +50,9 @@ def test_each_body_gets_one_strictly_valid_message_with_both_attachments(
         msg = read_eml(path)
         ids.add(msg["Message-ID"])
         by_to[str(msg["To"])] = msg
+        # dated in Helsinki time, as a Finnish office's mail client would date it
+        offset = msg["Date"].datetime.utcoffset().total_seconds() / 3600
+        assert offset in (2, 3), msg["Date"]
         attachments = list(msg.iter_attachments())
         assert [a.get_content_type() for a in attachments] == [DOCX, DOCX]
         assert all(a.get_filename().endswith(".docx") for a in attachments)
