@@ -44,6 +44,24 @@ def _snapshot(cell: Decision) -> dict:
     return values
 
 
+def _unchanged(cell: Decision, decision: DecisionIn, body: Body) -> bool:
+    """True when ``decision`` would store exactly what ``cell`` holds (who records it aside)."""
+    if cell.outcome is None:
+        return False
+    wanted = {
+        "outcome": decision.outcome.value,
+        "deciding_body": decision.deciding_body or body.deciding_body,
+        "meeting_date": decision.meeting_date,
+        "section": decision.section,
+        "diary_number": decision.diary_number,
+        "minutes_url": str(decision.minutes_url) if decision.minutes_url else None,
+        "note": decision.note,
+    }
+    if decision.liaison is not None:
+        wanted["liaison"] = decision.liaison.model_dump(mode="json")
+    return all(getattr(cell, field) == value for field, value in wanted.items())
+
+
 def record_decision(*, session: Session, proposal_id: str, decision: DecisionIn) -> DecisionOut:
     """Store one decision; raise instead of overwriting anything silently.
 
@@ -80,6 +98,10 @@ def record_decision(*, session: Session, proposal_id: str, decision: DecisionIn)
             f"tieto on muuttunut (tallennettu versio {cell.version}, lomakkeen versio "
             f"{decision.expected_version}); hae tilanne uudelleen ja kirjaa uudestaan",
         )
+    if _unchanged(cell, decision, body):
+        # The same decision again (a re-imported export, a double submit): nothing to write, no
+        # new version, no event, so the weekly digest does not list it twice.
+        return DecisionOut.model_validate(cell)
     if old_status == DecisionStatus.decided and decision.expected_version is None:
         raise DecisionConflictError(
             decision.body_id,
@@ -180,6 +202,10 @@ def mark_on_agenda(
         before = _snapshot(cell)
         cell.status = DecisionStatus.on_agenda.value
         cell.meeting_date = meeting_date
+        # A tabled point on a new agenda: the cell now says where the point is going, not what an
+        # earlier meeting did (that stays in the event log); a tabled § with the new date was false.
+        for field in ("outcome", "section", "diary_number", "minutes_url", "note"):
+            setattr(cell, field, None)
         cell.updated_at = now()
         session.flush()
         add_event(

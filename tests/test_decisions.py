@@ -200,3 +200,52 @@ def test_invalid_decisions_are_refused_naming_the_field(change: dict, field: str
     with pytest.raises(ValidationError) as caught:
         DecisionIn(**values)
     assert field in {".".join(str(part) for part in e["loc"]) for e in caught.value.errors()}, caught.value
+
+
+def test_a_tabled_point_put_on_a_new_agenda_says_where_it_is_going(sent: Settings, tmp_path) -> None:
+    """Tabled on 20.11. (§ 113), then on the agenda of 9.12.: the cell shows the agenda, not a tabled
+    § with the new date; the tabling stays in the history; the export skips the open point."""
+    from council.decisions import history, mark_on_agenda
+    from council.followup import Cell, _cell_note
+    from council.importing import export_decisions
+
+    engine = make_engine(sent.effective_database_url)
+    with Session(engine) as session, session.begin():
+        record_decision(
+            session=session,
+            proposal_id=sent.proposal_id,
+            decision=DecisionIn(
+                body_id="tammela",
+                point=3,
+                outcome=Outcome.poydalle,
+                meeting_date=date(2026, 11, 20),
+                section=113,
+            ),
+        )
+        mark_on_agenda(
+            session=session,
+            proposal_id=sent.proposal_id,
+            body_id="tammela",
+            points=[3],
+            meeting_date=date(2026, 12, 9),
+            actor="t",
+        )
+    with Session(engine) as session:
+        cell = session.scalars(
+            select(Decision).where(Decision.body_id == "tammela", Decision.point_number == 3)
+        ).one()
+        assert (cell.status, cell.outcome, cell.section, cell.meeting_date) == (
+            "on_agenda",
+            None,
+            None,
+            date(2026, 12, 9),
+        )
+        note = _cell_note(Cell(3, cell.status, cell.outcome, cell.meeting_date, cell.section))
+        assert note == "esityslistalla 9.12.2026"
+        tabled = [e for e in history(session=session, proposal_id=sent.proposal_id, body_id="tammela")]
+        assert any(
+            (e.data.get("new") or {}).get("section") == 113
+            for e in tabled
+            if isinstance(e.data.get("new"), dict)
+        )
+        assert export_decisions(session=session, proposal_id=sent.proposal_id, path=tmp_path / "out.csv") == 0

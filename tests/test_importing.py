@@ -158,15 +158,36 @@ def test_xlsx_import_and_export_round_trip(sent: Settings, tmp_path: Path) -> No
         "versio",
         "kirjaaja",
     ]
-    # The export carries each cell's version: re-importing it corrects each cell to the same values,
-    # and the older export is then refused as stale instead of overwriting the newer record.
+    # Re-importing an unchanged export writes nothing: no new versions, no new events (the weekly
+    # digest would otherwise list every decision again).
+    before = _versions_and_events(sent)
     assert run_import(sent, tmp_path / "out.csv") == 10
+    assert run_import(sent, tmp_path / "out.xlsx") == 10
+    assert _versions_and_events(sent) == before
+    # An edited export corrects that cell (new version); the older export is then refused as stale
+    # instead of overwriting the newer record.
+    edited = tmp_path / "edited.xlsx"
+    book = load_workbook(tmp_path / "out.xlsx")
+    sheet = book.active
+    sheet.cell(row=2, column=5).value = 99  # pykala of the first exported row
+    book.save(edited)
+    assert run_import(sent, edited) == 10
+    versions, events = _versions_and_events(sent)
+    assert sum(versions) == sum(before[0]) + 1 and events == before[1] + 1
     with pytest.raises(ContentError, match="muuttunut"):
         run_import(sent, tmp_path / "out.xlsx")
-    with Session(make_engine(sent.effective_database_url)) as session:
-        export_decisions(session=session, proposal_id=sent.proposal_id, path=tmp_path / "out2.xlsx")
-    assert run_import(sent, tmp_path / "out2.xlsx") == 10
     assert decided_count(sent) == 10
+
+
+def _versions_and_events(settings: Settings) -> tuple[list[int], int]:
+    from models.tables import Event
+
+    with Session(make_engine(settings.effective_database_url)) as session:
+        versions = session.scalars(select(Decision.version).order_by(Decision.id)).all()
+        events = session.scalar(
+            select(func.count()).select_from(Event).where(Event.kind == "decision_recorded")
+        )
+    return list(versions), events
 
 
 def test_export_neutralises_formulas(sent: Settings, tmp_path: Path) -> None:
