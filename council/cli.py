@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from council.config import get_settings
 from council.content import load_proposal_by_id, load_roster, select_bodies
 from council.db import checked_engine, upgrade
-from council.errors import CouncilError
+from council.errors import CouncilError, UnknownBodyError, validation_message
 from council.filters import today_helsinki
 
 app = typer.Typer(
@@ -220,7 +220,7 @@ def _decision_in(**values: object):
     try:
         return DecisionIn(**values)
     except ValidationError as exc:
-        lines = [f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()]
+        lines = [f"{'.'.join(str(p) for p in e['loc'])}: {validation_message(e)}" for e in exc.errors()]
         raise CouncilError("Virheellinen kirjaus:\n  " + "\n  ".join(lines)) from exc
 
 
@@ -389,11 +389,14 @@ def history(
 ) -> None:
     """Näytä tapahtumaloki (vanhin ensin): tilamuutokset, kirjaukset, viestit."""
     from council.decisions import history as read_history
+    from models.tables import Body
 
     settings = get_settings()
     try:
         engine = checked_engine(settings.effective_database_url)
         with Session(engine) as session:
+            if body is not None and session.get(Body, body) is None:
+                raise UnknownBodyError(body)
             events = read_history(session=session, proposal_id=settings.proposal_id, body_id=body)
     except CouncilError as exc:
         _fail(exc)
@@ -403,8 +406,12 @@ def history(
     if not events:
         console.print("Ei tapahtumia.")
     for e in events:
-        detail = e.data.get("new") if isinstance(e.data.get("new"), dict) else e.data
+        detail = dict(e.data.get("new") if isinstance(e.data.get("new"), dict) else e.data)
+        # the version first: a correction needs it (--version N), and long details are cut
+        version = detail.pop("version", None)
         shown = ", ".join(f"{k}={v}" for k, v in detail.items() if v not in (None, "", {}, []))
+        if version is not None:
+            shown = f"versio {version}: {shown}"
         point = f" kohta {e.point_number}" if e.point_number else ""
         console.print(
             f"{e.occurred_at.astimezone(HELSINKI):%d.%m.%Y %H:%M}  {e.body_id or '-'}{point}  "
@@ -584,9 +591,12 @@ def restore_cmd(
     try:
         safety = restore(settings.effective_database_url, file)
         upgrade(settings.effective_database_url)
+        console.print(f"Palautettu {file}. Aiempi tietokanta: {safety}", markup=False, highlight=False)
+        _after_change(
+            settings, decisions=False, actor="cli:restore"
+        )  # the dashboard shows the restored state
     except CouncilError as exc:
         _fail(exc)
-    console.print(f"Palautettu {file}. Aiempi tietokanta: {safety}", markup=False, highlight=False)
 
 
 @app.command("smtp-server")

@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from council.errors import ContentError, Problem, UnknownBodyError, UnknownProposalError
+from council.errors import ContentError, Problem, UnknownBodyError, UnknownProposalError, validation_message
 from models.schemas import BodyIn, LocatedValueError, ProposalIn, RosterIn
 
 MAX_CONTENT_BYTES = 2_000_000
@@ -143,7 +143,9 @@ def load_yaml_model(path: Path, model: type[M]) -> M:
             if isinstance(cause, LocatedValueError):  # a model-level check that knows its field
                 loc, bad = loc + cause.loc, cause.value
             value = bad if isinstance(bad, str) else None
-            problems.append(Problem(name, _node_line(root, loc), _field_name(loc), err["msg"], value))
+            problems.append(
+                Problem(name, _node_line(root, loc), _field_name(loc), validation_message(err), value)
+            )
         raise ContentError(name, problems) from exc
 
 

@@ -432,6 +432,7 @@ class CompiledDocxTemplate:
         try:
             with os.fdopen(fd, "wb") as fh:
                 fh.write(data)
+            os.chmod(tmp, 0o644)  # mkstemp makes it 0600; documents are for others to read
             os.replace(tmp, target)
         finally:
             if os.path.exists(tmp):

@@ -32,6 +32,13 @@ class CouncilError(Exception):
     """Base class of the service's own errors."""
 
 
+def validation_message(error: dict) -> str:
+    """A pydantic error's message for a person: our own checks' Finnish text without pydantic's
+    "Value error, " prefix (pydantic's built-in messages stay as they are)."""
+    message = str(error.get("msg", ""))
+    return message.removeprefix("Value error, ")
+
+
 @dataclass(frozen=True)
 class Problem:
     """One thing wrong in a content file: where it is and what is wrong."""

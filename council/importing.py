@@ -39,7 +39,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from council.decisions import record_decision
-from council.errors import ContentError, CouncilError, Problem
+from council.errors import ContentError, CouncilError, Problem, validation_message
 from council.filters import fi_date
 from models.decisions import DecisionIn, LiaisonIn
 from models.enums import Outcome
@@ -282,7 +282,7 @@ def parse_rows(
             except ValidationError as exc:
                 for err in exc.errors():
                     col = next(c for c, k in LIAISON.items() if k == err["loc"][0])
-                    bad(col, err["msg"], row.get(col))
+                    bad(col, validation_message(err), row.get(col))
         if not row_problems:
             try:
                 decision = DecisionIn(**data)
@@ -290,7 +290,7 @@ def parse_rows(
                 for err in exc.errors():
                     key = str(err["loc"][0]) if err["loc"] else "(rivi)"
                     col = FIELD_COLUMN.get(key, "yhdyshenkilo_nimi" if key == "liaison" else key)
-                    bad(col, err["msg"], row.get(col))
+                    bad(col, validation_message(err), row.get(col))
             else:
                 cell = (decision.body_id, decision.point)
                 if cell in seen:

@@ -230,3 +230,36 @@ def test_agenda_with_nothing_open_says_so(settings: Settings, smtp_server: Local
     result = runner.invoke(app, ["agenda", "tammela", "--date", "9.6.2026"])
     assert result.exit_code == 2
     assert "ei avoimia kohtia: esitystä ei ole lähetetty tai kaikki kohdat on päätetty" in result.output
+
+
+def test_history_of_an_unknown_body_is_an_error_and_shows_the_version_first(settings: Settings) -> None:
+    """A typo in the body id is refused; each recorded decision's line starts with its version."""
+    from tests.conftest import sync_and_mark_sent
+
+    sync_and_mark_sent(settings, ["jokioinen"])
+    result = runner.invoke(app, ["history", "jokionen"])
+    assert result.exit_code == 2 and "Tuntematon vastaanottaja 'jokionen'" in result.output
+    args = [
+        "record",
+        "jokioinen",
+        "2",
+        "hylätty",
+        "--date",
+        "15.3.2021",
+        "--section",
+        "60",
+        "--note",
+        "x" * 400,
+    ]
+    recorded = runner.invoke(app, args).output
+    stored = recorded.rsplit("versio ", 1)[1].split()[0]
+    history = runner.invoke(app, ["history", "jokioinen"]).output.splitlines()
+    line = [line for line in history if "kohta 2" in line][-1]
+    assert "päätös kirjattu" in line and f"versio {stored}: status=decided" in line
+
+
+def test_a_command_before_init_leaves_no_empty_database(env: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """`council status` on a fresh machine says to run init and creates no database file."""
+    result = runner.invoke(app, ["status"])
+    assert result.exit_code == 2 and "council init" in result.output
+    assert not (tmp_path / "council.db").exists()

@@ -168,6 +168,7 @@ def test_output_opens_in_python_docx(tmp_path: Path) -> None:
     header_cells = [c.text for t in doc.sections[0].header.tables for r in t.rows for c in r.cells]
     assert "ESITYS" in header_cells and "15.2.2021" in header_cells
     assert [p.name for p in target.parent.iterdir()] == ["esitys.docx"]
+    assert target.stat().st_mode & 0o777 == 0o644  # readable by the registry's other users, like the rest
 
 
 def test_failed_render_leaves_no_file(tmp_path: Path) -> None:
