@@ -60,6 +60,17 @@ def _fail(exc: Exception) -> None:
     raise typer.Exit(2)
 
 
+def _body_id(settings, value: str) -> str:  # noqa: ANN001
+    """The roster id a user meant: the id in any case ('Humppila') or the official name
+    ('Jokioisten kunta'); an unknown one is refused with the known ids."""
+    roster = load_roster(settings.path(settings.roster_file))
+    wanted = value.strip().casefold()
+    for b in roster.bodies:
+        if wanted in (b.id.casefold(), b.name.casefold()):
+            return b.id
+    raise UnknownBodyError(value, sorted(b.id for b in roster.bodies))
+
+
 def _after_change(settings, *, decisions: bool, actor: str) -> None:  # noqa: ANN001
     """Follow-on messages after recorded decisions, and the dashboard files after any change."""
     from council.mail import SmtpMailer
@@ -317,7 +328,7 @@ def record(
                 "work_time": liaison_work_time,
             }
         decision = _decision_in(
-            body_id=body,
+            body_id=_body_id(settings, body),
             point=point,
             outcome=parsed_outcome,
             meeting_date=meeting,
@@ -365,6 +376,7 @@ def agenda(
     settings = get_settings()
     try:
         meeting = _day(on, "--date")
+        body = _body_id(settings, body)
         engine = checked_engine(settings.effective_database_url)
         with Session(engine) as session, session.begin():
             count = mark_on_agenda(
@@ -394,6 +406,8 @@ def history(
     settings = get_settings()
     try:
         engine = checked_engine(settings.effective_database_url)
+        if body is not None:
+            body = _body_id(settings, body)
         with Session(engine) as session:
             if body is not None and session.get(Body, body) is None:
                 raise UnknownBodyError(body)

@@ -263,3 +263,25 @@ def test_a_command_before_init_leaves_no_empty_database(env: pytest.MonkeyPatch,
     result = runner.invoke(app, ["status"])
     assert result.exit_code == 2 and "council init" in result.output
     assert not (tmp_path / "council.db").exists()
+
+
+def test_bodies_can_be_named_by_id_in_any_case_or_by_official_name(
+    settings: Settings, smtp_server: LocalSmtpServer
+) -> None:
+    """'Humppila' and 'Jokioisten kunta' find their bodies; a typo lists the known ids."""
+    runner.invoke(app, ["send"])
+    result = runner.invoke(
+        app, ["record", "Humppila", "2", "hylätty", "--date", "15.3.2021", "--section", "7"]
+    )
+    assert result.exit_code == 0 and "Kirjattu: humppila, kohta 2" in result.output, result.output
+    result = runner.invoke(app, ["agenda", "Jokioisten kunta", "--date", "9.6.2026"])
+    assert result.exit_code == 0 and "jokioinen: 4 kohtaa esityslistalla 9.6.2026" in result.output, (
+        result.output
+    )
+    result = runner.invoke(
+        app, ["record", "jokionen", "2", "hylätty", "--date", "15.3.2021", "--section", "7"]
+    )
+    assert result.exit_code == 2
+    assert (
+        "Tuntematon vastaanottaja 'jokionen'. Tunnetut: forssa, fshky, humppila, jokioinen" in result.output
+    )
