@@ -89,10 +89,16 @@ MAX_BYTES = 20_000_000
 _FORMULA = re.compile(r"^[=+@\t\r]|^-(?!\d+(?:[.,]\d+)?$)")
 
 
+def _outcome_key(text: str) -> str:
+    """Case, spacing, a closing full stop (as in minutes) and ä/ö written as a/o do not matter."""
+    folded = " ".join(text.casefold().split()).rstrip(".").strip()
+    return folded.translate(str.maketrans("äöå", "aoa"))
+
+
 def parse_outcome(value: str) -> Outcome:
-    text = value.strip().lower()
+    key = _outcome_key(value)
     for outcome in Outcome:
-        if text in (outcome.value, outcome.name):
+        if key == _outcome_key(outcome.value):
             return outcome
     raise ValueError("tuntematon päätös; sallitut: " + ", ".join(o.value for o in Outcome))
 

@@ -216,3 +216,28 @@ def test_export_neutralises_formulas(sent: Settings, tmp_path: Path) -> None:
     with Session(make_engine(sent.effective_database_url)) as session:
         export_decisions(session=session, proposal_id=sent.proposal_id, path=tmp_path / "out.csv")
     assert ";'=1+1;" in (tmp_path / "out.csv").read_text(encoding="utf-8-sig")
+
+
+@pytest.mark.parametrize(
+    ("written", "outcome"),
+    [
+        ("Hyväksytty ehdotuksen mukaisesti.", "hyväksytty ehdotuksen mukaisesti"),
+        ("hyväksytty  ehdotuksen mukaisesti", "hyväksytty ehdotuksen mukaisesti"),
+        ("pantu poydalle", "pantu pöydälle"),
+        ("HYLÄTTY", "hylätty"),
+    ],
+)
+def test_outcomes_as_people_write_them(written: str, outcome: str) -> None:
+    """A closing full stop (as in minutes), extra spaces, case and ä/ö typed as a/o are accepted."""
+    from council.importing import parse_outcome
+
+    assert parse_outcome(written).value == outcome
+
+
+@pytest.mark.parametrize("written", ["hyvaksytty", "hyväksytty", "hylatty kai", "poydalle"])
+def test_a_shortened_or_internal_outcome_name_is_refused(written: str) -> None:
+    """'hyväksytty' alone is ambiguous (five approval outcomes); internal names are not outcomes."""
+    from council.importing import parse_outcome
+
+    with pytest.raises(ValueError, match="tuntematon päätös; sallitut: hyväksytty ehdotuksen mukaisesti"):
+        parse_outcome(written)
