@@ -105,3 +105,20 @@ def test_every_template_renders_for_every_body(tmp_path: Path, body) -> None:
 
 def ctx_ok(ctx: DutyDescriptionContext) -> bool:
     return ctx.liaison is None and ctx.blank.startswith("___")
+
+
+def test_status_report_tables_give_each_cell_its_width() -> None:
+    """LibreOffice sizes columns by each cell's own width: every cell of the report's tables carries
+    one, and the decisions table is wide enough for the longest names (no mid-word breaks)."""
+    from docx import Document
+    from docx.shared import Cm
+
+    doc = Document(str(PROJECT_ROOT / "templates" / STATUS_REPORT_TEMPLATE))
+    for table in doc.tables:
+        for row in table.rows:
+            assert all(cell.width is not None for cell in row.cells)
+    decisions = next(
+        t for t in doc.tables if t.rows[0].cells[0].text == "Vastaanottaja" and len(t.columns) == 4
+    )
+    widths = [round(cell.width / Cm(1), 1) for cell in decisions.rows[2].cells]
+    assert widths == [4.6, 4.3, 3.0, 4.6] and sum(widths) <= 16.5  # the text width of the page

@@ -311,19 +311,32 @@ def build_duty_description(lang: str = "fi") -> Path:
     return path
 
 
-def _table(doc, headers: list[str], row_tag: str, cells: list[str], widths: list[float]):
-    """A table with a header row and one template row repeated by ``{%tr for … %}``."""
+def _table(
+    doc, headers: list[str], row_tag: str, cells: list[str], widths: list[float], size: float | None = None
+):
+    """A table with a header row and one template row repeated by ``{%tr for … %}`` (text in
+    ``size`` points when given, for a wide table whose long Finnish words must not break)."""
     table = doc.add_table(rows=4, cols=len(headers))
     table.style = doc.styles["Table Grid"]
     table.autofit = False
     for column, width in zip(table.columns, widths, strict=True):
         column.width = Cm(width)
+    # LibreOffice lays out by each cell's own width (w:tcW), not the grid: set both, or every
+    # column comes out equally wide and long names break mid-word.
+    for row in table.rows:
+        for cell, width in zip(row.cells, widths, strict=True):
+            cell.width = Cm(width)
     for cell, text in zip(table.rows[0].cells, headers, strict=True):
-        cell.paragraphs[0].add_run(text).bold = True
+        run = cell.paragraphs[0].add_run(text)
+        run.bold = True
+        if size:
+            run.font.size = Pt(size)
     # docxtpl: a row holding only {%tr %} is replaced by the loop tag itself.
     table.rows[1].cells[0].paragraphs[0].add_run(f"{{%tr {row_tag} %}}")
     for cell, text in zip(table.rows[2].cells, cells, strict=True):
-        cell.paragraphs[0].add_run(text)
+        run = cell.paragraphs[0].add_run(text)
+        if size:
+            run.font.size = Pt(size)
     table.rows[3].cells[0].paragraphs[0].add_run("{%tr endfor %}")
     # Repeat the header row on every page.
     tr_pr = table.rows[0]._tr.get_or_add_trPr()
@@ -357,7 +370,8 @@ def build_status_report() -> Path:
         ["Vastaanottaja", "Kohta", "Tila", "Päätös"],
         "for row in rows",
         ["{{ row.body }}", "{{ row.point }}", "{{ row.status }}", "{{ row.decision }}"],
-        [4.8, 4.2, 2.5, 5.0],
+        [4.6, 4.3, 3.0, 4.6],
+        size=9,
     )
     _p(doc, "")
     _p(doc, "Nimetyt järjestöyhdyshenkilöt", "Heading 1")
