@@ -7,14 +7,13 @@ import statistics
 import tempfile
 from datetime import date
 from email import policy
-from email.utils import make_msgid
 from pathlib import Path
 
 from benchmarks.common import Ratio, Section, interleaved, smtp_server_process
 from council import PROJECT_ROOT
 from council.config import Settings
 from council.content import load_proposal, load_roster
-from council.mail import OutgoingMail, SmtpMailer, compose, envelope_recipients
+from council.mail import SmtpMailer, compose, envelope_recipients
 from council.sending import render_first_send
 
 DAY = date(2021, 2, 15)
@@ -39,19 +38,7 @@ def run(*, messages: int = 200, repeats: int = 3) -> Section:
                 local_smtp_port=port,
                 outputs_dir=root,
             )
-            outgoing = [
-                OutgoingMail(
-                    message_id=make_msgid(domain="forssanseutu.example"),
-                    sender=settings.sender,
-                    sender_name=settings.sender_name,
-                    recipients=r.recipients,
-                    subject=r.subject,
-                    body_text=r.body_text,
-                    body_html=r.body_html,
-                    attachments=r.attachments,
-                )
-                for r in (rendered[i % len(rendered)] for i in range(messages))
-            ]
+            outgoing = [rendered[i % len(rendered)].outgoing(settings) for i in range(messages)]
             composed = [compose(m) for m in outgoing]
             wire = [(msg.as_bytes(policy=policy.SMTP), envelope_recipients(msg)) for msg in composed]
             size = statistics.mean(len(w) for w, _ in wire)

@@ -401,7 +401,6 @@ def history(
 ) -> None:
     """Näytä tapahtumaloki (vanhin ensin): tilamuutokset, kirjaukset, viestit."""
     from council.decisions import history as read_history
-    from models.tables import Body
 
     settings = get_settings()
     try:
@@ -409,8 +408,6 @@ def history(
         if body is not None:
             body = _body_id(settings, body)
         with Session(engine) as session:
-            if body is not None and session.get(Body, body) is None:
-                raise UnknownBodyError(body)
             events = read_history(session=session, proposal_id=settings.proposal_id, body_id=body)
     except CouncilError as exc:
         _fail(exc)

@@ -125,12 +125,11 @@ def checked_engine(url: str) -> Engine:
 
     A SQLite file that does not exist yet is reported without connecting (which would leave an
     empty database file behind)."""
-    parsed = make_url(url)
-    is_file_db = parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:")
-    if is_file_db and not Path(parsed.database).exists():
-        raise DatabaseNotReadyError(f"tiedostoa {parsed.database} ei ole")
-    engine = make_engine(url)
     if url not in _checked:
-        check_schema(engine)
+        parsed = make_url(url)
+        is_file_db = parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:")
+        if is_file_db and not Path(parsed.database).exists():
+            raise DatabaseNotReadyError(f"tiedostoa {parsed.database} ei ole")
+        check_schema(make_engine(url))
         _checked.add(url)
-    return engine
+    return make_engine(url)

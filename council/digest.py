@@ -134,10 +134,14 @@ def prepare_digest(settings: Settings, *, today: date, actor: str) -> DigestPlan
         changes = changes_since(session=session, proposal_id=proposal.id, since=since, until=until)
     if not changes:
         return DigestPlan("no_changes")
+    report_context = status_report_context(settings, today=today)
     report = write_status_report(
-        settings, today=today, folder=inside(settings.outputs, proposal.id, "viikkokooste")
+        settings,
+        today=today,
+        folder=inside(settings.outputs, proposal.id, "viikkokooste"),
+        context=report_context,
     )
-    summary = status_report_context(settings, today=today).summary
+    summary = report_context.summary
     _, week, _ = today.isocalendar()
     ctx = DigestMailContext(
         sender=proposal.sender,

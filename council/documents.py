@@ -235,8 +235,11 @@ def status_report_context(settings: Settings, *, today: date) -> StatusReportCon
     )
 
 
-def write_status_report(settings: Settings, *, today: date, folder: Path | None = None) -> Path:
-    """Render the status report DOCX into ``folder`` (default outputs/<proposal>/)."""
+def write_status_report(
+    settings: Settings, *, today: date, folder: Path | None = None, context: StatusReportContext | None = None
+) -> Path:
+    """Render the status report DOCX into ``folder`` (default outputs/<proposal>/), from ``context``
+    when the caller has already built it."""
     folder = folder or inside(settings.outputs, settings.proposal_id)
     path = folder / safe_filename(f"Tilannekatsaus {fi_date(today)}", ".docx")
-    return render_docx(STATUS_REPORT_TEMPLATE, status_report_context(settings, today=today), path)
+    return render_docx(STATUS_REPORT_TEMPLATE, context or status_report_context(settings, today=today), path)

@@ -25,7 +25,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
 from email.message import EmailMessage
-from email.utils import format_datetime, formataddr, getaddresses
+from email.utils import format_datetime, formataddr, getaddresses, make_msgid
 from pathlib import Path
 from typing import Protocol
 
@@ -69,6 +69,21 @@ class RenderedMail:
     attachments: list[Path]
     cc: list[str] = field(default_factory=list)
     language: str = "fi"
+
+    def outgoing(self, settings: Settings) -> OutgoingMail:
+        """This mail from the configured sender, with a new Message-ID."""
+        return OutgoingMail(
+            message_id=make_msgid(domain=settings.sender.rsplit("@", 1)[-1]),
+            sender=settings.sender,
+            sender_name=settings.sender_name,
+            recipients=self.recipients,
+            subject=self.subject,
+            body_text=self.body_text,
+            body_html=self.body_html,
+            attachments=self.attachments,
+            cc=tuple(self.cc),
+            language=self.language,
+        )
 
 
 def wire_bytes(msg: EmailMessage) -> bytes:

@@ -8,14 +8,13 @@ transaction that records its effects.
 from __future__ import annotations
 
 from datetime import date, timedelta
-from email.utils import make_msgid
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from council.config import Settings
-from council.mail import OutgoingMail, RenderedMail, compose, wire_bytes
+from council.mail import RenderedMail, compose, wire_bytes
 from council.tracking import add_event, now
 from models.enums import EventKind, MessageKind, MessageState
 from models.tables import Event, Message
@@ -49,22 +48,39 @@ def find_messages(
     return {m.body_id: m for m in rows}
 
 
-def _composed(settings: Settings, mail: RenderedMail) -> tuple[str, bytes]:
-    """A new Message-ID and the message's bytes as they will go over SMTP."""
-    message_id = make_msgid(domain=settings.sender.rsplit("@", 1)[-1])
-    outgoing = OutgoingMail(
-        message_id=message_id,
-        sender=settings.sender,
-        sender_name=settings.sender_name,
-        recipients=mail.recipients,
-        subject=mail.subject,
-        body_text=mail.body_text,
-        body_html=mail.body_html,
-        attachments=mail.attachments,
-        cc=tuple(mail.cc),
-        language=mail.language,
+def _content(settings: Settings, mail: RenderedMail) -> dict:
+    """The outbox columns that hold ``mail`` itself: a new Message-ID and the composed bytes, so
+    every attempt sends exactly the same message."""
+    outgoing = mail.outgoing(settings)
+    return {
+        "message_id": outgoing.message_id,
+        "wire": wire_bytes(compose(outgoing)),
+        "recipients": mail.recipients,
+        "cc": list(mail.cc),
+        "subject": mail.subject,
+        "body_text": mail.body_text,
+        "body_html": mail.body_html,
+        "attachments": [str(p.relative_to(settings.outputs)) for p in mail.attachments],
+    }
+
+
+def _queued_event(*, session: Session, actor: str, message: Message, content: dict, **extra: object) -> None:
+    add_event(
+        session=session,
+        kind=EventKind.message_queued,
+        actor=actor,
+        proposal_id=message.proposal_id,
+        body_id=message.body_id,
+        data={
+            "message": message.id,
+            "kind": message.kind,
+            "round": message.round,
+            "message_id": content["message_id"],
+            "recipients": content["recipients"],
+            "cc": content["cc"],
+            **extra,
+        },
     )
-    return message_id, wire_bytes(compose(outgoing))
 
 
 def queue_message(
@@ -84,25 +100,17 @@ def queue_message(
     A concurrent run that inserted the same key first wins; this one gets the existing row.
     """
     body_id = mail.body_id
-    message_id, wire = _composed(settings, mail)
-    recipients, cc = mail.recipients, list(mail.cc)
+    content = _content(settings, mail)
     row = Message(
         proposal_id=proposal_id,
         body_id=body_id,
         kind=kind.value,
         round=round_,
         state=MessageState.queued.value,
-        message_id=message_id,
-        recipients=recipients,
-        subject=mail.subject,
-        body_text=mail.body_text,
-        body_html=mail.body_html,
-        attachments=[str(p.relative_to(settings.outputs)) for p in mail.attachments],
         attempts=0,
         created_at=now(),
         logical_date=logical_date,
-        cc=cc,
-        wire=wire,
+        **content,
     )
     try:
         with session.begin_nested():
@@ -118,21 +126,7 @@ def queue_message(
             )
         ).one()
         return existing, False
-    add_event(
-        session=session,
-        kind=EventKind.message_queued,
-        actor=actor,
-        proposal_id=proposal_id,
-        body_id=body_id,
-        data={
-            "message": row.id,
-            "kind": kind.value,
-            "round": round_,
-            "message_id": row.message_id,
-            "recipients": recipients,
-            "cc": cc,
-        },
-    )
+    _queued_event(session=session, actor=actor, message=row, content=content)
     return row.id, True
 
 
@@ -164,45 +158,29 @@ def requeue_failed(
     again on purpose; automatic retries never touch a failed message. False if it is not failed.
     """
     previous_error, previous_id = message.last_error, message.message_id
-    message_id, wire = _composed(settings, mail)
+    content = _content(settings, mail)
     result = session.execute(
         update(Message)
         .where(Message.id == message.id, Message.state == MessageState.failed.value)
         .values(
             state=MessageState.queued.value,
-            message_id=message_id,
-            wire=wire,
-            recipients=mail.recipients,
-            cc=list(mail.cc),
-            subject=mail.subject,
-            body_text=mail.body_text,
-            body_html=mail.body_html,
-            attachments=[str(p.relative_to(settings.outputs)) for p in mail.attachments],
             attempts=0,
             last_error=None,
             next_attempt_at=None,
             claimed_at=None,
             logical_date=logical_date,
+            **content,
         )
         .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:
         return False
-    add_event(
+    _queued_event(
         session=session,
-        kind=EventKind.message_queued,
         actor=actor,
-        proposal_id=message.proposal_id,
-        body_id=message.body_id,
-        data={
-            "message": message.id,
-            "kind": message.kind,
-            "round": message.round,
-            "message_id": message_id,
-            "recipients": mail.recipients,
-            "cc": list(mail.cc),
-            "requeued": {"previous_message_id": previous_id, "previous_error": (previous_error or "")[:500]},
-        },
+        message=message,
+        content=content,
+        requeued={"previous_message_id": previous_id, "previous_error": (previous_error or "")[:500]},
     )
     return True
 

@@ -303,26 +303,10 @@ def dry_run(settings: Settings, body_ids: list[str], *, on: date | None = None) 
     folder = inside(settings.outputs, "dry-run")
     mailer = FileMailer(folder / "mail")
     written: list[Path] = []
-    domain = settings.sender.rsplit("@", 1)[-1]
-    from email.utils import make_msgid
-
     with mailer.session() as mail_session:
         for body in select_bodies(roster, body_ids):
             rendered = render_first_send(proposal, body, inside(folder, proposal.id, body.id), on=on)
-            mail_session.send(
-                compose(
-                    OutgoingMail(
-                        message_id=make_msgid(domain=domain),
-                        sender=settings.sender,
-                        sender_name=settings.sender_name,
-                        recipients=rendered.recipients,
-                        subject=rendered.subject,
-                        body_text=rendered.body_text,
-                        body_html=rendered.body_html,
-                        attachments=rendered.attachments,
-                    )
-                )
-            )
+            mail_session.send(compose(rendered.outgoing(settings)))
             written += rendered.attachments
     return written
 
