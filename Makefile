@@ -31,6 +31,7 @@ test: install
 
 lint: install
 	$(VENV)/bin/ruff check council flows models tests benchmarks templates/src
+	$(VENV)/bin/lint-imports
 
 docs-templates: install
 	$(VENV)/bin/python templates/src/build_templates.py

@@ -13,7 +13,7 @@ from pathlib import Path
 import yaml
 
 from benchmarks.common import Ratio, Section, smtp_server_process
-from council import PROJECT_ROOT
+from council.config import PROJECT_ROOT
 
 
 def roster_yaml(bodies: int) -> str:

@@ -10,10 +10,11 @@ from datetime import date
 from docxtpl import DocxTemplate
 
 from benchmarks.common import Ratio, Section, interleaved
-from council import PROJECT_ROOT
-from council.content import load_proposal, load_roster
-from council.docx_fast import CompiledDocxTemplate
-from council.rendering import PROPOSAL_TEMPLATE, TEMPLATES_DIR, docx_environment, proposal_context
+from council.config import PROJECT_ROOT
+from council.content.loading import load_proposal, load_roster
+from council.rendering.contexts import proposal_context
+from council.rendering.docx_fast import CompiledDocxTemplate
+from council.rendering.environment import PROPOSAL_TEMPLATE, TEMPLATES_DIR, docx_environment
 
 DAY = date(2021, 2, 15)
 

@@ -10,11 +10,10 @@ from email import policy
 from pathlib import Path
 
 from benchmarks.common import Ratio, Section, interleaved, smtp_server_process
-from council import PROJECT_ROOT
-from council.config import Settings
-from council.content import load_proposal, load_roster
-from council.mail import SmtpMailer, compose, envelope_recipients
-from council.sending import render_first_send
+from council.config import PROJECT_ROOT, Settings
+from council.content.loading import load_proposal, load_roster
+from council.delivery.mail import SmtpMailer, compose, envelope_recipients
+from council.services.send import render_first_send
 
 DAY = date(2021, 2, 15)
 

@@ -18,11 +18,12 @@ from sqlalchemy import Engine, event, insert
 from sqlalchemy.orm import Session
 
 from benchmarks.common import Ratio, Section, interleaved
-from council import PROJECT_ROOT
-from council.content import load_proposal
-from council.dashboard import build_dashboard
-from council.db import dispose_engines, make_engine, upgrade
-from council.followup import due_reminder, read_states
+from council.config import PROJECT_ROOT
+from council.content.loading import load_proposal
+from council.dashboard.build import build_dashboard
+from council.rules.reminders import due_reminder
+from council.store.engine import dispose_engines, make_engine, upgrade
+from council.store.matrix import read_states
 from models.enums import DecisionStatus, EventKind, MessageKind, MessageState
 from models.schemas import ProposalIn
 from models.tables import Body, Decision, Event, Message, Point, Proposal

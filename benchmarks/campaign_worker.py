@@ -37,26 +37,25 @@ def peak_rss_mb() -> dict[str, float | None]:
 
 
 def use_compiled_renderer() -> None:
-    """What-if (``--campaign-compiled``): council.sending renders with council.docx_fast's cache."""
-    import council.rendering
-    import council.sending
-    from council.docx_fast import compiled
-
-    localized = getattr(council.rendering, "localized", lambda name, lang: name)
+    """What-if (``--campaign-compiled``): council.services.send renders with council.rendering.docx_fast's cache."""
+    import council.services.send
+    from council.content.i18n import localized
+    from council.rendering.docx_fast import compiled
+    from council.rendering.environment import TEMPLATES_DIR
 
     def render_docx(template_name, context, target, lang="fi"):  # noqa: ANN001, ANN202 - as rendering.render_docx
-        path = council.rendering.TEMPLATES_DIR / localized(template_name, lang)
+        path = TEMPLATES_DIR / localized(template_name, lang)
         return compiled(path).render_to(context.model_dump(), target)
 
-    council.sending.render_docx = render_docx  # type: ignore[assignment]
+    council.services.send.render_docx = render_docx  # type: ignore[assignment]
 
 
 def plain() -> dict:
     """sync + prepare + deliver per batch, as the flow does, without Prefect (not even imported)."""
     from council.config import get_settings
-    from council.db import upgrade
-    from council.mail import SmtpMailer
-    from council.sending import deliver_messages, prepare_proposal_messages, sync
+    from council.delivery.mail import SmtpMailer
+    from council.services.send import deliver_messages, prepare_proposal_messages, sync
+    from council.store.engine import upgrade
 
     settings = get_settings()
     upgrade(settings.effective_database_url)
@@ -83,7 +82,7 @@ def plain() -> dict:
 def prefect() -> dict:
     """The send-proposal flow under a real temporary Prefect server; only the flow call is timed."""
     from council.config import get_settings
-    from council.db import upgrade
+    from council.store.engine import upgrade
 
     settings = get_settings()
     upgrade(settings.effective_database_url)

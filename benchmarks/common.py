@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass, field
 from importlib import metadata
 from pathlib import Path
 
-from council import PROJECT_ROOT
+from council.config import PROJECT_ROOT
 
 PACKAGES = (
     "docxtpl",

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from benchmarks import bench_campaign, bench_documents, bench_email, bench_growth
 from benchmarks.common import Section, machine
-from council import PROJECT_ROOT
+from council.config import PROJECT_ROOT
 
 SECTIONS = ("documents", "email", "growth", "campaign")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from council.smtpd import LocalSmtpServer
+from council.delivery.smtpd import LocalSmtpServer
 
 
 def main() -> None:

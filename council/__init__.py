@@ -3,7 +3,3 @@
 Everything that is not a Prefect flow or a table lives here as plain Python, so it can be
 tested and called from the CLI without Prefect.
 """
-
-from pathlib import Path
-
-PROJECT_ROOT = Path(__file__).resolve().parent.parent

@@ -12,7 +12,8 @@ from pathlib import Path
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from council import PROJECT_ROOT
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+"""The project folder (holds templates/, data/, state/ and outputs/)."""
 
 LOCAL_SMTP_HOST = "127.0.0.1"
 LOCAL_SMTP_PORT = 8025

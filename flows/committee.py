@@ -8,10 +8,10 @@ from prefect import flow, get_run_logger, task
 from pydantic import BaseModel, Field
 
 from council.config import get_settings
-from council.digest import send_digest
-from council.documents import write_status_report
-from council.filters import today_helsinki
-from council.mail import SmtpMailer
+from council.delivery.mail import SmtpMailer
+from council.rules.formatting import today_helsinki
+from council.services.committee import write_status_report
+from council.services.digest import send_digest
 from flows.common import actor
 from flows.status import publish_status
 

@@ -7,7 +7,7 @@ from typing import Literal
 from prefect.runtime import flow_run
 
 from council.config import get_settings
-from council.content import load_proposal_by_id, load_roster
+from council.content.loading import load_proposal_by_id, load_roster
 
 _settings = get_settings()
 _roster = load_roster(_settings.path(_settings.roster_file))

@@ -8,17 +8,12 @@ from prefect import flow, get_run_logger, task
 from pydantic import BaseModel, Field
 
 from council.config import get_settings
-from council.documents import prepare_duty_descriptions
-from council.filters import today_helsinki
-from council.followup import (
-    DueReminder,
-    find_due,
-    pending_message_ids,
-    prepare_confirmations,
-    prepare_reminders,
-)
-from council.mail import SmtpMailer
-from council.sending import deliver_messages
+from council.delivery.mail import SmtpMailer
+from council.rules.formatting import today_helsinki
+from council.rules.reminders import DueReminder
+from council.services.after_decision import prepare_confirmations, prepare_duty_descriptions
+from council.services.follow_up import find_due, pending_message_ids, prepare_reminders
+from council.services.send import deliver_messages
 from flows.common import actor, chunks
 from flows.status import publish_status
 

@@ -9,8 +9,8 @@ from pydantic import Field
 from sqlalchemy.orm import Session
 
 from council.config import get_settings
-from council.db import make_engine
-from council.importing import import_decisions as import_file
+from council.services.bulk import import_decisions as import_file
+from council.store.engine import make_engine
 from flows.common import actor
 from flows.record_decision import follow_on_messages
 from flows.status import publish_status

@@ -9,9 +9,9 @@ from pydantic import BaseModel, Field, field_validator
 from sqlalchemy.orm import Session
 
 from council.config import get_settings
-from council.db import make_engine
-from council.decisions import agenda_date_problem, mark_on_agenda
-from council.filters import fi_date
+from council.rules.formatting import fi_date
+from council.store.decisions import agenda_date_problem, mark_on_agenda
+from council.store.engine import make_engine
 from flows.common import BodyName, PointLabel, actor, body_ids, point_number
 from flows.status import publish_status
 from models.schemas import Line

@@ -9,11 +9,11 @@ from pydantic import BaseModel, EmailStr, Field, ValidationInfo, field_validator
 from sqlalchemy.orm import Session
 
 from council.config import get_settings
-from council.db import make_engine
-from council.decisions import record_many
-from council.filters import today_helsinki
-from council.mail import SmtpMailer
-from council.refresh import after_decisions
+from council.delivery.mail import SmtpMailer
+from council.rules.formatting import today_helsinki
+from council.services.after_decision import after_decisions
+from council.store.decisions import record_many
+from council.store.engine import make_engine
 from flows.common import BodyName, PointLabel, actor, body_ids, point_number
 from flows.status import publish_status
 from models.decisions import DecisionIn, LiaisonIn

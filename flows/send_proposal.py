@@ -6,8 +6,8 @@ from prefect import flow, get_run_logger, task
 from pydantic import BaseModel, Field
 
 from council.config import get_settings
-from council.mail import SmtpMailer
-from council.sending import deliver_messages, dry_run, prepare_proposal_messages, still_failed, sync
+from council.delivery.mail import SmtpMailer
+from council.services.send import deliver_messages, dry_run, prepare_proposal_messages, still_failed, sync
 from flows.common import BodyName, actor, body_ids, chunks
 from flows.status import publish_status
 

@@ -11,8 +11,8 @@ from prefect import task
 from prefect.artifacts import create_markdown_artifact, create_progress_artifact, create_table_artifact
 
 from council.config import get_settings
-from council.dashboard import DashboardOut
-from council.refresh import current_dashboard, write_dashboard_files
+from council.dashboard.model import DashboardOut
+from council.services.committee import current_dashboard, write_dashboard_files
 from models.enums import STATUS_LABEL_FI, DecisionStatus
 
 SYMBOL = {

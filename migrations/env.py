@@ -5,7 +5,7 @@ from __future__ import annotations
 from alembic import context
 
 from council.config import get_settings
-from council.db import make_engine
+from council.store.engine import make_engine
 from models.tables import Base, UTCDateTime
 
 config = context.config

@@ -9,7 +9,7 @@ from datetime import date
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, HttpUrl, ValidationInfo, field_validator
 
-from council.filters import today_helsinki
+from models.clock import today_helsinki
 from models.enums import Outcome
 from models.schemas import Line, Text
 

@@ -18,8 +18,8 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from council.config import Settings, get_settings
-from council.db import dispose_engines, upgrade
-from council.smtpd import LocalSmtpServer
+from council.delivery.smtpd import LocalSmtpServer
+from council.store.engine import dispose_engines, upgrade
 
 PG_ADMIN_URL = os.environ.get(
     "COUNCIL_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -49,7 +49,7 @@ def libreoffice() -> str:
     """Path of LibreOffice's soffice (with poppler's pdftotext and pdftoppm), or skip (fail under CI)."""
     import shutil
 
-    from council.pdf import soffice
+    from council.delivery.pdf import soffice
 
     binary = soffice()
     poppler = [(name, shutil.which(name)) for name in ("pdftotext", "pdftoppm")]
@@ -143,9 +143,9 @@ def sync_and_mark_sent(settings: Settings, body_ids: list[str] | None = None) ->
     """Store the content and mark the bodies' cells `sent`, as a completed send would."""
     from sqlalchemy.orm import Session
 
-    from council.db import make_engine
-    from council.sending import sync
-    from council.tracking import mark_sent
+    from council.services.send import sync
+    from council.store.engine import make_engine
+    from council.store.tracking import mark_sent
 
     _, bodies = sync(settings, actor="test")
     with Session(make_engine(settings.effective_database_url)) as session, session.begin():

@@ -34,9 +34,9 @@ def delivered_proposal(settings, body_id: str, *, sent_at=None, logical_date=Non
     """Store the body's proposal email (round 0) as delivered, optionally back-dated."""
     from sqlalchemy.orm import Session
 
-    from council.db import make_engine
-    from council.mail import RenderedMail
-    from council.outbox import mark_delivered, queue_message
+    from council.delivery.mail import RenderedMail
+    from council.store.engine import make_engine
+    from council.store.outbox import mark_delivered, queue_message
     from models.enums import MessageKind
     from models.tables import Message
 

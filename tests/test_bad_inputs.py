@@ -20,20 +20,15 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
-from council import PROJECT_ROOT
 from council.cli import app
-from council.config import Settings
-from council.content import load_proposal, load_roster
-from council.db import make_engine
+from council.config import PROJECT_ROOT, Settings
+from council.content.loading import load_proposal, load_roster
 from council.errors import ContentError
-from council.importing import COLUMNS, import_decisions
-from council.rendering import (
-    DUTY_TEMPLATE,
-    PROPOSAL_TEMPLATE,
-    duty_description_context,
-    proposal_context,
-    render_docx,
-)
+from council.rendering.contexts import duty_description_context, proposal_context
+from council.rendering.environment import DUTY_TEMPLATE, PROPOSAL_TEMPLATE
+from council.rendering.render import render_docx
+from council.services.bulk import COLUMNS, import_decisions
+from council.store.engine import make_engine
 from models.decisions import DecisionIn
 from models.tables import Decision, Event
 from tests.helpers import docx_text

@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from council.calendar import is_quiet, next_working_day
+from council.rules.calendar import is_quiet, next_working_day
 from models.schemas import ReminderPolicyIn
 
 POLICY = ReminderPolicyIn()

@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from council.cli import app
 from council.config import Settings
-from council.smtpd import LocalSmtpServer
+from council.delivery.smtpd import LocalSmtpServer
 from tests.helpers import docx_text
 
 runner = CliRunner()
@@ -208,7 +208,7 @@ def test_history_shows_helsinki_time(settings: Settings) -> None:
     from sqlalchemy import update
     from sqlalchemy.orm import Session
 
-    from council.db import make_engine
+    from council.store.engine import make_engine
     from models.tables import Event
     from tests.conftest import sync_and_mark_sent
 

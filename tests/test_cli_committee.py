@@ -27,7 +27,7 @@ from typer.testing import CliRunner
 
 from council.cli import app
 from council.config import Settings
-from council.smtpd import LocalSmtpServer
+from council.delivery.smtpd import LocalSmtpServer
 from tests.conftest import free_port
 from tests.helpers import docx_text, read_eml
 
@@ -388,7 +388,7 @@ def test_digest_mails_the_committee_once_per_week(
 ) -> None:
     """After a decision in the week of --today, `digest` mails the committee once with the change and
     the status report of that day attached; a second call that week sends nothing."""
-    monkeypatch.setattr("council.tracking.now", lambda: datetime(2025, 3, 5, 10, 0, tzinfo=UTC))
+    monkeypatch.setattr("council.store.tracking.now", lambda: datetime(2025, 3, 5, 10, 0, tzinfo=UTC))
     result = runner.invoke(
         app,
         [

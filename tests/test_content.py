@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from council import PROJECT_ROOT
-from council.content import load_proposal, load_roster, select_bodies
+from council.config import PROJECT_ROOT
+from council.content.loading import load_proposal, load_roster, select_bodies
 from council.errors import ContentError, UnknownBodyError
 
 ROSTER = PROJECT_ROOT / "data" / "rosters" / "forssan-seutu.yaml"

@@ -16,20 +16,14 @@ import yaml
 from sqlalchemy import event, insert, update
 from sqlalchemy.orm import Session
 
-from council import PROJECT_ROOT
-from council.config import Settings, get_settings
-from council.dashboard import (
-    DashboardOut,
-    build_dashboard,
-    content_policies,
-    dashboard_json,
-    render_html,
-    serve_dashboard,
-    write_dashboard,
-)
-from council.db import make_engine
-from council.decisions import record_decision
-from council.filters import fi_date, today_helsinki
+from council.config import PROJECT_ROOT, Settings, get_settings
+from council.dashboard.build import build_dashboard, content_policies
+from council.dashboard.model import DashboardOut
+from council.dashboard.publish import dashboard_json, render_html, write_dashboard
+from council.dashboard.server import serve_dashboard
+from council.rules.formatting import fi_date, today_helsinki
+from council.store.decisions import record_decision
+from council.store.engine import make_engine
 from models.decisions import DecisionIn, LiaisonIn
 from models.enums import DecisionStatus, Outcome
 from models.schemas import ReminderPolicyIn, ReminderPolicyOverrideIn

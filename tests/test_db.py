@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import inspect, text
 
-from council.db import check_schema, downgrade, make_engine, upgrade
 from council.errors import DatabaseNotReadyError
+from council.store.engine import check_schema, downgrade, make_engine, upgrade
 from models.tables import Base
 
 TABLES = {"proposal", "point", "body", "decision", "event", "message"}
@@ -56,7 +56,7 @@ def test_timestamps_are_stored_in_utc_and_compared_across_zones(database_url: st
     from sqlalchemy.exc import StatementError
     from sqlalchemy.orm import Session
 
-    from council.filters import HELSINKI
+    from council.rules.formatting import HELSINKI
     from models.tables import Event
 
     upgrade(database_url)

@@ -10,11 +10,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from council.config import Settings
-from council.db import make_engine
-from council.decisions import history, record_decision, record_many
 from council.errors import DecisionConflictError, InvalidDecisionError, InvalidTransitionError
-from council.filters import today_helsinki
-from council.tracking import status_matrix
+from council.rules.formatting import today_helsinki
+from council.store.decisions import history, record_decision, record_many
+from council.store.engine import make_engine
+from council.store.tracking import status_matrix
 from models.decisions import DecisionIn, LiaisonIn
 from models.enums import DecisionStatus, Outcome
 from models.tables import Decision, Event
@@ -113,7 +113,7 @@ def test_concurrent_flush_on_same_version_is_refused(env: pytest.MonkeyPatch, po
     (On SQLite, write transactions are serialised by BEGIN IMMEDIATE, so this race cannot arise.)
     """
     from council.config import get_settings
-    from council.db import upgrade
+    from council.store.engine import upgrade
     from tests.conftest import sync_and_mark_sent
 
     env.setenv("COUNCIL_DATABASE_URL", postgres_url)
@@ -205,9 +205,10 @@ def test_invalid_decisions_are_refused_naming_the_field(change: dict, field: str
 def test_a_tabled_point_put_on_a_new_agenda_says_where_it_is_going(sent: Settings, tmp_path) -> None:
     """Tabled on 20.11. (§ 113), then on the agenda of 9.12.: the cell shows the agenda, not a tabled
     § with the new date; the tabling stays in the history; the export skips the open point."""
-    from council.decisions import history, mark_on_agenda
-    from council.followup import Cell, _cell_note
-    from council.importing import export_decisions
+    from council.rendering.wording import cell_note as _cell_note
+    from council.rules.reminders import Cell
+    from council.services.bulk import export_decisions
+    from council.store.decisions import history, mark_on_agenda
 
     engine = make_engine(sent.effective_database_url)
     with Session(engine) as session, session.begin():

@@ -9,13 +9,13 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from council.config import Settings, get_settings
-from council.db import make_engine
-from council.decisions import record_decision
-from council.digest import prepare_digest
-from council.filters import HELSINKI
-from council.mail import SmtpMailer
-from council.sending import deliver_messages
-from council.smtpd import LocalSmtpServer
+from council.delivery.mail import SmtpMailer
+from council.delivery.smtpd import LocalSmtpServer
+from council.rules.formatting import HELSINKI
+from council.services.digest import prepare_digest
+from council.services.send import deliver_messages
+from council.store.decisions import record_decision
+from council.store.engine import make_engine
 from models.decisions import DecisionIn, LiaisonIn
 from models.enums import EventKind, Outcome
 from models.tables import Event, Message
@@ -99,8 +99,8 @@ def test_a_digest_refused_for_now_waits_for_its_backoff(sent: Settings, env: pyt
     but says when the next try is; the row stays queued for the follow-up run."""
     from aiosmtpd.controller import Controller
 
-    from council.digest import send_digest
     from council.errors import CouncilError
+    from council.services.digest import send_digest
     from tests.conftest import free_port
 
     _record_tammela(sent, occurred_at=datetime(2026, 11, 25, 9, 0, tzinfo=HELSINKI))
@@ -126,9 +126,9 @@ def test_a_digest_being_sent_elsewhere_is_not_reported_as_sent(
 ) -> None:
     """A row another run has claimed (state `sending`, lease not over) is neither sent twice nor
     called 'already sent'."""
-    from council.digest import send_digest
     from council.errors import CouncilError
-    from council.outbox import claim
+    from council.services.digest import send_digest
+    from council.store.outbox import claim
 
     _record_tammela(sent, occurred_at=datetime(2026, 11, 25, 9, 0, tzinfo=HELSINKI))
     plan = prepare_digest(sent, today=date(2026, 11, 27), actor="t")

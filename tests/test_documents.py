@@ -11,14 +11,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from council.config import Settings
-from council.db import make_engine
-from council.decisions import record_decision
-from council.documents import status_report_context, write_status_report
+from council.delivery.mail import SmtpMailer
+from council.delivery.pdf import to_pdfa
+from council.delivery.smtpd import LocalSmtpServer
 from council.errors import ConfigurationError
-from council.mail import SmtpMailer
-from council.pdf import to_pdfa
-from council.refresh import after_decisions
-from council.smtpd import LocalSmtpServer
+from council.services.after_decision import after_decisions
+from council.services.committee import status_report_context, write_status_report
+from council.store.decisions import record_decision
+from council.store.engine import make_engine
 from models.decisions import DecisionIn, LiaisonIn
 from models.enums import Outcome
 from models.tables import Decision, Message

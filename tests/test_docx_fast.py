@@ -20,17 +20,11 @@ from docx import Document
 from docxtpl import DocxTemplate
 from pydantic import BaseModel
 
-from council import PROJECT_ROOT
-from council.content import load_proposal, load_roster
-from council.docx_fast import CompiledDocxTemplate, clear_cache, compiled
-from council.rendering import (
-    DUTY_TEMPLATE,
-    PROPOSAL_TEMPLATE,
-    TEMPLATES_DIR,
-    docx_environment,
-    duty_description_context,
-    proposal_context,
-)
+from council.config import PROJECT_ROOT
+from council.content.loading import load_proposal, load_roster
+from council.rendering.contexts import duty_description_context, proposal_context
+from council.rendering.docx_fast import CompiledDocxTemplate, clear_cache, compiled
+from council.rendering.environment import DUTY_TEMPLATE, PROPOSAL_TEMPLATE, TEMPLATES_DIR, docx_environment
 from models.contexts import LiaisonContext
 from models.schemas import BodyIn
 from tests.helpers import docx_text

@@ -24,16 +24,15 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
-from council import PROJECT_ROOT
 from council.cli import app
-from council.config import Settings, get_settings
-from council.db import make_engine, upgrade
-from council.decisions import record_decision
+from council.config import PROJECT_ROOT, Settings, get_settings
+from council.delivery.mail import SmtpMailer
+from council.delivery.smtpd import EmlHandler
 from council.errors import DecisionConflictError
-from council.followup import run_follow_up
-from council.mail import SmtpMailer
-from council.sending import deliver_messages, prepare_proposal_messages, sync
-from council.smtpd import EmlHandler
+from council.services.follow_up import run_follow_up
+from council.services.send import deliver_messages, prepare_proposal_messages, sync
+from council.store.decisions import record_decision
+from council.store.engine import make_engine, upgrade
 from models.decisions import DecisionIn
 from models.enums import MessageState, Outcome
 from models.tables import Decision, Event, Message
@@ -149,7 +148,7 @@ def test_locked_database_is_reported_and_nothing_is_lost(
     sent: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Another writer holding SQLite past the busy timeout: a clear error, nothing written; then it works."""
-    from council import db
+    from council.store import engine as db
 
     db.dispose_engines()
     monkeypatch.setenv("COUNCIL_SQLITE_BUSY_TIMEOUT_MS", "300")
@@ -283,7 +282,7 @@ def test_backup_and_restore_round_trip(sent: Settings, tmp_path: Path) -> None:
         ).exit_code
         == 0
     )
-    from council import db
+    from council.store import engine as db
 
     db.dispose_engines()
     result = runner.invoke(app, ["restore", str(tmp_path / "kopio.db")])

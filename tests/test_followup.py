@@ -11,15 +11,16 @@ import pytest
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from council.calendar import is_quiet
 from council.config import Settings, get_settings
-from council.db import make_engine, upgrade
-from council.decisions import mark_on_agenda, record_decision
-from council.followup import BodyState, Cell, due_reminder, reminder_due_on, run_follow_up
-from council.mail import SmtpMailer
-from council.outbox import claim
-from council.sending import deliver_messages, prepare_proposal_messages, sync
-from council.smtpd import LocalSmtpServer
+from council.delivery.mail import SmtpMailer
+from council.delivery.smtpd import LocalSmtpServer
+from council.rules.calendar import is_quiet
+from council.rules.reminders import BodyState, Cell, due_reminder, reminder_due_on
+from council.services.follow_up import run_follow_up
+from council.services.send import deliver_messages, prepare_proposal_messages, sync
+from council.store.decisions import mark_on_agenda, record_decision
+from council.store.engine import make_engine, upgrade
+from council.store.outbox import claim
 from models.decisions import DecisionIn
 from models.enums import MessageState, Outcome
 from models.schemas import ReminderPolicyIn
@@ -244,8 +245,8 @@ def test_crash_between_sending_and_recording_resends_with_the_same_message_id(
     with Session(engine) as session, session.begin():
         assert claim(session=session, message_id=pk)  # the crashed sender's claim
     # The crashed sender had delivered it: the server holds one copy.
-    from council.mail import compose
-    from council.sending import _outgoing
+    from council.delivery.mail import compose
+    from council.services.send import _outgoing
 
     with Session(engine) as session:
         message = session.get_one(Message, pk)

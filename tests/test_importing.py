@@ -10,10 +10,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from council.config import Settings
-from council.db import make_engine
 from council.errors import ContentError
-from council.importing import export_decisions, import_decisions
-from council.tracking import status_matrix
+from council.services.bulk import export_decisions, import_decisions
+from council.store.engine import make_engine
+from council.store.tracking import status_matrix
 from models.tables import Decision
 
 HEADER = "vastaanottaja;kohta;paatos;kokouspaiva;pykala;dnro;yhdyshenkilo_nimi;yhdyshenkilo_nimike;yhdyshenkilo_sahkoposti;yhdyshenkilo_tyoaika"
@@ -229,7 +229,7 @@ def test_export_neutralises_formulas(sent: Settings, tmp_path: Path) -> None:
 )
 def test_outcomes_as_people_write_them(written: str, outcome: str) -> None:
     """A closing full stop (as in minutes), extra spaces, case and ä/ö typed as a/o are accepted."""
-    from council.importing import parse_outcome
+    from council.services.bulk import parse_outcome
 
     assert parse_outcome(written).value == outcome
 
@@ -237,7 +237,7 @@ def test_outcomes_as_people_write_them(written: str, outcome: str) -> None:
 @pytest.mark.parametrize("written", ["hyvaksytty", "hyväksytty", "hylatty kai", "poydalle"])
 def test_a_shortened_or_internal_outcome_name_is_refused(written: str) -> None:
     """'hyväksytty' alone is ambiguous (five approval outcomes); internal names are not outcomes."""
-    from council.importing import parse_outcome
+    from council.services.bulk import parse_outcome
 
     with pytest.raises(ValueError, match="tuntematon päätös; sallitut: hyväksytty ehdotuksen mukaisesti"):
         parse_outcome(written)

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from council import PROJECT_ROOT
-from council.content import load_proposal, load_roster
-from council.sending import render_first_send
+from council.config import PROJECT_ROOT
+from council.content.loading import load_proposal, load_roster
+from council.services.send import render_first_send
 
 pytestmark = pytest.mark.libreoffice
 
@@ -58,8 +58,8 @@ def test_documents_convert_to_pdf_with_names_case_and_page_numbers(libreoffice: 
 def test_every_document_of_every_body_converts_to_pdfa(libreoffice: str, settings, tmp_path: Path) -> None:  # noqa: ANN001
     """docs-preview: all bodies' first-send and reminder proposals, blank and filled duty descriptions
     and the status report convert to PDF/A with page numbers, the right names and no leftover tag."""
-    from council.preview import preview
-    from council.sending import sync
+    from council.services.preview import preview
+    from council.services.send import sync
 
     sync(settings, actor="test")
     docs, pngs, note = preview(settings, today=date(2026, 11, 28))

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from council import PROJECT_ROOT
+from council.config import PROJECT_ROOT
 from tests.conftest import free_port
 from tests.helpers import read_eml
 

@@ -45,8 +45,8 @@ from aiosmtpd.controller import Controller
 from sqlalchemy import create_engine, select, update
 from sqlalchemy.orm import Session
 
-from council import PROJECT_ROOT
-from council.smtpd import EmlHandler
+from council.config import PROJECT_ROOT
+from council.delivery.smtpd import EmlHandler
 from models.tables import Message
 from tests.browser.prefect_stack import CouncilStack, _sigint_not_ignored
 from tests.conftest import free_port

@@ -8,17 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from council import PROJECT_ROOT
-from council.content import load_proposal, load_roster
+from council.config import PROJECT_ROOT
+from council.content.loading import load_proposal, load_roster
 from council.errors import UnsafePathError
 from council.paths import inside, safe_filename
-from council.rendering import (
-    DUTY_TEMPLATE,
-    PROPOSAL_TEMPLATE,
-    duty_description_context,
-    proposal_context,
-    render_docx,
-)
+from council.rendering.contexts import duty_description_context, proposal_context
+from council.rendering.environment import DUTY_TEMPLATE, PROPOSAL_TEMPLATE
+from council.rendering.render import render_docx
 from models.contexts import LiaisonContext
 from models.schemas import BodyIn
 from tests.helpers import docx_text

@@ -18,7 +18,7 @@ import pytest
 from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 
-from council import PROJECT_ROOT
+from council.config import PROJECT_ROOT
 from models.tables import Message
 from tests.browser.prefect_stack import CouncilStack
 from tests.helpers import read_eml

@@ -11,12 +11,12 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from council.config import Settings, get_settings
-from council.db import make_engine, upgrade
+from council.delivery.mail import SmtpMailer
+from council.delivery.smtpd import LocalSmtpServer
 from council.errors import ConfigurationError
-from council.mail import SmtpMailer
-from council.sending import deliver_messages, dry_run, prepare_proposal_messages, sync
-from council.smtpd import LocalSmtpServer
-from council.tracking import status_matrix
+from council.services.send import deliver_messages, dry_run, prepare_proposal_messages, sync
+from council.store.engine import make_engine, upgrade
+from council.store.tracking import status_matrix
 from models.enums import DecisionStatus, MessageState
 from models.tables import Decision, Event, Message
 from tests.conftest import free_port
@@ -253,7 +253,7 @@ def _roster_with_ypaja(env: pytest.MonkeyPatch, tmp_path: Path, **fields: object
     """Point COUNCIL_ROSTER_FILE at a copy of the roster with Ypäjä's ``fields`` replaced."""
     import yaml
 
-    from council import PROJECT_ROOT
+    from council.config import PROJECT_ROOT
 
     roster = yaml.safe_load((PROJECT_ROOT / "data/rosters/forssan-seutu.yaml").read_text("utf-8"))
     next(b for b in roster["bodies"] if b["id"] == "ypaja").update(fields)
@@ -268,7 +268,7 @@ def test_a_partly_delivered_message_is_not_sent_again(env: pytest.MonkeyPatch, t
     from typer.testing import CliRunner
 
     from council.cli import app
-    from council.outbox import never_delivered
+    from council.store.outbox import never_delivered
 
     port = free_port()
     handler = RefuseBad()
@@ -307,7 +307,7 @@ def test_a_message_refused_to_everyone_is_sent_again_after_the_fix(
     from typer.testing import CliRunner
 
     from council.cli import app
-    from council.outbox import never_delivered
+    from council.store.outbox import never_delivered
 
     port = free_port()
     handler = RefuseBad()

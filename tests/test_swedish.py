@@ -9,13 +9,13 @@ import pytest
 from sqlalchemy.orm import Session
 
 from council.config import Settings, get_settings
-from council.db import make_engine, upgrade
-from council.decisions import record_decision
-from council.followup import run_follow_up
-from council.mail import SmtpMailer
-from council.refresh import after_decisions
-from council.sending import deliver_messages, prepare_proposal_messages, sync
-from council.smtpd import LocalSmtpServer
+from council.delivery.mail import SmtpMailer
+from council.delivery.smtpd import LocalSmtpServer
+from council.services.after_decision import after_decisions
+from council.services.follow_up import run_follow_up
+from council.services.send import deliver_messages, prepare_proposal_messages, sync
+from council.store.decisions import record_decision
+from council.store.engine import make_engine, upgrade
 from models.decisions import DecisionIn, LiaisonIn
 from models.enums import Outcome
 from tests.helpers import docx_text, read_eml

@@ -8,24 +8,23 @@ from pathlib import Path
 import pytest
 from pydantic import create_model
 
-from council import PROJECT_ROOT
-from council.content import load_proposal, load_roster
-from council.digest import DigestMailContext
-from council.documents import STATUS_REPORT_TEMPLATE, DutyMailContext
+from council.config import PROJECT_ROOT
+from council.content.i18n import localized
+from council.content.loading import load_proposal, load_roster
 from council.errors import TemplateRenderError
-from council.followup import ConfirmationMailContext, ReminderMailContext
-from council.i18n import localized
-from council.rendering import (
-    DUTY_TEMPLATE,
-    PROPOSAL_TEMPLATE,
+from council.rendering.contexts import duty_description_context, proposal_context
+from council.rendering.environment import DUTY_TEMPLATE, PROPOSAL_TEMPLATE
+from council.rendering.render import (
     contract_problems,
     docx_template_variables,
-    duty_description_context,
-    proposal_context,
     render_docx,
     text_template_variables,
 )
-from council.sending import ProposalMailContext, render_first_send
+from council.services.after_decision import ConfirmationMailContext, DutyMailContext
+from council.services.committee import STATUS_REPORT_TEMPLATE
+from council.services.digest import DigestMailContext
+from council.services.follow_up import ReminderMailContext
+from council.services.send import ProposalMailContext, render_first_send
 from models.contexts import DutyDescriptionContext, ProposalContext, StatusReportContext
 from tests.helpers import docx_text
 

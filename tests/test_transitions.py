@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 
 from council.errors import InvalidTransitionError
-from council.transitions import check_transition, effective_status, final_from, status_after
+from council.rules.transitions import check_transition, effective_status, final_from, status_after
 from models.enums import DecisionStatus as S
 from models.enums import Outcome
 

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import httpx
 
-from council import PROJECT_ROOT
+from council.config import PROJECT_ROOT
 from tests.conftest import free_port
 
 READY_LINE = "Palvelut käynnissä"

@@ -10,12 +10,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy.orm import Session
 
-from council import PROJECT_ROOT
-from council.config import Settings
-from council.dashboard import content_policies, serve_dashboard, write_dashboard
-from council.db import make_engine
-from council.decisions import record_decision
-from council.filters import fi_date, today_helsinki
+from council.config import PROJECT_ROOT, Settings
+from council.dashboard.build import content_policies
+from council.dashboard.publish import write_dashboard
+from council.dashboard.server import serve_dashboard
+from council.rules.formatting import fi_date, today_helsinki
+from council.store.decisions import record_decision
+from council.store.engine import make_engine
 from models.decisions import DecisionIn, LiaisonIn
 from models.enums import Outcome
 from tests.helpers import delivered_proposal

@@ -22,7 +22,7 @@ import yaml
 from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 
-from council import PROJECT_ROOT
+from council.config import PROJECT_ROOT
 from models.tables import Decision
 from tests.browser.prefect_stack import CouncilStack
 

@@ -14,11 +14,11 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from council.config import Settings
-from council.db import make_engine
-from council.decisions import record_decision
+from council.delivery.smtpd import LocalSmtpServer
 from council.errors import CouncilError
-from council.filters import HELSINKI
-from council.smtpd import LocalSmtpServer
+from council.rules.formatting import HELSINKI
+from council.store.decisions import record_decision
+from council.store.engine import make_engine
 from flows.committee import DigestIn, committee_digest, dashboard
 from models.decisions import DecisionIn
 from models.enums import EventKind, Outcome

@@ -12,9 +12,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from council.config import Settings
-from council.db import make_engine
-from council.decisions import record_decision
-from council.smtpd import EmlHandler, LocalSmtpServer
+from council.delivery.smtpd import EmlHandler, LocalSmtpServer
+from council.store.decisions import record_decision
+from council.store.engine import make_engine
 from flows.follow_up import FollowUpIn, follow_up
 from models.decisions import DecisionIn
 from models.enums import Outcome

@@ -10,10 +10,10 @@ from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from council.config import Settings
-from council.db import make_engine
-from council.decisions import history
-from council.followup import find_due
-from council.tracking import status_matrix
+from council.services.follow_up import find_due
+from council.store.decisions import history
+from council.store.engine import make_engine
+from council.store.tracking import status_matrix
 from flows.mark_agenda import AgendaIn, mark_agenda
 from tests.helpers import delivered_proposal
 

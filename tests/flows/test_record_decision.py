@@ -10,8 +10,8 @@ from prefect.utilities.callables import parameter_schema
 from sqlalchemy.orm import Session
 
 from council.config import Settings
-from council.db import make_engine
-from council.tracking import status_matrix
+from council.store.engine import make_engine
+from council.store.tracking import status_matrix
 from flows.import_decisions import import_decisions
 from flows.record_decision import LiaisonForm, PointDecisionIn, RecordDecisionIn, record_decision
 from models.enums import Outcome

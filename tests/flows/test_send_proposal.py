@@ -12,10 +12,9 @@ from prefect.utilities.callables import parameter_schema
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from council import PROJECT_ROOT
-from council.config import Settings, get_settings
-from council.db import make_engine
-from council.smtpd import LocalSmtpServer
+from council.config import PROJECT_ROOT, Settings, get_settings
+from council.delivery.smtpd import LocalSmtpServer
+from council.store.engine import make_engine
 from flows.send_proposal import SendProposalIn, send_proposal
 from models.tables import Event, Message
 from tests.helpers import read_eml
@@ -75,8 +74,8 @@ def test_smtp_password_stays_out_of_prefect_logs_and_artifacts(
     from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId, LogFilter, LogFilterFlowRunId
 
     from council.config import get_settings
-    from council.db import upgrade
-    from council.smtpd import EmlHandler
+    from council.delivery.smtpd import EmlHandler
+    from council.store.engine import upgrade
     from tests.conftest import free_port
 
     secret = "Prefect-Loki-Salasana-7q"
@@ -181,7 +180,7 @@ def test_a_rendering_failure_still_reports_the_batch_in_flight(
     from prefect import task
 
     import flows.send_proposal as module
-    from council.sending import prepare_proposal_messages
+    from council.services.send import prepare_proposal_messages
 
     env.setenv("COUNCIL_BATCH_SIZE", "3")
     calls: list[list[str]] = []

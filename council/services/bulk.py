@@ -38,9 +38,9 @@ from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from council.decisions import record_decision
 from council.errors import ContentError, CouncilError, Problem, validation_message
-from council.filters import fi_date
+from council.rules.formatting import fi_date
+from council.store.decisions import record_decision
 from models.decisions import DecisionIn, LiaisonIn
 from models.enums import Outcome
 from models.tables import Body, Decision, Point

@@ -13,9 +13,9 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from council.errors import DecisionConflictError, InvalidDecisionError, UnknownBodyError
-from council.filters import fi_date, today_helsinki
-from council.tracking import add_event, now
-from council.transitions import check_transition, status_after
+from council.rules.formatting import fi_date, today_helsinki
+from council.rules.transitions import check_transition, status_after
+from council.store.tracking import add_event, now
 from models.decisions import DecisionIn, DecisionOut
 from models.enums import DecisionStatus, EventKind
 from models.tables import Body, Decision, Event, Point

@@ -94,7 +94,7 @@ def translated(proposal: ProposalIn, lang: str) -> ProposalIn:
     if lang in (None, "", Language.fi.value):
         return proposal
     from council.config import get_settings
-    from council.content import load_yaml_model
+    from council.content.loading import load_yaml_model
     from council.errors import ContentError, Problem
 
     settings = get_settings()

@@ -6,12 +6,13 @@ formatted by Babel so the same call serves Swedish (``15.2.2021`` there too).
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from zoneinfo import ZoneInfo
+from datetime import date
 
 from babel.dates import format_date
 
-HELSINKI = ZoneInfo("Europe/Helsinki")
+from models.clock import HELSINKI, today_helsinki
+
+__all__ = ["FILTERS", "HELSINKI", "fi_date", "today_helsinki"]
 
 
 def fi_date(value: date, locale: str = "fi_FI") -> str:
@@ -20,11 +21,6 @@ def fi_date(value: date, locale: str = "fi_FI") -> str:
     In a template: ``{{ meeting_date|fi_date }}`` (registered as a Jinja filter).
     """
     return format_date(value, format="d.M.yyyy", locale=locale)
-
-
-def today_helsinki() -> date:
-    """Today's date in Finland (documents are dated by Finnish time, not UTC)."""
-    return datetime.now(HELSINKI).date()
 
 
 FILTERS = {"fi_date": fi_date}

@@ -13,15 +13,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from council.config import Settings
-from council.content import load_proposal_by_id
-from council.db import make_engine
-from council.documents import write_status_report
+from council.content.loading import load_proposal_by_id
+from council.delivery.mail import Mailer
 from council.errors import CouncilError
-from council.filters import HELSINKI, fi_date
-from council.mail import Mailer
-from council.outbox import queue_message
 from council.paths import inside
-from council.rendering import render_mail
+from council.rendering.render import render_mail
+from council.rules.formatting import HELSINKI, fi_date
+from council.services.committee import write_status_report
+from council.store.engine import make_engine
+from council.store.outbox import queue_message
 from models.enums import EventKind, MessageKind, MessageState
 from models.tables import Body, Event, Message
 
@@ -109,7 +109,7 @@ def prepare_digest(settings: Settings, *, today: date, actor: str) -> DigestPlan
     One digest per ISO week: a rerun finds the week's row and reports its state instead of
     queueing another, so a failed delivery is never mistaken for "no changes".
     """
-    from council.documents import status_report_context
+    from council.services.committee import status_report_context
 
     proposal = load_proposal_by_id(settings.path(settings.data_dir), settings.proposal_id)
     if not proposal.committee_emails:
@@ -179,7 +179,7 @@ def send_digest(settings: Settings, *, today: date, mailer: Mailer, actor: str) 
     Raises :class:`CouncilError` when the delivery failed (for now or for good), so a Prefect run
     or the command line reports a failure instead of "nothing to send".
     """
-    from council.sending import deliver_messages
+    from council.services.send import deliver_messages
 
     plan = prepare_digest(settings, today=today, actor=actor)
     if plan.state == "failed":

@@ -1,9 +1,11 @@
-"""Documents beyond the first send: the filled duty description, the committee's status report
-(tilannekatsaus) and PDF/A copies through LibreOffice.
+"""What recorded decisions call for: the filled duty description when the duties point names a
+liaison, the thank-you when a body's last point is decided (each once), then the dashboard files.
+The flows and the CLI call :func:`after_decisions` after recording.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
@@ -12,45 +14,27 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from council.config import Settings
-from council.content import load_proposal_by_id, load_roster
-from council.db import make_engine
-from council.filters import fi_date
-from council.followup import duty_description_filled_name, read_states
-from council.i18n import translated
-from council.outbox import queue_message
-from council.paths import inside, safe_filename
-from council.pdf import to_pdfa, with_pdf_copies  # noqa: F401 - to_pdfa re-exported
-from council.rendering import (
-    DUTY_TEMPLATE,
-    SENDER_UNIT,
+from council.content.i18n import translated
+from council.content.loading import load_proposal_by_id, load_roster
+from council.delivery.pdf import with_pdf_copies
+from council.rendering.contexts import (
     body_context,
+    body_recipients,
     duty_description_context,
-    render_docx,
-    render_mail,
 )
+from council.rendering.environment import DUTY_TEMPLATE
+from council.rendering.render import render_docx, render_mail
+from council.rendering.wording import appointed_by, cell_note, duty_description_filled_name
+from council.services.committee import write_dashboard_files
+from council.store.engine import make_engine
+from council.store.matrix import read_states
+from council.store.outbox import queue_message
 from models.contexts import (
     BodyContext,
-    DocumentMeta,
     LiaisonContext,
-    ReportLiaison,
-    ReportPoint,
-    ReportRow,
-    StatusReportContext,
 )
 from models.enums import DecisionStatus, EventKind, MessageKind
 from models.tables import Decision, Event, Message
-
-STATUS_REPORT_TEMPLATE = "tilannekatsaus.docx"
-
-
-def appointed_by(deciding_body: str | None, meeting_date: date | None, section: int | None) -> str:
-    """'Jokioisten kunnanhallitus 15.3.2021 § 59'."""
-    parts = [deciding_body or ""]
-    if meeting_date:
-        parts.append(fi_date(meeting_date))
-    if section:
-        parts.append(f"§ {section}")
-    return " ".join(p for p in parts if p)
 
 
 class DutyMailContext(BaseModel):
@@ -70,7 +54,7 @@ def prepare_duty_descriptions(settings: Settings, *, today: date, actor: str) ->
     queue one email to the registry and the liaison — once per liaison: the outbox round counts the
     liaisons recorded for the body (0 for the first; a correction naming another person is round 1,
     a correction that keeps the person sends nothing)."""
-    from council.sending import body_folder
+    from council.services.send import body_folder
 
     proposal = load_proposal_by_id(settings.path(settings.data_dir), settings.proposal_id)
     bodies = {b.id: b for b in load_roster(settings.path(settings.roster_file)).bodies}
@@ -161,85 +145,103 @@ def prepare_duty_descriptions(settings: Settings, *, today: date, actor: str) ->
     return ids
 
 
-def status_report_context(settings: Settings, *, today: date) -> StatusReportContext:
-    """The committee's status report: progress per point, every cell, liaisons, overdue, reminders."""
-    proposal = load_proposal_by_id(settings.path(settings.data_dir), settings.proposal_id)
-    from council.refresh import current_dashboard
+class ConfirmationMailContext(BaseModel):
+    """Variables of templates/email/kiitos_subject.txt, kiitos.txt and kiitos.html."""
 
-    board = current_dashboard(settings, today=today)
-    with Session(make_engine(settings.effective_database_url)) as session:
+    body: BodyContext
+    sender: str
+    preparer: str
+    title: str
+    short_title: str
+    decisions: list[str]
+    liaison: str | None
+    attachment_names: list[str]
+
+
+def prepare_confirmations(settings: Settings, *, today: date, actor: str) -> list[int]:
+    """Queue one thank-you for each body whose every point is decided (once per body)."""
+    from council.services.send import body_folder
+
+    proposal = load_proposal_by_id(settings.path(settings.data_dir), settings.proposal_id)
+    bodies = {b.id: b for b in load_roster(settings.path(settings.roster_file)).bodies}
+    engine = make_engine(settings.effective_database_url)
+    with Session(engine) as session:
         states = read_states(session=session, proposal_id=proposal.id)
-    names = {b.body_id: b.name for b in board.bodies}
-    rows = []
-    for body in board.bodies:
-        for cell in body.cells:
-            decision = ""
-            if cell.outcome:
-                decision = f"{cell.outcome}, {cell.meeting_date or ''} § {cell.section or ''}".strip()
-            elif cell.meeting_date:
-                decision = f"esityslistalla {cell.meeting_date}"
-            rows.append(
-                ReportRow(
-                    body=body.name,
-                    point=f"{cell.point}. {proposal.point(cell.point).short_title}",
-                    status=cell.status_label,
-                    decision=decision,
+        liaisons = {
+            body_id: liaison
+            for body_id, liaison in session.execute(
+                select(Decision.body_id, Decision.liaison).where(
+                    Decision.proposal_id == proposal.id, Decision.point_number == 1
                 )
             )
-    reminders = []
-    for body_id, state in sorted(states.items(), key=lambda kv: names.get(kv[0], kv[0])):
-        if state.reminders:
-            last = fi_date(state.last_reminder_on) if state.last_reminder_on else "–"
-            reminders.append(
-                f"{names.get(body_id, body_id)}: {state.reminders} muistutusta, viimeisin {last}"
+        }
+    ids = []
+    for body_id, state in states.items():
+        body = bodies.get(body_id)
+        if body is None or state.has_confirmation or state.open_cells:
+            continue
+        if any(c.outcome is None for c in state.cells):
+            continue
+        lang = body.language.value
+        local = translated(proposal, lang)
+        folder = body_folder(settings, proposal.id, body.id)
+        duty = folder / duty_description_filled_name(body)
+        attachments = [duty] if duty.is_file() else []
+        liaison = liaisons.get(body_id)
+        ctx = ConfirmationMailContext(
+            body=body_context(body),
+            sender=local.sender,
+            preparer=local.preparer,
+            title=local.title,
+            short_title=local.short_title,
+            decisions=[
+                f"{c.point}. {local.point(c.point).short_title}: {cell_note(c, lang)}" for c in state.cells
+            ],
+            liaison=f"{liaison['name']}, {liaison['title']} ({liaison['email']})" if liaison else None,
+            attachment_names=[p.name for p in attachments],
+        )
+        with Session(engine) as session, session.begin():
+            message_pk, created = queue_message(
+                session=session,
+                settings=settings,
+                proposal_id=proposal.id,
+                kind=MessageKind.confirmation,
+                round_=0,
+                mail=render_mail(
+                    "kiitos",
+                    ctx,
+                    lang=lang,
+                    body_id=body.id,
+                    recipients=body_recipients(body),
+                    attachments=attachments,
+                ),
+                actor=actor,
+                logical_date=today,
             )
-    if not reminders:
-        reminders = ["Muistutuksia ei ole lähetetty."]
-    overdue = [
-        f"{b.name}: määräaika {b.deadline}, myöhässä {b.days_overdue} pv, avoimet kohdat "
-        + ", ".join(map(str, b.open_points))
-        for b in board.bodies
-        if b.overdue
-    ]
-    return StatusReportContext(
-        meta=DocumentMeta(doc_type="TILANNEKATSAUS", date=fi_date(today)),
-        sender=proposal.sender,
-        sender_unit=SENDER_UNIT,
-        recipient=proposal.sender,
-        title=f"Tilannekatsaus: {proposal.short_title}",
-        summary=(
-            f"Esitys on lähetetty {len([b for b in board.bodies if b.sent_at])} vastaanottajalle. "
-            f"Kohdista on päätetty {board.overall.decided}/{board.overall.total} "
-            f"({board.overall.percent} %). Tilanne {fi_date(today)}."
-        ),
-        points=[
-            ReportPoint(
-                label=f"{p.number}. {p.short_title}",
-                decided=p.progress.decided,
-                total=p.progress.total,
-                percent=p.progress.percent,
-            )
-            for p in board.points
-        ],
-        rows=rows,
-        liaisons=[
-            ReportLiaison(
-                body=item.body_name,
-                person=f"{item.name}, {item.title}, {item.email}",
-                work_time=item.work_time,
-            )
-            for item in board.liaisons
-        ],
-        overdue=overdue,
-        reminders=reminders,
-    )
+        if created:
+            ids.append(message_pk)
+    return ids
 
 
-def write_status_report(
-    settings: Settings, *, today: date, folder: Path | None = None, context: StatusReportContext | None = None
-) -> Path:
-    """Render the status report DOCX into ``folder`` (default outputs/<proposal>/), from ``context``
-    when the caller has already built it."""
-    folder = folder or inside(settings.outputs, settings.proposal_id)
-    path = folder / safe_filename(f"Tilannekatsaus {fi_date(today)}", ".docx")
-    return render_docx(STATUS_REPORT_TEMPLATE, context or status_report_context(settings, today=today), path)
+@dataclass
+class AfterReport:
+    queued: list[int] = field(default_factory=list)
+    sent: list[str] = field(default_factory=list)
+    failed: dict[str, str] = field(default_factory=dict)
+    dashboard: tuple[Path, Path] | None = None
+
+
+def after_decisions(settings: Settings, *, today: date, mailer, actor: str) -> AfterReport:
+    """Queue and deliver what recorded decisions call for, then refresh the dashboard:
+    the filled duty description when point 1 named a liaison, and the thank-you when a body's
+    last point is decided (each once)."""
+    from council.services.send import deliver_messages
+
+    report = AfterReport()
+    report.queued = prepare_duty_descriptions(settings, today=today, actor=actor)
+    report.queued += prepare_confirmations(settings, today=today, actor=actor)
+    if report.queued:
+        delivery = deliver_messages(settings, report.queued, mailer, actor=actor)
+        report.sent, report.failed = delivery.sent, delivery.failed
+    report.dashboard = write_dashboard_files(settings, today=today)
+    return report

@@ -7,20 +7,17 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 
 from pydantic import BaseModel
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from council.errors import UnknownProposalError
+from models.clock import now
 from models.enums import STATUS_LABEL_FI, DecisionStatus, EventKind
 from models.schemas import ProposalIn, RosterIn
 from models.tables import Body, Decision, Event, Message, Point, Proposal
-
-
-def now() -> datetime:
-    return datetime.now(UTC)
 
 
 def add_event(
@@ -230,8 +227,8 @@ def status_matrix(*, session: Session, proposal_id: str, today: date | None = No
 
     A decided cell shows as ``final`` once its rectification window has passed (computed here).
     """
-    from council.filters import today_helsinki
-    from council.transitions import effective_status
+    from council.rules.formatting import today_helsinki
+    from council.rules.transitions import effective_status
 
     today = today or today_helsinki()
     proposal = session.get(Proposal, proposal_id)

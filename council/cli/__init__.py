@@ -18,10 +18,10 @@ from rich.table import Table
 from sqlalchemy.orm import Session
 
 from council.config import get_settings
-from council.content import load_proposal_by_id, load_roster, select_bodies
-from council.db import checked_engine, upgrade
+from council.content.loading import load_proposal_by_id, load_roster, select_bodies
 from council.errors import CouncilError, UnknownBodyError, validation_message
-from council.filters import today_helsinki
+from council.rules.formatting import today_helsinki
+from council.store.engine import checked_engine, upgrade
 
 app = typer.Typer(
     help="Valtuustoesitysten seuranta: esitysten lähetys, päätösten seuranta ja muistutukset.",
@@ -46,7 +46,7 @@ TodayOpt = Annotated[
 
 def _day(value: str | None, option: str = "--today") -> date:
     """The day given on the command line, or today in Helsinki."""
-    from council.importing import parse_date
+    from council.services.bulk import parse_date
 
     try:
         return parse_date(value) if value else today_helsinki()
@@ -73,8 +73,9 @@ def _body_id(settings, value: str) -> str:  # noqa: ANN001
 
 def _after_change(settings, *, decisions: bool, actor: str) -> None:  # noqa: ANN001
     """Follow-on messages after recorded decisions, and the dashboard files after any change."""
-    from council.mail import SmtpMailer
-    from council.refresh import after_decisions, write_dashboard_files
+    from council.delivery.mail import SmtpMailer
+    from council.services.after_decision import after_decisions
+    from council.services.committee import write_dashboard_files
 
     if decisions:
         report = after_decisions(settings, today=today_helsinki(), mailer=SmtpMailer(settings), actor=actor)
@@ -94,7 +95,7 @@ def _after_change(settings, *, decisions: bool, actor: str) -> None:  # noqa: AN
 @app.command()
 def init() -> None:
     """Luo tai päivitä tietokanta ja tallenna esitys ja vastaanottajat sisältötiedostoista."""
-    from council.sending import sync
+    from council.services.send import sync
 
     settings = get_settings()
     try:
@@ -114,7 +115,7 @@ def render(
 ) -> None:
     """Tuota esitys ja toimenkuvamalli DOCX-muodossa vastaanottajittain (ei lähetä mitään)."""
     from council.paths import inside
-    from council.sending import render_first_send
+    from council.services.send import render_first_send
 
     settings = get_settings()
     try:
@@ -146,15 +147,15 @@ def send(
     today: TodayOpt = None,
 ) -> None:
     """Lähetä esitys vastaanottajille ilman Prefectia; jo lähetettyä viestiä ei lähetetä uudelleen."""
-    from council.mail import SmtpMailer
-    from council.sending import (
+    from council.delivery.mail import SmtpMailer
+    from council.services.send import (
         DeliveryReport,
         deliver_messages,
         prepare_proposal_messages,
         still_failed,
         sync,
     )
-    from council.sending import dry_run as do_dry_run
+    from council.services.send import dry_run as do_dry_run
 
     settings = get_settings()
     try:
@@ -190,9 +191,9 @@ def status(
     as_json: Annotated[bool, typer.Option("--json", help="Tulosta JSON-muodossa")] = False,
 ) -> None:
     """Näytä päätösten tilanne: vastaanottajat × esityksen kohdat, sekä lähettämättä jääneet viestit."""
-    from council.db import check_schema
-    from council.sending import undelivered
-    from council.tracking import status_matrix
+    from council.services.send import undelivered
+    from council.store.engine import check_schema
+    from council.store.tracking import status_matrix
 
     settings = get_settings()
     try:
@@ -241,8 +242,8 @@ def follow_up_cmd(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Näytä kuka saisi mitä, älä lähetä")] = False,
 ) -> None:
     """Muistutusajo: erääntyneet muistutukset, kiitokset ja jonossa olevien viestien uusinta."""
-    from council.followup import run_follow_up
-    from council.mail import FileMailer, SmtpMailer
+    from council.delivery.mail import FileMailer, SmtpMailer
+    from council.services.follow_up import run_follow_up
 
     settings = get_settings()
     try:
@@ -252,7 +253,7 @@ def follow_up_cmd(
         report = run_follow_up(settings, today=day, mailer=mailer, actor="cli:follow-up", dry_run=dry_run)
     except CouncilError as exc:
         _fail(exc)
-    from council.filters import fi_date
+    from council.rules.formatting import fi_date
 
     verb = "saisi" if dry_run else "saa"
     for r in report.due:
@@ -303,8 +304,8 @@ def record(
     by: Annotated[str, typer.Option("--by", help="Kirjaaja")] = "koordinaattori",
 ) -> None:
     """Kirjaa yhden vastaanottajan päätös yhdestä kohdasta."""
-    from council.decisions import record_decision
-    from council.importing import parse_date, parse_int, parse_outcome
+    from council.services.bulk import parse_date, parse_int, parse_outcome
+    from council.store.decisions import record_decision
 
     settings = get_settings()
     try:
@@ -346,7 +347,7 @@ def record(
             stored = record_decision(session=session, proposal_id=settings.proposal_id, decision=decision)
     except CouncilError as exc:
         _fail(exc)
-    from council.filters import fi_date
+    from council.rules.formatting import fi_date
     from models.enums import STATUS_LABEL_FI, DecisionStatus
 
     console.print(
@@ -371,7 +372,7 @@ def agenda(
     by: Annotated[str, typer.Option("--by", help="Kirjaaja")] = "koordinaattori",
 ) -> None:
     """Merkitse kohdat kokouksen esityslistalle: muistutuksia ei lähetetä ennen kokousta seuraavaa päivää."""
-    from council.decisions import mark_on_agenda
+    from council.store.decisions import mark_on_agenda
 
     settings = get_settings()
     try:
@@ -390,7 +391,7 @@ def agenda(
         _after_change(settings, decisions=False, actor=f"cli:{by}")
     except CouncilError as exc:
         _fail(exc)
-    from council.filters import fi_date
+    from council.rules.formatting import fi_date
 
     console.print(f"{body}: {count} kohtaa esityslistalla {fi_date(meeting)}", markup=False, highlight=False)
 
@@ -400,7 +401,7 @@ def history(
     body: Annotated[str | None, typer.Argument(help="Vastaanottajan tunniste (oletus: kaikki)")] = None,
 ) -> None:
     """Näytä tapahtumaloki (vanhin ensin): tilamuutokset, kirjaukset, viestit."""
-    from council.decisions import history as read_history
+    from council.store.decisions import history as read_history
 
     settings = get_settings()
     try:
@@ -411,7 +412,7 @@ def history(
             events = read_history(session=session, proposal_id=settings.proposal_id, body_id=body)
     except CouncilError as exc:
         _fail(exc)
-    from council.filters import HELSINKI
+    from council.rules.formatting import HELSINKI
     from models.enums import EVENT_LABEL_FI
 
     if not events:
@@ -437,7 +438,7 @@ def import_decisions_cmd(
     by: Annotated[str, typer.Option("--by", help="Kirjaaja")] = "cli:import",
 ) -> None:
     """Tuo päätökset tiedostosta: kaikki rivit tarkistetaan ensin, virheellinen rivi estää koko tuonnin."""
-    from council.importing import import_decisions
+    from council.services.bulk import import_decisions
 
     settings = get_settings()
     try:
@@ -458,7 +459,7 @@ def export_decisions_cmd(
     file: Annotated[Path, typer.Argument(help="Kohdetiedosto: .csv tai .xlsx")],
 ) -> None:
     """Vie kirjatut päätökset tiedostoon samassa muodossa kuin tuonti."""
-    from council.importing import export_decisions
+    from council.services.bulk import export_decisions
 
     settings = get_settings()
     try:
@@ -482,8 +483,8 @@ def dashboard(
     """Kirjoita valiokunnan tilannesivu (HTML + JSON) tai tarjoa se selaimelle vain luku -tilassa."""
     import shutil
 
-    from council.dashboard import serve_dashboard
-    from council.refresh import dashboard_folder, write_dashboard_files
+    from council.dashboard.server import serve_dashboard
+    from council.services.committee import dashboard_folder, write_dashboard_files
 
     settings = get_settings()
     try:
@@ -525,7 +526,8 @@ def report(
     pdf: Annotated[bool, typer.Option("--pdf", help="Tee myös PDF/A-kopio (LibreOffice)")] = False,
 ) -> None:
     """Tee valiokunnan tilannekatsaus (DOCX, valinnaisesti PDF/A)."""
-    from council.documents import to_pdfa, write_status_report
+    from council.delivery.pdf import to_pdfa
+    from council.services.committee import write_status_report
 
     settings = get_settings()
     try:
@@ -544,7 +546,7 @@ def report(
 @app.command("docs-preview")
 def docs_preview() -> None:
     """Tuota kaikki asiakirjat kaikille vastaanottajille ja ensimmäisten sivujen PNG-esikatselut."""
-    from council.preview import preview
+    from council.services.preview import preview
 
     settings = get_settings()
     try:
@@ -565,8 +567,8 @@ def digest(
     today: TodayOpt = None,
 ) -> None:
     """Lähetä valiokunnalle viikkokooste (vain jos viikolla tapahtui jotain)."""
-    from council.digest import send_digest
-    from council.mail import SmtpMailer
+    from council.delivery.mail import SmtpMailer
+    from council.services.digest import send_digest
 
     settings = get_settings()
     try:
@@ -582,7 +584,7 @@ def backup_cmd(
     file: Annotated[Path, typer.Argument(help="Varmuuskopiotiedosto, esim. varmuuskopio.db")],
 ) -> None:
     """Varmuuskopioi SQLite-tietokanta (SQLiten online backup -rajapinta, palvelu voi olla käynnissä)."""
-    from council.backup import backup
+    from council.store.backup import backup
 
     try:
         path = backup(get_settings().effective_database_url, file)
@@ -596,7 +598,7 @@ def restore_cmd(
     file: Annotated[Path, typer.Argument(help="Palautettava varmuuskopio (council backup)")],
 ) -> None:
     """Palauta tietokanta varmuuskopiosta; nykyinen tietokanta säilytetään viereen. Pysäytä palvelut ensin."""
-    from council.backup import restore
+    from council.store.backup import restore
 
     settings = get_settings()
     try:
@@ -615,7 +617,7 @@ def smtp_server(
     port: Annotated[int | None, typer.Option(help="Portti (oletus COUNCIL_LOCAL_SMTP_PORT tai 8025)")] = None,
 ) -> None:
     """Käynnistä paikallinen SMTP-palvelin 127.0.0.1:ssä; jokainen viesti tallentuu .eml-tiedostoksi."""
-    from council.smtpd import LocalSmtpServer
+    from council.delivery.smtpd import LocalSmtpServer
 
     settings = get_settings()
     folder = settings.outputs / "mail"
@@ -642,7 +644,7 @@ def run(
     ] = False,
 ) -> None:
     """Pääajo: Prefect-palvelin, työntekijä ja SMTP-palvelin käyntiin, esityksen lähetys, odota Ctrl-C."""
-    from council.runner import main_job
+    from council.cli.runner import main_job
 
     try:
         code = main_job(send=not no_send, wait=not exit_after)

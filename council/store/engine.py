@@ -21,7 +21,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
-from council import PROJECT_ROOT
+from council.config import PROJECT_ROOT
 from council.errors import DatabaseBusyError, DatabaseNotReadyError
 
 #: How long a SQLite writer waits for another writer's lock before giving up (COUNCIL_SQLITE_BUSY_TIMEOUT_MS).

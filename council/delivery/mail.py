@@ -33,9 +33,8 @@ import yagmail
 
 from council.config import Settings
 from council.errors import ConfigurationError, MailDeliveryError, RecipientsRefusedError
-from council.filters import HELSINKI
 from council.paths import safe_filename
-from council.tracking import now
+from models.clock import HELSINKI, now
 
 DOCX_TYPE = ("application", "vnd.openxmlformats-officedocument.wordprocessingml.document")
 PDF_TYPE = ("application", "pdf")

@@ -472,7 +472,7 @@ def compiled(path: Path) -> CompiledDocxTemplate:
         entry = _cache.get(key)
         if entry is not None and entry[0] == mtime:
             return entry[1]
-        from council.rendering import docx_environment  # late: council.rendering may import this module
+        from council.rendering.environment import docx_environment
 
         template = CompiledDocxTemplate(key, docx_environment())
         _cache[key] = (mtime, template)

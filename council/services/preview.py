@@ -15,19 +15,15 @@ from pathlib import Path
 from rich.progress import Progress
 
 from council.config import Settings
-from council.content import load_proposal_by_id, load_roster
-from council.documents import status_report_context
-from council.i18n import text, translated
+from council.content.i18n import text, translated
+from council.content.loading import load_proposal_by_id, load_roster
+from council.delivery.pdf import soffice, to_pdfa
 from council.paths import inside, safe_filename
-from council.pdf import soffice, to_pdfa
-from council.rendering import (
-    DUTY_TEMPLATE,
-    PROPOSAL_TEMPLATE,
-    duty_description_context,
-    proposal_context,
-    render_docx,
-)
-from council.sending import render_first_send
+from council.rendering.contexts import duty_description_context, proposal_context
+from council.rendering.environment import DUTY_TEMPLATE, PROPOSAL_TEMPLATE
+from council.rendering.render import render_docx
+from council.services.committee import status_report_context
+from council.services.send import render_first_send
 from models.contexts import LiaisonContext
 
 EXAMPLE_LIAISON = LiaisonContext(
@@ -40,7 +36,7 @@ EXAMPLE_LIAISON = LiaisonContext(
 
 def render_all(settings: Settings, *, today: date, progress: Progress | None = None) -> list[Path]:
     """Write every document under outputs/preview/docx/; returns their paths."""
-    from council.documents import STATUS_REPORT_TEMPLATE
+    from council.services.committee import STATUS_REPORT_TEMPLATE
 
     proposal = load_proposal_by_id(settings.path(settings.data_dir), settings.proposal_id)
     bodies = list(load_roster(settings.path(settings.roster_file)).bodies)

@@ -16,12 +16,17 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from council.config import Settings
-from council.content import load_proposal_by_id, load_roster, select_bodies
-from council.db import check_schema, make_engine
+from council.content.loading import load_proposal_by_id, load_roster, select_bodies
+from council.delivery.mail import FileMailer, Mailer, OutgoingMail, RenderedMail, compose
+from council.delivery.pdf import with_pdf_copies
 from council.errors import MailDeliveryError
-from council.filters import today_helsinki
-from council.mail import FileMailer, Mailer, OutgoingMail, RenderedMail, compose
-from council.outbox import (
+from council.paths import inside, safe_filename
+from council.rendering.contexts import body_recipients, duty_description_context, proposal_context
+from council.rendering.environment import DUTY_TEMPLATE, PROPOSAL_TEMPLATE
+from council.rendering.render import render_docx, render_mail
+from council.rules.formatting import today_helsinki
+from council.store.engine import check_schema, make_engine
+from council.store.outbox import (
     claim,
     find_messages,
     mark_delivered,
@@ -30,18 +35,7 @@ from council.outbox import (
     queue_message,
     requeue_failed,
 )
-from council.paths import inside, safe_filename
-from council.pdf import with_pdf_copies
-from council.rendering import (
-    DUTY_TEMPLATE,
-    PROPOSAL_TEMPLATE,
-    body_recipients,
-    duty_description_context,
-    proposal_context,
-    render_docx,
-    render_mail,
-)
-from council.tracking import add_event, mark_reminded, mark_sent, sync_content
+from council.store.tracking import add_event, mark_reminded, mark_sent, sync_content
 from models.contexts import BodyContext
 from models.enums import EventKind, MessageKind, MessageState
 from models.schemas import BodyIn, ProposalIn
@@ -80,8 +74,8 @@ def body_folder(settings: Settings, proposal_id: str, body_id: str) -> Path:
 
 def render_first_send(proposal: ProposalIn, body: BodyIn, folder: Path, *, on: date) -> RenderedMail:
     """Both DOCX documents and the covering email of the first send, for one body."""
-    from council.i18n import text, translated
-    from council.rendering import body_context
+    from council.content.i18n import text, translated
+    from council.rendering.contexts import body_context
 
     lang = body.language.value
     proposal = translated(proposal, lang)

@@ -14,8 +14,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from council.config import Settings
-from council.mail import RenderedMail, compose, wire_bytes
-from council.tracking import add_event, now
+from council.delivery.mail import RenderedMail, compose, wire_bytes
+from council.store.tracking import add_event, now
 from models.enums import EventKind, MessageKind, MessageState
 from models.tables import Event, Message
 

@@ -20,10 +20,9 @@ from pathlib import Path
 
 from rich.console import Console
 
-from council import PROJECT_ROOT
-from council.config import Settings, get_settings
-from council.db import upgrade
+from council.config import PROJECT_ROOT, Settings, get_settings
 from council.errors import CouncilError
+from council.store.engine import upgrade
 
 console = Console()
 POOL = "council"

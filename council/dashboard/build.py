@@ -58,46 +58,48 @@ Percentages are rounded down, so 100 % means every cell (or every body) has deci
 from __future__ import annotations
 
 import logging
-import os
-import tempfile
 from collections.abc import Mapping
 from datetime import UTC, date, datetime, timedelta
-from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
+from typing import Any
 
-from jinja2 import FileSystemLoader, StrictUndefined, TemplateError, UndefinedError
-from jinja2.sandbox import SandboxedEnvironment
-from pydantic import BaseModel
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from council.errors import TemplateRenderError, UnknownProposalError
-from council.filters import FILTERS, HELSINKI, fi_date, today_helsinki
+from council.config import Settings
+from council.dashboard.model import (
+    DashboardBody,
+    DashboardCell,
+    DashboardOut,
+    DashboardPoint,
+    Liaison,
+    Progress,
+    TimelineEntry,
+)
+from council.errors import UnknownProposalError
 from council.perf import gc_paused
-from council.rendering import TEMPLATES_DIR
-from council.transitions import effective_status
+from council.rules.formatting import HELSINKI, fi_date, today_helsinki
+from council.rules.transitions import effective_status
 from models.enums import EVENT_LABEL_FI, STATUS_LABEL_FI, DecisionStatus, EventKind, MessageKind, MessageState
 from models.schemas import ReminderPolicyIn, ReminderPolicyOverrideIn
 from models.tables import Body, Decision, Event, Message, Point, Proposal
 
-if TYPE_CHECKING:
-    from council.config import Settings
-
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 1
-TEMPLATE = "dashboard.html.j2"
-HTML_NAME = "dashboard.html"
-JSON_NAME = "dashboard.json"
 TIMELINE_LIMIT = 50
+
+
 DETAIL_MAX = 120
+
+
 DONE = frozenset({DecisionStatus.decided, DecisionStatus.final})
+
+
 DEFAULT_POLICY = ReminderPolicyIn()
+
+
 NO_OVERRIDES: Mapping[str, ReminderPolicyOverrideIn] = MappingProxyType({})
+
 
 MESSAGE_KIND_FI: dict[str, str] = {
     MessageKind.proposal: "esitys",
@@ -106,82 +108,6 @@ MESSAGE_KIND_FI: dict[str, str] = {
     MessageKind.confirmation: "vahvistus",
     MessageKind.digest: "kooste",
 }
-
-
-class Progress(BaseModel):
-    decided: int
-    total: int
-    percent: int
-
-
-class DashboardPoint(BaseModel):
-    number: int
-    short_title: str
-    title: str
-    progress: Progress
-
-
-class DashboardCell(BaseModel):
-    point: int
-    status: DecisionStatus
-    status_label: str
-    outcome: str | None
-    meeting_date: str | None
-    meeting_date_iso: date | None
-    section: int | None
-
-
-class TimelineEntry(BaseModel):
-    occurred_at: datetime
-    time: str
-    kind: str
-    label: str
-    point: int | None
-    actor: str
-    detail: str
-
-
-class DashboardBody(BaseModel):
-    body_id: str
-    name: str
-    cells: list[DashboardCell]
-    open_points: list[int]
-    sent_at: datetime | None
-    sent_date: str | None
-    deadline_days: int
-    deadline: str | None
-    deadline_iso: date | None
-    overdue: bool
-    days_overdue: int
-    timeline: list[TimelineEntry]
-
-
-class Liaison(BaseModel):
-    body_id: str
-    body_name: str
-    name: str
-    title: str
-    email: str
-    work_time: str
-
-
-class DashboardOut(BaseModel):
-    """Everything the dashboard shows; its JSON form is the shape in the module docstring."""
-
-    schema_version: int = SCHEMA_VERSION
-    proposal_id: str
-    title: str
-    today: date
-    generated_at: datetime
-    generated_at_text: str
-    overall: Progress
-    points: list[DashboardPoint]
-    bodies: list[DashboardBody]
-    liaisons: list[Liaison]
-    overdue: list[str]
-
-
-# --- building -------------------------------------------------------------------------------------
 
 
 def _aware(value: datetime) -> datetime:
@@ -426,172 +352,9 @@ def content_policies(
     settings: Settings, proposal_id: str | None = None
 ) -> tuple[ReminderPolicyIn, dict[str, ReminderPolicyOverrideIn]]:
     """The proposal's reminder policy and the roster's per-body overrides, from the content files."""
-    from council.content import load_proposal_by_id, load_roster
+    from council.content.loading import load_proposal_by_id, load_roster
 
     proposal = load_proposal_by_id(settings.path(settings.data_dir), proposal_id or settings.proposal_id)
     roster = load_roster(settings.path(settings.roster_file))
     overrides = {b.id: b.reminder_policy for b in roster.bodies if b.reminder_policy is not None}
     return proposal.reminder_policy, overrides
-
-
-# --- output -----------------------------------------------------------------------------------------
-
-
-def html_environment() -> SandboxedEnvironment:
-    """templates/ with autoescape on every template and undefined variables as errors."""
-    env = SandboxedEnvironment(
-        loader=FileSystemLoader(TEMPLATES_DIR),
-        undefined=StrictUndefined,
-        autoescape=True,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    env.filters.update(FILTERS)
-    return env
-
-
-def render_html(dashboard: DashboardOut) -> str:
-    """The dashboard as one self-contained Finnish HTML page (inline CSS, no scripts, no URLs)."""
-    statuses = [{"value": s.value, "label": STATUS_LABEL_FI[s]} for s in DecisionStatus]
-    try:
-        return (
-            html_environment()
-            .get_template(TEMPLATE)
-            .render(d=dashboard.model_dump(mode="json"), statuses=statuses)
-        )
-    except UndefinedError as exc:
-        raise TemplateRenderError(TEMPLATE, f"tuntematon muuttuja: {exc.message}") from exc
-    except TemplateError as exc:
-        raise TemplateRenderError(TEMPLATE, str(exc)) from exc
-
-
-def dashboard_json(dashboard: DashboardOut) -> str:
-    """The dashboard as JSON (the shape in the module docstring)."""
-    return dashboard.model_dump_json(indent=2)
-
-
-def _write_atomic(target: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}-", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, target)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-
-
-def write_dashboard(
-    *,
-    session: Session,
-    proposal_id: str,
-    folder: Path,
-    today: date | None = None,
-    policy: ReminderPolicyIn = DEFAULT_POLICY,
-    overrides: Mapping[str, ReminderPolicyOverrideIn] = NO_OVERRIDES,
-) -> tuple[Path, Path]:
-    """Write ``folder/dashboard.html`` and ``folder/dashboard.json`` atomically; return both paths."""
-    dashboard = build_dashboard(
-        session=session, proposal_id=proposal_id, today=today, policy=policy, overrides=overrides
-    )
-    return write_board(dashboard, folder)
-
-
-def write_board(dashboard: DashboardOut, folder: Path) -> tuple[Path, Path]:
-    """Write an already built dashboard as ``folder/dashboard.html`` and ``dashboard.json``."""
-    html, data = render_html(dashboard), dashboard_json(dashboard)
-    folder.mkdir(parents=True, exist_ok=True)
-    html_path, json_path = folder / HTML_NAME, folder / JSON_NAME
-    _write_atomic(json_path, data)
-    _write_atomic(html_path, html)
-    return html_path, json_path
-
-
-# --- serving ----------------------------------------------------------------------------------------
-
-ROUTES: dict[str, tuple[str, str]] = {
-    "/": (HTML_NAME, "text/html; charset=utf-8"),
-    f"/{HTML_NAME}": (HTML_NAME, "text/html; charset=utf-8"),
-    f"/{JSON_NAME}": (JSON_NAME, "application/json; charset=utf-8"),
-}
-SECURITY_HEADERS = {
-    "Cache-Control": "no-store",
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
-    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'",
-}
-
-
-class _DashboardHandler(BaseHTTPRequestHandler):
-    """GET/HEAD of three fixed names; every other path 404, every other method 405."""
-
-    folder: Path
-    server_version = "council-dashboard"
-    sys_version = ""
-
-    def __getattr__(self, name: str) -> Any:
-        # BaseHTTPRequestHandler dispatches to do_<METHOD>; any method without one is refused.
-        if name.startswith("do_"):
-            return self._not_allowed
-        raise AttributeError(name)
-
-    def _reply(self, status: HTTPStatus, body: bytes, content_type: str, *, head: bool = False) -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(body)))
-        for key, value in SECURITY_HEADERS.items():
-            self.send_header(key, value)
-        if status == HTTPStatus.METHOD_NOT_ALLOWED:
-            self.send_header("Allow", "GET, HEAD")
-        if status >= 400:
-            self.send_header("Connection", "close")
-            self.close_connection = True
-        self.end_headers()
-        if not head:
-            self.wfile.write(body)
-
-    def _text(self, status: HTTPStatus, message: str, *, head: bool = False) -> None:
-        self._reply(status, (message + "\n").encode(), "text/plain; charset=utf-8", head=head)
-
-    def _not_allowed(self) -> None:
-        self._text(HTTPStatus.METHOD_NOT_ALLOWED, "Vain luku: sallitut menetelmät ovat GET ja HEAD.")
-
-    def _serve(self, *, head: bool) -> None:
-        route = ROUTES.get(urlsplit(self.path).path)
-        if route is None:
-            self._text(HTTPStatus.NOT_FOUND, "Ei löydy.", head=head)
-            return
-        name, content_type = route
-        target = (self.folder / name).resolve()
-        if target.parent != self.folder:  # a symlink pointing out of the folder
-            self._text(HTTPStatus.NOT_FOUND, "Ei löydy.", head=head)
-            return
-        try:
-            body = target.read_bytes()
-        except FileNotFoundError:
-            self._text(HTTPStatus.NOT_FOUND, "Tilannekuvaa ei ole vielä tuotettu.", head=head)
-            return
-        self._reply(HTTPStatus.OK, body, content_type, head=head)
-
-    def do_GET(self) -> None:  # noqa: N802 - the name http.server dispatches to
-        self._serve(head=False)
-
-    def do_HEAD(self) -> None:  # noqa: N802
-        self._serve(head=True)
-
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base class's name
-        log.info("%s %s", self.address_string(), format % args)
-
-
-def serve_dashboard(folder: Path, host: str = "127.0.0.1", port: int = 8050) -> ThreadingHTTPServer:
-    """A read-only HTTP server for ``folder``'s dashboard; the caller runs ``serve_forever``.
-
-    ``/`` and ``/dashboard.html`` serve the page, ``/dashboard.json`` the JSON, each read from
-    disk on every request (a rewrite shows on reload). Nothing else in the folder or outside it is
-    ever served.
-    """
-    handler = type("DashboardHandler", (_DashboardHandler,), {"folder": folder.resolve()})
-    return ThreadingHTTPServer((host, port), handler)

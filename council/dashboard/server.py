@@ -1,0 +1,154 @@
+"""The committee dashboard: one self-contained HTML page and the same data as JSON.
+
+Plain Python, no Prefect. :func:`build_dashboard` reads the database in a constant number of SQL
+statements (five, whatever the number of bodies); :func:`render_html` and :func:`dashboard_json`
+turn the result into the page and the JSON; :func:`write_dashboard` writes both atomically and
+:func:`serve_dashboard` serves them read-only over HTTP.
+
+``build_dashboard`` does no file I/O: the caller passes the proposal's reminder policy and the
+roster's per-body overrides (:func:`content_policies` reads them from the content files)::
+
+    policy, overrides = content_policies(settings)
+    with Session(make_engine(settings.effective_database_url)) as session:
+        write_dashboard(session=session, proposal_id=settings.proposal_id, folder=folder,
+                        policy=policy, overrides=overrides)
+
+JSON shape (``dashboard.json``, ``schema_version`` 1; dates as ISO strings, ``*_text`` and
+``meeting_date``/``deadline``/``sent_date`` fields are Finnish display forms like 15.3.2021)::
+
+    {
+      "schema_version": 1,
+      "proposal_id": str,
+      "title": str,
+      "today": "YYYY-MM-DD",                     # the date statuses and deadlines are computed for
+      "generated_at": "2026-11-28T10:15:00+02:00",   # timezone-aware, Europe/Helsinki
+      "generated_at_text": "28.11.2026 klo 10.15",
+      "overall": {"decided": int, "total": int, "percent": int},   # cells decided or final
+      "points": [
+        {"number": int, "short_title": str, "title": str,
+         "progress": {"decided": int, "total": int, "percent": int}}  # bodies decided/final on it
+      ],
+      "bodies": [                                # sorted by name
+        {"body_id": str, "name": str,
+         "cells": [                              # one per point, in point order
+           {"point": int, "status": "not_sent|sent|reminded|on_agenda|decided|final",
+            "status_label": str, "outcome": str|null, "meeting_date": "15.3.2021"|null,
+            "meeting_date_iso": "YYYY-MM-DD"|null, "section": int|null}
+         ],
+         "open_points": [int],                   # points not decided or final
+         "sent_at": datetime|null,               # the proposal email (round 0) was delivered
+         "sent_date": "1.2.2021"|null,
+         "deadline_days": int,                   # from the merged reminder policy
+         "deadline": "2.5.2021"|null, "deadline_iso": "YYYY-MM-DD"|null,
+         "overdue": bool, "days_overdue": int,   # open points and today past the deadline
+         "timeline": [                           # newest first, at most 50
+           {"occurred_at": datetime, "time": "15.3.2021 klo 10.15", "kind": str, "label": str,
+            "point": int|null, "actor": str, "detail": str}
+         ]}
+      ],
+      "liaisons": [                              # from point-1 decisions, in body order
+        {"body_id": str, "body_name": str, "name": str, "title": str, "email": str, "work_time": str}
+      ],
+      "overdue": [str]                           # body ids, in body order
+    }
+
+Percentages are rounded down, so 100 % means every cell (or every body) has decided.
+"""
+
+from __future__ import annotations
+
+import logging
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from council.dashboard.publish import HTML_NAME, JSON_NAME
+
+log = logging.getLogger(__name__)
+
+
+ROUTES: dict[str, tuple[str, str]] = {
+    "/": (HTML_NAME, "text/html; charset=utf-8"),
+    f"/{HTML_NAME}": (HTML_NAME, "text/html; charset=utf-8"),
+    f"/{JSON_NAME}": (JSON_NAME, "application/json; charset=utf-8"),
+}
+SECURITY_HEADERS = {
+    "Cache-Control": "no-store",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'",
+}
+
+
+class _DashboardHandler(BaseHTTPRequestHandler):
+    """GET/HEAD of three fixed names; every other path 404, every other method 405."""
+
+    folder: Path
+    server_version = "council-dashboard"
+    sys_version = ""
+
+    def __getattr__(self, name: str) -> Any:
+        # BaseHTTPRequestHandler dispatches to do_<METHOD>; any method without one is refused.
+        if name.startswith("do_"):
+            return self._not_allowed
+        raise AttributeError(name)
+
+    def _reply(self, status: HTTPStatus, body: bytes, content_type: str, *, head: bool = False) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        for key, value in SECURITY_HEADERS.items():
+            self.send_header(key, value)
+        if status == HTTPStatus.METHOD_NOT_ALLOWED:
+            self.send_header("Allow", "GET, HEAD")
+        if status >= 400:
+            self.send_header("Connection", "close")
+            self.close_connection = True
+        self.end_headers()
+        if not head:
+            self.wfile.write(body)
+
+    def _text(self, status: HTTPStatus, message: str, *, head: bool = False) -> None:
+        self._reply(status, (message + "\n").encode(), "text/plain; charset=utf-8", head=head)
+
+    def _not_allowed(self) -> None:
+        self._text(HTTPStatus.METHOD_NOT_ALLOWED, "Vain luku: sallitut menetelmät ovat GET ja HEAD.")
+
+    def _serve(self, *, head: bool) -> None:
+        route = ROUTES.get(urlsplit(self.path).path)
+        if route is None:
+            self._text(HTTPStatus.NOT_FOUND, "Ei löydy.", head=head)
+            return
+        name, content_type = route
+        target = (self.folder / name).resolve()
+        if target.parent != self.folder:  # a symlink pointing out of the folder
+            self._text(HTTPStatus.NOT_FOUND, "Ei löydy.", head=head)
+            return
+        try:
+            body = target.read_bytes()
+        except FileNotFoundError:
+            self._text(HTTPStatus.NOT_FOUND, "Tilannekuvaa ei ole vielä tuotettu.", head=head)
+            return
+        self._reply(HTTPStatus.OK, body, content_type, head=head)
+
+    def do_GET(self) -> None:  # noqa: N802 - the name http.server dispatches to
+        self._serve(head=False)
+
+    def do_HEAD(self) -> None:  # noqa: N802
+        self._serve(head=True)
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base class's name
+        log.info("%s %s", self.address_string(), format % args)
+
+
+def serve_dashboard(folder: Path, host: str = "127.0.0.1", port: int = 8050) -> ThreadingHTTPServer:
+    """A read-only HTTP server for ``folder``'s dashboard; the caller runs ``serve_forever``.
+
+    ``/`` and ``/dashboard.html`` serve the page, ``/dashboard.json`` the JSON, each read from
+    disk on every request (a rewrite shows on reload). Nothing else in the folder or outside it is
+    ever served.
+    """
+    handler = type("DashboardHandler", (_DashboardHandler,), {"folder": folder.resolve()})
+    return ThreadingHTTPServer((host, port), handler)

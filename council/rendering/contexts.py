@@ -1,0 +1,127 @@
+"""Document rendering: DOCX templates (docxtpl) and email bodies (Jinja), both sandboxed.
+
+Every template renders in a ``SandboxedEnvironment`` with ``StrictUndefined`` (a missing variable is
+an error naming the template and the variable) and autoescape (a name with ``&``, ``<`` or
+``{{ 7*7 }}`` appears literally and cannot break the document XML).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from council.content.i18n import text
+from council.rules.formatting import fi_date
+from models.contexts import (
+    BodyContext,
+    DocumentMeta,
+    DutyDescriptionContext,
+    LiaisonContext,
+    PointContext,
+    ProposalContext,
+    SectionContext,
+)
+from models.schemas import BodyIn, ProposalIn
+
+BLANK = "_" * 30
+
+
+SENDER_UNIT = "Forssan seudun hyvinvointikuntayhtymä"
+
+
+def body_context(body: BodyIn) -> BodyContext:
+    return BodyContext(
+        id=body.id,
+        name=body.name,
+        name_genitive=body.name_genitive,
+        name_inessive=body.name_inessive,
+        kind=body.kind.value,
+        deciding_body=body.deciding_body,
+        registry_email=str(body.registry_email),
+    )
+
+
+def proposal_context(
+    proposal: ProposalIn,
+    body: BodyIn,
+    *,
+    on: date,
+    open_points: list[int] | None = None,
+    decided_notes: dict[int, str] | None = None,
+    diary_number: str | None = None,
+) -> ProposalContext:
+    """The proposal tailored to ``body``; with ``open_points`` it is the reminder version."""
+    shown = [p for p in proposal.points if open_points is None or p.number in open_points]
+    decided_notes = decided_notes or {}
+    decided = [
+        f"{p.number}. {p.short_title}: {decided_notes[p.number]}"
+        for p in proposal.points
+        if p.number in decided_notes
+    ]
+    is_reminder = open_points is not None
+    lang = body.language.value
+    return ProposalContext(
+        meta=DocumentMeta(doc_type=text(lang, "proposal_type"), date=fi_date(on), diary_number=diary_number),
+        sender=proposal.sender,
+        sender_unit=SENDER_UNIT,
+        title=proposal.title,
+        recipients_text=proposal.recipients_text,
+        preparer=proposal.preparer,
+        body=body_context(body),
+        is_reminder=is_reminder,
+        reminder_note=(text(lang, "reminder_note") if is_reminder else ""),
+        sections=[SectionContext(**s.model_dump()) for s in proposal.sections],
+        proposal_lead=proposal.proposal_lead,
+        points=[
+            PointContext(number=p.number, title=p.title, lead=p.lead, examples=list(p.examples))
+            for p in shown
+        ],
+        decided_points=decided,
+        resolution_intro=text(
+            lang, "resolution_intro", deciding_body=body.deciding_body, name_inessive=body.name_inessive
+        ),
+        resolution_items=[p.resolution + (";" if i < len(shown) - 1 else ".") for i, p in enumerate(shown)],
+        resolution_outro=text(lang, "resolution_outro", sender_allative=proposal.sender_allative),
+        references=list(proposal.references),
+    )
+
+
+def duty_description_context(
+    proposal: ProposalIn,
+    body: BodyIn,
+    *,
+    on: date,
+    liaison: LiaisonContext | None = None,
+    appointed_by: str | None = None,
+    diary_number: str | None = None,
+) -> DutyDescriptionContext:
+    """The liaison's duty description for ``body``: blank lines until a liaison is named."""
+    content = proposal.duty_description
+    lang = body.language.value
+    point = proposal.point(content.duties_point)
+    return DutyDescriptionContext(
+        meta=DocumentMeta(doc_type=text(lang, "duty_type"), date=fi_date(on), diary_number=diary_number),
+        sender=proposal.sender,
+        sender_unit=SENDER_UNIT,
+        title=text(
+            lang,
+            "duty_title",
+            name=body.name,
+            name_genitive=body.name_genitive,
+            title=content.title,
+            title_lower=content.title[0].lower() + content.title[1:],
+        ),
+        body=body_context(body),
+        purpose=list(content.purpose),
+        liaison=liaison,
+        appointed_by=appointed_by,
+        blank=BLANK,
+        duties_lead=text(lang, "duties_lead"),
+        duties=list(point.examples),
+        forums=list(content.forums),
+        reporting=list(content.reporting),
+    )
+
+
+def body_recipients(body: BodyIn) -> list[str]:
+    """A body's registry office first, then its contact people."""
+    return [str(body.registry_email), *[str(c) for c in body.contacts]]

@@ -1,0 +1,133 @@
+"""The committee's outputs: the dashboard files and the status report (tilannekatsaus)."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+from sqlalchemy.orm import Session
+
+from council.config import Settings
+from council.content.loading import load_proposal_by_id
+from council.dashboard.build import build_dashboard, content_policies
+from council.dashboard.model import DashboardOut
+from council.dashboard.publish import write_board
+from council.paths import inside, safe_filename
+from council.rendering.contexts import SENDER_UNIT
+from council.rendering.render import render_docx
+from council.rules.formatting import fi_date
+from council.store.engine import make_engine
+from council.store.matrix import read_states
+from models.contexts import (
+    DocumentMeta,
+    ReportLiaison,
+    ReportPoint,
+    ReportRow,
+    StatusReportContext,
+)
+
+
+def dashboard_folder(settings: Settings) -> Path:
+    return inside(settings.outputs, "dashboard")
+
+
+def current_dashboard(settings: Settings, *, today: date | None = None) -> DashboardOut:
+    """The dashboard of the configured proposal, with the content files' reminder policies."""
+    policy, overrides = content_policies(settings, settings.proposal_id)
+    with Session(make_engine(settings.effective_database_url)) as session:
+        return build_dashboard(
+            session=session, proposal_id=settings.proposal_id, today=today, policy=policy, overrides=overrides
+        )
+
+
+def write_dashboard_files(
+    settings: Settings, *, today: date | None = None, board: DashboardOut | None = None
+) -> tuple[Path, Path]:
+    """Rewrite outputs/dashboard/dashboard.html and dashboard.json (from ``board`` when given)."""
+    return write_board(board or current_dashboard(settings, today=today), dashboard_folder(settings))
+
+
+STATUS_REPORT_TEMPLATE = "tilannekatsaus.docx"
+
+
+def status_report_context(settings: Settings, *, today: date) -> StatusReportContext:
+    """The committee's status report: progress per point, every cell, liaisons, overdue, reminders."""
+    proposal = load_proposal_by_id(settings.path(settings.data_dir), settings.proposal_id)
+
+    board = current_dashboard(settings, today=today)
+    with Session(make_engine(settings.effective_database_url)) as session:
+        states = read_states(session=session, proposal_id=proposal.id)
+    names = {b.body_id: b.name for b in board.bodies}
+    rows = []
+    for body in board.bodies:
+        for cell in body.cells:
+            decision = ""
+            if cell.outcome:
+                decision = f"{cell.outcome}, {cell.meeting_date or ''} § {cell.section or ''}".strip()
+            elif cell.meeting_date:
+                decision = f"esityslistalla {cell.meeting_date}"
+            rows.append(
+                ReportRow(
+                    body=body.name,
+                    point=f"{cell.point}. {proposal.point(cell.point).short_title}",
+                    status=cell.status_label,
+                    decision=decision,
+                )
+            )
+    reminders = []
+    for body_id, state in sorted(states.items(), key=lambda kv: names.get(kv[0], kv[0])):
+        if state.reminders:
+            last = fi_date(state.last_reminder_on) if state.last_reminder_on else "–"
+            reminders.append(
+                f"{names.get(body_id, body_id)}: {state.reminders} muistutusta, viimeisin {last}"
+            )
+    if not reminders:
+        reminders = ["Muistutuksia ei ole lähetetty."]
+    overdue = [
+        f"{b.name}: määräaika {b.deadline}, myöhässä {b.days_overdue} pv, avoimet kohdat "
+        + ", ".join(map(str, b.open_points))
+        for b in board.bodies
+        if b.overdue
+    ]
+    return StatusReportContext(
+        meta=DocumentMeta(doc_type="TILANNEKATSAUS", date=fi_date(today)),
+        sender=proposal.sender,
+        sender_unit=SENDER_UNIT,
+        recipient=proposal.sender,
+        title=f"Tilannekatsaus: {proposal.short_title}",
+        summary=(
+            f"Esitys on lähetetty {len([b for b in board.bodies if b.sent_at])} vastaanottajalle. "
+            f"Kohdista on päätetty {board.overall.decided}/{board.overall.total} "
+            f"({board.overall.percent} %). Tilanne {fi_date(today)}."
+        ),
+        points=[
+            ReportPoint(
+                label=f"{p.number}. {p.short_title}",
+                decided=p.progress.decided,
+                total=p.progress.total,
+                percent=p.progress.percent,
+            )
+            for p in board.points
+        ],
+        rows=rows,
+        liaisons=[
+            ReportLiaison(
+                body=item.body_name,
+                person=f"{item.name}, {item.title}, {item.email}",
+                work_time=item.work_time,
+            )
+            for item in board.liaisons
+        ],
+        overdue=overdue,
+        reminders=reminders,
+    )
+
+
+def write_status_report(
+    settings: Settings, *, today: date, folder: Path | None = None, context: StatusReportContext | None = None
+) -> Path:
+    """Render the status report DOCX into ``folder`` (default outputs/<proposal>/), from ``context``
+    when the caller has already built it."""
+    folder = folder or inside(settings.outputs, settings.proposal_id)
+    path = folder / safe_filename(f"Tilannekatsaus {fi_date(today)}", ".docx")
+    return render_docx(STATUS_REPORT_TEMPLATE, context or status_report_context(settings, today=today), path)

@@ -1,0 +1,213 @@
+"""The follow-up engine: who is due a reminder today, what it says, and the closing thank-you.
+
+Rules (all per proposal, each body may override the policy, see ``ReminderPolicyIn``):
+
+* reminder *n* is due on ``sent + first_after_days + (n-1)·interval_days``, but never sooner than
+  ``interval_days`` after the previous reminder; a due day in a quiet period (weekend, Finnish
+  public holiday, July) moves to the next working day, and nothing goes out on a quiet day;
+* at most ``max_reminders``; from reminder ``escalate_after + 1`` on, the escalation address is
+  copied;
+* a body whose points are all decided gets no reminder; a body with an open point on the agenda
+  of a meeting today or later is not reminded before the day after that meeting (nor on the day a
+  point was tabled or returned);
+* each reminder round is one outbox row (proposal, body, "reminder", n): a rerun on the same day,
+  a task retry or two runs at once cannot make a second one.
+
+The due bodies are selected in one SQL statement, whatever their number.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from pydantic import BaseModel
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from council.config import Settings
+from council.content.i18n import text, translated
+from council.content.loading import load_proposal_by_id, load_roster
+from council.delivery.pdf import with_pdf_copies
+from council.paths import safe_filename
+from council.rendering.contexts import body_context, body_recipients, proposal_context
+from council.rendering.environment import PROPOSAL_TEMPLATE
+from council.rendering.render import render_docx, render_mail
+from council.rendering.wording import cell_note
+from council.rules.formatting import fi_date
+from council.rules.reminders import OPEN, BodyState, DueReminder, due_reminder, policies
+from council.services.after_decision import prepare_confirmations
+from council.store.engine import make_engine
+from council.store.matrix import read_states
+from council.store.outbox import queue_message
+from models.contexts import BodyContext
+from models.enums import MessageKind, MessageState
+from models.schemas import BodyIn, ProposalIn
+from models.tables import Message
+
+
+def find_due(settings: Settings, today: date) -> list[DueReminder]:
+    """Every reminder due today for the configured proposal."""
+    proposal = load_proposal_by_id(settings.path(settings.data_dir), settings.proposal_id)
+    roster = load_roster(settings.path(settings.roster_file))
+    per_body = policies(proposal, list(roster.bodies))
+    with Session(make_engine(settings.effective_database_url)) as session:
+        states = read_states(session=session, proposal_id=proposal.id)
+    due = []
+    for body in roster.bodies:
+        state = states.get(body.id)
+        if state is not None:
+            reminder = due_reminder(state, per_body[body.id], today)
+            if reminder is not None:
+                due.append(reminder)
+    return due
+
+
+class MailPointNote(BaseModel):
+    number: int
+    short_title: str
+    note: str | None
+
+
+class ReminderMailContext(BaseModel):
+    """Variables of templates/email/muistutus_subject.txt, muistutus.txt and muistutus.html."""
+
+    body: BodyContext
+    sender: str
+    preparer: str
+    title: str
+    short_title: str
+    round: int
+    sent_on: str
+    deadline: str
+    open_points: list[MailPointNote]
+    decided_points: list[str]
+    attachment_names: list[str]
+
+
+def render_reminder(
+    proposal: ProposalIn, body: BodyIn, state: BodyState, due: DueReminder, folder, *, on: date
+):
+    """The reminder email and the proposal regenerated with only the open points."""
+    lang = body.language.value
+    proposal = translated(proposal, lang)
+    decided = {c.point: cell_note(c, lang) or "" for c in state.cells if c.status not in OPEN}
+    path = folder / safe_filename(text(lang, "file_reminder", name=body.name, round=str(due.round)), ".docx")
+    render_docx(
+        PROPOSAL_TEMPLATE,
+        proposal_context(proposal, body, on=on, open_points=list(due.open_points), decided_notes=decided),
+        path,
+        lang,
+    )
+    cells = {c.point: c for c in state.cells}
+    ctx = ReminderMailContext(
+        body=body_context(body),
+        sender=proposal.sender,
+        preparer=proposal.preparer,
+        title=proposal.title,
+        short_title=proposal.short_title,
+        round=due.round,
+        sent_on=fi_date(state.sent_on) if state.sent_on else "",
+        deadline=fi_date(due.deadline),
+        open_points=[
+            MailPointNote(number=n, short_title=proposal.point(n).short_title, note=cell_note(cells[n], lang))
+            for n in due.open_points
+        ],
+        decided_points=[
+            f"{n}. {proposal.point(n).short_title}: {note}" for n, note in sorted(decided.items())
+        ],
+        attachment_names=[path.name],
+    )
+    return render_mail(
+        "muistutus",
+        ctx,
+        lang=lang,
+        body_id=body.id,
+        recipients=body_recipients(body),
+        attachments=[path],
+        cc=list(due.cc),
+    )
+
+
+def prepare_reminders(settings: Settings, due: list[DueReminder], *, today: date, actor: str) -> list[int]:
+    """Render and queue each due reminder (one outbox row per round); returns the ids to deliver."""
+    from council.services.send import body_folder
+
+    if not due:
+        return []
+    proposal = load_proposal_by_id(settings.path(settings.data_dir), settings.proposal_id)
+    bodies = {b.id: b for b in load_roster(settings.path(settings.roster_file)).bodies}
+    engine = make_engine(settings.effective_database_url)
+    with Session(engine) as session:
+        states = read_states(session=session, proposal_id=proposal.id)
+    ids = []
+    for reminder in due:
+        body = bodies[reminder.body_id]
+        rendered = render_reminder(
+            proposal, body, states[body.id], reminder, body_folder(settings, proposal.id, body.id), on=today
+        )
+        rendered.attachments = with_pdf_copies(settings, rendered.attachments)
+        with Session(engine) as session, session.begin():
+            message_pk, _created = queue_message(
+                session=session,
+                settings=settings,
+                proposal_id=proposal.id,
+                kind=MessageKind.reminder,
+                round_=reminder.round,
+                mail=rendered,
+                actor=actor,
+                logical_date=today,
+            )
+        ids.append(message_pk)
+    return ids
+
+
+def pending_message_ids(settings: Settings) -> list[int]:
+    """Messages of the proposal still queued (or abandoned mid-send): retried by each follow-up run."""
+    with Session(make_engine(settings.effective_database_url)) as session:
+        return list(
+            session.scalars(
+                select(Message.id)
+                .where(
+                    Message.proposal_id == settings.proposal_id,
+                    Message.state.in_((MessageState.queued.value, MessageState.sending.value)),
+                )
+                .order_by(Message.id)
+            )
+        )
+
+
+@dataclass
+class FollowUpReport:
+    today: date
+    due: list[DueReminder]
+    delivered: list[str] = field(default_factory=list)
+    failed: dict[str, str] = field(default_factory=dict)
+    confirmations: int = 0
+
+
+def run_follow_up(
+    settings: Settings, *, today: date, mailer, actor: str, dry_run: bool = False
+) -> FollowUpReport:
+    """One follow-up round: queue due reminders and thank-yous, deliver them and earlier leftovers.
+
+    With ``dry_run`` only the due reminders are computed; nothing is stored or sent.
+    """
+    from council.services.send import deliver_messages
+
+    due = find_due(settings, today)
+    report = FollowUpReport(today=today, due=due)
+    if dry_run:
+        return report
+    from council.services.after_decision import prepare_duty_descriptions
+    from council.services.committee import write_dashboard_files
+
+    prepare_reminders(settings, due, today=today, actor=actor)
+    prepare_duty_descriptions(settings, today=today, actor=actor)
+    report.confirmations = len(prepare_confirmations(settings, today=today, actor=actor))
+    delivery = deliver_messages(
+        settings, pending_message_ids(settings), mailer, actor=actor, respect_backoff=True
+    )
+    report.delivered, report.failed = delivery.sent, delivery.failed
+    write_dashboard_files(settings, today=today)
+    return report
