@@ -1,0 +1,198 @@
+"""council record, agenda, history, import-decisions and export-decisions: the bodies' decisions."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from sqlalchemy.orm import Session
+
+from council.cli.app import app, console
+from council.cli.common import after_change, decision_in, parse_day, resolve_body_id
+from council.config import get_settings
+from council.content.loading import load_proposal_by_id
+from council.errors import CouncilError
+from council.store.engine import checked_engine
+
+
+@app.command()
+def record(
+    body: Annotated[str, typer.Argument(help="Vastaanottajan tunniste, esim. jokioinen")],
+    point: Annotated[int, typer.Argument(help="Esityksen kohta (1–4)")],
+    outcome: Annotated[str, typer.Argument(help="Päätös, esim. 'hyväksytty ehdotuksen mukaisesti'")],
+    on: Annotated[str, typer.Option("--date", help="Kokouspäivä: 15.3.2021 tai 2021-03-15")],
+    section: Annotated[str, typer.Option("--section", help="Pykälä (§), positiivinen kokonaisluku")],
+    deciding_body: Annotated[
+        str | None, typer.Option("--deciding-body", help="Toimielin (oletus: vastaanottajan oma)")
+    ] = None,
+    dnro: Annotated[str | None, typer.Option("--dnro", help="Diaarinumero")] = None,
+    link: Annotated[str | None, typer.Option("--link", help="Pöytäkirjanotteen http(s)-linkki")] = None,
+    note: Annotated[str | None, typer.Option("--note", help="Lisätieto")] = None,
+    liaison_name: Annotated[
+        str | None,
+        typer.Option(
+            "--liaison-name",
+            help="Järjestöyhdyshenkilön nimi (yhdyshenkilön nimeävä kohta, tässä esityksessä yleensä 1)",
+        ),
+    ] = None,
+    liaison_title: Annotated[
+        str | None, typer.Option("--liaison-title", help="Yhdyshenkilön tehtävänimike")
+    ] = None,
+    liaison_email: Annotated[
+        str | None, typer.Option("--liaison-email", help="Yhdyshenkilön sähköposti")
+    ] = None,
+    liaison_work_time: Annotated[
+        str | None, typer.Option("--liaison-work-time", help="Työaika, esim. 8 h/kk")
+    ] = None,
+    version: Annotated[
+        int | None, typer.Option("--version", help="Korjattava versio (jo päätetyn kohdan korjaus)")
+    ] = None,
+    by: Annotated[str, typer.Option("--by", help="Kirjaaja")] = "koordinaattori",
+) -> None:
+    """Kirjaa yhden vastaanottajan päätös yhdestä kohdasta."""
+    from council.services.bulk import parse_date, parse_int, parse_outcome
+    from council.store.decisions import record_decision
+
+    settings = get_settings()
+    try:
+        parsed_outcome = parse_outcome(outcome)
+        meeting = parse_date(on)
+        number = parse_int(section, "pykälä")
+    except ValueError as exc:
+        raise CouncilError(f"Virheellinen kirjaus: {exc}") from exc
+    liaison = None
+    parts = (liaison_name, liaison_title, liaison_email, liaison_work_time)
+    if any(parts):
+        if not all(parts):
+            raise CouncilError(
+                "Anna yhdyshenkilöstä kaikki: --liaison-name, --liaison-title, --liaison-email, --liaison-work-time"
+            )
+        liaison = {
+            "name": liaison_name,
+            "title": liaison_title,
+            "email": liaison_email,
+            "work_time": liaison_work_time,
+        }
+    proposal = load_proposal_by_id(settings.path(settings.data_dir), settings.proposal_id)
+    decision = decision_in(
+        proposal.duty_description.duties_point,
+        body_id=resolve_body_id(settings, body),
+        point=point,
+        outcome=parsed_outcome,
+        meeting_date=meeting,
+        section=number,
+        deciding_body=deciding_body,
+        diary_number=dnro,
+        minutes_url=link,
+        note=note,
+        liaison=liaison,
+        recorded_by=by,
+        expected_version=version,
+    )
+    engine = checked_engine(settings.effective_database_url)
+    with Session(engine) as session, session.begin():
+        stored = record_decision(session=session, proposal_id=settings.proposal_id, decision=decision)
+    from council.rules.formatting import fi_date
+    from models.enums import STATUS_LABEL_FI, DecisionStatus
+
+    console.print(
+        f"Kirjattu: {stored.body_id}, kohta {stored.point_number}: {stored.outcome} "
+        f"({fi_date(stored.meeting_date)} § {stored.section}), "
+        f"tila: {STATUS_LABEL_FI[DecisionStatus(stored.status)]}, versio {stored.version}",
+        highlight=False,
+    )
+    after_change(settings, decisions=True, actor=f"cli:{by}")
+
+
+@app.command()
+def agenda(
+    body: Annotated[str, typer.Argument(help="Vastaanottajan tunniste, esim. jokioinen")],
+    on: Annotated[str, typer.Option("--date", help="Kokouspäivä (voi olla tulevaisuudessa): 15.3.2021")],
+    point: Annotated[
+        list[int] | None, typer.Option("--point", help="Kohta; toistettavissa. Oletus: kaikki avoimet kohdat")
+    ] = None,
+    by: Annotated[str, typer.Option("--by", help="Kirjaaja")] = "koordinaattori",
+) -> None:
+    """Merkitse kohdat kokouksen esityslistalle: muistutuksia ei lähetetä ennen kokousta seuraavaa päivää."""
+    from council.store.decisions import mark_on_agenda
+
+    settings = get_settings()
+    meeting = parse_day(on, "--date")
+    body = resolve_body_id(settings, body)
+    engine = checked_engine(settings.effective_database_url)
+    with Session(engine) as session, session.begin():
+        count = mark_on_agenda(
+            session=session,
+            proposal_id=settings.proposal_id,
+            body_id=body,
+            points=point or [],
+            meeting_date=meeting,
+            actor=f"cli:{by}",
+        )
+    after_change(settings, decisions=False, actor=f"cli:{by}")
+    from council.rules.formatting import fi_date
+
+    console.print(f"{body}: {count} kohtaa esityslistalla {fi_date(meeting)}", markup=False, highlight=False)
+
+
+@app.command()
+def history(
+    body: Annotated[str | None, typer.Argument(help="Vastaanottajan tunniste (oletus: kaikki)")] = None,
+) -> None:
+    """Näytä tapahtumaloki (vanhin ensin): tilamuutokset, kirjaukset, viestit."""
+    from council.store.decisions import history as read_history
+
+    settings = get_settings()
+    engine = checked_engine(settings.effective_database_url)
+    if body is not None:
+        body = resolve_body_id(settings, body)
+    with Session(engine) as session:
+        events = read_history(session=session, proposal_id=settings.proposal_id, body_id=body)
+    from council.rules.formatting import HELSINKI
+    from models.enums import EVENT_LABEL_FI
+
+    if not events:
+        console.print("Ei tapahtumia.")
+    for e in events:
+        detail = dict(e.data.get("new") if isinstance(e.data.get("new"), dict) else e.data)
+        # the version first: a correction needs it (--version N), and long details are cut
+        version = detail.pop("version", None)
+        shown = ", ".join(f"{k}={v}" for k, v in detail.items() if v not in (None, "", {}, []))
+        if version is not None:
+            shown = f"versio {version}: {shown}"
+        point = f" kohta {e.point_number}" if e.point_number else ""
+        console.print(
+            f"{e.occurred_at.astimezone(HELSINKI):%d.%m.%Y %H:%M}  {e.body_id or '-'}{point}  "
+            f"{EVENT_LABEL_FI.get(e.kind, e.kind)} ({e.actor})  {shown[:300]}",
+            highlight=False,
+        )
+
+
+@app.command("import-decisions")
+def import_decisions_cmd(
+    file: Annotated[Path, typer.Argument(help="CSV- tai XLSX-tiedosto (sarakkeet: katso README)")],
+    by: Annotated[str, typer.Option("--by", help="Kirjaaja")] = "cli:import",
+) -> None:
+    """Tuo päätökset tiedostosta: kaikki rivit tarkistetaan ensin, virheellinen rivi estää koko tuonnin."""
+    from council.services.bulk import import_decisions
+
+    settings = get_settings()
+    engine = checked_engine(settings.effective_database_url)
+    with Session(engine) as session, session.begin():
+        count = import_decisions(session=session, proposal_id=settings.proposal_id, path=file, actor=by)
+    console.print(f"Tuotu {count} päätöstä tiedostosta {file}", markup=False, highlight=False)
+    after_change(settings, decisions=True, actor=by)
+
+
+@app.command("export-decisions")
+def export_decisions_cmd(
+    file: Annotated[Path, typer.Argument(help="Kohdetiedosto: .csv tai .xlsx")],
+) -> None:
+    """Vie kirjatut päätökset tiedostoon samassa muodossa kuin tuonti."""
+    from council.services.bulk import export_decisions
+
+    settings = get_settings()
+    with Session(checked_engine(settings.effective_database_url)) as session:
+        count = export_decisions(session=session, proposal_id=settings.proposal_id, path=file)
+    console.print(f"Viety {count} päätöstä tiedostoon {file}", markup=False, highlight=False)

@@ -1,0 +1,79 @@
+"""council run, smtp-server, backup and restore: running and keeping the service."""
+
+from __future__ import annotations
+
+import signal
+import threading
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from council.cli.app import app, console
+from council.cli.common import after_change
+from council.config import get_settings
+from council.errors import CouncilError
+from council.store.engine import upgrade
+
+
+@app.command("backup")
+def backup_cmd(
+    file: Annotated[Path, typer.Argument(help="Varmuuskopiotiedosto, esim. varmuuskopio.db")],
+) -> None:
+    """Varmuuskopioi SQLite-tietokanta (SQLiten online backup -rajapinta, palvelu voi olla käynnissä)."""
+    from council.store.backup import backup
+
+    path = backup(get_settings().effective_database_url, file)
+    console.print(f"Varmuuskopio: {path}", markup=False, highlight=False)
+
+
+@app.command("restore")
+def restore_cmd(
+    file: Annotated[Path, typer.Argument(help="Palautettava varmuuskopio (council backup)")],
+) -> None:
+    """Palauta tietokanta varmuuskopiosta; nykyinen tietokanta säilytetään viereen. Pysäytä palvelut ensin."""
+    from council.store.backup import restore
+
+    settings = get_settings()
+    safety = restore(settings.effective_database_url, file)
+    upgrade(settings.effective_database_url)
+    console.print(f"Palautettu {file}. Aiempi tietokanta: {safety}", markup=False, highlight=False)
+    after_change(settings, decisions=False, actor="cli:restore")  # the dashboard shows the restored state
+
+
+@app.command("smtp-server")
+def smtp_server(
+    port: Annotated[int | None, typer.Option(help="Portti (oletus COUNCIL_LOCAL_SMTP_PORT tai 8025)")] = None,
+) -> None:
+    """Käynnistä paikallinen SMTP-palvelin 127.0.0.1:ssä; jokainen viesti tallentuu .eml-tiedostoksi."""
+    from council.delivery.smtpd import LocalSmtpServer
+
+    settings = get_settings()
+    folder = settings.outputs / "mail"
+    server = LocalSmtpServer(folder, port=port or settings.local_smtp_port)
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):  # before start: a Ctrl-C while starting stops cleanly too
+        signal.signal(sig, lambda *_: stop.set())
+    try:
+        server.start()
+    except OSError as exc:
+        raise CouncilError(f"SMTP-palvelinta ei voitu käynnistää porttiin {server.port}: {exc}") from exc
+    console.print(f"SMTP-palvelin: 127.0.0.1:{server.port}, viestit kansioon {folder}")
+    stop.wait()
+    server.stop()
+
+
+@app.command()
+def run(
+    no_send: Annotated[
+        bool, typer.Option("--no-send", help="Käynnistä palvelut lähettämättä esitystä")
+    ] = False,
+    exit_after: Annotated[
+        bool, typer.Option("--exit", help="Lopeta lähetyksen jälkeen (ei jää odottamaan Ctrl-C:tä)")
+    ] = False,
+) -> None:
+    """Pääajo: Prefect-palvelin, työntekijä ja SMTP-palvelin käyntiin, esityksen lähetys, odota Ctrl-C."""
+    from council.cli.runner import main_job
+
+    code = main_job(send=not no_send, wait=not exit_after)
+    raise typer.Exit(code)

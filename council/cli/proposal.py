@@ -1,0 +1,120 @@
+"""council init, render, send and docs-preview: the proposal's documents and its first send."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import Progress
+
+from council.cli.app import app, console, err
+from council.cli.common import BodyOpt, TodayOpt, after_change, parse_day
+from council.config import get_settings
+from council.content.loading import load_proposal_by_id, load_roster, select_bodies
+from council.errors import CouncilError
+from council.rules.formatting import today_helsinki
+from council.store.engine import checked_engine, upgrade
+
+
+@app.command()
+def init() -> None:
+    """Luo tai päivitä tietokanta ja tallenna esitys ja vastaanottajat sisältötiedostoista."""
+    from council.services.send import sync
+
+    settings = get_settings()
+    upgrade(settings.effective_database_url)
+    proposal, bodies = sync(settings, actor="cli:init")
+    console.print(f"Tietokanta valmis: {settings.effective_database_url.split('@')[-1]}")
+    console.print(f"Esitys: {proposal.title}\nVastaanottajia: {len(bodies)}")
+
+
+@app.command()
+def render(
+    out: Annotated[Path, typer.Option("--out", help="Kansio, johon asiakirjat kirjoitetaan")],
+    body: BodyOpt = None,
+    on: Annotated[str | None, typer.Option("--date", help="Asiakirjojen päiväys (VVVV-KK-PP)")] = None,
+) -> None:
+    """Tuota esitys ja toimenkuvamalli DOCX-muodossa vastaanottajittain (ei lähetä mitään)."""
+    from council.paths import inside
+    from council.services.send import render_first_send
+
+    settings = get_settings()
+    try:
+        day = date.fromisoformat(on) if on else today_helsinki()
+    except ValueError:
+        raise CouncilError(f"--date: virheellinen päivämäärä {on!r} (muoto VVVV-KK-PP)") from None
+    try:
+        proposal = load_proposal_by_id(settings.path(settings.data_dir), settings.proposal_id)
+        bodies = select_bodies(load_roster(settings.path(settings.roster_file)), body)
+        with Progress(console=console, transient=True) as progress:
+            task = progress.add_task("Tuotetaan asiakirjoja", total=len(bodies))
+            for b in bodies:
+                rendered = render_first_send(proposal, b, inside(out.resolve(), b.id), on=day)
+                for path in rendered.attachments:
+                    console.print(str(path), markup=False, highlight=False)
+                progress.advance(task)
+    except OSError as exc:
+        raise CouncilError(f"--out {out}: kansioon ei voi kirjoittaa ({exc.strerror})") from exc
+
+
+@app.command()
+def send(
+    body: BodyOpt = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Tuota viestit kansioon outputs/dry-run lähettämättä")
+    ] = False,
+    today: TodayOpt = None,
+) -> None:
+    """Lähetä esitys vastaanottajille ilman Prefectia; jo lähetettyä viestiä ei lähetetä uudelleen."""
+    from council.delivery.mail import SmtpMailer
+    from council.services.send import (
+        DeliveryReport,
+        deliver_messages,
+        prepare_proposal_messages,
+        still_failed,
+        sync,
+    )
+    from council.services.send import dry_run as do_dry_run
+
+    settings = get_settings()
+    if dry_run:
+        for path in do_dry_run(settings, body or []):
+            console.print(str(path))
+        console.print(f"Viestit: {settings.outputs / 'dry-run' / 'mail'}")
+        return
+    sync(settings, actor="cli:send")
+    with console.status("Valmistellaan asiakirjoja ja viestejä"):
+        day = parse_day(today)
+        pending = prepare_proposal_messages(settings, body or [], actor="cli:send", on=day)
+    report = DeliveryReport()
+    if pending:
+        with console.status(f"Lähetetään {len(pending)} viestiä"):
+            report = deliver_messages(settings, pending, SmtpMailer(settings), actor="cli:send")
+        after_change(settings, decisions=False, actor="cli:send")
+    failed = {**still_failed(settings, body or []), **report.failed}
+    if not pending and not failed:
+        console.print("Ei lähetettävää: kaikille valituille vastaanottajille on jo lähetetty.")
+        return
+    console.print(f"Lähetetty: {len(report.sent)}")
+    for label, why in failed.items():
+        err.print(f"[red]Epäonnistui[/] {label}: {why}", highlight=False)
+    if failed:
+        raise typer.Exit(1)
+
+
+@app.command("docs-preview")
+def docs_preview() -> None:
+    """Tuota kaikki asiakirjat kaikille vastaanottajille ja ensimmäisten sivujen PNG-esikatselut."""
+    from council.services.preview import preview
+
+    settings = get_settings()
+    checked_engine(settings.effective_database_url)
+    with Progress(console=console, transient=True) as progress:
+        docs, pngs, note = preview(settings, today=today_helsinki(), progress=progress)
+    console.print(f"Asiakirjoja {len(docs)}: {settings.outputs / 'preview' / 'docx'}", highlight=False)
+    if pngs:
+        console.print(f"Esikatselukuvia {len(pngs)}: {settings.outputs / 'preview' / 'png'}", highlight=False)
+    if note:
+        err.print(f"[yellow]{note}[/]", highlight=False)
