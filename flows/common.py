@@ -21,6 +21,8 @@ _proposal = load_proposal_by_id(_settings.path(_settings.data_dir), _settings.pr
 #: Point labels for the UI dropdowns, e.g. "1 – Järjestöyhdyshenkilö".
 POINT_LABELS: tuple[str, ...] = tuple(f"{p.number} – {p.short_title}" for p in _proposal.points)
 PointLabel = Literal[POINT_LABELS]  # type: ignore[valid-type]
+#: The point whose decision names the NGO liaison (``duty_description.duties_point``).
+DUTIES_POINT: int = _proposal.duty_description.duties_point
 
 
 def point_number(label: str) -> int:

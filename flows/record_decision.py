@@ -14,7 +14,7 @@ from council.rules.formatting import today_helsinki
 from council.services.after_decision import after_decisions
 from council.store.decisions import record_many
 from council.store.engine import make_engine
-from flows.common import BodyName, PointLabel, actor, body_ids, point_number
+from flows.common import DUTIES_POINT, BodyName, PointLabel, actor, body_ids, point_number
 from flows.status import publish_status
 from models.decisions import DecisionIn, LiaisonIn
 from models.enums import Outcome
@@ -57,7 +57,9 @@ class RecordDecisionIn(BaseModel):
         default=None, title="Pöytäkirjanotteen linkki", description="http(s)-osoite"
     )
     lisatieto: str | None = Field(default=None, title="Lisätieto")
-    yhdyshenkilo: LiaisonForm | None = Field(default=None, title="Järjestöyhdyshenkilö (kohta 1)")
+    yhdyshenkilo: LiaisonForm | None = Field(
+        default=None, title=f"Järjestöyhdyshenkilö (kohta {DUTIES_POINT})"
+    )
     korjattava_versio: int | None = Field(
         default=None, title="Korjattava versio", description="Vain jo päätetyn kohdan korjaukseen"
     )
@@ -83,8 +85,10 @@ class RecordDecisionIn(BaseModel):
     @classmethod
     def _liaison_needs_point_one(cls, value: LiaisonForm | None, info: ValidationInfo) -> LiaisonForm | None:
         points = [point_number(item.kohta) for item in info.data.get("kohdat") or []]
-        if value is not None and 1 not in points:
-            raise ValueError("järjestöyhdyshenkilö kirjataan vain kohdan 1 päätökseen: lisää kohta 1")
+        if value is not None and DUTIES_POINT not in points:
+            raise ValueError(
+                f"järjestöyhdyshenkilö kirjataan vain kohdan {DUTIES_POINT} päätökseen: lisää kohta {DUTIES_POINT}"
+            )
         return value
 
     def decisions(self) -> list[DecisionIn]:
@@ -100,7 +104,8 @@ class RecordDecisionIn(BaseModel):
             else None
         )
         return [
-            DecisionIn(
+            DecisionIn.for_proposal(
+                DUTIES_POINT,
                 body_id=body_id,
                 point=point_number(item.kohta),
                 outcome=item.paatos,
@@ -110,7 +115,7 @@ class RecordDecisionIn(BaseModel):
                 diary_number=self.dnro or None,
                 minutes_url=self.poytakirjaote or None,
                 note=self.lisatieto or None,
-                liaison=liaison if point_number(item.kohta) == 1 else None,
+                liaison=liaison if point_number(item.kohta) == DUTIES_POINT else None,
                 recorded_by=self.kirjaaja,
                 expected_version=self.korjattava_versio,
             )
@@ -128,7 +133,7 @@ def store_decisions(decisions: list[DecisionIn]) -> list[dict]:
 
 @task(name="follow-on-messages", retries=2, retry_delay_seconds=[5, 30])
 def follow_on_messages() -> dict:
-    """Duty description when point 1 named a liaison, thank-you when the body is done (each once)."""
+    """Duty description when the duties point named a liaison, thank-you when the body is done (each once)."""
     settings = get_settings()
     report = after_decisions(settings, today=today_helsinki(), mailer=SmtpMailer(settings), actor=actor())
     return {"sent": report.sent, "failed": report.failed}

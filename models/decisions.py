@@ -14,8 +14,14 @@ from models.enums import Outcome
 from models.schemas import Line, Text
 
 
+def duties_point_of(info: ValidationInfo) -> int:
+    """The proposal's duties point from the validation context (1 when none was given)."""
+    context = info.context if isinstance(info.context, dict) else {}
+    return int(context.get("duties_point", 1))
+
+
 class LiaisonIn(BaseModel):
-    """Järjestöyhdyshenkilö (kohta 1)."""
+    """Järjestöyhdyshenkilö (the proposal's duties point, point 1 in the seed)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -61,13 +67,20 @@ class DecisionIn(BaseModel):
 
     @field_validator("liaison")
     @classmethod
-    def _liaison_only_on_point_one(cls, value: LiaisonIn | None, info: ValidationInfo) -> LiaisonIn | None:
+    def _liaison_only_on_duties_point(cls, value: LiaisonIn | None, info: ValidationInfo) -> LiaisonIn | None:
         # A field validator (not a model validator) so the error names the field `liaison`; `point`
-        # is declared earlier and is in info.data when it was valid.
+        # is declared earlier and is in info.data when it was valid. The proposal's duties point comes
+        # in the validation context (``DecisionIn.for_proposal``); without one it is point 1.
         point = info.data.get("point")
-        if value is not None and point is not None and point != 1:
-            raise ValueError(f"järjestöyhdyshenkilö kirjataan vain kohtaan 1, ei kohtaan {point}")
+        duties = duties_point_of(info)
+        if value is not None and point is not None and point != duties:
+            raise ValueError(f"järjestöyhdyshenkilö kirjataan vain kohtaan {duties}, ei kohtaan {point}")
         return value
+
+    @classmethod
+    def for_proposal(cls, duties_point: int, /, **values: object) -> DecisionIn:
+        """Validate ``values`` for a proposal whose liaison is named in point ``duties_point``."""
+        return cls.model_validate(values, context={"duties_point": duties_point})
 
 
 class DecisionOut(BaseModel):

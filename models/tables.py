@@ -71,6 +71,8 @@ class Proposal(Base):
     sender: Mapped[str] = mapped_column(String(200))
     preparer: Mapped[str] = mapped_column(String(300))
     content_sha256: Mapped[str] = mapped_column(String(64))
+    #: The point whose decision names the NGO liaison (the duty description's point).
+    duties_point: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
     points: Mapped[list[Point]] = relationship(back_populates="proposal", order_by="Point.number")

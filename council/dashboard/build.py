@@ -188,7 +188,9 @@ def _build_dashboard(
     delivered more than the merged ``deadline_days`` before ``today``.
     """
     today = today or today_helsinki()
-    proposal = session.execute(select(Proposal.title).where(Proposal.id == proposal_id)).one_or_none()
+    proposal = session.execute(
+        select(Proposal.title, Proposal.duties_point).where(Proposal.id == proposal_id)
+    ).one_or_none()
     if proposal is None:
         raise UnknownProposalError(proposal_id, "Aja ensin: council init")
     points = session.execute(
@@ -271,7 +273,7 @@ def _build_dashboard(
             meeting_date_iso=meeting_date,
             section=section,
         )
-        if number == 1 and isinstance(liaison, dict) and liaison.get("name"):
+        if number == proposal.duties_point and isinstance(liaison, dict) and liaison.get("name"):
             liaison_rows[body_id] = liaison
 
     numbers = [p.number for p in points]
@@ -318,6 +320,7 @@ def _build_dashboard(
     return DashboardOut(
         proposal_id=proposal_id,
         title=proposal.title,
+        duties_point=proposal.duties_point,
         today=today,
         generated_at=generated,
         generated_at_text=fi_datetime(generated),

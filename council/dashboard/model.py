@@ -46,7 +46,8 @@ JSON shape (``dashboard.json``, ``schema_version`` 1; dates as ISO strings, ``*_
             "point": int|null, "actor": str, "detail": str}
          ]}
       ],
-      "liaisons": [                              # from point-1 decisions, in body order
+      "duties_point": int,                       # the point whose decisions name the liaisons
+      "liaisons": [                              # from the duties point's decisions, in body order
         {"body_id": str, "body_name": str, "name": str, "title": str, "email": str, "work_time": str}
       ],
       "overdue": [str]                           # body ids, in body order
@@ -135,5 +136,6 @@ class DashboardOut(BaseModel):
     overall: Progress
     points: list[DashboardPoint]
     bodies: list[DashboardBody]
+    duties_point: int = 1
     liaisons: list[Liaison]
     overdue: list[str]

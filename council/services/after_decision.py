@@ -44,6 +44,7 @@ class DutyMailContext(BaseModel):
     sender: str
     preparer: str
     short_title: str
+    duties_point: int
     liaison: LiaisonContext
     appointed_by: str
     attachment_names: list[str]
@@ -118,6 +119,7 @@ def prepare_duty_descriptions(settings: Settings, *, today: date, actor: str) ->
             sender=local.sender,
             preparer=local.preparer,
             short_title=local.short_title,
+            duties_point=local.duty_description.duties_point,
             liaison=person,
             appointed_by=appointed,
             attachment_names=[path.name],
@@ -171,7 +173,8 @@ def prepare_confirmations(settings: Settings, *, today: date, actor: str) -> lis
             body_id: liaison
             for body_id, liaison in session.execute(
                 select(Decision.body_id, Decision.liaison).where(
-                    Decision.proposal_id == proposal.id, Decision.point_number == 1
+                    Decision.proposal_id == proposal.id,
+                    Decision.point_number == proposal.duty_description.duties_point,
                 )
             )
         }

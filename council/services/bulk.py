@@ -40,7 +40,7 @@ from sqlalchemy.orm import Session
 
 from council.errors import ContentError, CouncilError, Problem, validation_message
 from council.rules.formatting import fi_date
-from council.store.decisions import record_decision
+from council.store.decisions import duties_point, record_decision
 from models.decisions import DecisionIn, LiaisonIn
 from models.enums import Outcome
 from models.tables import Body, Decision, Point
@@ -231,6 +231,7 @@ def parse_rows(
     bodies: dict[str, str],
     points: set[int],
     actor: str,
+    duties_point: int = 1,
 ) -> tuple[list[tuple[int, DecisionIn]], list[Problem]]:
     """Validate every row; returns (row number, decision) pairs and every problem found."""
     decisions: list[tuple[int, DecisionIn]] = []
@@ -291,7 +292,7 @@ def parse_rows(
                     bad(col, validation_message(err), row.get(col))
         if not row_problems:
             try:
-                decision = DecisionIn(**data)
+                decision = DecisionIn.for_proposal(duties_point, **data)
             except ValidationError as exc:
                 for err in exc.errors():
                     key = str(err["loc"][0]) if err["loc"] else "(rivi)"
@@ -320,7 +321,14 @@ def import_decisions(*, session: Session, proposal_id: str, path: Path, actor: s
         bodies[body_id] = body_id
         bodies[name] = body_id
     points = set(session.scalars(select(Point.number).where(Point.proposal_id == proposal_id)))
-    decisions, problems = parse_rows(str(path), rows, bodies=bodies, points=points, actor=actor)
+    decisions, problems = parse_rows(
+        str(path),
+        rows,
+        bodies=bodies,
+        points=points,
+        actor=actor,
+        duties_point=duties_point(session=session, proposal_id=proposal_id),
+    )
     if problems:
         raise ContentError(str(path), problems)
     for row_number, decision in decisions:

@@ -58,6 +58,7 @@ class ProposalMailContext(BaseModel):
     title: str
     short_title: str
     points: list[MailPoint]
+    duties_point: int
     attachment_names: list[str]
 
 
@@ -90,6 +91,7 @@ def render_first_send(proposal: ProposalIn, body: BodyIn, folder: Path, *, on: d
         title=proposal.title,
         short_title=proposal.short_title,
         points=[MailPoint(number=p.number, short_title=p.short_title) for p in proposal.points],
+        duties_point=proposal.duty_description.duties_point,
         attachment_names=[proposal_path.name, duty_path.name],
     )
     return render_mail(

@@ -18,7 +18,7 @@ from council.rules.transitions import check_transition, status_after
 from council.store.tracking import add_event, now
 from models.decisions import DecisionIn, DecisionOut
 from models.enums import DecisionStatus, EventKind
-from models.tables import Body, Decision, Event, Point
+from models.tables import Body, Decision, Event, Point, Proposal
 
 #: Cells whose point is still open (sent, reminded or on a meeting's agenda).
 OPEN_STATUSES = (DecisionStatus.sent.value, DecisionStatus.reminded.value, DecisionStatus.on_agenda.value)
@@ -62,6 +62,12 @@ def _unchanged(cell: Decision, decision: DecisionIn, body: Body) -> bool:
     return all(getattr(cell, field) == value for field, value in wanted.items())
 
 
+def duties_point(*, session: Session, proposal_id: str) -> int:
+    """The point of ``proposal_id`` whose decision names the NGO liaison (1 for an unknown one)."""
+    stored = session.scalar(select(Proposal.duties_point).where(Proposal.id == proposal_id))
+    return stored or 1
+
+
 def record_decision(*, session: Session, proposal_id: str, decision: DecisionIn) -> DecisionOut:
     """Store one decision; raise instead of overwriting anything silently.
 
@@ -88,6 +94,14 @@ def record_decision(*, session: Session, proposal_id: str, decision: DecisionIn)
             decision.point,
             "kohta",
             f"esityksessä ei ole kohtaa {decision.point} (kohdat {min(numbers, default=0)}–{max(numbers, default=0)})",
+        )
+    duties = duties_point(session=session, proposal_id=proposal_id)
+    if decision.liaison is not None and decision.point != duties:
+        raise InvalidDecisionError(
+            decision.body_id,
+            decision.point,
+            "yhdyshenkilö",
+            f"järjestöyhdyshenkilö kirjataan vain kohtaan {duties}, ei kohtaan {decision.point}",
         )
     old_status = DecisionStatus(cell.status)
     new_status = status_after(decision.outcome)

@@ -68,6 +68,7 @@ def sync_content(*, session: Session, proposal: ProposalIn, roster: RosterIn, ac
         proposal.preparer,
         digest,
     )
+    row.duties_point = proposal.duty_description.duties_point
     points = {p.number: p for p in session.scalars(select(Point).where(Point.proposal_id == proposal.id))}
     for p in proposal.points:
         point = points.get(p.number) or Point(proposal_id=proposal.id, number=p.number)
