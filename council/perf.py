@@ -5,6 +5,9 @@ from __future__ import annotations
 import gc
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TypeVar
+
+T = TypeVar("T")
 
 
 @contextmanager
@@ -22,3 +25,8 @@ def gc_paused() -> Iterator[None]:
     finally:
         if was_enabled:
             gc.enable()
+
+
+def chunks(items: list[T], size: int) -> list[list[T]]:
+    """``items`` in consecutive batches of at most ``size`` (one Prefect task per batch)."""
+    return [items[i : i + size] for i in range(0, len(items), size)]

@@ -1,4 +1,4 @@
-"""What every flow shares: parameter vocabularies from the roster, the actor name, chunking."""
+"""What every flow shares: parameter vocabularies from the roster and the actor name."""
 
 from __future__ import annotations
 
@@ -39,6 +39,3 @@ def actor() -> str:
     name = flow_run.get_name()
     return f"prefect:{name}" if name else "prefect"
 
-
-def chunks(items: list, size: int) -> list[list]:
-    return [items[i : i + size] for i in range(0, len(items), size)]

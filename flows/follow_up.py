@@ -11,11 +11,18 @@ from council.config import get_settings
 from council.delivery.mail import SmtpMailer
 from council.rules.formatting import today_helsinki
 from council.rules.reminders import DueReminder
-from council.services.after_decision import prepare_confirmations, prepare_duty_descriptions
-from council.services.follow_up import find_due, pending_message_ids, prepare_reminders
-from council.services.send import deliver_messages
-from flows.common import actor, chunks
+from council.services.follow_up import (
+    FollowOn,
+    FollowUpSteps,
+    deliver_pending,
+    find_due,
+    prepare_follow_on,
+    prepare_reminders,
+    run_follow_up,
+)
+from flows.common import actor
 from flows.status import publish_status
+from models.results import DeliveryReport
 
 
 class FollowUpIn(BaseModel):
@@ -40,20 +47,25 @@ def prepare_batch(due: list[DueReminder], today: date) -> list[int]:
 
 
 @task(name="prepare-follow-on", retries=2, retry_delay_seconds=[2, 10])
-def prepare_thanks(today: date) -> int:
+def prepare_thanks(today: date) -> FollowOn:
     """Thank-yous and filled duty descriptions not yet queued (normally queued at recording time)."""
-    settings = get_settings()
-    duty = prepare_duty_descriptions(settings, today=today, actor=actor())
-    return len(prepare_confirmations(settings, today=today, actor=actor())) + len(duty)
+    return prepare_follow_on(get_settings(), today=today, actor=actor())
 
 
 @task(name="deliver-queued", retries=2, retry_delay_seconds=[5, 30])
-def deliver_queued() -> dict:
+def deliver_queued() -> DeliveryReport:
     settings = get_settings()
-    report = deliver_messages(
-        settings, pending_message_ids(settings), SmtpMailer(settings), actor=actor(), respect_backoff=True
-    )
-    return {"sent": report.sent, "failed": report.failed}
+    return deliver_pending(settings, SmtpMailer(settings), actor=actor())
+
+
+STEPS = FollowUpSteps(
+    find_due=select_due,
+    prepare_reminders=prepare_batch,
+    prepare_follow_on=prepare_thanks,
+    deliver_pending=deliver_queued,
+    # The dashboard shows the real today even when a simulated day is run.
+    publish=lambda _today: publish_status(),
+)
 
 
 @flow(
@@ -62,10 +74,11 @@ def deliver_queued() -> dict:
 )
 def follow_up(ajo: FollowUpIn = FollowUpIn()) -> dict:  # noqa: B008
     logger = get_run_logger()
-    settings = get_settings()
     today = ajo.paiva or today_helsinki()
-    due = select_due(today)
-    for reminder in due:
+    report = run_follow_up(
+        get_settings(), today=today, actor=actor(), dry_run=ajo.kuivaharjoitus, steps=STEPS
+    )
+    for reminder in report.due:
         logger.info(
             "%s: muistutus %d, avoimet kohdat %s%s",
             reminder.body_id,
@@ -74,23 +87,19 @@ def follow_up(ajo: FollowUpIn = FollowUpIn()) -> dict:  # noqa: B008
             f", kopio {', '.join(reminder.cc)}" if reminder.cc else "",
         )
     if ajo.kuivaharjoitus:
-        return {"due": [r.body_id for r in due]}
-    for batch in chunks(due, settings.batch_size):
-        prepare_batch(batch, today)
-    thanks = prepare_thanks(today)
-    result = deliver_queued()
-    for label, why in result["failed"].items():
+        return {"due": [r.body_id for r in report.due]}
+    for label, why in report.failed.items():
         logger.warning("Lähetys epäonnistui: %s: %s", label, why)
-    publish_status()
-    logger.info("Muistutuksia %d, kiitoksia %d, lähetetty %d", len(due), thanks, len(result["sent"]))
-    permanent = {k: v for k, v in result["failed"].items() if v.startswith("failed")}
+    thanks = report.confirmations + report.duty_descriptions
+    logger.info("Muistutuksia %d, kiitoksia %d, lähetetty %d", len(report.due), thanks, len(report.delivered))
+    permanent = {k: v for k, v in report.failed.items() if v.permanent}
     if permanent:
         raise RuntimeError(
             "Pysyvästi epäonnistuneet viestit: " + "; ".join(f"{k}: {v}" for k, v in permanent.items())
         )
     return {
-        "due": [r.body_id for r in due],
-        "sent": result["sent"],
-        "failed": result["failed"],
+        "due": [r.body_id for r in report.due],
+        "sent": report.delivered,
+        "failed": {k: str(v) for k, v in report.failed.items()},
         "thanks": thanks,
     }

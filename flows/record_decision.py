@@ -16,8 +16,9 @@ from council.store.decisions import record_many
 from council.store.engine import make_engine
 from flows.common import DUTIES_POINT, BodyName, PointLabel, actor, body_ids, point_number
 from flows.status import publish_status
-from models.decisions import DecisionIn, LiaisonIn
+from models.decisions import DecisionIn, DecisionOut, LiaisonIn
 from models.enums import Outcome
+from models.results import DeliveryReport
 
 
 class PointDecisionIn(BaseModel):
@@ -124,19 +125,18 @@ class RecordDecisionIn(BaseModel):
 
 
 @task(name="store-decisions")
-def store_decisions(decisions: list[DecisionIn]) -> list[dict]:
+def store_decisions(decisions: list[DecisionIn]) -> list[DecisionOut]:
     settings = get_settings()
     with Session(make_engine(settings.effective_database_url)) as session, session.begin():
-        stored = record_many(session=session, proposal_id=settings.proposal_id, decisions=decisions)
-    return [d.model_dump(mode="json") for d in stored]
+        return record_many(session=session, proposal_id=settings.proposal_id, decisions=decisions)
 
 
 @task(name="follow-on-messages", retries=2, retry_delay_seconds=[5, 30])
-def follow_on_messages() -> dict:
+def follow_on_messages() -> DeliveryReport:
     """Duty description when the duties point named a liaison, thank-you when the body is done (each once)."""
     settings = get_settings()
     report = after_decisions(settings, today=today_helsinki(), mailer=SmtpMailer(settings), actor=actor())
-    return {"sent": report.sent, "failed": report.failed}
+    return DeliveryReport(sent=report.sent, failed=report.failed)
 
 
 @flow(
@@ -150,17 +150,17 @@ def record_decision(kirjaus: RecordDecisionIn) -> list[dict]:
     for d in stored:
         logger.info(
             "Kirjattu: %s, kohta %s: %s (%s § %s), versio %s",
-            d["body_id"],
-            d["point_number"],
-            d["outcome"],
-            d["meeting_date"],
-            d["section"],
-            d["version"],
+            d.body_id,
+            d.point_number,
+            d.outcome,
+            d.meeting_date.isoformat() if d.meeting_date else None,
+            d.section,
+            d.version,
         )
     follow_on = follow_on_messages()
-    for label in follow_on["sent"]:
+    for label in follow_on.sent:
         logger.info("Lähetetty: %s", label)
-    for label, why in follow_on["failed"].items():
+    for label, why in follow_on.failed.items():
         logger.warning("Lähetys epäonnistui (uusitaan seuranta-ajossa): %s: %s", label, why)
     publish_status()
-    return stored
+    return [d.model_dump(mode="json") for d in stored]

@@ -7,9 +7,11 @@ from pydantic import BaseModel, Field
 
 from council.config import get_settings
 from council.delivery.mail import SmtpMailer
-from council.services.send import deliver_messages, dry_run, prepare_proposal_messages, still_failed, sync
-from flows.common import BodyName, actor, body_ids, chunks
+from council.services.send import SendSteps, deliver_messages, dry_run, prepare_proposal_messages, sync
+from council.services.send import send_proposal as send_all
+from flows.common import BodyName, actor, body_ids
 from flows.status import publish_status
+from models.results import DeliveryReport
 
 
 class SendProposalIn(BaseModel):
@@ -39,10 +41,9 @@ def prepare_batch(batch: list[str]) -> list[int]:
 
 
 @task(name="deliver-batch", retries=2, retry_delay_seconds=[5, 30])
-def deliver_batch(message_ids: list[int]) -> dict:
+def deliver_batch(message_ids: list[int]) -> DeliveryReport:
     settings = get_settings()
-    report = deliver_messages(settings, message_ids, SmtpMailer(settings), actor=actor())
-    return {"sent": report.sent, "failed": report.failed, "skipped": report.skipped}
+    return deliver_messages(settings, message_ids, SmtpMailer(settings), actor=actor())
 
 
 @flow(name="send-proposal", description="Lähettää esityksen ja toimenkuvamallin vastaanottajille.")
@@ -56,47 +57,19 @@ def send_proposal(lahetys: SendProposalIn = SendProposalIn()) -> dict:  # noqa: 
         files = dry_run(settings, chosen)
         logger.info("Kuivaharjoitus: %d asiakirjaa kansiossa outputs/dry-run", len(files))
         return {"dry_run": [str(f) for f in files]}
-    all_ids = sync_content_task()
-    targets = chosen or all_ids
-    totals: dict = {"sent": [], "failed": {}, "skipped": []}
-
-    def add(result: dict) -> None:
-        totals["sent"] += result["sent"]
-        totals["failed"].update(result["failed"])
-        totals["skipped"] += result["skipped"]
-
-    # A pipeline of two: batch N is delivered (mostly waiting on SMTP) in a worker thread while
-    # batch N+1 is rendered here. At most one delivery runs at a time, so one SMTP session is open.
-    delivering = None
-    try:
-        for batch in chunks(targets, settings.batch_size):
-            pending = prepare_batch(batch)
-            if delivering is not None:
-                add(delivering.result())
-                delivering = None
-            if pending:
-                delivering = deliver_batch.submit(pending)
-        if delivering is not None:
-            add(delivering.result())
-            delivering = None
-    finally:
-        if delivering is not None:  # rendering failed while a delivery ran: report what it sent
-            try:
-                add(delivering.result())
-            except Exception as exc:  # noqa: BLE001 - the rendering error is the one to raise
-                logger.warning("Kesken jäänyt lähetyserä epäonnistui: %s", exc)
-        publish_status()
-    # Failed for good earlier and not sent again (it may have reached some recipients): still open.
-    for label, why in still_failed(settings, targets).items():
-        totals["failed"].setdefault(label, why)
+    # Batch N is delivered (a submitted task, mostly waiting on SMTP) while batch N+1 renders.
+    steps = SendSteps(
+        sync=sync_content_task, prepare=prepare_batch, deliver=deliver_batch.submit, publish=publish_status
+    )
+    report = send_all(settings, chosen, steps)
     logger.info(
         "Lähetetty %d, epäonnistui %d, ohitettu %d (jo lähetetty aiemmin: %d)",
-        len(totals["sent"]),
-        len(totals["failed"]),
-        len(totals["skipped"]),
-        len(targets) - len(totals["sent"]) - len(totals["failed"]) - len(totals["skipped"]),
+        len(report.sent),
+        len(report.failed),
+        len(report.skipped),
+        report.targets - len(report.sent) - len(report.failed) - len(report.skipped),
     )
-    if totals["failed"]:
-        details = "; ".join(f"{k}: {v}" for k, v in totals["failed"].items())
+    if report.failed:
+        details = "; ".join(f"{k}: {v}" for k, v in report.failed.items())
         raise RuntimeError(f"Osa viesteistä jäi lähettämättä: {details}")
-    return totals
+    return {"sent": report.sent, "failed": report.failed_text(), "skipped": report.skipped}

@@ -376,6 +376,6 @@ def test_refused_login_keeps_the_batch_queued(env: pytest.MonkeyPatch, tmp_path:
     finally:
         controller.stop()
     assert report.sent == [] and len(report.failed) == 6
-    assert all("COUNCIL_SMTP_PASSWORD" in why for why in report.failed.values())
+    assert all("COUNCIL_SMTP_PASSWORD" in why.error for why in report.failed.values())
     assert {m.state for m in _messages(settings)} == {"queued"}
     assert list((tmp_path / "mail").glob("*.eml")) == []

@@ -42,5 +42,5 @@ def follow_up_cmd(
         console.print(f"Lähetetty {len(report.delivered)} viestiä, kiitoksia {report.confirmations}.")
         for label, why in report.failed.items():
             err.print(f"[red]Epäonnistui[/] {label}: {why}", highlight=False)
-        if any(v.startswith("failed") for v in report.failed.values()):
+        if any(f.permanent for f in report.failed.values()):
             raise typer.Exit(1)

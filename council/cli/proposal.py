@@ -10,7 +10,7 @@ import typer
 from rich.progress import Progress
 
 from council.cli.app import app, console, err
-from council.cli.common import BodyOpt, TodayOpt, after_change, parse_day
+from council.cli.common import BodyOpt, TodayOpt, parse_day
 from council.config import get_settings
 from council.content.loading import load_proposal_by_id, load_roster, select_bodies
 from council.errors import CouncilError
@@ -69,14 +69,8 @@ def send(
 ) -> None:
     """Lähetä esitys vastaanottajille ilman Prefectia; jo lähetettyä viestiä ei lähetetä uudelleen."""
     from council.delivery.mail import SmtpMailer
-    from council.services.send import (
-        DeliveryReport,
-        deliver_messages,
-        prepare_proposal_messages,
-        still_failed,
-        sync,
-    )
     from council.services.send import dry_run as do_dry_run
+    from council.services.send import inline_send_steps, send_proposal
 
     settings = get_settings()
     if dry_run:
@@ -84,17 +78,11 @@ def send(
             console.print(str(path))
         console.print(f"Viestit: {settings.outputs / 'dry-run' / 'mail'}")
         return
-    sync(settings, actor="cli:send")
-    with console.status("Valmistellaan asiakirjoja ja viestejä"):
-        day = parse_day(today)
-        pending = prepare_proposal_messages(settings, body or [], actor="cli:send", on=day)
-    report = DeliveryReport()
-    if pending:
-        with console.status(f"Lähetetään {len(pending)} viestiä"):
-            report = deliver_messages(settings, pending, SmtpMailer(settings), actor="cli:send")
-        after_change(settings, decisions=False, actor="cli:send")
-    failed = {**still_failed(settings, body or []), **report.failed}
-    if not pending and not failed:
+    steps = inline_send_steps(settings, SmtpMailer(settings), actor="cli:send", on=parse_day(today))
+    with console.status("Valmistellaan ja lähetetään asiakirjoja ja viestejä"):
+        report = send_proposal(settings, body or [], steps)
+    failed = report.failed
+    if not (report.sent or report.failed or report.skipped):
         console.print("Ei lähetettävää: kaikille valituille vastaanottajille on jo lähetetty.")
         return
     console.print(f"Lähetetty: {len(report.sent)}")

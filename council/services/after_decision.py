@@ -34,6 +34,7 @@ from models.contexts import (
     LiaisonContext,
 )
 from models.enums import DecisionStatus, EventKind, MessageKind
+from models.results import DeliveryFailure
 from models.tables import Decision, Event, Message
 
 
@@ -230,13 +231,13 @@ def prepare_confirmations(settings: Settings, *, today: date, actor: str) -> lis
 class AfterReport:
     queued: list[int] = field(default_factory=list)
     sent: list[str] = field(default_factory=list)
-    failed: dict[str, str] = field(default_factory=dict)
+    failed: dict[str, DeliveryFailure] = field(default_factory=dict)
     dashboard: tuple[Path, Path] | None = None
 
 
 def after_decisions(settings: Settings, *, today: date, mailer, actor: str) -> AfterReport:
     """Queue and deliver what recorded decisions call for, then refresh the dashboard:
-    the filled duty description when point 1 named a liaison, and the thank-you when a body's
+    the filled duty description when the duties point named a liaison, and the thank-you when a body's
     last point is decided (each once)."""
     from council.services.send import deliver_messages
 

@@ -190,7 +190,7 @@ def send_digest(settings: Settings, *, today: date, mailer: Mailer, actor: str) 
     # daily follow-up run delivers a digest left queued.
     report = deliver_messages(settings, [plan.message_id], mailer, actor=actor, respect_backoff=True)
     if report.failed:
-        reasons = "; ".join(report.failed.values())
+        reasons = "; ".join(map(str, report.failed.values()))
         raise CouncilError(f"Viikkokoosteen lähetys epäonnistui: {reasons}")
     if report.sent:
         return "Viikkokooste lähetetty."

@@ -18,6 +18,7 @@ The due bodies are selected in one SQL statement, whatever their number.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -28,8 +29,10 @@ from sqlalchemy.orm import Session
 from council.config import Settings
 from council.content.i18n import text, translated
 from council.content.loading import load_proposal_by_id, load_roster
+from council.delivery.mail import Mailer
 from council.delivery.pdf import with_pdf_copies
 from council.paths import safe_filename
+from council.perf import chunks
 from council.rendering.contexts import body_context, body_recipients, proposal_context
 from council.rendering.environment import PROPOSAL_TEMPLATE
 from council.rendering.render import render_docx, render_mail
@@ -42,6 +45,7 @@ from council.store.matrix import read_states
 from council.store.outbox import queue_message
 from models.contexts import BodyContext
 from models.enums import MessageKind, MessageState
+from models.results import DeliveryFailure, DeliveryReport
 from models.schemas import BodyIn, ProposalIn
 from models.tables import Message
 
@@ -182,32 +186,89 @@ class FollowUpReport:
     today: date
     due: list[DueReminder]
     delivered: list[str] = field(default_factory=list)
-    failed: dict[str, str] = field(default_factory=dict)
+    failed: dict[str, DeliveryFailure] = field(default_factory=dict)
     confirmations: int = 0
+    duty_descriptions: int = 0
+
+
+@dataclass(frozen=True)
+class FollowOn:
+    """What a follow-up round queued besides reminders."""
+
+    duty_descriptions: int
+    confirmations: int
+
+
+@dataclass(frozen=True)
+class FollowUpSteps:
+    """How each step of a follow-up round runs: in line (:func:`inline_follow_up_steps`) or as
+    Prefect tasks (flows/follow_up.py). The order is :func:`run_follow_up`'s alone."""
+
+    find_due: Callable[[date], list[DueReminder]]
+    prepare_reminders: Callable[[list[DueReminder], date], list[int]]
+    prepare_follow_on: Callable[[date], FollowOn]  # duty descriptions and thank-yous not yet queued
+    deliver_pending: Callable[[], DeliveryReport]  # everything still queued, respecting backoff
+    publish: Callable[[date], None]
+
+
+def prepare_follow_on(settings: Settings, *, today: date, actor: str) -> FollowOn:
+    """Filled duty descriptions and thank-yous not yet queued (normally queued at recording time)."""
+    from council.services.after_decision import prepare_duty_descriptions
+
+    duty = prepare_duty_descriptions(settings, today=today, actor=actor)
+    return FollowOn(len(duty), len(prepare_confirmations(settings, today=today, actor=actor)))
+
+
+def deliver_pending(settings: Settings, mailer: Mailer, *, actor: str) -> DeliveryReport:
+    """Deliver every message of the proposal still queued (or abandoned mid-send), respecting backoff."""
+    from council.services.send import deliver_messages
+
+    return deliver_messages(
+        settings, pending_message_ids(settings), mailer, actor=actor, respect_backoff=True
+    )
+
+
+def inline_follow_up_steps(settings: Settings, mailer: Mailer, *, actor: str) -> FollowUpSteps:
+    """Every step in this process (``council follow-up``); the dashboard is written for ``today``."""
+    from council.services.committee import write_dashboard_files
+
+    return FollowUpSteps(
+        find_due=lambda today: find_due(settings, today),
+        prepare_reminders=lambda due, today: prepare_reminders(settings, due, today=today, actor=actor),
+        prepare_follow_on=lambda today: prepare_follow_on(settings, today=today, actor=actor),
+        deliver_pending=lambda: deliver_pending(settings, mailer, actor=actor),
+        publish=lambda today: write_dashboard_files(settings, today=today),
+    )
 
 
 def run_follow_up(
-    settings: Settings, *, today: date, mailer, actor: str, dry_run: bool = False
+    settings: Settings,
+    *,
+    today: date,
+    mailer: Mailer | None = None,
+    actor: str,
+    dry_run: bool = False,
+    steps: FollowUpSteps | None = None,
 ) -> FollowUpReport:
-    """One follow-up round: queue due reminders and thank-yous, deliver them and earlier leftovers.
+    """One follow-up round: queue due reminders (batch by batch), filled duty descriptions and
+    thank-yous, deliver them and earlier leftovers, publish the status.
 
-    With ``dry_run`` only the due reminders are computed; nothing is stored or sent.
+    With ``dry_run`` only the due reminders are computed; nothing is stored or sent. Without
+    ``steps`` every step runs in this process over ``mailer``.
     """
-    from council.services.send import deliver_messages
-
-    due = find_due(settings, today)
+    if steps is None:
+        if mailer is None:
+            raise ValueError("run_follow_up needs a mailer or steps")
+        steps = inline_follow_up_steps(settings, mailer, actor=actor)
+    due = steps.find_due(today)
     report = FollowUpReport(today=today, due=due)
     if dry_run:
         return report
-    from council.services.after_decision import prepare_duty_descriptions
-    from council.services.committee import write_dashboard_files
-
-    prepare_reminders(settings, due, today=today, actor=actor)
-    prepare_duty_descriptions(settings, today=today, actor=actor)
-    report.confirmations = len(prepare_confirmations(settings, today=today, actor=actor))
-    delivery = deliver_messages(
-        settings, pending_message_ids(settings), mailer, actor=actor, respect_backoff=True
-    )
+    for batch in chunks(due, settings.batch_size):
+        steps.prepare_reminders(batch, today)
+    follow_on = steps.prepare_follow_on(today)
+    report.confirmations, report.duty_descriptions = follow_on.confirmations, follow_on.duty_descriptions
+    delivery = steps.deliver_pending()
     report.delivered, report.failed = delivery.sent, delivery.failed
-    write_dashboard_files(settings, today=today)
+    steps.publish(today)
     return report

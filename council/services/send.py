@@ -7,9 +7,11 @@ Plain Python over the database and the file system; the ``send-proposal`` flow a
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import Protocol
 
 from pydantic import BaseModel
 from sqlalchemy import select
@@ -21,6 +23,7 @@ from council.delivery.mail import FileMailer, Mailer, OutgoingMail, RenderedMail
 from council.delivery.pdf import with_pdf_copies
 from council.errors import MailDeliveryError
 from council.paths import inside, safe_filename
+from council.perf import chunks
 from council.rendering.contexts import body_recipients, duty_description_context, proposal_context
 from council.rendering.environment import DUTY_TEMPLATE, PROPOSAL_TEMPLATE
 from council.rendering.render import render_docx, render_mail
@@ -38,6 +41,7 @@ from council.store.outbox import (
 from council.store.tracking import add_event, mark_reminded, mark_sent, sync_content
 from models.contexts import BodyContext
 from models.enums import EventKind, MessageKind, MessageState
+from models.results import DeliveryFailure, DeliveryReport, SendReport
 from models.schemas import BodyIn, ProposalIn
 from models.tables import Body, Message
 
@@ -60,13 +64,6 @@ class ProposalMailContext(BaseModel):
     points: list[MailPoint]
     duties_point: int
     attachment_names: list[str]
-
-
-@dataclass
-class DeliveryReport:
-    sent: list[str] = field(default_factory=list)
-    failed: dict[str, str] = field(default_factory=dict)
-    skipped: list[str] = field(default_factory=list)
 
 
 def body_folder(settings: Settings, proposal_id: str, body_id: str) -> Path:
@@ -203,7 +200,7 @@ def _outgoing(settings: Settings, message: Message, language: str = "fi") -> Out
     )
 
 
-def still_failed(settings: Settings, body_ids: list[str]) -> dict[str, str]:
+def still_failed(settings: Settings, body_ids: list[str]) -> dict[str, DeliveryFailure]:
     """First-send messages of these bodies (all when empty) that are failed for good: label -> why."""
     with Session(make_engine(settings.effective_database_url)) as session:
         stmt = select(Message.body_id, Message.last_error).where(
@@ -214,7 +211,10 @@ def still_failed(settings: Settings, body_ids: list[str]) -> dict[str, str]:
         )
         if body_ids:
             stmt = stmt.where(Message.body_id.in_(body_ids))
-        return {f"{body_id}/proposal/0": f"failed: {error}" for body_id, error in session.execute(stmt)}
+        return {
+            f"{body_id}/proposal/0": DeliveryFailure(state=MessageState.failed, error=error or "")
+            for body_id, error in session.execute(stmt)
+        }
 
 
 def deliver_messages(
@@ -261,7 +261,7 @@ def deliver_messages(
                         actor=actor,
                         maybe_delivered=exc.maybe_delivered,
                     )
-                report.failed[label] = f"{state.value}: {exc}"
+                report.failed[label] = DeliveryFailure(state=state, error=str(exc))
                 log.warning("Viestin %s lähetys epäonnistui: %s", label, exc)
                 continue
             with Session(engine) as session, session.begin():
@@ -317,3 +317,77 @@ def undelivered(settings: Settings, proposal_id: str) -> list[Message]:
                 )
             )
         )
+
+
+class Pending(Protocol):
+    """A delivery under way: the flow's submitted Prefect task, or one already done in line."""
+
+    def result(self) -> DeliveryReport: ...
+
+
+@dataclass(frozen=True)
+class Done:
+    """A delivery that ran in line (the CLI): its report is ready."""
+
+    report: DeliveryReport
+
+    def result(self) -> DeliveryReport:
+        return self.report
+
+
+@dataclass(frozen=True)
+class SendSteps:
+    """How each step of a send runs: in line (:func:`inline_send_steps`) or as Prefect tasks
+    (flows/send_proposal.py). The order of the steps is :func:`send_proposal`'s alone."""
+
+    sync: Callable[[], list[str]]  # store the content; the roster's body ids
+    prepare: Callable[[list[str]], list[int]]  # render and queue one batch; outbox ids to deliver
+    deliver: Callable[[list[int]], Pending]  # start delivering those ids
+    publish: Callable[[], None]  # dashboard (and the flow's artifacts)
+
+
+def inline_send_steps(settings: Settings, mailer: Mailer, *, actor: str, on: date | None = None) -> SendSteps:
+    """Every step in this process, one after the other (``council send``)."""
+    from council.services.committee import write_dashboard_files
+
+    return SendSteps(
+        sync=lambda: [b.id for b in sync(settings, actor=actor)[1]],
+        prepare=lambda batch: prepare_proposal_messages(settings, batch, actor=actor, on=on),
+        deliver=lambda ids: Done(deliver_messages(settings, ids, mailer, actor=actor)),
+        publish=lambda: write_dashboard_files(settings),
+    )
+
+
+def send_proposal(settings: Settings, body_ids: list[str], steps: SendSteps) -> SendReport:
+    """Send the proposal to ``body_ids`` (all when empty): store the content, then render and queue
+    batch by batch while the previous batch is delivered, publish the status, and list as failed
+    what failed for good earlier and is not sent again (it may have reached some recipients).
+
+    At most one delivery runs at a time, so one SMTP session is open; a rendering error still
+    collects the delivery under way and publishes the status before it is raised.
+    """
+    all_ids = steps.sync()
+    targets = body_ids or all_ids
+    total = SendReport(targets=len(targets))
+    delivering: Pending | None = None
+    try:
+        for batch in chunks(targets, settings.batch_size):
+            pending = steps.prepare(batch)
+            if delivering is not None:
+                total.add(delivering.result())
+                delivering = None
+            if pending:
+                delivering = steps.deliver(pending)
+        if delivering is not None:
+            total.add(delivering.result())
+            delivering = None
+    finally:
+        if delivering is not None:  # rendering failed while a delivery ran: report what it sent
+            try:
+                total.add(delivering.result())
+            except Exception as exc:  # noqa: BLE001 - the rendering error is the one to raise
+                log.warning("Kesken jäänyt lähetyserä epäonnistui: %s", exc)
+        steps.publish()
+    for label, failure in still_failed(settings, targets).items():
+        total.failed.setdefault(label, failure)
+    return total
