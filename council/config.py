@@ -12,8 +12,12 @@ from pathlib import Path
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from council.paths import inside
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 """The project folder (holds templates/, data/, state/ and outputs/)."""
+TEMPLATES_DIR = PROJECT_ROOT / "templates"
+"""DOCX, email and dashboard templates: code-adjacent files that secretaries edit in Word."""
 
 LOCAL_SMTP_HOST = "127.0.0.1"
 LOCAL_SMTP_PORT = 8025
@@ -55,6 +59,9 @@ class Settings(BaseSettings):
     prefect_port: int = Field(default=4200, description="Port of the local Prefect server (make run)")
     attach_pdf: bool = Field(default=False, description="Attach PDF/A copies (LibreOffice) beside the DOCX")
     batch_size: int = Field(default=50, ge=1, le=1000, description="Bodies per Prefect task")
+    sqlite_busy_timeout_ms: int = Field(
+        default=30_000, ge=0, description="How long a SQLite writer waits for another writer's lock"
+    )
 
     @field_validator("smtp_tls")
     @classmethod
@@ -71,6 +78,34 @@ class Settings(BaseSettings):
     @cached_property
     def outputs(self) -> Path:
         return self.path(self.outputs_dir)
+
+    @property
+    def mail_dir(self) -> Path:
+        """outputs/mail: every message the local SMTP server received, as .eml."""
+        return self.outputs / "mail"
+
+    @property
+    def dashboard_dir(self) -> Path:
+        """outputs/dashboard: dashboard.html and dashboard.json."""
+        return inside(self.outputs, "dashboard")
+
+    @property
+    def dry_run_dir(self) -> Path:
+        """outputs/dry-run: documents and .eml of a dry run (nothing stored or sent)."""
+        return inside(self.outputs, "dry-run")
+
+    @property
+    def preview_dir(self) -> Path:
+        """outputs/preview: council docs-preview's docx/, pdf/ and png/."""
+        return inside(self.outputs, "preview")
+
+    def proposal_dir(self, proposal_id: str) -> Path:
+        """outputs/<proposal>: the proposal's status reports and digests, its bodies' folders."""
+        return inside(self.outputs, proposal_id)
+
+    def body_dir(self, proposal_id: str, body_id: str) -> Path:
+        """outputs/<proposal>/<body>: the documents generated for one body."""
+        return inside(self.outputs, proposal_id, body_id)
 
     @cached_property
     def state_dir(self) -> Path:

@@ -1,8 +1,10 @@
-"""Safe file names: readable Finnish (ä, ö, å kept), nothing that escapes outputs/."""
+"""Safe file names (readable Finnish, ä, ö, å kept), nothing that escapes outputs/, and atomic writes."""
 
 from __future__ import annotations
 
+import os
 import re
+import tempfile
 import unicodedata
 from pathlib import Path
 
@@ -27,4 +29,28 @@ def inside(base: Path, *parts: str) -> Path:
     target = base.joinpath(*parts).resolve()
     if target != base and base not in target.parents:
         raise UnsafePathError("/".join(parts))
+    return target
+
+
+def write_atomic(target: Path, data: bytes | str, *, durable: bool = False) -> Path:
+    """Write ``data`` to ``target`` so that a reader sees the old file or the new one, never half of
+    it: a temporary file in the same folder, then ``os.replace``. Text is UTF-8 with ``\n`` line
+    ends. The file is 0644 (``mkstemp`` makes 0600; documents are for others to read).
+    ``durable`` also fsyncs the data before the rename (the dashboard), at a cost per file.
+    """
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    payload = data.encode("utf-8") if isinstance(data, str) else data
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}-", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(payload)
+            if durable:
+                handle.flush()
+                os.fsync(handle.fileno())
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, target)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
     return target

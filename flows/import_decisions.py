@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from council.config import get_settings
 from council.services.bulk import import_decisions as import_file
-from council.store.engine import make_engine
+from council.store.engine import engine_for
 from flows.common import actor
 from flows.record_decision import follow_on_messages
 from flows.status import publish_status
@@ -19,7 +19,7 @@ from flows.status import publish_status
 @task(name="import-file")
 def import_file_task(path: str) -> int:
     settings = get_settings()
-    with Session(make_engine(settings.effective_database_url)) as session, session.begin():
+    with Session(engine_for(settings)) as session, session.begin():
         return import_file(session=session, proposal_id=settings.proposal_id, path=Path(path), actor=actor())
 
 

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from council.config import get_settings
 from council.rules.formatting import fi_date
 from council.store.decisions import agenda_date_problem, mark_on_agenda
-from council.store.engine import make_engine
+from council.store.engine import engine_for
 from flows.common import BodyName, PointLabel, actor, body_ids, point_number
 from flows.status import publish_status
 from models.schemas import Line
@@ -51,7 +51,7 @@ class AgendaIn(BaseModel):
 @task(name="store-agenda")
 def store_agenda(body_id: str, points: list[int], meeting_date: date, by: str) -> int:
     settings = get_settings()
-    with Session(make_engine(settings.effective_database_url)) as session, session.begin():
+    with Session(engine_for(settings)) as session, session.begin():
         return mark_on_agenda(
             session=session,
             proposal_id=settings.proposal_id,

@@ -13,7 +13,7 @@ from council.delivery.mail import SmtpMailer
 from council.rules.formatting import today_helsinki
 from council.services.after_decision import after_decisions
 from council.store.decisions import record_many
-from council.store.engine import make_engine
+from council.store.engine import engine_for
 from flows.common import DUTIES_POINT, BodyName, PointLabel, actor, body_ids, point_number
 from flows.status import publish_status
 from models.decisions import DecisionIn, DecisionOut, LiaisonIn
@@ -127,7 +127,7 @@ class RecordDecisionIn(BaseModel):
 @task(name="store-decisions")
 def store_decisions(decisions: list[DecisionIn]) -> list[DecisionOut]:
     settings = get_settings()
-    with Session(make_engine(settings.effective_database_url)) as session, session.begin():
+    with Session(engine_for(settings)) as session, session.begin():
         return record_many(session=session, proposal_id=settings.proposal_id, decisions=decisions)
 
 

@@ -15,7 +15,7 @@ from council.cli.common import TodayOpt, parse_day
 from council.config import get_settings
 from council.errors import CouncilError
 from council.rules.formatting import today_helsinki
-from council.store.engine import checked_engine
+from council.store.engine import checked_engine_for
 
 
 @app.command()
@@ -24,11 +24,11 @@ def status(
 ) -> None:
     """Näytä päätösten tilanne: vastaanottajat × esityksen kohdat, sekä lähettämättä jääneet viestit."""
     from council.services.send import undelivered
-    from council.store.engine import check_schema
+    from council.store.engine import check_schema, checked_engine_for
     from council.store.tracking import status_matrix
 
     settings = get_settings()
-    engine = checked_engine(settings.effective_database_url)
+    engine = checked_engine_for(settings)
     check_schema(engine)
     with Session(engine) as session:
         matrix = status_matrix(session=session, proposal_id=settings.proposal_id)
@@ -66,10 +66,10 @@ def dashboard(
     import shutil
 
     from council.dashboard.server import serve_dashboard
-    from council.services.committee import dashboard_folder, write_dashboard_files
+    from council.services.committee import write_dashboard_files
 
     settings = get_settings()
-    checked_engine(settings.effective_database_url)
+    checked_engine_for(settings)
     html, data = write_dashboard_files(settings)
     if out is not None:
         try:
@@ -83,7 +83,7 @@ def dashboard(
         console.print(f"Tilannesivu: {html}", highlight=False)
     if serve:
         try:
-            server = serve_dashboard(dashboard_folder(settings), port=port)
+            server = serve_dashboard(settings.dashboard_dir, port=port)
         except OSError as exc:
             raise CouncilError(
                 f"--port {port}: tilannesivua ei voitu tarjota ({exc.strerror or exc})"
@@ -112,7 +112,7 @@ def report(
 
     settings = get_settings()
     try:
-        checked_engine(settings.effective_database_url)
+        checked_engine_for(settings)
         path = write_status_report(settings, today=today_helsinki(), folder=out)
         console.print(str(path), highlight=False)
         if pdf:
@@ -131,6 +131,6 @@ def digest(
     from council.services.digest import send_digest
 
     settings = get_settings()
-    checked_engine(settings.effective_database_url)
+    checked_engine_for(settings)
     day = parse_day(today)
     console.print(send_digest(settings, today=day, mailer=SmtpMailer(settings), actor="cli:digest"))

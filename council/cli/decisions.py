@@ -13,7 +13,7 @@ from council.cli.common import after_change, decision_in, parse_day, resolve_bod
 from council.config import get_settings
 from council.content.loading import load_proposal_by_id
 from council.errors import CouncilError
-from council.store.engine import checked_engine
+from council.store.engine import checked_engine_for
 
 
 @app.command()
@@ -90,7 +90,7 @@ def record(
         recorded_by=by,
         expected_version=version,
     )
-    engine = checked_engine(settings.effective_database_url)
+    engine = checked_engine_for(settings)
     with Session(engine) as session, session.begin():
         stored = record_decision(session=session, proposal_id=settings.proposal_id, decision=decision)
     from council.rules.formatting import fi_date
@@ -120,7 +120,7 @@ def agenda(
     settings = get_settings()
     meeting = parse_day(on, "--date")
     body = resolve_body_id(settings, body)
-    engine = checked_engine(settings.effective_database_url)
+    engine = checked_engine_for(settings)
     with Session(engine) as session, session.begin():
         count = mark_on_agenda(
             session=session,
@@ -144,7 +144,7 @@ def history(
     from council.store.decisions import history as read_history
 
     settings = get_settings()
-    engine = checked_engine(settings.effective_database_url)
+    engine = checked_engine_for(settings)
     if body is not None:
         body = resolve_body_id(settings, body)
     with Session(engine) as session:
@@ -178,7 +178,7 @@ def import_decisions_cmd(
     from council.services.bulk import import_decisions
 
     settings = get_settings()
-    engine = checked_engine(settings.effective_database_url)
+    engine = checked_engine_for(settings)
     with Session(engine) as session, session.begin():
         count = import_decisions(session=session, proposal_id=settings.proposal_id, path=file, actor=by)
     console.print(f"Tuotu {count} päätöstä tiedostosta {file}", markup=False, highlight=False)
@@ -193,6 +193,6 @@ def export_decisions_cmd(
     from council.services.bulk import export_decisions
 
     settings = get_settings()
-    with Session(checked_engine(settings.effective_database_url)) as session:
+    with Session(checked_engine_for(settings)) as session:
         count = export_decisions(session=session, proposal_id=settings.proposal_id, path=file)
     console.print(f"Viety {count} päätöstä tiedostoon {file}", markup=False, highlight=False)

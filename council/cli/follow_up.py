@@ -9,7 +9,7 @@ import typer
 from council.cli.app import app, console, err
 from council.cli.common import TodayOpt, parse_day
 from council.config import get_settings
-from council.store.engine import checked_engine
+from council.store.engine import checked_engine_for
 
 
 @app.command("follow-up")
@@ -22,9 +22,9 @@ def follow_up_cmd(
     from council.services.follow_up import run_follow_up
 
     settings = get_settings()
-    checked_engine(settings.effective_database_url)
+    checked_engine_for(settings)
     day = parse_day(today)
-    mailer = FileMailer(settings.outputs / "dry-run" / "mail") if dry_run else SmtpMailer(settings)
+    mailer = FileMailer(settings.dry_run_dir / "mail") if dry_run else SmtpMailer(settings)
     report = run_follow_up(settings, today=day, mailer=mailer, actor="cli:follow-up", dry_run=dry_run)
     from council.rules.formatting import fi_date
 

@@ -49,7 +49,7 @@ def smtp_server(
     from council.delivery.smtpd import LocalSmtpServer
 
     settings = get_settings()
-    folder = settings.outputs / "mail"
+    folder = settings.mail_dir
     server = LocalSmtpServer(folder, port=port or settings.local_smtp_port)
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):  # before start: a Ctrl-C while starting stops cleanly too

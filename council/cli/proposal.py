@@ -15,7 +15,7 @@ from council.config import get_settings
 from council.content.loading import load_proposal_by_id, load_roster, select_bodies
 from council.errors import CouncilError
 from council.rules.formatting import today_helsinki
-from council.store.engine import checked_engine, upgrade
+from council.store.engine import checked_engine_for, upgrade
 
 
 @app.command()
@@ -76,7 +76,7 @@ def send(
     if dry_run:
         for path in do_dry_run(settings, body or []):
             console.print(str(path))
-        console.print(f"Viestit: {settings.outputs / 'dry-run' / 'mail'}")
+        console.print(f"Viestit: {settings.dry_run_dir / 'mail'}")
         return
     steps = inline_send_steps(settings, SmtpMailer(settings), actor="cli:send", on=parse_day(today))
     with console.status("Valmistellaan ja lähetetään asiakirjoja ja viestejä"):
@@ -98,11 +98,11 @@ def docs_preview() -> None:
     from council.services.preview import preview
 
     settings = get_settings()
-    checked_engine(settings.effective_database_url)
+    checked_engine_for(settings)
     with Progress(console=console, transient=True) as progress:
         docs, pngs, note = preview(settings, today=today_helsinki(), progress=progress)
-    console.print(f"Asiakirjoja {len(docs)}: {settings.outputs / 'preview' / 'docx'}", highlight=False)
+    console.print(f"Asiakirjoja {len(docs)}: {settings.preview_dir / 'docx'}", highlight=False)
     if pngs:
-        console.print(f"Esikatselukuvia {len(pngs)}: {settings.outputs / 'preview' / 'png'}", highlight=False)
+        console.print(f"Esikatselukuvia {len(pngs)}: {settings.preview_dir / 'png'}", highlight=False)
     if note:
         err.print(f"[yellow]{note}[/]", highlight=False)

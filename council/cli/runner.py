@@ -173,7 +173,7 @@ def main_job(*, send: bool = True, wait: bool = True) -> int:
             upgrade(settings.effective_database_url)
         if settings.uses_local_smtp:
             children.start("smtp-server", [_bin("council"), "smtp-server"], env)
-            console.print(f"SMTP-palvelin: 127.0.0.1:{smtp_port} → {settings.outputs / 'mail'}")
+            console.print(f"SMTP-palvelin: 127.0.0.1:{smtp_port} → {settings.mail_dir}")
         with console.status("Käynnistetään Prefect-palvelin (ensimmäinen käynnistys voi kestää minuutin)"):
             server_args = [
                 _bin("prefect"),
@@ -200,10 +200,10 @@ def main_job(*, send: bool = True, wait: bool = True) -> int:
             with console.status("Ajetaan send-proposal (asiakirjat, sähköpostit)"):
                 state = run_deployment_and_wait(env, "send-proposal/send-proposal")
             console.print(f"send-proposal: {state}")
-        mails = sorted((settings.outputs / "mail").glob("*.eml"))
-        docs = sorted((settings.outputs / settings.proposal_id).rglob("*.docx"))
-        console.print(f"Asiakirjat: {settings.outputs / settings.proposal_id} ({len(docs)} DOCX)")
-        console.print(f"Sähköpostit: {settings.outputs / 'mail'} ({len(mails)} .eml)")
+        mails = sorted((settings.mail_dir).glob("*.eml"))
+        docs = sorted(settings.proposal_dir(settings.proposal_id).rglob("*.docx"))
+        console.print(f"Asiakirjat: {settings.proposal_dir(settings.proposal_id)} ({len(docs)} DOCX)")
+        console.print(f"Sähköpostit: {settings.mail_dir} ({len(mails)} .eml)")
         console.print(f"Tilanne: {_bin('council')} status")
         if wait:
             console.print("[bold]Palvelut käynnissä. Pysäytä painamalla Ctrl-C.[/]")

@@ -9,7 +9,7 @@ turn the result into the page and the JSON; :func:`write_dashboard` writes both 
 roster's per-body overrides (:func:`content_policies` reads them from the content files)::
 
     policy, overrides = content_policies(settings)
-    with Session(make_engine(settings.effective_database_url)) as session:
+    with Session(engine_for(settings)) as session:
         write_dashboard(session=session, proposal_id=settings.proposal_id, folder=folder,
                         policy=policy, overrides=overrides)
 
@@ -58,8 +58,6 @@ Percentages are rounded down, so 100 % means every cell (or every body) has deci
 from __future__ import annotations
 
 import logging
-import os
-import tempfile
 from collections.abc import Mapping
 from datetime import date
 from pathlib import Path
@@ -71,6 +69,7 @@ from sqlalchemy.orm import Session
 from council.dashboard.build import DEFAULT_POLICY, NO_OVERRIDES, build_dashboard
 from council.dashboard.model import DashboardOut
 from council.errors import TemplateRenderError
+from council.paths import write_atomic
 from council.rendering.environment import TEMPLATES_DIR
 from council.rules.formatting import FILTERS
 from models.enums import STATUS_LABEL_FI, DecisionStatus
@@ -121,18 +120,6 @@ def dashboard_json(dashboard: DashboardOut) -> str:
     return dashboard.model_dump_json(indent=2)
 
 
-def _write_atomic(target: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}-", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, target)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
 
 
 def write_dashboard(
@@ -156,6 +143,6 @@ def write_board(dashboard: DashboardOut, folder: Path) -> tuple[Path, Path]:
     html, data = render_html(dashboard), dashboard_json(dashboard)
     folder.mkdir(parents=True, exist_ok=True)
     html_path, json_path = folder / HTML_NAME, folder / JSON_NAME
-    _write_atomic(json_path, data)
-    _write_atomic(html_path, html)
+    write_atomic(json_path, data, durable=True)
+    write_atomic(html_path, html, durable=True)
     return html_path, json_path

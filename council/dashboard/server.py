@@ -9,7 +9,7 @@ turn the result into the page and the JSON; :func:`write_dashboard` writes both 
 roster's per-body overrides (:func:`content_policies` reads them from the content files)::
 
     policy, overrides = content_policies(settings)
-    with Session(make_engine(settings.effective_database_url)) as session:
+    with Session(engine_for(settings)) as session:
         write_dashboard(session=session, proposal_id=settings.proposal_id, folder=folder,
                         policy=policy, overrides=overrides)
 

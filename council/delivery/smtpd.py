@@ -15,6 +15,8 @@ from pathlib import Path
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
+from council.paths import write_atomic
+
 _counter = itertools.count(1)
 _lock = threading.Lock()
 
@@ -31,10 +33,7 @@ class EmlHandler:
         with _lock:
             n = next(_counter)
         stamp = datetime.now().strftime("%Y%m%dT%H%M%S%f")
-        target = self.folder / f"{stamp}-{os.getpid()}-{n:05d}.eml"
-        tmp = target.with_suffix(".tmp")
-        tmp.write_bytes(content)
-        os.replace(tmp, target)
+        write_atomic(self.folder / f"{stamp}-{os.getpid()}-{n:05d}.eml", content)
         return "250 Message accepted for delivery"
 
 

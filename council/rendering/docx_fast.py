@@ -37,7 +37,6 @@ import io
 import os
 import re
 import struct
-import tempfile
 import threading
 import zipfile
 import zlib
@@ -56,6 +55,8 @@ from docx.oxml.parser import parse_xml
 from docxtpl import DocxTemplate
 from jinja2 import Environment, Template
 from jinja2.exceptions import TemplateError
+
+from council.paths import write_atomic
 
 __all__ = ["CompiledDocxTemplate", "clear_cache", "compiled"]
 
@@ -425,19 +426,7 @@ class CompiledDocxTemplate:
 
     def render_to(self, context: dict[str, Any], target: Path) -> Path:
         """Render into ``target`` atomically (a temporary file in the same folder, then os.replace)."""
-        data = self.render_bytes(context)
-        target = Path(target)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".render-", suffix=".docx")
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(data)
-            os.chmod(tmp, 0o644)  # mkstemp makes it 0600; documents are for others to read
-            os.replace(tmp, target)
-        finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-        return target
+        return write_atomic(Path(target), self.render_bytes(context))
 
     @property
     def member_names(self) -> list[str]:

@@ -12,11 +12,8 @@ from functools import cache
 from jinja2 import FileSystemLoader, StrictUndefined, select_autoescape
 from jinja2.sandbox import SandboxedEnvironment
 
-from council.config import PROJECT_ROOT
+from council.config import TEMPLATES_DIR
 from council.rules.formatting import FILTERS
-
-TEMPLATES_DIR = PROJECT_ROOT / "templates"
-
 
 PROPOSAL_TEMPLATE = "esitys.docx"
 

@@ -26,7 +26,7 @@ from council.rendering.environment import DUTY_TEMPLATE
 from council.rendering.render import render_docx, render_mail
 from council.rendering.wording import appointed_by, cell_note, duty_description_filled_name
 from council.services.committee import write_dashboard_files
-from council.store.engine import make_engine
+from council.store.engine import engine_for
 from council.store.matrix import read_states
 from council.store.outbox import queue_message
 from models.contexts import (
@@ -56,11 +56,9 @@ def prepare_duty_descriptions(settings: Settings, *, today: date, actor: str) ->
     queue one email to the registry and the liaison — once per liaison: the outbox round counts the
     liaisons recorded for the body (0 for the first; a correction naming another person is round 1,
     a correction that keeps the person sends nothing)."""
-    from council.services.send import body_folder
-
     proposal = load_proposal_by_id(settings.path(settings.data_dir), settings.proposal_id)
     bodies = {b.id: b for b in load_roster(settings.path(settings.roster_file)).bodies}
-    engine = make_engine(settings.effective_database_url)
+    engine = engine_for(settings)
     with Session(engine) as session:
         done = set(
             session.execute(
@@ -106,7 +104,7 @@ def prepare_duty_descriptions(settings: Settings, *, today: date, actor: str) ->
         local = translated(proposal, lang)
         appointed = appointed_by(deciding_body, meeting_date, section)
         person = LiaisonContext(**{k: str(liaison[k]) for k in ("name", "title", "email", "work_time")})
-        path = body_folder(settings, proposal.id, body.id) / duty_description_filled_name(body)
+        path = settings.body_dir(proposal.id, body.id) / duty_description_filled_name(body)
         render_docx(
             DUTY_TEMPLATE,
             duty_description_context(
@@ -163,11 +161,9 @@ class ConfirmationMailContext(BaseModel):
 
 def prepare_confirmations(settings: Settings, *, today: date, actor: str) -> list[int]:
     """Queue one thank-you for each body whose every point is decided (once per body)."""
-    from council.services.send import body_folder
-
     proposal = load_proposal_by_id(settings.path(settings.data_dir), settings.proposal_id)
     bodies = {b.id: b for b in load_roster(settings.path(settings.roster_file)).bodies}
-    engine = make_engine(settings.effective_database_url)
+    engine = engine_for(settings)
     with Session(engine) as session:
         states = read_states(session=session, proposal_id=proposal.id)
         liaisons = {
@@ -188,7 +184,7 @@ def prepare_confirmations(settings: Settings, *, today: date, actor: str) -> lis
             continue
         lang = body.language.value
         local = translated(proposal, lang)
-        folder = body_folder(settings, proposal.id, body.id)
+        folder = settings.body_dir(proposal.id, body.id)
         duty = folder / duty_description_filled_name(body)
         attachments = [duty] if duty.is_file() else []
         liaison = liaisons.get(body_id)

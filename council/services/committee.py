@@ -12,11 +12,11 @@ from council.content.loading import load_proposal_by_id
 from council.dashboard.build import build_dashboard, content_policies
 from council.dashboard.model import DashboardOut
 from council.dashboard.publish import write_board
-from council.paths import inside, safe_filename
+from council.paths import safe_filename
 from council.rendering.contexts import SENDER_UNIT
 from council.rendering.render import render_docx
 from council.rules.formatting import fi_date
-from council.store.engine import make_engine
+from council.store.engine import engine_for
 from council.store.matrix import read_states
 from models.contexts import (
     DocumentMeta,
@@ -27,14 +27,10 @@ from models.contexts import (
 )
 
 
-def dashboard_folder(settings: Settings) -> Path:
-    return inside(settings.outputs, "dashboard")
-
-
 def current_dashboard(settings: Settings, *, today: date | None = None) -> DashboardOut:
     """The dashboard of the configured proposal, with the content files' reminder policies."""
     policy, overrides = content_policies(settings, settings.proposal_id)
-    with Session(make_engine(settings.effective_database_url)) as session:
+    with Session(engine_for(settings)) as session:
         return build_dashboard(
             session=session, proposal_id=settings.proposal_id, today=today, policy=policy, overrides=overrides
         )
@@ -44,7 +40,7 @@ def write_dashboard_files(
     settings: Settings, *, today: date | None = None, board: DashboardOut | None = None
 ) -> tuple[Path, Path]:
     """Rewrite outputs/dashboard/dashboard.html and dashboard.json (from ``board`` when given)."""
-    return write_board(board or current_dashboard(settings, today=today), dashboard_folder(settings))
+    return write_board(board or current_dashboard(settings, today=today), settings.dashboard_dir)
 
 
 STATUS_REPORT_TEMPLATE = "tilannekatsaus.docx"
@@ -55,7 +51,7 @@ def status_report_context(settings: Settings, *, today: date) -> StatusReportCon
     proposal = load_proposal_by_id(settings.path(settings.data_dir), settings.proposal_id)
 
     board = current_dashboard(settings, today=today)
-    with Session(make_engine(settings.effective_database_url)) as session:
+    with Session(engine_for(settings)) as session:
         states = read_states(session=session, proposal_id=proposal.id)
     names = {b.body_id: b.name for b in board.bodies}
     rows = []
@@ -128,6 +124,6 @@ def write_status_report(
 ) -> Path:
     """Render the status report DOCX into ``folder`` (default outputs/<proposal>/), from ``context``
     when the caller has already built it."""
-    folder = folder or inside(settings.outputs, settings.proposal_id)
+    folder = folder or settings.proposal_dir(settings.proposal_id)
     path = folder / safe_filename(f"Tilannekatsaus {fi_date(today)}", ".docx")
     return render_docx(STATUS_REPORT_TEMPLATE, context or status_report_context(settings, today=today), path)

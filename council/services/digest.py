@@ -20,7 +20,7 @@ from council.paths import inside
 from council.rendering.render import render_mail
 from council.rules.formatting import HELSINKI, fi_date
 from council.services.committee import write_status_report
-from council.store.engine import make_engine
+from council.store.engine import engine_for
 from council.store.outbox import queue_message
 from models.enums import EventKind, MessageKind, MessageState
 from models.tables import Body, Event, Message
@@ -114,7 +114,7 @@ def prepare_digest(settings: Settings, *, today: date, actor: str) -> DigestPlan
     proposal = load_proposal_by_id(settings.path(settings.data_dir), settings.proposal_id)
     if not proposal.committee_emails:
         return DigestPlan("no_recipients")
-    engine = make_engine(settings.effective_database_url)
+    engine = engine_for(settings)
     with Session(engine) as session:
         existing = session.execute(
             select(Message.id, Message.state, Message.last_error).where(
@@ -138,7 +138,7 @@ def prepare_digest(settings: Settings, *, today: date, actor: str) -> DigestPlan
     report = write_status_report(
         settings,
         today=today,
-        folder=inside(settings.outputs, proposal.id, "viikkokooste"),
+        folder=inside(settings.proposal_dir(proposal.id), "viikkokooste"),
         context=report_context,
     )
     summary = report_context.summary
@@ -194,7 +194,7 @@ def send_digest(settings: Settings, *, today: date, mailer: Mailer, actor: str) 
         raise CouncilError(f"Viikkokoosteen lähetys epäonnistui: {reasons}")
     if report.sent:
         return "Viikkokooste lähetetty."
-    with Session(make_engine(settings.effective_database_url)) as session:
+    with Session(engine_for(settings)) as session:
         row = session.get_one(Message, plan.message_id)
         state, retry_at = MessageState(row.state), row.next_attempt_at
     if state == MessageState.sent:

@@ -40,7 +40,7 @@ from council.rendering.wording import cell_note
 from council.rules.formatting import fi_date
 from council.rules.reminders import OPEN, BodyState, DueReminder, due_reminder, policies
 from council.services.after_decision import prepare_confirmations
-from council.store.engine import make_engine
+from council.store.engine import engine_for
 from council.store.matrix import read_states
 from council.store.outbox import queue_message
 from models.contexts import BodyContext
@@ -55,7 +55,7 @@ def find_due(settings: Settings, today: date) -> list[DueReminder]:
     proposal = load_proposal_by_id(settings.path(settings.data_dir), settings.proposal_id)
     roster = load_roster(settings.path(settings.roster_file))
     per_body = policies(proposal, list(roster.bodies))
-    with Session(make_engine(settings.effective_database_url)) as session:
+    with Session(engine_for(settings)) as session:
         states = read_states(session=session, proposal_id=proposal.id)
     due = []
     for body in roster.bodies:
@@ -135,20 +135,18 @@ def render_reminder(
 
 def prepare_reminders(settings: Settings, due: list[DueReminder], *, today: date, actor: str) -> list[int]:
     """Render and queue each due reminder (one outbox row per round); returns the ids to deliver."""
-    from council.services.send import body_folder
-
     if not due:
         return []
     proposal = load_proposal_by_id(settings.path(settings.data_dir), settings.proposal_id)
     bodies = {b.id: b for b in load_roster(settings.path(settings.roster_file)).bodies}
-    engine = make_engine(settings.effective_database_url)
+    engine = engine_for(settings)
     with Session(engine) as session:
         states = read_states(session=session, proposal_id=proposal.id)
     ids = []
     for reminder in due:
         body = bodies[reminder.body_id]
         rendered = render_reminder(
-            proposal, body, states[body.id], reminder, body_folder(settings, proposal.id, body.id), on=today
+            proposal, body, states[body.id], reminder, settings.body_dir(proposal.id, body.id), on=today
         )
         rendered.attachments = with_pdf_copies(settings, rendered.attachments)
         with Session(engine) as session, session.begin():
@@ -168,7 +166,7 @@ def prepare_reminders(settings: Settings, due: list[DueReminder], *, today: date
 
 def pending_message_ids(settings: Settings) -> list[int]:
     """Messages of the proposal still queued (or abandoned mid-send): retried by each follow-up run."""
-    with Session(make_engine(settings.effective_database_url)) as session:
+    with Session(engine_for(settings)) as session:
         return list(
             session.scalars(
                 select(Message.id)

@@ -40,7 +40,7 @@ def render_all(settings: Settings, *, today: date, progress: Progress | None = N
 
     proposal = load_proposal_by_id(settings.path(settings.data_dir), settings.proposal_id)
     bodies = list(load_roster(settings.path(settings.roster_file)).bodies)
-    folder = inside(settings.outputs, "preview", "docx")
+    folder = inside(settings.preview_dir, "docx")
     written: list[Path] = []
     task = progress.add_task("Tuotetaan asiakirjoja", total=len(bodies) + 1) if progress else None
     for body in bodies:
@@ -105,6 +105,6 @@ def preview(
             [],
             "LibreOffice tai pdftoppm puuttuu: PNG-esikatselut ohitettiin (apt-get install libreoffice-writer-nogui poppler-utils).",
         )
-    pdfs = to_pdfa(docs, inside(settings.outputs, "preview", "pdf"))
-    pngs = first_page_pngs(pdfs, inside(settings.outputs, "preview", "png"))
+    pdfs = to_pdfa(docs, inside(settings.preview_dir, "pdf"))
+    pngs = first_page_pngs(pdfs, inside(settings.preview_dir, "png"))
     return docs, pngs, ""

@@ -21,14 +21,14 @@ from council.config import Settings
 from council.content.loading import load_proposal_by_id, load_roster, select_bodies
 from council.delivery.mail import FileMailer, Mailer, OutgoingMail, RenderedMail, compose
 from council.delivery.pdf import with_pdf_copies
-from council.errors import MailDeliveryError
+from council.errors import MailDeliveryError, UnknownBodyError
 from council.paths import inside, safe_filename
 from council.perf import chunks
 from council.rendering.contexts import body_recipients, duty_description_context, proposal_context
 from council.rendering.environment import DUTY_TEMPLATE, PROPOSAL_TEMPLATE
 from council.rendering.render import render_docx, render_mail
 from council.rules.formatting import today_helsinki
-from council.store.engine import check_schema, make_engine
+from council.store.engine import check_schema, engine_for
 from council.store.outbox import (
     claim,
     find_messages,
@@ -66,10 +66,6 @@ class ProposalMailContext(BaseModel):
     attachment_names: list[str]
 
 
-def body_folder(settings: Settings, proposal_id: str, body_id: str) -> Path:
-    return inside(settings.outputs, proposal_id, body_id)
-
-
 def render_first_send(proposal: ProposalIn, body: BodyIn, folder: Path, *, on: date) -> RenderedMail:
     """Both DOCX documents and the covering email of the first send, for one body."""
     from council.content.i18n import text, translated
@@ -105,7 +101,7 @@ def sync(settings: Settings, *, actor: str) -> tuple[ProposalIn, list[BodyIn]]:
     """Load and validate the content files and store them (idempotent)."""
     proposal = load_proposal_by_id(settings.path(settings.data_dir), settings.proposal_id)
     roster = load_roster(settings.path(settings.roster_file))
-    engine = make_engine(settings.effective_database_url)
+    engine = engine_for(settings)
     check_schema(engine)
     with Session(engine) as session, session.begin():
         sync_content(session=session, proposal=proposal, roster=roster, actor=actor)
@@ -125,7 +121,7 @@ def prepare_proposal_messages(
     proposal = load_proposal_by_id(settings.path(settings.data_dir), settings.proposal_id)
     roster = load_roster(settings.path(settings.roster_file))
     bodies = select_bodies(roster, body_ids)
-    engine = make_engine(settings.effective_database_url)
+    engine = engine_for(settings)
     with Session(engine) as session:
         existing = find_messages(
             session=session,
@@ -142,7 +138,7 @@ def prepare_proposal_messages(
             if state in (MessageState.queued.value, MessageState.sending.value):
                 pending.append(existing_ids[body.id])
             continue
-        rendered = render_first_send(proposal, body, body_folder(settings, proposal.id, body.id), on=on)
+        rendered = render_first_send(proposal, body, settings.body_dir(proposal.id, body.id), on=on)
         rendered.attachments = with_pdf_copies(settings, rendered.attachments)
         if state == MessageState.failed.value:
             # Failed for good (e.g. 550 for a wrong address) and nobody got it: sending again is
@@ -202,7 +198,7 @@ def _outgoing(settings: Settings, message: Message, language: str = "fi") -> Out
 
 def still_failed(settings: Settings, body_ids: list[str]) -> dict[str, DeliveryFailure]:
     """First-send messages of these bodies (all when empty) that are failed for good: label -> why."""
-    with Session(make_engine(settings.effective_database_url)) as session:
+    with Session(engine_for(settings)) as session:
         stmt = select(Message.body_id, Message.last_error).where(
             Message.proposal_id == settings.proposal_id,
             Message.kind == MessageKind.proposal.value,
@@ -232,7 +228,7 @@ def deliver_messages(
     stop the batch.
     """
     report = DeliveryReport()
-    engine = make_engine(settings.effective_database_url)
+    engine = engine_for(settings)
     with mailer.session() as mail_session:
         for message_pk in message_ids:
             with Session(engine) as session, session.begin():
@@ -296,7 +292,7 @@ def dry_run(settings: Settings, body_ids: list[str], *, on: date | None = None) 
     on = on or today_helsinki()
     proposal = load_proposal_by_id(settings.path(settings.data_dir), settings.proposal_id)
     roster = load_roster(settings.path(settings.roster_file))
-    folder = inside(settings.outputs, "dry-run")
+    folder = settings.dry_run_dir
     mailer = FileMailer(folder / "mail")
     written: list[Path] = []
     with mailer.session() as mail_session:
@@ -308,7 +304,7 @@ def dry_run(settings: Settings, body_ids: list[str], *, on: date | None = None) 
 
 
 def undelivered(settings: Settings, proposal_id: str) -> list[Message]:
-    engine = make_engine(settings.effective_database_url)
+    engine = engine_for(settings)
     with Session(engine) as session:
         return list(
             session.scalars(
@@ -367,6 +363,9 @@ def send_proposal(settings: Settings, body_ids: list[str], steps: SendSteps) -> 
     collects the delivery under way and publishes the status before it is raised.
     """
     all_ids = steps.sync()
+    unknown = [b for b in body_ids if b not in set(all_ids)]
+    if unknown:  # refused before anything is rendered, sent or published
+        raise UnknownBodyError(unknown[0], sorted(all_ids))
     targets = body_ids or all_ids
     total = SendReport(targets=len(targets))
     delivering: Pending | None = None

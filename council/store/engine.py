@@ -2,15 +2,13 @@
 
 Callers own the session lifecycle::
 
-    engine = make_engine(settings.effective_database_url)
+    engine = engine_for(settings)
     with Session(engine) as session, session.begin():
         do_something(session=session)
 """
 
 from __future__ import annotations
 
-import os
-import sqlite3
 from pathlib import Path
 
 from alembic import command
@@ -21,48 +19,43 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
-from council.config import PROJECT_ROOT
+from council.config import PROJECT_ROOT, Settings
 from council.errors import DatabaseBusyError, DatabaseNotReadyError
 
-#: How long a SQLite writer waits for another writer's lock before giving up (COUNCIL_SQLITE_BUSY_TIMEOUT_MS).
+#: How long a SQLite writer waits for another writer's lock (Settings.sqlite_busy_timeout_ms).
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
-
-def _busy_timeout_ms() -> int:
-    return int(os.environ.get("COUNCIL_SQLITE_BUSY_TIMEOUT_MS", SQLITE_BUSY_TIMEOUT_MS))
+_engines: dict[tuple[str, int], Engine] = {}
 
 
-_engines: dict[str, Engine] = {}
+def engine_for(settings: Settings) -> Engine:
+    """The engine of the configured database (``COUNCIL_DATABASE_URL``, busy timeout)."""
+    return make_engine(settings.effective_database_url, busy_timeout_ms=settings.sqlite_busy_timeout_ms)
 
 
-def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute(f"PRAGMA busy_timeout={_busy_timeout_ms()}")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.close()
+def _busy_error(busy_timeout_ms: int) -> DatabaseBusyError:
+    return DatabaseBusyError(f"tietokanta on toisen kirjoittajan lukitsema yli {busy_timeout_ms / 1000:.1f} s")
 
 
-def _sqlite_busy(context) -> None:  # type: ignore[no-untyped-def]
-    """Turn SQLite's 'database is locked' (after the busy timeout) into our own error."""
-    original = context.original_exception
-    if isinstance(original, sqlite3.OperationalError) and "locked" in str(original):
-        raise DatabaseBusyError(
-            f"tietokanta on toisen kirjoittajan lukitsema yli {_busy_timeout_ms() / 1000:.1f} s"
-        ) from original
-
-
-def make_engine(url: str) -> Engine:
-    """One engine per URL and process (engines hold the connection pool)."""
-    if url in _engines:
-        return _engines[url]
+def make_engine(url: str, *, busy_timeout_ms: int = SQLITE_BUSY_TIMEOUT_MS) -> Engine:
+    """One engine per URL (and SQLite busy timeout) and process; engines hold the connection pool."""
+    key = (url, busy_timeout_ms)
+    if key in _engines:
+        return _engines[key]
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
-        event.listen(engine, "connect", _sqlite_pragmas)
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_connection, _record):  # type: ignore[no-untyped-def]
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute(f"PRAGMA busy_timeout={busy_timeout_ms}")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.close()
 
         # pysqlite's own transaction handling defers BEGIN; take the write lock up front
         # (BEGIN IMMEDIATE) so concurrent writers queue on the busy timeout instead of failing.
@@ -77,12 +70,10 @@ def make_engine(url: str) -> Engine:
             except OperationalError as exc:
                 if "locked" not in str(exc.orig):
                     raise
-                raise DatabaseBusyError(
-                    f"tietokanta on toisen kirjoittajan lukitsema yli {_busy_timeout_ms() / 1000:.1f} s"
-                ) from exc
+                raise _busy_error(busy_timeout_ms) from exc
     else:
         engine = create_engine(url, pool_pre_ping=True)
-    _engines[url] = engine
+    _engines[key] = engine
     return engine
 
 
@@ -120,7 +111,12 @@ def check_schema(engine: Engine) -> None:
 _checked: set[str] = set()
 
 
-def checked_engine(url: str) -> Engine:
+def checked_engine_for(settings: Settings) -> Engine:
+    """:func:`checked_engine` of the configured database."""
+    return checked_engine(settings.effective_database_url, busy_timeout_ms=settings.sqlite_busy_timeout_ms)
+
+
+def checked_engine(url: str, *, busy_timeout_ms: int = SQLITE_BUSY_TIMEOUT_MS) -> Engine:
     """The engine for ``url`` after checking (once per process) that its schema is current.
 
     A SQLite file that does not exist yet is reported without connecting (which would leave an
@@ -130,6 +126,6 @@ def checked_engine(url: str) -> Engine:
         is_file_db = parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:")
         if is_file_db and not Path(parsed.database).exists():
             raise DatabaseNotReadyError(f"tiedostoa {parsed.database} ei ole")
-        check_schema(make_engine(url))
+        check_schema(make_engine(url, busy_timeout_ms=busy_timeout_ms))
         _checked.add(url)
-    return make_engine(url)
+    return make_engine(url, busy_timeout_ms=busy_timeout_ms)
