@@ -123,3 +123,82 @@ class StatusReportContext(_Ctx):
     liaisons: list[ReportLiaison]
     overdue: list[str]
     reminders: list[str]
+
+
+class MailPoint(BaseModel):
+    number: int
+    short_title: str
+
+
+class ProposalMailContext(BaseModel):
+    """Variables of templates/email/esitys_subject.txt, esitys.txt and esitys.html."""
+
+    body: BodyContext
+    sender: str
+    preparer: str
+    title: str
+    short_title: str
+    points: list[MailPoint]
+    duties_point: int
+    attachment_names: list[str]
+
+
+class MailPointNote(BaseModel):
+    number: int
+    short_title: str
+    note: str | None
+
+
+class ReminderMailContext(BaseModel):
+    """Variables of templates/email/muistutus_subject.txt, muistutus.txt and muistutus.html."""
+
+    body: BodyContext
+    sender: str
+    preparer: str
+    title: str
+    short_title: str
+    round: int
+    sent_on: str
+    deadline: str
+    open_points: list[MailPointNote]
+    decided_points: list[str]
+    attachment_names: list[str]
+
+
+class DutyMailContext(BaseModel):
+    """Variables of templates/email/toimenkuva_subject.txt, toimenkuva.txt and toimenkuva.html."""
+
+    body: BodyContext
+    sender: str
+    preparer: str
+    short_title: str
+    duties_point: int
+    liaison: LiaisonContext
+    appointed_by: str
+    attachment_names: list[str]
+
+
+class ConfirmationMailContext(BaseModel):
+    """Variables of templates/email/kiitos_subject.txt, kiitos.txt and kiitos.html."""
+
+    body: BodyContext
+    sender: str
+    preparer: str
+    title: str
+    short_title: str
+    decisions: list[str]
+    liaison: str | None
+    attachment_names: list[str]
+
+
+class DigestMailContext(BaseModel):
+    """Variables of templates/email/viikkokooste_subject.txt, viikkokooste.txt and viikkokooste.html."""
+
+    sender: str
+    short_title: str
+    week: str
+    since: str
+    until: str
+    changes: list[str]
+    summary: str
+    attachment_names: list[str]

@@ -12,33 +12,19 @@ from council.config import PROJECT_ROOT
 from council.content.i18n import localized
 from council.content.loading import load_proposal, load_roster
 from council.errors import TemplateRenderError
+from council.rendering.check import CONTRACTS
 from council.rendering.contexts import duty_description_context, proposal_context
-from council.rendering.environment import DUTY_TEMPLATE, PROPOSAL_TEMPLATE
+from council.rendering.environment import PROPOSAL_TEMPLATE, STATUS_REPORT_TEMPLATE
 from council.rendering.render import (
     contract_problems,
     docx_template_variables,
     render_docx,
     text_template_variables,
 )
-from council.services.after_decision import ConfirmationMailContext, DutyMailContext
-from council.services.committee import STATUS_REPORT_TEMPLATE
-from council.services.digest import DigestMailContext
-from council.services.follow_up import ReminderMailContext
-from council.services.send import ProposalMailContext, render_first_send
-from models.contexts import DutyDescriptionContext, ProposalContext, StatusReportContext
+from council.services.send import render_first_send
+from models.contexts import DutyDescriptionContext, ProposalContext
 from tests.helpers import docx_text
 
-#: (templates sharing one context model, their kind, the model)
-CONTRACTS = [
-    ((PROPOSAL_TEMPLATE,), "docx", ProposalContext),
-    ((DUTY_TEMPLATE,), "docx", DutyDescriptionContext),
-    (("esitys_subject.txt", "esitys.txt", "esitys.html"), "text", ProposalMailContext),
-    (("muistutus_subject.txt", "muistutus.txt", "muistutus.html"), "text", ReminderMailContext),
-    (("kiitos_subject.txt", "kiitos.txt", "kiitos.html"), "text", ConfirmationMailContext),
-    (("toimenkuva_subject.txt", "toimenkuva.txt", "toimenkuva.html"), "text", DutyMailContext),
-    (("viikkokooste_subject.txt", "viikkokooste.txt", "viikkokooste.html"), "text", DigestMailContext),
-    ((STATUS_REPORT_TEMPLATE,), "docx", StatusReportContext),
-]
 PROPOSAL = load_proposal(PROJECT_ROOT / "data/proposals/jarjestoyhteistyomalli-forssan-seutu.yaml")
 ROSTER = load_roster(PROJECT_ROOT / "data/rosters/forssan-seutu.yaml")
 
@@ -47,14 +33,8 @@ def _used(name: str, kind: str) -> set[str]:
     return docx_template_variables(name) if kind == "docx" else text_template_variables(name)
 
 
-LANGUAGES = {
-    "fi": CONTRACTS,
-    "sv": [c for c in CONTRACTS if c[2] not in (StatusReportContext, DigestMailContext)],
-}
 ALL = [
-    (tuple(localized(n, lang) for n in names), kind, model)
-    for lang, group in LANGUAGES.items()
-    for names, kind, model in group
+    (tuple(localized(n, lang) for n in c.names), c.kind, c.model) for c in CONTRACTS for lang in c.languages
 ]
 
 

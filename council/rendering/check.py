@@ -29,10 +29,20 @@ from council.content.i18n import localized
 from council.rendering.environment import (
     DUTY_TEMPLATE,
     PROPOSAL_TEMPLATE,
+    STATUS_REPORT_TEMPLATE,
     docx_environment,
     text_environment,
 )
-from models.contexts import DutyDescriptionContext, ProposalContext, StatusReportContext
+from models.contexts import (
+    ConfirmationMailContext,
+    DigestMailContext,
+    DutyDescriptionContext,
+    DutyMailContext,
+    ProposalContext,
+    ProposalMailContext,
+    ReminderMailContext,
+    StatusReportContext,
+)
 
 __all__ = ["CONTRACTS", "TemplateContract", "TemplateProblem", "check_templates"]
 
@@ -58,8 +68,21 @@ class TemplateContract:
 CONTRACTS: tuple[TemplateContract, ...] = (
     TemplateContract((PROPOSAL_TEMPLATE,), "docx", ProposalContext),
     TemplateContract((DUTY_TEMPLATE,), "docx", DutyDescriptionContext),
-    # council.services.committee.STATUS_REPORT_TEMPLATE; Finnish only
-    TemplateContract(("tilannekatsaus.docx",), "docx", StatusReportContext, ("fi",)),
+    TemplateContract((STATUS_REPORT_TEMPLATE,), "docx", StatusReportContext, ("fi",)),
+    TemplateContract(("esitys_subject.txt", "esitys.txt", "esitys.html"), "text", ProposalMailContext),
+    TemplateContract(
+        ("muistutus_subject.txt", "muistutus.txt", "muistutus.html"), "text", ReminderMailContext
+    ),
+    TemplateContract(("kiitos_subject.txt", "kiitos.txt", "kiitos.html"), "text", ConfirmationMailContext),
+    TemplateContract(
+        ("toimenkuva_subject.txt", "toimenkuva.txt", "toimenkuva.html"), "text", DutyMailContext
+    ),
+    TemplateContract(
+        ("viikkokooste_subject.txt", "viikkokooste.txt", "viikkokooste.html"),
+        "text",
+        DigestMailContext,
+        ("fi",),
+    ),
 )
 
 

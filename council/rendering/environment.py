@@ -19,6 +19,7 @@ PROPOSAL_TEMPLATE = "esitys.docx"
 
 
 DUTY_TEMPLATE = "toimenkuva.docx"
+STATUS_REPORT_TEMPLATE = "tilannekatsaus.docx"
 
 
 def docx_environment() -> SandboxedEnvironment:

@@ -9,7 +9,6 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -30,25 +29,13 @@ from council.store.engine import engine_for
 from council.store.matrix import read_states
 from council.store.outbox import queue_message
 from models.contexts import (
-    BodyContext,
+    ConfirmationMailContext,
+    DutyMailContext,
     LiaisonContext,
 )
 from models.enums import DecisionStatus, EventKind, MessageKind
 from models.results import DeliveryFailure
 from models.tables import Decision, Event, Message
-
-
-class DutyMailContext(BaseModel):
-    """Variables of templates/email/toimenkuva_subject.txt, toimenkuva.txt and toimenkuva.html."""
-
-    body: BodyContext
-    sender: str
-    preparer: str
-    short_title: str
-    duties_point: int
-    liaison: LiaisonContext
-    appointed_by: str
-    attachment_names: list[str]
 
 
 def prepare_duty_descriptions(settings: Settings, *, today: date, actor: str) -> list[int]:
@@ -144,19 +131,6 @@ def prepare_duty_descriptions(settings: Settings, *, today: date, actor: str) ->
         if created:
             ids.append(message_pk)
     return ids
-
-
-class ConfirmationMailContext(BaseModel):
-    """Variables of templates/email/kiitos_subject.txt, kiitos.txt and kiitos.html."""
-
-    body: BodyContext
-    sender: str
-    preparer: str
-    title: str
-    short_title: str
-    decisions: list[str]
-    liaison: str | None
-    attachment_names: list[str]
 
 
 def prepare_confirmations(settings: Settings, *, today: date, actor: str) -> list[int]:

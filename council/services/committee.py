@@ -14,6 +14,7 @@ from council.dashboard.model import DashboardOut
 from council.dashboard.publish import write_board
 from council.paths import safe_filename
 from council.rendering.contexts import SENDER_UNIT
+from council.rendering.environment import STATUS_REPORT_TEMPLATE
 from council.rendering.render import render_docx
 from council.rules.formatting import fi_date
 from council.store.engine import engine_for
@@ -43,7 +44,6 @@ def write_dashboard_files(
     return write_board(board or current_dashboard(settings, today=today), settings.dashboard_dir)
 
 
-STATUS_REPORT_TEMPLATE = "tilannekatsaus.docx"
 
 
 def status_report_context(settings: Settings, *, today: date) -> StatusReportContext:

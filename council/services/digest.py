@@ -8,7 +8,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -22,21 +21,9 @@ from council.rules.formatting import HELSINKI, fi_date
 from council.services.committee import write_status_report
 from council.store.engine import engine_for
 from council.store.outbox import queue_message
+from models.contexts import DigestMailContext
 from models.enums import EventKind, MessageKind, MessageState
 from models.tables import Body, Event, Message
-
-
-class DigestMailContext(BaseModel):
-    """Variables of templates/email/viikkokooste_subject.txt, viikkokooste.txt and viikkokooste.html."""
-
-    sender: str
-    short_title: str
-    week: str
-    since: str
-    until: str
-    changes: list[str]
-    summary: str
-    attachment_names: list[str]
 
 
 def week_round(day: date) -> int:

@@ -22,7 +22,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 
-from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -43,7 +42,7 @@ from council.services.after_decision import prepare_confirmations
 from council.store.engine import engine_for
 from council.store.matrix import read_states
 from council.store.outbox import queue_message
-from models.contexts import BodyContext
+from models.contexts import MailPointNote, ReminderMailContext
 from models.enums import MessageKind, MessageState
 from models.results import DeliveryFailure, DeliveryReport
 from models.schemas import BodyIn, ProposalIn
@@ -65,28 +64,6 @@ def find_due(settings: Settings, today: date) -> list[DueReminder]:
             if reminder is not None:
                 due.append(reminder)
     return due
-
-
-class MailPointNote(BaseModel):
-    number: int
-    short_title: str
-    note: str | None
-
-
-class ReminderMailContext(BaseModel):
-    """Variables of templates/email/muistutus_subject.txt, muistutus.txt and muistutus.html."""
-
-    body: BodyContext
-    sender: str
-    preparer: str
-    title: str
-    short_title: str
-    round: int
-    sent_on: str
-    deadline: str
-    open_points: list[MailPointNote]
-    decided_points: list[str]
-    attachment_names: list[str]
 
 
 def render_reminder(

@@ -36,7 +36,7 @@ EXAMPLE_LIAISON = LiaisonContext(
 
 def render_all(settings: Settings, *, today: date, progress: Progress | None = None) -> list[Path]:
     """Write every document under outputs/preview/docx/; returns their paths."""
-    from council.services.committee import STATUS_REPORT_TEMPLATE
+    from council.rendering.environment import STATUS_REPORT_TEMPLATE
 
     proposal = load_proposal_by_id(settings.path(settings.data_dir), settings.proposal_id)
     bodies = list(load_roster(settings.path(settings.roster_file)).bodies)

@@ -13,7 +13,6 @@ from datetime import date
 from pathlib import Path
 from typing import Protocol
 
-from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -39,31 +38,13 @@ from council.store.outbox import (
     requeue_failed,
 )
 from council.store.tracking import add_event, mark_reminded, mark_sent, sync_content
-from models.contexts import BodyContext
+from models.contexts import MailPoint, ProposalMailContext
 from models.enums import EventKind, MessageKind, MessageState
 from models.results import DeliveryFailure, DeliveryReport, SendReport
 from models.schemas import BodyIn, ProposalIn
 from models.tables import Body, Message
 
 log = logging.getLogger(__name__)
-
-
-class MailPoint(BaseModel):
-    number: int
-    short_title: str
-
-
-class ProposalMailContext(BaseModel):
-    """Variables of templates/email/esitys_subject.txt, esitys.txt and esitys.html."""
-
-    body: BodyContext
-    sender: str
-    preparer: str
-    title: str
-    short_title: str
-    points: list[MailPoint]
-    duties_point: int
-    attachment_names: list[str]
 
 
 def render_first_send(proposal: ProposalIn, body: BodyIn, folder: Path, *, on: date) -> RenderedMail:

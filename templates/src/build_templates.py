@@ -1,22 +1,36 @@
-"""Build the DOCX templates in templates/ (run: ``python templates/src/build_templates.py``).
+"""One-off bootstrap of the DOCX templates in templates/ (``make docs-templates``).
 
-The .docx files are committed and are the templates a secretary may open and restyle in Word or
-LibreOffice; this script is how they were made reproducibly: A4, SFS 2487 style header (sender
-top-left; document type, date, diary number and the live page field "1 (N)" top-right), real
-paragraph styles (Otsikko/Heading/List Bullet/List Number) and every Jinja tag typed into one run
-so Word keeps it whole. ``{%p %}`` tags make paragraph-level loops and conditions.
+The committed .docx files are the source: a secretary edits them in Word or LibreOffice. This script
+only writes a template that is missing. When a template exists and its parts' XML differ from what
+the script would build, it is left untouched and a notice names it; ``--force`` overwrites it (and
+so throws away every edit made in Word). Exit status 0 in both cases.
+
+How the first versions were made: A4, SFS 2487 style header (sender top-left; document type, date,
+diary number and the live page field "1 (N)" top-right), real paragraph styles (Title/Heading/List
+Bullet/List Number) and every Jinja tag typed into one run so Word keeps it whole. ``{%p %}`` tags
+make paragraph-level loops and conditions.
+
+Usage: ``python templates/src/build_templates.py [--force] [--folder DIR]``
 """
 
 from __future__ import annotations
 
+import argparse
+import io
+import sys
+import zipfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import TextIO
 
 from docx import Document
+from docx.document import Document as DocxDocument
 from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Cm, Pt, RGBColor
+from lxml import etree
 
 LABELS = {
     "fi": {
@@ -194,7 +208,7 @@ def _suffix(lang: str) -> str:
     return "" if lang == "fi" else f".{lang}"
 
 
-def build_proposal(lang: str = "fi") -> Path:
+def build_proposal(lang: str = "fi") -> DocxDocument:
     L = LABELS[lang]  # noqa: N806
     doc = Document()
     _styles(doc)
@@ -255,12 +269,10 @@ def build_proposal(lang: str = "fi") -> Path:
     _p(doc, "")
     _p(doc, L["annex"])
     _p(doc, f"{L['distribution']}: {{{{ body.name }}}}, {L['registry_lc']}")
-    path = OUT / f"esitys{_suffix(lang)}.docx"
-    doc.save(path)
-    return path
+    return doc
 
 
-def build_duty_description(lang: str = "fi") -> Path:
+def build_duty_description(lang: str = "fi") -> DocxDocument:
     L = LABELS[lang]  # noqa: N806
     doc = Document()
     _styles(doc)
@@ -306,9 +318,7 @@ def build_duty_description(lang: str = "fi") -> Path:
     _p(doc, "{%p endfor %}")
     _p(doc, "")
     _p(doc, "{{ sender }}")
-    path = OUT / f"toimenkuva{_suffix(lang)}.docx"
-    doc.save(path)
-    return path
+    return doc
 
 
 def _table(
@@ -346,7 +356,7 @@ def _table(
     return table
 
 
-def build_status_report() -> Path:
+def build_status_report() -> DocxDocument:
     doc = Document()
     _styles(doc)
     _page(doc)
@@ -400,13 +410,99 @@ def build_status_report() -> Path:
     _p(doc, "{%p endfor %}")
     _p(doc, "")
     _p(doc, "{{ sender }}")
-    path = OUT / "tilannekatsaus.docx"
-    doc.save(path)
-    return path
+    return doc
+
+
+#: Each template file and how its first version is built.
+BUILDERS: dict[str, Callable[[], DocxDocument]] = {
+    "esitys.docx": build_proposal,
+    "toimenkuva.docx": build_duty_description,
+    "tilannekatsaus.docx": build_status_report,
+    "esitys.sv.docx": lambda: build_proposal("sv"),
+    "toimenkuva.sv.docx": lambda: build_duty_description("sv"),
+}
+
+
+def docx_bytes(doc: DocxDocument) -> bytes:
+    buffer = io.BytesIO()
+    doc.save(buffer)
+    return buffer.getvalue()
+
+
+def _part(data: bytes) -> bytes:
+    """An XML part in canonical form (attribute order, quoting, namespace declarations normalised)."""
+    try:
+        return etree.tostring(etree.fromstring(data), method="c14n")
+    except etree.XMLSyntaxError:
+        return data
+
+
+def parts(data: bytes) -> dict[str, bytes]:
+    """The package's parts by name, XML ones canonicalised: what a template *is*, without the zip's
+    member order, compression and timestamps."""
+    with zipfile.ZipFile(io.BytesIO(data)) as package:
+        return {
+            info.filename: _part(package.read(info))
+            if info.filename.endswith((".xml", ".rels"))
+            else package.read(info)
+            for info in package.infolist()
+            if not info.is_dir()
+        }
+
+
+def differing_parts(existing: bytes, built: bytes) -> list[str]:
+    """Names of the parts that differ, are missing or are extra in ``existing``."""
+    old, new = parts(existing), parts(built)
+    return sorted(name for name in old.keys() | new.keys() if old.get(name) != new.get(name))
+
+
+def bootstrap(folder: Path, *, force: bool = False, out: TextIO | None = None) -> dict[str, str]:
+    """Write each missing template into ``folder``; never overwrite one that differs unless ``force``.
+
+    Returns each file's outcome: ``written``, ``unchanged``, ``kept`` (differs, left as it is) or
+    ``overwritten``.
+    """
+    out = out or sys.stdout
+    outcome: dict[str, str] = {}
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, build in BUILDERS.items():
+        path = folder / name
+        built = docx_bytes(build())
+        if not path.exists():
+            path.write_bytes(built)
+            outcome[name] = "written"
+            print(f"{path}: luotu (tiedostoa ei ollut).", file=out)
+            continue
+        changed = differing_parts(path.read_bytes(), built)
+        if not changed:
+            outcome[name] = "unchanged"
+            print(f"{path}: ajan tasalla.", file=out)
+        elif force:
+            path.write_bytes(built)
+            outcome[name] = "overwritten"
+            print(f"{path}: korvattu (--force); aiemmat muokkaukset hävisivät.", file=out)
+        else:
+            outcome[name] = "kept"
+            print(
+                f"{path}: ei korvattu, koska tiedosto poikkeaa siitä, minkä skripti rakentaisi "
+                f"(osat: {', '.join(changed)}). Tiedostoa on muokattu Wordissa tai LibreOfficessa, "
+                "ja muokattu tiedosto on mallipohjan lähde. Tarkista se komennolla "
+                "`council templates check`. Käytä --force vain, jos haluat hylätä muokkaukset.",
+                file=out,
+            )
+    return outcome
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Luo puuttuvat DOCX-mallipohjat; ei korvaa muokattuja.")
+    parser.add_argument(
+        "--force", action="store_true", help="korvaa myös muokatut mallipohjat (muokkaukset häviävät)"
+    )
+    parser.add_argument("--folder", type=Path, default=OUT, help="mallipohjien kansio (oletus: templates/)")
+    args = parser.parse_args(argv)
+    bootstrap(args.folder, force=args.force)
+    return 0
 
 
 if __name__ == "__main__":
-    built_all = [build_proposal(), build_duty_description(), build_status_report()]
-    built_all += [build_proposal("sv"), build_duty_description("sv")]
-    for built in built_all:
-        print(built)
+    sys.exit(main())
