@@ -395,10 +395,12 @@ def test_json_has_the_documented_shape(sent: Settings) -> None:
         "overall",
         "points",
         "bodies",
+        "duties_point",
         "liaisons",
         "overdue",
     }
     assert data["schema_version"] == 1 and data["proposal_id"] == sent.proposal_id
+    assert data["duties_point"] == 1
     assert datetime.fromisoformat(data["generated_at"]).tzinfo is not None
     assert set(data["overall"]) == {"decided", "total", "percent"}
     assert set(data["points"][0]) == {"number", "short_title", "title", "progress"}
