@@ -134,6 +134,10 @@ class ProposalIn(_In):
     short_title: Line
     sender: Line
     sender_allative: Line = Field(description="Allatiivi, esim. 'Forssan seudun hyvinvointivaliokunnalle'")
+    sender_unit: Line = Field(
+        description="The organisation the sender works in, in the document header "
+        "(e.g. 'Forssan seudun hyvinvointikuntayhtymä')"
+    )
     recipients_text: Line
     preparer: Line
     sections: list[SectionIn] = Field(min_length=1)

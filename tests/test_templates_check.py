@@ -305,3 +305,31 @@ def test_cli_check_passes_the_shipped_templates_and_names_a_split_tag(folder: Pa
     assert bad.exit_code == 1
     assert f"esitys.docx, kappale {number}: tagi '{{{{ body.registry_email }}}}'" in bad.output
     assert "Mallipohjissa 1 korjattavaa kohtaa" in bad.output
+
+
+def test_wording_file_reports_an_unknown_placeholder_and_a_missing_phrase(folder: Path) -> None:
+    """wording.yaml edited with a placeholder the code does not supply and a phrase deleted: both are
+    reported with the file and the key, in Finnish."""
+    shutil.copy(TEMPLATES_DIR / "wording.yaml", folder / "wording.yaml")
+    path = folder / "wording.yaml"
+    text = path.read_text(encoding="utf-8")
+    text = text.replace(
+        'file_reminder: "Esitys {name} muistutus {round}"', 'file_reminder: "Esitys {nimi} {round}"'
+    )
+    text = text.replace('  duties_lead: "Till organisationskontaktpersonens uppgifter hör särskilt:"\n', "")
+    path.write_text(text, encoding="utf-8")
+    messages = [str(p) for p in check_templates(folder)]
+    assert len(messages) == 1, messages
+    assert messages[0].startswith("wording.yaml")
+    assert "fi.file_reminder: tuntematon paikkamerkki {nimi} (sallitut: name, round)" in messages[0]
+    assert "sv: puuttuu duties_lead" in messages[0]
+
+
+def test_shipped_wording_fills_documents_and_outcomes() -> None:
+    """The phrases come from templates/wording.yaml: a Swedish file name and a Swedish outcome."""
+    from council.content.i18n import outcome_label, text
+
+    assert text("sv", "file_reminder", name="Ypäjä", round=2) == "Förslag Ypäjä påminnelse 2"
+    assert text("fi", "agenda", date="9.12.2026") == "esityslistalla 9.12.2026"
+    assert outcome_label("pantu pöydälle", "sv") == "bordlagt"
+    assert outcome_label("pantu pöydälle", "fi") == "pantu pöydälle"

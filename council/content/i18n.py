@@ -2,77 +2,112 @@
 
 Templates come in both languages with the same variables and one context model
 (``esitys.docx`` / ``esitys.sv.docx``, ``email/esitys.txt`` / ``email/esitys.sv.txt``); the phrases
-that the code composes live here. Dates are 15.2.2021 in both languages.
+that the code composes live in ``templates/wording.yaml`` beside them, where a secretary edits them
+(:data:`PHRASES` says which placeholders each may use). Dates are 15.2.2021 in both languages.
 """
 
 from __future__ import annotations
 
 from pathlib import Path, PurePath
+from string import Formatter
 
+from pydantic import BaseModel, ConfigDict, model_validator
+
+from council.config import TEMPLATES_DIR
 from models.enums import Language, Outcome
 from models.schemas import ProposalIn
 
 _translations: dict[tuple[Path, float], ProposalIn] = {}
 
-TEXTS: dict[str, dict[str, str]] = {
-    "fi": {
-        "proposal_type": "ESITYS",
-        "duty_type": "TOIMENKUVA",
-        "reminder_note": (
-            "Tämä on muistutusversio: siinä ovat mukana vain kohdat, joista päätöstä ei ole vielä kirjattu."
-        ),
-        "resolution_intro": "{deciding_body} päättää, että {name_inessive}",
-        "resolution_outro": "Päätöksestä pyydetään ilmoittamaan {sender_allative} pöytäkirjanotteella.",
-        "duty_title": "{name_genitive} {title_lower}",
-        "duties_lead": "Järjestöyhdyshenkilön tehtäviin kuuluu erityisesti:",
-        "agenda": "esityslistalla {date}",
-        "file_proposal": "Esitys {name}",
-        "file_reminder": "Esitys {name} muistutus {round}",
-        "file_duty": "Järjestöyhdyshenkilön toimenkuva {name}",
-        "file_duty_filled": "Järjestöyhdyshenkilön toimenkuva {name} täytetty",
-    },
-    "sv": {
-        "proposal_type": "FÖRSLAG",
-        "duty_type": "ARBETSBESKRIVNING",
-        "reminder_note": (
-            "Detta är en påminnelseversion: den innehåller endast de punkter om vilka inget beslut "
-            "ännu har registrerats."
-        ),
-        "resolution_intro": "{deciding_body} beslutar att {name_inessive}",
-        "resolution_outro": "Beslutet ombeds meddelas {sender_allative} med ett protokollsutdrag.",
-        "duty_title": "{title} – {name}",
-        "duties_lead": "Till organisationskontaktpersonens uppgifter hör särskilt:",
-        "agenda": "på föredragningslistan {date}",
-        "file_proposal": "Förslag {name}",
-        "file_reminder": "Förslag {name} påminnelse {round}",
-        "file_duty": "Arbetsbeskrivning organisationskontaktperson {name}",
-        "file_duty_filled": "Arbetsbeskrivning organisationskontaktperson {name} ifylld",
-    },
-}
+WORDING_FILE = TEMPLATES_DIR / "wording.yaml"
 
-OUTCOME_SV: dict[Outcome, str] = {
-    Outcome.hyvaksytty: "godkänt enligt förslaget",
-    Outcome.hyvaksytty_aanestys: "godkänt efter omröstning",
-    Outcome.hyvaksytty_muutettu_ehdotus: "godkänt enligt föredragandens ändrade förslag",
-    Outcome.hyvaksytty_muutettuna: "godkänt med ändringar",
-    Outcome.hylatty: "förkastat",
-    Outcome.merkitty_tiedoksi: "antecknat för kännedom",
-    Outcome.palautettu: "återremitterat för beredning",
-    Outcome.poistettu: "struket från föredragningslistan",
-    Outcome.poydalle: "bordlagt",
-    Outcome.vaali: "(val)",
+#: Every phrase the code composes, with the placeholders it supplies (a phrase may use fewer).
+PHRASES: dict[str, frozenset[str]] = {
+    key: frozenset(names)
+    for key, names in {
+        "proposal_type": (),
+        "duty_type": (),
+        "report_type": (),
+        "reminder_note": (),
+        "resolution_intro": ("deciding_body", "name_inessive"),
+        "resolution_outro": ("sender_allative",),
+        "duty_title": ("name", "name_genitive", "title", "title_lower"),
+        "duties_lead": (),
+        "agenda": ("date",),
+        "file_proposal": ("name",),
+        "file_reminder": ("name", "round"),
+        "file_duty": ("name",),
+        "file_duty_filled": ("name",),
+        "file_report": ("date",),
+        "report_title": ("short_title",),
+        "report_summary": ("sent", "decided", "total", "percent", "date"),
+        "report_reminders": ("name", "count", "last"),
+        "report_no_reminders": (),
+        "report_overdue": ("name", "deadline", "days", "points"),
+    }.items()
 }
 
 
-def text(lang: str, key: str, **values: str) -> str:
-    return TEXTS.get(lang, TEXTS["fi"])[key].format(**values)
+class WordingIn(BaseModel):
+    """templates/wording.yaml: the fixed phrases in Finnish and Swedish, and the outcomes in Swedish."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    fi: dict[str, str]
+    sv: dict[str, str]
+    outcomes_sv: dict[Outcome, str]
+
+    @model_validator(mode="after")
+    def _complete(self) -> WordingIn:
+        problems = []
+        for lang in ("fi", "sv"):
+            phrases = getattr(self, lang)
+            missing = sorted(set(PHRASES) - set(phrases))
+            unknown = sorted(set(phrases) - set(PHRASES))
+            if missing:
+                problems.append(f"{lang}: puuttuu {', '.join(missing)}")
+            if unknown:
+                problems.append(f"{lang}: tuntematon {', '.join(unknown)}")
+            for key, phrase in phrases.items():
+                used = {name for _, name, _, _ in Formatter().parse(phrase) if name is not None}
+                extra = sorted(used - PHRASES.get(key, frozenset(used)))
+                if extra:
+                    problems.append(
+                        f"{lang}.{key}: tuntematon paikkamerkki {{{extra[0]}}} "
+                        f"(sallitut: {', '.join(sorted(PHRASES[key])) or 'ei yhtään'})"
+                    )
+        missing_outcomes = [o.value for o in Outcome if o not in self.outcomes_sv]
+        if missing_outcomes:
+            problems.append(f"outcomes_sv: puuttuu {', '.join(missing_outcomes)}")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+
+_wording: dict[tuple[Path, float], WordingIn] = {}
+
+
+def wording(path: Path = WORDING_FILE) -> WordingIn:
+    """The fixed phrases, read once per change of ``path`` (a file a secretary may edit)."""
+    from council.content.loading import load_yaml_model
+
+    key = (path, path.stat().st_mtime if path.exists() else 0.0)
+    if key not in _wording:
+        _wording[key] = load_yaml_model(path, WordingIn)
+    return _wording[key]
+
+
+def text(lang: str, key: str, **values: object) -> str:
+    """The phrase ``key`` in ``lang`` (Finnish for any other) with its placeholders filled."""
+    phrases = wording().sv if lang == Language.sv.value else wording().fi
+    return phrases[key].format(**values)
 
 
 def outcome_label(outcome: str, lang: str) -> str:
     """The stored (Finnish) outcome in the body's language."""
     if lang == Language.sv.value:
         try:
-            return OUTCOME_SV[Outcome(outcome)]
+            return wording().outcomes_sv[Outcome(outcome)]
         except ValueError:
             return outcome
     return outcome

@@ -25,7 +25,8 @@ from jinja2.sandbox import SandboxedEnvironment
 from lxml import etree
 from pydantic import BaseModel
 
-from council.content.i18n import localized
+from council.content.i18n import WORDING_FILE, localized, wording
+from council.errors import ContentError
 from council.rendering.environment import (
     DUTY_TEMPLATE,
     PROPOSAL_TEMPLATE,
@@ -111,7 +112,8 @@ class TemplateProblem:
 
 
 def check_templates(folder: Path, contracts: Sequence[TemplateContract] = CONTRACTS) -> list[TemplateProblem]:
-    """Every problem in the DOCX templates of ``folder`` and the email templates of ``folder/email``.
+    """Every problem in the DOCX templates of ``folder``, the email templates of ``folder/email`` and
+    the fixed phrases of ``folder/wording.yaml``.
 
     Each template is checked for Jinja syntax and (DOCX) tags split across runs or paragraphs; each
     template named in ``contracts`` (in each of its languages) also for variables its context model
@@ -129,7 +131,16 @@ def check_templates(folder: Path, contracts: Sequence[TemplateContract] = CONTRA
         if path.is_file() and not path.name.startswith("."):
             name = f"email/{path.name}"
             problems += _check_text(path, name, models.get(name))
-    return problems
+    return problems + check_wording(folder / WORDING_FILE.name)
+
+
+def check_wording(path: Path) -> list[TemplateProblem]:
+    """The fixed phrases (``wording.yaml``): both languages complete, only known placeholders."""
+    try:
+        wording(path)
+    except ContentError as exc:
+        return [TemplateProblem(path.name, f"{p.field}: {p.message}", line=p.row) for p in exc.problems]
+    return []
 
 
 # --- DOCX ------------------------------------------------------------------------------------------

@@ -25,9 +25,6 @@ from models.schemas import BodyIn, ProposalIn
 BLANK = "_" * 30
 
 
-SENDER_UNIT = "Forssan seudun hyvinvointikuntayhtymä"
-
-
 def body_context(body: BodyIn) -> BodyContext:
     return BodyContext(
         id=body.id,
@@ -62,7 +59,7 @@ def proposal_context(
     return ProposalContext(
         meta=DocumentMeta(doc_type=text(lang, "proposal_type"), date=fi_date(on), diary_number=diary_number),
         sender=proposal.sender,
-        sender_unit=SENDER_UNIT,
+        sender_unit=proposal.sender_unit,
         title=proposal.title,
         recipients_text=proposal.recipients_text,
         preparer=proposal.preparer,
@@ -101,7 +98,7 @@ def duty_description_context(
     return DutyDescriptionContext(
         meta=DocumentMeta(doc_type=text(lang, "duty_type"), date=fi_date(on), diary_number=diary_number),
         sender=proposal.sender,
-        sender_unit=SENDER_UNIT,
+        sender_unit=proposal.sender_unit,
         title=text(
             lang,
             "duty_title",

@@ -8,12 +8,12 @@ from pathlib import Path
 from sqlalchemy.orm import Session
 
 from council.config import Settings
+from council.content.i18n import text
 from council.content.loading import load_proposal_by_id
 from council.dashboard.build import build_dashboard, content_policies
 from council.dashboard.model import DashboardOut
 from council.dashboard.publish import write_board
 from council.paths import safe_filename
-from council.rendering.contexts import SENDER_UNIT
 from council.rendering.environment import STATUS_REPORT_TEMPLATE
 from council.rendering.render import render_docx
 from council.rules.formatting import fi_date
@@ -44,8 +44,6 @@ def write_dashboard_files(
     return write_board(board or current_dashboard(settings, today=today), settings.dashboard_dir)
 
 
-
-
 def status_report_context(settings: Settings, *, today: date) -> StatusReportContext:
     """The committee's status report: progress per point, every cell, liaisons, overdue, reminders."""
     proposal = load_proposal_by_id(settings.path(settings.data_dir), settings.proposal_id)
@@ -61,7 +59,7 @@ def status_report_context(settings: Settings, *, today: date) -> StatusReportCon
             if cell.outcome:
                 decision = f"{cell.outcome}, {cell.meeting_date or ''} § {cell.section or ''}".strip()
             elif cell.meeting_date:
-                decision = f"esityslistalla {cell.meeting_date}"
+                decision = text("fi", "agenda", date=cell.meeting_date)
             rows.append(
                 ReportRow(
                     body=body.name,
@@ -75,26 +73,42 @@ def status_report_context(settings: Settings, *, today: date) -> StatusReportCon
         if state.reminders:
             last = fi_date(state.last_reminder_on) if state.last_reminder_on else "–"
             reminders.append(
-                f"{names.get(body_id, body_id)}: {state.reminders} muistutusta, viimeisin {last}"
+                text(
+                    "fi",
+                    "report_reminders",
+                    name=names.get(body_id, body_id),
+                    count=state.reminders,
+                    last=last,
+                )
             )
     if not reminders:
-        reminders = ["Muistutuksia ei ole lähetetty."]
+        reminders = [text("fi", "report_no_reminders")]
     overdue = [
-        f"{b.name}: määräaika {b.deadline}, myöhässä {b.days_overdue} pv, avoimet kohdat "
-        + ", ".join(map(str, b.open_points))
+        text(
+            "fi",
+            "report_overdue",
+            name=b.name,
+            deadline=b.deadline,
+            days=b.days_overdue,
+            points=", ".join(map(str, b.open_points)),
+        )
         for b in board.bodies
         if b.overdue
     ]
     return StatusReportContext(
-        meta=DocumentMeta(doc_type="TILANNEKATSAUS", date=fi_date(today)),
+        meta=DocumentMeta(doc_type=text("fi", "report_type"), date=fi_date(today)),
         sender=proposal.sender,
-        sender_unit=SENDER_UNIT,
+        sender_unit=proposal.sender_unit,
         recipient=proposal.sender,
-        title=f"Tilannekatsaus: {proposal.short_title}",
-        summary=(
-            f"Esitys on lähetetty {len([b for b in board.bodies if b.sent_at])} vastaanottajalle. "
-            f"Kohdista on päätetty {board.overall.decided}/{board.overall.total} "
-            f"({board.overall.percent} %). Tilanne {fi_date(today)}."
+        title=text("fi", "report_title", short_title=proposal.short_title),
+        summary=text(
+            "fi",
+            "report_summary",
+            sent=len([b for b in board.bodies if b.sent_at]),
+            decided=board.overall.decided,
+            total=board.overall.total,
+            percent=board.overall.percent,
+            date=fi_date(today),
         ),
         points=[
             ReportPoint(
@@ -125,5 +139,5 @@ def write_status_report(
     """Render the status report DOCX into ``folder`` (default outputs/<proposal>/), from ``context``
     when the caller has already built it."""
     folder = folder or settings.proposal_dir(settings.proposal_id)
-    path = folder / safe_filename(f"Tilannekatsaus {fi_date(today)}", ".docx")
+    path = folder / safe_filename(text("fi", "file_report", date=fi_date(today)), ".docx")
     return render_docx(STATUS_REPORT_TEMPLATE, context or status_report_context(settings, today=today), path)
