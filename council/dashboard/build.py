@@ -1,58 +1,12 @@
-"""The committee dashboard: one self-contained HTML page and the same data as JSON.
-
-Plain Python, no Prefect. :func:`build_dashboard` reads the database in a constant number of SQL
-statements (five, whatever the number of bodies); :func:`render_html` and :func:`dashboard_json`
-turn the result into the page and the JSON; :func:`write_dashboard` writes both atomically and
-:func:`serve_dashboard` serves them read-only over HTTP.
-
-``build_dashboard`` does no file I/O: the caller passes the proposal's reminder policy and the
-roster's per-body overrides (:func:`content_policies` reads them from the content files)::
+"""The committee dashboard's data: :func:`build_dashboard` reads one proposal's matrix, messages and
+timeline in a constant number of SQL statements (five, whatever the number of bodies) and returns a
+:class:`~council.dashboard.model.DashboardOut`. No file I/O: the caller passes the proposal's
+reminder policy and the roster's per-body overrides (:func:`content_policies` reads them)::
 
     policy, overrides = content_policies(settings)
     with Session(engine_for(settings)) as session:
-        write_dashboard(session=session, proposal_id=settings.proposal_id, folder=folder,
-                        policy=policy, overrides=overrides)
-
-JSON shape (``dashboard.json``, ``schema_version`` 1; dates as ISO strings, ``*_text`` and
-``meeting_date``/``deadline``/``sent_date`` fields are Finnish display forms like 15.3.2021)::
-
-    {
-      "schema_version": 1,
-      "proposal_id": str,
-      "title": str,
-      "today": "YYYY-MM-DD",                     # the date statuses and deadlines are computed for
-      "generated_at": "2026-11-28T10:15:00+02:00",   # timezone-aware, Europe/Helsinki
-      "generated_at_text": "28.11.2026 klo 10.15",
-      "overall": {"decided": int, "total": int, "percent": int},   # cells decided or final
-      "points": [
-        {"number": int, "short_title": str, "title": str,
-         "progress": {"decided": int, "total": int, "percent": int}}  # bodies decided/final on it
-      ],
-      "bodies": [                                # sorted by name
-        {"body_id": str, "name": str,
-         "cells": [                              # one per point, in point order
-           {"point": int, "status": "not_sent|sent|reminded|on_agenda|decided|final",
-            "status_label": str, "outcome": str|null, "meeting_date": "15.3.2021"|null,
-            "meeting_date_iso": "YYYY-MM-DD"|null, "section": int|null}
-         ],
-         "open_points": [int],                   # points not decided or final
-         "sent_at": datetime|null,               # the proposal email (round 0) was delivered
-         "sent_date": "1.2.2021"|null,
-         "deadline_days": int,                   # from the merged reminder policy
-         "deadline": "2.5.2021"|null, "deadline_iso": "YYYY-MM-DD"|null,
-         "overdue": bool, "days_overdue": int,   # open points and today past the deadline
-         "timeline": [                           # newest first, at most 50
-           {"occurred_at": datetime, "time": "15.3.2021 klo 10.15", "kind": str, "label": str,
-            "point": int|null, "actor": str, "detail": str}
-         ]}
-      ],
-      "liaisons": [                              # from point-1 decisions, in body order
-        {"body_id": str, "body_name": str, "name": str, "title": str, "email": str, "work_time": str}
-      ],
-      "overdue": [str]                           # body ids, in body order
-    }
-
-Percentages are rounded down, so 100 % means every cell (or every body) has decided.
+        board = build_dashboard(session=session, proposal_id=settings.proposal_id,
+                                policy=policy, overrides=overrides)
 """
 
 from __future__ import annotations

@@ -1,17 +1,6 @@
-"""The committee dashboard: one self-contained HTML page and the same data as JSON.
+"""The dashboard's contract: the pydantic models of ``dashboard.json`` (and of the page built from it).
 
-Plain Python, no Prefect. :func:`build_dashboard` reads the database in a constant number of SQL
-statements (five, whatever the number of bodies); :func:`render_html` and :func:`dashboard_json`
-turn the result into the page and the JSON; :func:`write_dashboard` writes both atomically and
-:func:`serve_dashboard` serves them read-only over HTTP.
-
-``build_dashboard`` does no file I/O: the caller passes the proposal's reminder policy and the
-roster's per-body overrides (:func:`content_policies` reads them from the content files)::
-
-    policy, overrides = content_policies(settings)
-    with Session(engine_for(settings)) as session:
-        write_dashboard(session=session, proposal_id=settings.proposal_id, folder=folder,
-                        policy=policy, overrides=overrides)
+Built by :mod:`council.dashboard.build`, written by :mod:`council.dashboard.publish`.
 
 JSON shape (``dashboard.json``, ``schema_version`` 1; dates as ISO strings, ``*_text`` and
 ``meeting_date``/``deadline``/``sent_date`` fields are Finnish display forms like 15.3.2021)::

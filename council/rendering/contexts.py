@@ -1,8 +1,6 @@
-"""Document rendering: DOCX templates (docxtpl) and email bodies (Jinja), both sandboxed.
-
-Every template renders in a ``SandboxedEnvironment`` with ``StrictUndefined`` (a missing variable is
-an error naming the template and the variable) and autoescape (a name with ``&``, ``<`` or
-``{{ 7*7 }}`` appears literally and cannot break the document XML).
+"""Document contexts from the content: a proposal tailored to one body (its names in the right case,
+its deciding body, a draft resolution, the reminder version with only the open points) and the
+liaison's duty description, as the pydantic models in :mod:`models.contexts`.
 """
 
 from __future__ import annotations

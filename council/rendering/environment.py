@@ -1,4 +1,4 @@
-"""Document rendering: DOCX templates (docxtpl) and email bodies (Jinja), both sandboxed.
+"""The template names and the sandboxed Jinja environments of DOCX templates and email bodies.
 
 Every template renders in a ``SandboxedEnvironment`` with ``StrictUndefined`` (a missing variable is
 an error naming the template and the variable) and autoescape (a name with ``&``, ``<`` or

@@ -1,8 +1,6 @@
-"""Document rendering: DOCX templates (docxtpl) and email bodies (Jinja), both sandboxed.
-
-Every template renders in a ``SandboxedEnvironment`` with ``StrictUndefined`` (a missing variable is
-an error naming the template and the variable) and autoescape (a name with ``&``, ``<`` or
-``{{ 7*7 }}`` appears literally and cannot break the document XML).
+"""Rendering: DOCX through the compiled renderer (:mod:`council.rendering.docx_fast`), emails
+(subject, text and HTML from one template name) through the sandboxed Jinja environment, and the
+template-variable contract that tests and ``council templates check`` compare with each context model.
 """
 
 from __future__ import annotations

@@ -1,6 +1,5 @@
-"""The follow-up engine: who is due a reminder today, what it says, and the closing thank-you.
-
-Rules (all per proposal, each body may override the policy, see ``ReminderPolicyIn``):
+"""When a reminder is due: pure functions of a body's state, its policy and the day (no database,
+no clock). Rules (all per proposal, each body may override the policy, see ``ReminderPolicyIn``):
 
 * reminder *n* is due on ``sent + first_after_days + (n-1)·interval_days``, but never sooner than
   ``interval_days`` after the previous reminder; a due day in a quiet period (weekend, Finnish
@@ -13,7 +12,6 @@ Rules (all per proposal, each body may override the policy, see ``ReminderPolicy
 * each reminder round is one outbox row (proposal, body, "reminder", n): a rerun on the same day,
   a task retry or two runs at once cannot make a second one.
 
-The due bodies are selected in one SQL statement, whatever their number.
 """
 
 from __future__ import annotations

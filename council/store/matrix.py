@@ -1,19 +1,5 @@
-"""The follow-up engine: who is due a reminder today, what it says, and the closing thank-you.
-
-Rules (all per proposal, each body may override the policy, see ``ReminderPolicyIn``):
-
-* reminder *n* is due on ``sent + first_after_days + (n-1)·interval_days``, but never sooner than
-  ``interval_days`` after the previous reminder; a due day in a quiet period (weekend, Finnish
-  public holiday, July) moves to the next working day, and nothing goes out on a quiet day;
-* at most ``max_reminders``; from reminder ``escalate_after + 1`` on, the escalation address is
-  copied;
-* a body whose points are all decided gets no reminder; a body with an open point on the agenda
-  of a meeting today or later is not reminded before the day after that meeting (nor on the day a
-  point was tabled or returned);
-* each reminder round is one outbox row (proposal, body, "reminder", n): a rerun on the same day,
-  a task retry or two runs at once cannot make a second one.
-
-The due bodies are selected in one SQL statement, whatever their number.
+"""The matrix as the follow-up and the reports need it: every body's cells and message history for
+one proposal, read in one SQL statement whatever the number of bodies.
 """
 
 from __future__ import annotations
