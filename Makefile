@@ -10,7 +10,7 @@ VENV := .venv
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
 
-.PHONY: install run test lint docs-templates docs-preview bench audit clean
+.PHONY: install run test lint docs-templates docs-preview bench audit clean mutation
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -44,6 +44,11 @@ docs-preview: install
 
 bench: install
 	$(VENV)/bin/python -m benchmarks.run
+
+# Mutation testing (mutmut) of the outbox, calendar, transitions and reminder rules, each against its
+# own test files; prints caught/total per module. On demand, not in CI (several minutes).
+mutation: install
+	$(VENV)/bin/python tools/mutation.py
 
 audit: install
 	$(UV) export --frozen --no-hashes --no-emit-project --format requirements-txt > .tools/requirements.txt
