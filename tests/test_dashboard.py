@@ -17,12 +17,12 @@ from sqlalchemy import event, insert, update
 from sqlalchemy.orm import Session
 
 from council.config import PROJECT_ROOT, Settings, get_settings
-from council.dashboard.build import build_dashboard, content_policies
+from council.dashboard.build import build_dashboard, content_policies, next_reminder_on
 from council.dashboard.model import DashboardOut
-from council.dashboard.publish import dashboard_json, render_html, write_dashboard
+from council.dashboard.publish import FILES, dashboard_json, render_html, render_statement, write_dashboard
 from council.dashboard.server import serve_dashboard
-from council.rules.formatting import fi_date, today_helsinki
-from council.store.decisions import record_decision
+from council.rules.formatting import HELSINKI, fi_date, today_helsinki
+from council.store.decisions import mark_on_agenda, record_decision
 from council.store.engine import make_engine
 from models.decisions import DecisionIn, LiaisonIn
 from models.enums import DecisionStatus, Outcome
@@ -85,6 +85,50 @@ def _body(dashboard: DashboardOut, body_id: str):
 def _deliver_proposal(settings: Settings, body_id: str, sent_at: datetime | None = None) -> None:
     """Queue and deliver the body's proposal email (round 0), optionally back-dating ``sent_at``."""
     delivered_proposal(settings, body_id, sent_at=sent_at)
+
+
+def delivered_reminder(
+    settings: Settings, body_id: str, round_: int, *, sent_at: datetime, logical_date: date | None = None
+) -> None:
+    """Store reminder ``round_`` to the body as delivered at ``sent_at`` (its business day ``logical_date``)."""
+    from council.delivery.mail import RenderedMail
+    from council.store.outbox import mark_delivered, queue_message
+    from models.enums import MessageKind
+
+    with Session(make_engine(settings.effective_database_url)) as session, session.begin():
+        message_pk, _ = queue_message(
+            session=session,
+            settings=settings,
+            proposal_id=settings.proposal_id,
+            kind=MessageKind.reminder,
+            round_=round_,
+            mail=RenderedMail(
+                body_id=body_id,
+                recipients=[f"kirjaamo@{body_id}.example"],
+                subject=f"Muistutus {round_}",
+                body_text="teksti",
+                body_html="<p>teksti</p>",
+                attachments=[],
+            ),
+            actor="test",
+            logical_date=logical_date or sent_at.astimezone(HELSINKI).date(),
+        )
+        message = session.get_one(Message, message_pk)
+        mark_delivered(session=session, message=message, actor="test")
+        message.sent_at = sent_at
+
+
+def put_on_agenda(settings: Settings, body_id: str, points: list[int], meeting: date) -> None:
+    """The body has put ``points`` on the agenda of its meeting on ``meeting``."""
+    with Session(make_engine(settings.effective_database_url)) as session, session.begin():
+        mark_on_agenda(
+            session=session,
+            proposal_id=settings.proposal_id,
+            body_id=body_id,
+            points=points,
+            meeting_date=meeting,
+            actor="Niina",
+        )
 
 
 def test_matrix_shows_outcomes_sections_dates_and_final_vs_decided(sent_any_db: Settings) -> None:
@@ -389,6 +433,8 @@ def test_json_has_the_documented_shape(sent: Settings) -> None:
         "schema_version",
         "proposal_id",
         "title",
+        "sender",
+        "preparer",
         "today",
         "generated_at",
         "generated_at_text",
@@ -398,6 +444,7 @@ def test_json_has_the_documented_shape(sent: Settings) -> None:
         "duties_point",
         "liaisons",
         "overdue",
+        "follow_up",
     }
     assert data["schema_version"] == 1 and data["proposal_id"] == sent.proposal_id
     assert data["duties_point"] == 1
@@ -417,6 +464,10 @@ def test_json_has_the_documented_shape(sent: Settings) -> None:
         "deadline_iso",
         "overdue",
         "days_overdue",
+        "reminders_sent",
+        "next_reminder",
+        "next_reminder_iso",
+        "follow_up",
         "timeline",
     }
     assert set(body["cells"][0]) == {
@@ -427,21 +478,197 @@ def test_json_has_the_documented_shape(sent: Settings) -> None:
         "meeting_date",
         "meeting_date_iso",
         "section",
+        "reminders",
+        "agenda_past",
     }
-    assert set(body["timeline"][0]) == {"occurred_at", "time", "kind", "label", "point", "actor", "detail"}
+    assert set(body["timeline"][0]) == {
+        "event_id",
+        "occurred_at",
+        "time",
+        "kind",
+        "label",
+        "point",
+        "actor",
+        "detail",
+    }
     jok = next(b for b in data["bodies"] if b["body_id"] == "jokioinen")
     assert jok["cells"][0]["status"] == "final" and jok["cells"][0]["meeting_date_iso"] == "2021-03-15"
 
 
-def test_write_dashboard_writes_both_files_atomically(sent: Settings, tmp_path: Path) -> None:
-    """write_dashboard writes dashboard.html and dashboard.json and leaves no temporary file behind."""
+def test_write_dashboard_writes_every_file_atomically(sent: Settings, tmp_path: Path) -> None:
+    """write_dashboard writes the page, JSON, statement, calendar and feed and leaves no temporary file behind."""
     folder = tmp_path / "dash"
     with Session(make_engine(sent.effective_database_url)) as session:
         html_path, json_path = write_dashboard(session=session, proposal_id=sent.proposal_id, folder=folder)
     assert (html_path, json_path) == (folder / "dashboard.html", folder / "dashboard.json")
-    assert sorted(p.name for p in folder.iterdir()) == ["dashboard.html", "dashboard.json"]
+    assert (
+        sorted(p.name for p in folder.iterdir())
+        == sorted(FILES)
+        == [
+            "dashboard.html",
+            "dashboard.json",
+            "kalenteri.ics",
+            "muutokset.atom",
+            "saavutettavuusseloste.html",
+        ]
+    )
     assert html_path.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
     assert json.loads(json_path.read_text(encoding="utf-8"))["proposal_id"] == sent.proposal_id
+
+
+# --- past agendas, reminders, the statement ------------------------------------------------------
+
+AGENDA_MEETING = date(2026, 12, 9)
+
+
+def test_a_past_agenda_meeting_shows_as_past_and_flags_the_body(sent: Settings) -> None:
+    """Before the meeting a cell says "esityslistalla 9.12.2026"; after it "oli esityslistalla 9.12.2026", flagged for follow-up."""
+    put_on_agenda(sent, "tammela", [1, 2], AGENDA_MEETING)
+    before = _build(sent, today=date(2026, 12, 1))
+    cell = _body(before, "tammela").cells[0]
+    assert cell.status == DecisionStatus.on_agenda and not cell.agenda_past
+    assert not _body(before, "tammela").follow_up and before.follow_up == []
+    page = render_html(before)
+    assert 'esityslistalla</span> <span class="meta">9.12.2026</span>' in page
+    assert "oli esityslistalla" not in page
+
+    on_the_day = _build(sent, today=AGENDA_MEETING)
+    assert not _body(on_the_day, "tammela").cells[0].agenda_past  # the meeting may still be going on
+
+    after = _build(sent, today=date(2027, 1, 20))
+    tammela = _body(after, "tammela")
+    assert [c.agenda_past for c in tammela.cells] == [True, True, False, False]
+    assert tammela.follow_up and after.follow_up == ["tammela"]
+    assert tammela.cells[0].status_label == "esityslistalla"  # the contract's label is unchanged
+    page = render_html(after)
+    assert 'oli esityslistalla</span> <span class="meta">9.12.2026</span>' in page
+    assert "päätös kirjaamatta" in page and "kokous pidetty, päätös kirjaamatta" in page
+    assert "kohdat 1, 2 olivat esityslistalla 9.12.2026, päätöstä ei ole kirjattu" in page
+
+
+def test_a_tabled_point_is_past_but_not_an_unrecorded_meeting(sent: Settings) -> None:
+    """A point tabled at a past meeting shows "oli esityslistalla" with its outcome, without the missing-decision flag."""
+    _record(
+        sent,
+        DecisionIn(body_id="tammela", point=3, outcome=Outcome.poydalle, meeting_date=MEETING, section=5),
+    )
+    dashboard = _build(sent)
+    cell = _body(dashboard, "tammela").cells[2]
+    assert cell.agenda_past and cell.outcome == "pantu pöydälle"
+    assert not _body(dashboard, "tammela").follow_up and dashboard.follow_up == []
+
+
+def test_each_cell_counts_the_reminders_sent_while_its_point_was_open(sent: Settings) -> None:
+    """Two reminders reached Humppila; the point decided between them counts one, the open points two."""
+    now = datetime.now(UTC)
+    _deliver_proposal(sent, "humppila", sent_at=now - timedelta(days=60))
+    delivered_reminder(sent, "humppila", 1, sent_at=now - timedelta(days=30))
+    _record(
+        sent,
+        DecisionIn(body_id="humppila", point=2, outcome=Outcome.hyvaksytty, meeting_date=MEETING, section=3),
+    )
+    with Session(make_engine(sent.effective_database_url)) as session, session.begin():
+        session.execute(
+            update(Decision)
+            .where(Decision.body_id == "humppila", Decision.point_number == 2)
+            .values(updated_at=now - timedelta(days=20))
+        )
+    delivered_reminder(sent, "humppila", 2, sent_at=now - timedelta(days=10))
+    dashboard = _build(sent)
+    humppila = _body(dashboard, "humppila")
+    assert [c.reminders for c in humppila.cells] == [2, 1, 2, 2]
+    assert [r.round for r in humppila.reminders_sent] == [1, 2]
+    assert humppila.reminders_sent[1].date_iso == (now - timedelta(days=10)).astimezone(HELSINKI).date()
+    assert [c.reminders for c in _body(dashboard, "forssa").cells] == [0, 0, 0, 0]
+    assert humppila.next_reminder_iso is not None and humppila.next_reminder_iso >= dashboard.today
+    assert humppila.next_reminder == fi_date(humppila.next_reminder_iso)
+    page = render_html(dashboard)
+    assert "2 muistutusta" in page and "1 muistutus<" in page and "ei muistutuksia" in page
+
+
+def test_next_reminder_follows_the_policy_meetings_and_maximum() -> None:
+    """The next reminder is the policy's due day (moved past quiet days and open agenda meetings), none at the maximum."""
+    from council.dashboard.model import DashboardCell, ReminderSent
+
+    policy = ReminderPolicyIn(first_after_days=21, interval_days=14, max_reminders=2)
+    sent_on = date(2026, 3, 2)  # a Monday
+    open_cell = DashboardCell(
+        point=1,
+        status=DecisionStatus.sent,
+        status_label="lähetetty",
+        outcome=None,
+        meeting_date=None,
+        meeting_date_iso=None,
+        section=None,
+    )
+    first = next_reminder_on(
+        sent_on=sent_on, reminders=[], open_cells=[open_cell], policy=policy, today=date(2026, 3, 3)
+    )
+    assert first == date(2026, 3, 23)  # 21 days later, a Monday
+    on_agenda = open_cell.model_copy(update={"meeting_date_iso": date(2026, 3, 26)})
+    assert next_reminder_on(
+        sent_on=sent_on, reminders=[], open_cells=[on_agenda], policy=policy, today=date(2026, 3, 3)
+    ) == date(2026, 3, 27)  # the day after the meeting
+    late = next_reminder_on(
+        sent_on=sent_on, reminders=[], open_cells=[open_cell], policy=policy, today=date(2026, 4, 4)
+    )
+    # Overdue: the next working day from Saturday 4.4. (6.4. is Easter Monday).
+    assert late == date(2026, 4, 7)
+    two = [ReminderSent(round=n, date=f"{n}.4.2026", date_iso=date(2026, 4, n)) for n in (1, 2)]
+    assert (
+        next_reminder_on(
+            sent_on=sent_on, reminders=two, open_cells=[open_cell], policy=policy, today=date(2026, 4, 3)
+        )
+        is None
+    )
+    assert (
+        next_reminder_on(sent_on=sent_on, reminders=[], open_cells=[], policy=policy, today=sent_on) is None
+    )
+    assert (
+        next_reminder_on(sent_on=None, reminders=[], open_cells=[open_cell], policy=policy, today=sent_on)
+        is None
+    )
+
+
+def test_accessibility_statement_follows_the_finnish_model_and_is_linked(sent: Settings) -> None:
+    """The statement is Finnish and says the state of compliance, what is not accessible, where to give
+    feedback, the enforcement authority and its date; the dashboard's footer links to it."""
+    dashboard = _build(sent)
+    statement = render_statement(dashboard, contact_email="valiokunta@forssanseutu.example")
+    assert '<html lang="fi">' in statement and "<title>Saavutettavuusseloste – " in statement
+    for heading in (
+        "<h1>Saavutettavuusseloste</h1>",
+        "<h2>Digipalvelun saavutettavuuden tila</h2>",
+        "<h2>Ei-saavutettava sisältö</h2>",
+        "<h2>Huomasitko saavutettavuuspuutteen digipalvelussamme?",
+        "<h2>Valvontaviranomainen</h2>",
+    ):
+        assert heading in statement, heading
+    assert "laki digitaalisten palvelujen tarjoamisesta (306/2019)" in statement
+    assert "Täyttää saavutettavuusvaatimukset osittain." in statement
+    assert 'href="mailto:valiokunta@forssanseutu.example"' in statement
+    assert "Etelä-Suomen aluehallintovirasto" in statement
+    assert 'href="https://www.saavutettavuusvaatimukset.fi"' in statement
+    assert re.search(r"Seloste on laadittu \d{1,2}\.\d{1,2}\.\d{4}", statement)
+    assert 'href="dashboard.html"' in statement
+    assert "<footer>" in render_html(
+        dashboard
+    ) and 'href="saavutettavuusseloste.html">Saavutettavuusseloste</a>' in render_html(dashboard)
+    assert "Ota yhteyttä sivun julkaisijaan" in render_statement(dashboard)  # no address configured
+
+
+def test_page_has_landmarks_skip_link_cards_and_no_mid_word_breaking_css(sent: Settings) -> None:
+    """The page has a skip link, banner/nav/main/contentinfo, one card per body, and no CSS that breaks words anywhere."""
+    dashboard = _build(sent)
+    html = render_html(dashboard)
+    assert '<a class="skip" href="#main">' in html and '<main id="main"' in html
+    assert "<header>" in html and "<nav " in html and "<footer>" in html
+    assert html.count('<li class="card') == len(dashboard.bodies)
+    assert "hyphens: auto" in html
+    css = html.split("<style>")[1].split("</style>")[0]
+    assert "word-break" not in css
+    assert css.count("overflow-wrap: anywhere") == 1 and ".email { overflow-wrap: anywhere" in css
+    assert 'type="application/atom+xml"' in html and 'href="kalenteri.ics"' in html
 
 
 # --- the read-only server ------------------------------------------------------------------------
@@ -454,6 +681,9 @@ def served(tmp_path: Path) -> Iterator[tuple[Path, int]]:
     folder.mkdir()
     (folder / "dashboard.html").write_text("<!DOCTYPE html><p>versio 1</p>", encoding="utf-8")
     (folder / "dashboard.json").write_text('{"versio": 1}', encoding="utf-8")
+    (folder / "saavutettavuusseloste.html").write_text("<!DOCTYPE html><p>seloste</p>", encoding="utf-8")
+    (folder / "kalenteri.ics").write_text("BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n", encoding="utf-8")
+    (folder / "muutokset.atom").write_text("<feed/>", encoding="utf-8")
     (folder / "secret.txt").write_text("salainen", encoding="utf-8")
     (tmp_path / "README.md").write_text("ulkopuolella", encoding="utf-8")
     server = serve_dashboard(folder, port=0)
@@ -493,6 +723,19 @@ def test_server_serves_page_and_json_uncached(served: tuple[Path, int]) -> None:
     )
     status, headers, body = _request(port, "HEAD", "/")
     assert status == 200 and body == b"" and int(headers["content-length"]) > 0
+
+
+def test_server_serves_the_statement_calendar_and_feed(served: tuple[Path, int]) -> None:
+    """The statement, the calendar and the Atom feed are served beside the page with their own media types."""
+    _, port = served
+    for path, content_type, text in (
+        ("/saavutettavuusseloste.html", "text/html; charset=utf-8", b"seloste"),
+        ("/kalenteri.ics", "text/calendar; charset=utf-8", b"BEGIN:VCALENDAR"),
+        ("/muutokset.atom", "application/atom+xml; charset=utf-8", b"<feed/>"),
+    ):
+        status, headers, body = _request(port, "GET", path)
+        assert status == 200 and text in body, path
+        assert headers["content-type"] == content_type and headers["cache-control"] == "no-store"
 
 
 def test_server_refuses_other_methods_and_paths(served: tuple[Path, int]) -> None:

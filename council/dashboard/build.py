@@ -1,5 +1,5 @@
 """The committee dashboard's data: :func:`build_dashboard` reads one proposal's matrix, messages and
-timeline in a constant number of SQL statements (five, whatever the number of bodies) and returns a
+timeline in a constant number of SQL statements (six, whatever the number of bodies) and returns a
 :class:`~council.dashboard.model.DashboardOut`. No file I/O: the caller passes the proposal's
 reminder policy and the roster's per-body overrides (:func:`content_policies` reads them)::
 
@@ -28,11 +28,14 @@ from council.dashboard.model import (
     DashboardPoint,
     Liaison,
     Progress,
+    ReminderSent,
     TimelineEntry,
 )
 from council.errors import UnknownProposalError
 from council.perf import gc_paused
+from council.rules.calendar import next_working_day
 from council.rules.formatting import HELSINKI, fi_date, today_helsinki
+from council.rules.reminders import reminder_due_on
 from council.rules.transitions import effective_status
 from models.enums import EVENT_LABEL_FI, STATUS_LABEL_FI, DecisionStatus, EventKind, MessageKind, MessageState
 from models.schemas import ReminderPolicyIn, ReminderPolicyOverrideIn
@@ -121,6 +124,30 @@ def _event_detail(kind: str, data: Mapping[str, Any] | None) -> str:
     return ""
 
 
+def next_reminder_on(
+    *,
+    sent_on: date | None,
+    reminders: list[ReminderSent],
+    open_cells: list[DashboardCell],
+    policy: ReminderPolicyIn,
+    today: date,
+) -> date | None:
+    """The day the body's next reminder falls due (never before ``today``), or None when none will.
+
+    The rules of :func:`council.rules.reminders.due_reminder`: none when every point is decided or
+    the policy's maximum is reached; not before the day after a meeting that has an open point on
+    its agenda; quiet days move it to the next working day.
+    """
+    if sent_on is None or not open_cells or len(reminders) >= policy.max_reminders:
+        return None
+    last_on = reminders[-1].date_iso if reminders else None
+    day = max(reminder_due_on(len(reminders) + 1, sent_on, last_on, policy), today)
+    meetings = [c.meeting_date_iso for c in open_cells if c.meeting_date_iso and c.meeting_date_iso >= day]
+    if meetings:
+        day = max(meetings) + timedelta(days=1)
+    return next_working_day(day, policy)
+
+
 def build_dashboard(*args, **kwargs) -> DashboardOut:  # noqa: ANN002, ANN003
     """See :func:`_build_dashboard`; runs it with the garbage collector paused."""
     with gc_paused():
@@ -135,15 +162,20 @@ def _build_dashboard(
     policy: ReminderPolicyIn = DEFAULT_POLICY,
     overrides: Mapping[str, ReminderPolicyOverrideIn] = NO_OVERRIDES,
 ) -> DashboardOut:
-    """The dashboard of one proposal, read in five SQL statements whatever the number of bodies.
+    """The dashboard of one proposal, read in six SQL statements whatever the number of bodies.
 
     ``policy`` is the proposal's reminder policy and ``overrides`` the roster's per-body changes
     (body id → override); a body is overdue when it has an open point and its proposal email was
-    delivered more than the merged ``deadline_days`` before ``today``.
+    delivered more than the merged ``deadline_days`` before ``today``. A cell counts the reminders
+    delivered while its point was open (before its decision was recorded); an open point whose
+    agenda meeting is before ``today`` is ``agenda_past``, and without a recorded outcome it flags
+    the body for follow-up.
     """
     today = today or today_helsinki()
     proposal = session.execute(
-        select(Proposal.title, Proposal.duties_point).where(Proposal.id == proposal_id)
+        select(Proposal.title, Proposal.duties_point, Proposal.sender, Proposal.preparer).where(
+            Proposal.id == proposal_id
+        )
     ).one_or_none()
     if proposal is None:
         raise UnknownProposalError(proposal_id, "Aja ensin: council init")
@@ -162,6 +194,7 @@ def _build_dashboard(
             Decision.meeting_date,
             Decision.section,
             Decision.liaison,
+            Decision.updated_at,
         )
         .join(Body, Body.id == Decision.body_id)
         .where(Decision.proposal_id == proposal_id)
@@ -179,6 +212,21 @@ def _build_dashboard(
             )
         )
     }
+    reminders_sent: dict[str, list[tuple[ReminderSent, datetime]]] = {}
+    for body_id, round_, at, day in session.execute(
+        select(Message.body_id, Message.round, Message.sent_at, Message.logical_date)
+        .where(
+            Message.proposal_id == proposal_id,
+            Message.kind == MessageKind.reminder.value,
+            Message.state == MessageState.sent.value,
+            Message.sent_at.is_not(None),
+        )
+        .order_by(Message.body_id, Message.round)
+    ):
+        sent_on = day or _aware(at).astimezone(HELSINKI).date()
+        reminders_sent.setdefault(body_id, []).append(
+            (ReminderSent(round=round_, date=fi_date(sent_on), date_iso=sent_on), _aware(at))
+        )
     ranked = (
         select(
             Event.id,
@@ -202,6 +250,7 @@ def _build_dashboard(
         occurred = _aware(row.occurred_at).astimezone(HELSINKI)
         timelines.setdefault(row.body_id, []).append(
             TimelineEntry(
+                event_id=row.id,
                 occurred_at=occurred,
                 time=fi_datetime(occurred),
                 kind=row.kind,
@@ -215,9 +264,15 @@ def _build_dashboard(
     names: dict[str, str] = {}
     by_body: dict[str, dict[int, DashboardCell]] = {}
     liaison_rows: dict[str, dict] = {}
-    for body_id, name, number, stored, outcome, meeting_date, section, liaison in cells:
+    for body_id, name, number, stored, outcome, meeting_date, section, liaison, updated_at in cells:
         names[body_id] = name
         status = effective_status(DecisionStatus(stored), meeting_date, today)
+        sent_reminders = reminders_sent.get(body_id, ())
+        if status in DONE:  # reminders after the decision was recorded no longer listed this point
+            closed = _aware(updated_at)
+            reminder_count = sum(1 for _, at in sent_reminders if at <= closed)
+        else:
+            reminder_count = len(sent_reminders) if status != DecisionStatus.not_sent else 0
         by_body.setdefault(body_id, {})[number] = DashboardCell(
             point=number,
             status=status,
@@ -226,6 +281,8 @@ def _build_dashboard(
             meeting_date=fi_date(meeting_date) if meeting_date else None,
             meeting_date_iso=meeting_date,
             section=section,
+            reminders=reminder_count,
+            agenda_past=status == DecisionStatus.on_agenda and bool(meeting_date and meeting_date < today),
         )
         if number == proposal.duties_point and isinstance(liaison, dict) and liaison.get("name"):
             liaison_rows[body_id] = liaison
@@ -246,12 +303,18 @@ def _build_dashboard(
             )
             for n in numbers
         ]
-        open_points = [c.point for c in row_cells if c.status not in DONE]
-        days = policy.merged(overrides.get(body_id)).deadline_days
+        open_cells = [c for c in row_cells if c.status not in DONE]
+        open_points = [c.point for c in open_cells]
+        merged = policy.merged(overrides.get(body_id))
+        days = merged.deadline_days
         sent, logical_day = sent_rows.get(body_id, (None, None))
         sent_day = logical_day or (sent.astimezone(HELSINKI).date() if sent else None)
         deadline = sent_day + timedelta(days=days) if sent_day else None
         late = (today - deadline).days if deadline and open_points and today > deadline else 0
+        reminders = [r for r, _ in reminders_sent.get(body_id, ())]
+        next_on = next_reminder_on(
+            sent_on=sent_day, reminders=reminders, open_cells=open_cells, policy=merged, today=today
+        )
         bodies.append(
             DashboardBody(
                 body_id=body_id,
@@ -265,6 +328,10 @@ def _build_dashboard(
                 deadline_iso=deadline,
                 overdue=late > 0,
                 days_overdue=late,
+                reminders_sent=reminders,
+                next_reminder=fi_date(next_on) if next_on else None,
+                next_reminder_iso=next_on,
+                follow_up=any(c.agenda_past and not c.outcome for c in open_cells),
                 timeline=timelines.get(body_id, []),
             )
         )
@@ -274,6 +341,8 @@ def _build_dashboard(
     return DashboardOut(
         proposal_id=proposal_id,
         title=proposal.title,
+        sender=proposal.sender,
+        preparer=proposal.preparer,
         duties_point=proposal.duties_point,
         today=today,
         generated_at=generated,
@@ -302,6 +371,7 @@ def _build_dashboard(
             if b.body_id in liaison_rows
         ],
         overdue=[b.body_id for b in bodies if b.overdue],
+        follow_up=[b.body_id for b in bodies if b.follow_up],
     )
 
 

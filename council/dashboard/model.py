@@ -9,6 +9,7 @@ JSON shape (``dashboard.json``, ``schema_version`` 1; dates as ISO strings, ``*_
       "schema_version": 1,
       "proposal_id": str,
       "title": str,
+      "sender": str, "preparer": str,            # the committee and the person who prepared the proposal
       "today": "YYYY-MM-DD",                     # the date statuses and deadlines are computed for
       "generated_at": "2026-11-28T10:15:00+02:00",   # timezone-aware, Europe/Helsinki
       "generated_at_text": "28.11.2026 klo 10.15",
@@ -22,7 +23,9 @@ JSON shape (``dashboard.json``, ``schema_version`` 1; dates as ISO strings, ``*_
          "cells": [                              # one per point, in point order
            {"point": int, "status": "not_sent|sent|reminded|on_agenda|decided|final",
             "status_label": str, "outcome": str|null, "meeting_date": "15.3.2021"|null,
-            "meeting_date_iso": "YYYY-MM-DD"|null, "section": int|null}
+            "meeting_date_iso": "YYYY-MM-DD"|null, "section": int|null,
+            "reminders": int,                    # reminders delivered while this point was open
+            "agenda_past": bool}                 # on the agenda of a meeting that has passed (still open)
          ],
          "open_points": [int],                   # points not decided or final
          "sent_at": datetime|null,               # the proposal email (round 0) was delivered
@@ -30,17 +33,30 @@ JSON shape (``dashboard.json``, ``schema_version`` 1; dates as ISO strings, ``*_
          "deadline_days": int,                   # from the merged reminder policy
          "deadline": "2.5.2021"|null, "deadline_iso": "YYYY-MM-DD"|null,
          "overdue": bool, "days_overdue": int,   # open points and today past the deadline
+         "reminders_sent": [                     # delivered reminders, in round order
+           {"round": int, "date": "1.3.2021", "date_iso": "YYYY-MM-DD"}
+         ],
+         "next_reminder": "15.3.2021"|null, "next_reminder_iso": "YYYY-MM-DD"|null,
+                                                 # when the next reminder falls due (none when all
+                                                 # points are decided or the policy's maximum is reached)
+         "follow_up": bool,                      # an agenda meeting passed with no decision recorded
          "timeline": [                           # newest first, at most 50
-           {"occurred_at": datetime, "time": "15.3.2021 klo 10.15", "kind": str, "label": str,
-            "point": int|null, "actor": str, "detail": str}
+           {"event_id": int, "occurred_at": datetime, "time": "15.3.2021 klo 10.15", "kind": str,
+            "label": str, "point": int|null, "actor": str, "detail": str}
          ]}
       ],
       "duties_point": int,                       # the point whose decisions name the liaisons
       "liaisons": [                              # from the duties point's decisions, in body order
         {"body_id": str, "body_name": str, "name": str, "title": str, "email": str, "work_time": str}
       ],
-      "overdue": [str]                           # body ids, in body order
+      "overdue": [str],                          # body ids, in body order
+      "follow_up": [str]                         # body ids with ``follow_up``, in body order
     }
+
+Fields are only ever added within ``schema_version`` 1 (``sender``, ``preparer``, the cells'
+``reminders`` and ``agenda_past``, the bodies' ``reminders_sent``, ``next_reminder*`` and
+``follow_up``, the timeline's ``event_id`` and the top-level ``follow_up`` came later); a reader
+ignores keys it does not know.
 
 Percentages are rounded down, so 100 % means every cell (or every body) has decided.
 """
@@ -77,9 +93,12 @@ class DashboardCell(BaseModel):
     meeting_date: str | None
     meeting_date_iso: date | None
     section: int | None
+    reminders: int = 0
+    agenda_past: bool = False
 
 
 class TimelineEntry(BaseModel):
+    event_id: int
     occurred_at: datetime
     time: str
     kind: str
@@ -87,6 +106,12 @@ class TimelineEntry(BaseModel):
     point: int | None
     actor: str
     detail: str
+
+
+class ReminderSent(BaseModel):
+    round: int
+    date: str
+    date_iso: date
 
 
 class DashboardBody(BaseModel):
@@ -101,6 +126,10 @@ class DashboardBody(BaseModel):
     deadline_iso: date | None
     overdue: bool
     days_overdue: int
+    reminders_sent: list[ReminderSent] = []
+    next_reminder: str | None = None
+    next_reminder_iso: date | None = None
+    follow_up: bool = False
     timeline: list[TimelineEntry]
 
 
@@ -119,6 +148,8 @@ class DashboardOut(BaseModel):
     schema_version: int = SCHEMA_VERSION
     proposal_id: str
     title: str
+    sender: str = ""
+    preparer: str = ""
     today: date
     generated_at: datetime
     generated_at_text: str
@@ -128,3 +159,4 @@ class DashboardOut(BaseModel):
     duties_point: int = 1
     liaisons: list[Liaison]
     overdue: list[str]
+    follow_up: list[str] = []

@@ -1,6 +1,8 @@
-"""The committee dashboard as files: :func:`render_html` (one self-contained, accessible page) and
-:func:`dashboard_json` turn a built dashboard into the page and its JSON; :func:`write_board` writes
-both atomically into a folder.
+"""The committee dashboard as files: :func:`render_html` (one self-contained, accessible page),
+:func:`render_statement` (its accessibility statement, saavutettavuusseloste) and
+:func:`dashboard_json` turn a built dashboard into the pages and its JSON, and
+:mod:`council.dashboard.feeds` into a calendar and an Atom feed; :func:`write_board` writes them all
+atomically into one folder (``FILES``).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from jinja2.sandbox import SandboxedEnvironment
 from sqlalchemy.orm import Session
 
 from council.dashboard.build import DEFAULT_POLICY, NO_OVERRIDES, build_dashboard
+from council.dashboard.feeds import calendar_ics, changes_atom
 from council.dashboard.model import DashboardOut
 from council.errors import TemplateRenderError
 from council.paths import write_atomic
@@ -27,12 +30,31 @@ log = logging.getLogger(__name__)
 
 
 TEMPLATE = "dashboard.html.j2"
+STATEMENT_TEMPLATE = "saavutettavuusseloste.html.j2"
 
 
 HTML_NAME = "dashboard.html"
-
-
 JSON_NAME = "dashboard.json"
+STATEMENT_NAME = "saavutettavuusseloste.html"
+ICS_NAME = "kalenteri.ics"
+ATOM_NAME = "muutokset.atom"
+
+#: Every file :func:`write_board` writes, with its media type (the server's route table).
+FILES: dict[str, str] = {
+    HTML_NAME: "text/html; charset=utf-8",
+    JSON_NAME: "application/json; charset=utf-8",
+    STATEMENT_NAME: "text/html; charset=utf-8",
+    ICS_NAME: "text/calendar; charset=utf-8",
+    ATOM_NAME: "application/atom+xml; charset=utf-8",
+}
+#: The names the pages link to (the templates use these, never literal file names).
+LINKS = {
+    "dashboard": HTML_NAME,
+    "json": JSON_NAME,
+    "statement": STATEMENT_NAME,
+    "ics": ICS_NAME,
+    "atom": ATOM_NAME,
+}
 
 
 def html_environment() -> SandboxedEnvironment:
@@ -48,26 +70,29 @@ def html_environment() -> SandboxedEnvironment:
     return env
 
 
+def _render(template: str, **context: object) -> str:
+    try:
+        return html_environment().get_template(template).render(links=LINKS, **context)
+    except UndefinedError as exc:
+        raise TemplateRenderError(template, f"tuntematon muuttuja: {exc.message}") from exc
+    except TemplateError as exc:
+        raise TemplateRenderError(template, str(exc)) from exc
+
+
 def render_html(dashboard: DashboardOut) -> str:
     """The dashboard as one self-contained Finnish HTML page (inline CSS, no scripts, no URLs)."""
     statuses = [{"value": s.value, "label": STATUS_LABEL_FI[s]} for s in DecisionStatus]
-    try:
-        return (
-            html_environment()
-            .get_template(TEMPLATE)
-            .render(d=dashboard.model_dump(mode="json"), statuses=statuses)
-        )
-    except UndefinedError as exc:
-        raise TemplateRenderError(TEMPLATE, f"tuntematon muuttuja: {exc.message}") from exc
-    except TemplateError as exc:
-        raise TemplateRenderError(TEMPLATE, str(exc)) from exc
+    return _render(TEMPLATE, d=dashboard.model_dump(mode="json"), statuses=statuses)
+
+
+def render_statement(dashboard: DashboardOut, *, contact_email: str = "") -> str:
+    """The dashboard's accessibility statement (saavutettavuusseloste), in Finnish, beside the page."""
+    return _render(STATEMENT_TEMPLATE, d=dashboard.model_dump(mode="json"), contact_email=contact_email)
 
 
 def dashboard_json(dashboard: DashboardOut) -> str:
     """The dashboard as JSON (the shape in the module docstring)."""
     return dashboard.model_dump_json(indent=2)
-
-
 
 
 def write_dashboard(
@@ -78,19 +103,30 @@ def write_dashboard(
     today: date | None = None,
     policy: ReminderPolicyIn = DEFAULT_POLICY,
     overrides: Mapping[str, ReminderPolicyOverrideIn] = NO_OVERRIDES,
+    contact_email: str = "",
 ) -> tuple[Path, Path]:
-    """Write ``folder/dashboard.html`` and ``folder/dashboard.json`` atomically; return both paths."""
+    """Build the dashboard and write every file of ``FILES`` into ``folder``; return the page and JSON."""
     dashboard = build_dashboard(
         session=session, proposal_id=proposal_id, today=today, policy=policy, overrides=overrides
     )
-    return write_board(dashboard, folder)
+    return write_board(dashboard, folder, contact_email=contact_email)
 
 
-def write_board(dashboard: DashboardOut, folder: Path) -> tuple[Path, Path]:
-    """Write an already built dashboard as ``folder/dashboard.html`` and ``dashboard.json``."""
-    html, data = render_html(dashboard), dashboard_json(dashboard)
+def write_board(dashboard: DashboardOut, folder: Path, *, contact_email: str = "") -> tuple[Path, Path]:
+    """Write an already built dashboard into ``folder``: the page, its JSON, the accessibility
+    statement, the calendar and the Atom feed (each atomically); return the page's and JSON's paths.
+
+    ``contact_email`` is the statement's feedback address (the committee's own).
+    """
+    contents: dict[str, str | bytes] = {
+        JSON_NAME: dashboard_json(dashboard),
+        ICS_NAME: calendar_ics(dashboard),
+        ATOM_NAME: changes_atom(dashboard),
+        STATEMENT_NAME: render_statement(dashboard, contact_email=contact_email),
+        HTML_NAME: render_html(dashboard),  # last: the page appears once what it links to exists
+    }
     folder.mkdir(parents=True, exist_ok=True)
-    html_path, json_path = folder / HTML_NAME, folder / JSON_NAME
-    write_atomic(json_path, data, durable=True)
-    write_atomic(html_path, html, durable=True)
-    return html_path, json_path
+    for name, content in contents.items():
+        # fsync (at a cost per file) only what the committee relies on; the others follow on rewrite
+        write_atomic(folder / name, content, durable=name in (HTML_NAME, JSON_NAME))
+    return folder / HTML_NAME, folder / JSON_NAME

@@ -1,5 +1,7 @@
-"""``council dashboard --serve``: the dashboard folder served read-only over HTTP on 127.0.0.1 (three
-fixed names, GET and HEAD only, security headers on every answer).
+"""``council dashboard --serve``: the dashboard folder served read-only over HTTP on 127.0.0.1 (the
+fixed names of ``publish.FILES`` and ``/``, GET and HEAD only, security headers on every answer).
+Nothing needs a login: the page, its JSON, the accessibility statement, the calendar
+(``kalenteri.ics``) and the Atom feed (``muutokset.atom``) are what anyone may follow.
 """
 
 from __future__ import annotations
@@ -11,15 +13,14 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from council.dashboard.publish import HTML_NAME, JSON_NAME
+from council.dashboard.publish import FILES, HTML_NAME
 
 log = logging.getLogger(__name__)
 
 
 ROUTES: dict[str, tuple[str, str]] = {
-    "/": (HTML_NAME, "text/html; charset=utf-8"),
-    f"/{HTML_NAME}": (HTML_NAME, "text/html; charset=utf-8"),
-    f"/{JSON_NAME}": (JSON_NAME, "application/json; charset=utf-8"),
+    "/": (HTML_NAME, FILES[HTML_NAME]),
+    **{f"/{name}": (name, content_type) for name, content_type in FILES.items()},
 }
 SECURITY_HEADERS = {
     "Cache-Control": "no-store",
@@ -30,7 +31,7 @@ SECURITY_HEADERS = {
 
 
 class _DashboardHandler(BaseHTTPRequestHandler):
-    """GET/HEAD of three fixed names; every other path 404, every other method 405."""
+    """GET/HEAD of the fixed names in ``ROUTES``; every other path 404, every other method 405."""
 
     folder: Path
     server_version = "council-dashboard"
@@ -93,9 +94,10 @@ class _DashboardHandler(BaseHTTPRequestHandler):
 def serve_dashboard(folder: Path, host: str = "127.0.0.1", port: int = 8050) -> ThreadingHTTPServer:
     """A read-only HTTP server for ``folder``'s dashboard; the caller runs ``serve_forever``.
 
-    ``/`` and ``/dashboard.html`` serve the page, ``/dashboard.json`` the JSON, each read from
-    disk on every request (a rewrite shows on reload). Nothing else in the folder or outside it is
-    ever served.
+    ``/`` and ``/dashboard.html`` serve the page, ``/dashboard.json`` the JSON,
+    ``/saavutettavuusseloste.html`` the accessibility statement, ``/kalenteri.ics`` the calendar and
+    ``/muutokset.atom`` the Atom feed, each read from disk on every request (a rewrite shows on
+    reload). Nothing else in the folder or outside it is ever served.
     """
     handler = type("DashboardHandler", (_DashboardHandler,), {"folder": folder.resolve()})
     return ThreadingHTTPServer((host, port), handler)

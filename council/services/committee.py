@@ -40,8 +40,13 @@ def current_dashboard(settings: Settings, *, today: date | None = None) -> Dashb
 def write_dashboard_files(
     settings: Settings, *, today: date | None = None, board: DashboardOut | None = None
 ) -> tuple[Path, Path]:
-    """Rewrite outputs/dashboard/dashboard.html and dashboard.json (from ``board`` when given)."""
-    return write_board(board or current_dashboard(settings, today=today), settings.dashboard_dir)
+    """Rewrite outputs/dashboard/ (from ``board`` when given): the page, its JSON, the accessibility
+    statement, the calendar and the Atom feed; return the page's and the JSON's paths."""
+    return write_board(
+        board or current_dashboard(settings, today=today),
+        settings.dashboard_dir,
+        contact_email=str(settings.sender),
+    )
 
 
 def status_report_context(settings: Settings, *, today: date) -> StatusReportContext:

@@ -1,8 +1,11 @@
-"""The dashboard in a real browser: Debian's Chromium driven by Playwright, served by serve_dashboard."""
+"""The dashboard in a real browser: Debian's Chromium driven by Playwright, served by serve_dashboard;
+axe-core checks every page at 1366 and 390 px, the screenshots are kept under outputs/dashboard-screens/."""
 
 from __future__ import annotations
 
+import json
 import re
+import shutil
 import threading
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -111,7 +114,7 @@ def test_dashboard_page_shows_decisions_and_a_rewrite_after_reload(
         expect(cell("Humppilan kunta", 2)).to_contain_text("päätetty")
         expect(cell("Humppilan kunta", 2)).to_contain_text("hyväksytty muutettuna")
         expect(cell("Humppilan kunta", 2)).to_contain_text(f"{fi_date(recent)} § 12")
-        expect(cell("Tammelan kunta", 4)).to_have_text("lähetetty")
+        expect(cell("Tammelan kunta", 4)).to_have_text("lähetetty ei muistutuksia")
         expect(page.get_by_text("8 %", exact=True)).to_be_visible()
         expect(page.get_by_role("rowheader", name=re.compile("^Ypäjän kunta"))).to_contain_text("myöhässä")
         expect(page.get_by_role("rowheader", name=re.compile("^Tammelan kunta"))).not_to_contain_text(
@@ -149,3 +152,212 @@ def test_dashboard_page_shows_decisions_and_a_rewrite_after_reload(
         thread.join(timeout=5)
     assert shot.stat().st_size > 10_000
     assert requested and all(url.startswith(base + "/") for url in requested), requested
+
+
+# --- accessibility: axe-core, layout at 1366/1024/390 px, keyboard -----------------------------------
+
+SCREENS = PROJECT_ROOT / "outputs" / "dashboard-screens"
+PAGES = ("dashboard.html", "saavutettavuusseloste.html")
+WIDTHS = (1366, 390)
+
+#: Words (4+ letters) whose letters the browser put on two lines: a mid-word break. Hidden elements and
+#: e-mail addresses (allowed to break anywhere) are skipped; hyphens, dashes and slashes end a word.
+BROKEN_WORDS_JS = r"""
+() => {
+  const broken = [];
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  const range = document.createRange();
+  while (walker.nextNode()) {
+    const node = walker.currentNode;
+    const el = node.parentElement;
+    if (!el || !el.getClientRects().length || el.closest('.email')) continue;
+    const words = /[^\s\u2013\u2014\-\/,.;:()]{4,}/g;
+    let m;
+    while ((m = words.exec(node.textContent))) {
+      range.setStart(node, m.index);
+      range.setEnd(node, m.index + m[0].length);
+      const tops = new Set(Array.from(range.getClientRects()).filter(r => r.width > 0).map(r => Math.round(r.top)));
+      if (tops.size > 1) broken.push(m[0]);
+    }
+  }
+  return broken;
+}
+"""
+
+
+def _follow_up_scenario(settings: Settings) -> None:
+    """Decisions with a liaison, an overdue body, a body whose agenda meeting has passed, reminders."""
+    from tests.test_dashboard import delivered_reminder, put_on_agenda
+
+    _record(
+        settings,
+        DecisionIn(
+            body_id="jokioinen",
+            point=1,
+            outcome=Outcome.hyvaksytty,
+            meeting_date=MEETING,
+            section=59,
+            liaison=LiaisonIn(
+                name="Maija Meikäläinen",
+                title="hyvinvointikoordinaattori",
+                email="maija.meikalainen@jokioinen.example",
+                work_time="8 h/kk",
+            ),
+            recorded_by="Niina",
+        ),
+    )
+    _record(
+        settings,
+        DecisionIn(body_id="humppila", point=3, outcome=Outcome.poydalle, meeting_date=MEETING, section=7),
+    )
+    _deliver_long_ago(settings, "ypaja", days=100)
+    _deliver_long_ago(settings, "tammela", days=60)
+    now = datetime.now(UTC)
+    delivered_reminder(settings, "ypaja", 1, sent_at=now - timedelta(days=79))
+    delivered_reminder(settings, "ypaja", 2, sent_at=now - timedelta(days=65))
+    delivered_reminder(settings, "tammela", 1, sent_at=now - timedelta(days=39))
+    put_on_agenda(settings, "tammela", [1, 2, 3, 4], today_helsinki() - timedelta(days=20))
+    put_on_agenda(settings, "fshky", [1, 2], today_helsinki() + timedelta(days=8))
+
+
+def _axe(page, source: str) -> list[dict]:  # noqa: ANN001 - a Playwright page
+    """Every axe-core rule (WCAG 2.x A/AA and best practices) on the page as shown; the violations."""
+    page.add_script_tag(content=source)
+    result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
+    return [
+        {
+            "id": v["id"],
+            "impact": v["impact"],
+            "help": v["help"],
+            "targets": [n["target"] for n in v["nodes"]][:5],
+        }
+        for v in result["violations"]
+    ]
+
+
+@pytest.fixture
+def served_scenario(sent: Settings, tmp_path: Path):  # noqa: ANN201
+    """The follow-up scenario's dashboard folder served on a free port; yields the base URL."""
+    _follow_up_scenario(sent)
+    folder = tmp_path / "dashboard"
+    _write(sent, folder)
+    server = serve_dashboard(folder, port=0)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+def test_every_page_passes_axe_at_desktop_and_phone_width(
+    served_scenario: str, chromium, axe_source: str, tmp_path: Path
+) -> None:
+    """axe-core finds no violation on the dashboard and the accessibility statement at 1366 and 390 px
+    (the timelines opened), the page never scrolls sideways and no word is broken mid-word."""
+    shots = tmp_path / "screens"
+    shots.mkdir()
+    problems: dict[str, object] = {}
+    for width in WIDTHS:
+        context = chromium.new_context(
+            viewport={"width": width, "height": 900},
+            locale="fi-FI",
+            bypass_csp=True,  # to inject axe
+        )
+        try:
+            page = context.new_page()
+            for name in PAGES:
+                response = page.goto(f"{served_scenario}/{name}")
+                assert response is not None and response.status == 200, name
+                page.evaluate("() => document.querySelectorAll('details').forEach(d => { d.open = true; })")
+                violations = _axe(page, axe_source)
+                if violations:
+                    problems[f"axe {name} @ {width}px"] = violations
+                overflow = page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
+                if overflow > 0:
+                    problems[f"sideways scroll {name} @ {width}px"] = f"{overflow} px"
+                broken = page.evaluate(BROKEN_WORDS_JS)
+                if broken:
+                    problems[f"mid-word breaks {name} @ {width}px"] = broken
+                page.screenshot(path=str(shots / f"{name.removesuffix('.html')}-{width}.png"), full_page=True)
+        finally:
+            context.close()
+    SCREENS.mkdir(parents=True, exist_ok=True)
+    for shot in shots.iterdir():
+        shutil.copyfile(shot, SCREENS / shot.name)
+    assert not problems, json.dumps(problems, ensure_ascii=False, indent=2)
+    assert len(list(shots.iterdir())) == len(PAGES) * len(WIDTHS)
+
+
+def test_phone_width_shows_one_card_per_body_and_past_agendas(served_scenario: str, chromium) -> None:
+    """At 390 px the matrix is one card per body (the table hidden), and a past agenda reads "oli esityslistalla"."""
+    from playwright.sync_api import expect
+
+    page = chromium.new_page(viewport={"width": 390, "height": 844}, locale="fi-FI")
+    try:
+        page.goto(served_scenario + "/")
+        expect(page.get_by_role("table", name=re.compile("Vastaanottajien päätökset"))).to_be_hidden()
+        cards = page.get_by_role("list", name=re.compile("yksi kortti vastaanottajaa kohden")).get_by_role(
+            "listitem"
+        )
+        expect(cards).to_have_count(6)
+        tammela = cards.filter(has=page.get_by_role("heading", name="Tammelan kunta", exact=True))
+        expect(tammela).to_contain_text("oli esityslistalla")
+        expect(tammela).to_contain_text("kokous pidetty, päätös kirjaamatta")
+        expect(tammela).to_contain_text("1 muistutus")
+        ypaja = cards.filter(has=page.get_by_role("heading", name="Ypäjän kunta", exact=True))
+        expect(ypaja).to_contain_text("myöhässä")
+        expect(ypaja).to_contain_text("2 muistutusta")
+        kuntayhtyma = cards.filter(
+            has=page.get_by_role("heading", name=re.compile("hyvinvointikuntayhtymä$"))
+        )
+        expect(kuntayhtyma).to_contain_text("esityslistalla")
+        expect(kuntayhtyma).not_to_contain_text("oli esityslistalla")
+        assert page.evaluate("() => document.documentElement.scrollWidth") <= 390
+    finally:
+        page.close()
+
+
+def test_no_mid_word_breaks_at_1024_px(served_scenario: str, chromium) -> None:
+    """At 1024 px the matrix is a table and no word ("Järjestöyhdyshenkilö", "hyvinvointikuntayhtymä") is split."""
+    from playwright.sync_api import expect
+
+    page = chromium.new_page(viewport={"width": 1024, "height": 900}, locale="fi-FI")
+    try:
+        page.goto(served_scenario + "/")
+        expect(page.get_by_role("table", name=re.compile("Vastaanottajien päätökset"))).to_be_visible()
+        expect(page.get_by_role("columnheader", name=re.compile("Järjestöyhdyshenkilö"))).to_be_visible()
+        assert page.evaluate(BROKEN_WORDS_JS) == []
+        assert page.evaluate("() => document.documentElement.scrollWidth") <= 1024
+    finally:
+        page.close()
+
+
+def test_keyboard_reaches_the_content_sections_and_timelines(served_scenario: str, chromium) -> None:
+    """The first Tab shows the skip link, Enter moves focus to main, and a timeline opens with the keyboard."""
+    from playwright.sync_api import expect
+
+    page = chromium.new_page(viewport={"width": 1366, "height": 900}, locale="fi-FI")
+    try:
+        page.goto(served_scenario + "/")
+        page.keyboard.press("Tab")
+        skip = page.get_by_role("link", name="Siirry pääsisältöön")
+        expect(skip).to_be_focused()
+        expect(skip).to_be_in_viewport()
+        page.keyboard.press("Enter")
+        expect(page.locator("main")).to_be_focused()
+        summary = page.locator("summary").first
+        for _ in range(60):  # the summaries come after the section links and the scrollable regions
+            page.keyboard.press("Tab")
+            if summary.evaluate("el => el === document.activeElement"):
+                break
+        expect(summary).to_be_focused()
+        page.keyboard.press("Enter")
+        expect(page.locator("details").first).to_have_attribute("open", "")
+        page.get_by_role("link", name="Saavutettavuusseloste").focus()
+        page.keyboard.press("Enter")
+        expect(page).to_have_title(re.compile("^Saavutettavuusseloste"))
+    finally:
+        page.close()
