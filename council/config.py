@@ -9,10 +9,12 @@ from __future__ import annotations
 from functools import cached_property
 from pathlib import Path
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from council.errors import ConfigurationError, validation_message
 from council.paths import inside
+from models.fields import Email, Line
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 """The project folder (holds templates/, data/, state/ and outputs/)."""
@@ -52,8 +54,8 @@ class Settings(BaseSettings):
     smtp_password: SecretStr | None = None
     smtp_tls: str = Field(default="none", description="none | starttls | ssl")
     smtp_timeout: float = 30.0
-    sender: str = Field(default="hyvinvointivaliokunta@forssanseutu.example")
-    sender_name: str = Field(default="Forssan seudun hyvinvointivaliokunta")
+    sender: Email = Field(default="hyvinvointivaliokunta@forssanseutu.example")
+    sender_name: Line = Field(default="Forssan seudun hyvinvointivaliokunta")
     local_smtp_port: int = LOCAL_SMTP_PORT
 
     prefect_port: int = Field(default=4200, description="Port of the local Prefect server (make run)")
@@ -68,7 +70,7 @@ class Settings(BaseSettings):
     def _tls_mode(cls, value: str) -> str:
         value = value.strip().lower()
         if value not in {"none", "starttls", "ssl"}:
-            raise ValueError("COUNCIL_SMTP_TLS: sallitut arvot ovat none, starttls ja ssl")
+            raise ValueError("sallitut arvot ovat none, starttls ja ssl")
         return value
 
     def path(self, value: Path) -> Path:
@@ -135,5 +137,17 @@ class Settings(BaseSettings):
 
 
 def get_settings(**overrides: object) -> Settings:
-    """Read settings now (tests change the environment between calls, so no global cache)."""
-    return Settings(**overrides)  # type: ignore[arg-type]
+    """Read settings now (tests change the environment between calls, so no global cache).
+
+    A setting that does not validate raises :class:`ConfigurationError` naming ``COUNCIL_<NAME>``.
+    """
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        lines = []
+        for error in exc.errors():
+            field = str(error["loc"][0]) if error["loc"] else ""
+            info = Settings.model_fields.get(field)
+            name = (info.alias if info and info.alias else f"COUNCIL_{field.upper()}") if field else "asetus"
+            lines.append(f"{name}: {validation_message(error)} (arvo: {error.get('input')!r})")
+        raise ConfigurationError("Virheellinen asetus:\n  " + "\n  ".join(lines)) from None

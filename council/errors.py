@@ -15,9 +15,11 @@
     ├── UnsafePathError               a file name or id would escape outputs/
     ├── MailDeliveryError             the SMTP server refused or lost a message
     │   └── RecipientsRefusedError    the server refused one or more recipients
-    ├── ConfigurationError            settings that cannot work together (e.g. login without password)
+    ├── ConfigurationError            a setting that does not validate (names COUNCIL_<NAME>), or
+    │                                 settings that cannot work together (login without password)
     ├── DatabaseNotReadyError         the schema is missing or older than the code; run `council init`
-    └── DatabaseBusyError             another writer held the SQLite lock past the busy timeout
+    ├── DatabaseBusyError             another writer held the SQLite lock past the busy timeout
+    └── DatabaseUnavailableError      the database cannot be opened, written or reached (names the URL)
 
 Errors carry what a user needs to fix the input: file, row, field and the bad value.
 """
@@ -60,13 +62,19 @@ class Problem:
         return text
 
 
+#: A content error shows at most this many problems (and how many more there are).
+MAX_SHOWN_PROBLEMS = 50
+
+
 class ContentError(CouncilError):
     """A content file is invalid; ``problems`` lists every problem found, not just the first."""
 
     def __init__(self, file: str | Path, problems: list[Problem]):
         self.file = str(file)
         self.problems = problems
-        lines = "\n".join(f"  - {p}" for p in problems)
+        lines = "\n".join(f"  - {p}" for p in problems[:MAX_SHOWN_PROBLEMS])
+        if len(problems) > MAX_SHOWN_PROBLEMS:
+            lines += f"\n  … ja {len(problems) - MAX_SHOWN_PROBLEMS} muuta virhettä (korjaa nämä ensin)"
         super().__init__(f"Virheellinen tiedosto {self.file} ({len(problems)} virhettä):\n{lines}")
 
 
@@ -141,6 +149,16 @@ class RecipientsRefusedError(MailDeliveryError):
 
 class ConfigurationError(CouncilError):
     pass
+
+
+class DatabaseUnavailableError(CouncilError):
+    def __init__(self, where: str, detail: str):
+        self.where = where
+        super().__init__(
+            f"Tietokantaa {where + ' ' if where else ''}ei voi käyttää: {detail}. Tarkista COUNCIL_DATABASE_URL "
+            "(tiedoston kansio on olemassa ja kirjoitettavissa, PostgreSQL-tietokanta on luotu) "
+            "ja aja council init."
+        )
 
 
 class DatabaseNotReadyError(CouncilError):

@@ -14,7 +14,7 @@ from council.store.decisions import agenda_date_problem, mark_on_agenda
 from council.store.engine import engine_for
 from flows.common import BodyName, PointLabel, actor, body_ids, point_number
 from flows.status import publish_status
-from models.schemas import Line
+from models.fields import Line
 
 
 class AgendaIn(BaseModel):

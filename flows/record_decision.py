@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from prefect import flow, get_run_logger, task
-from pydantic import BaseModel, EmailStr, Field, ValidationInfo, field_validator
+from pydantic import BaseModel, Field, ValidationInfo, field_validator
 from sqlalchemy.orm import Session
 
 from council.config import get_settings
@@ -18,6 +18,7 @@ from flows.common import DUTIES_POINT, BodyName, PointLabel, actor, body_ids, po
 from flows.status import publish_status
 from models.decisions import DecisionIn, DecisionOut, LiaisonIn
 from models.enums import Outcome
+from models.fields import Email, Line, WorkTime
 from models.results import DeliveryReport
 
 
@@ -28,10 +29,10 @@ class PointDecisionIn(BaseModel):
 
 
 class LiaisonForm(BaseModel):
-    nimi: str = Field(title="Nimi")
-    nimike: str = Field(title="Tehtävänimike", description="esim. hyvinvointikoordinaattori")
-    sahkoposti: EmailStr = Field(title="Sähköposti")
-    tyoaika: str = Field(title="Työaika", description="esim. 8 h/kk tai 10 % työajasta")
+    nimi: Line = Field(title="Nimi")
+    nimike: Line = Field(title="Tehtävänimike", description="esim. hyvinvointikoordinaattori")
+    sahkoposti: Email = Field(title="Sähköposti")
+    tyoaika: WorkTime = Field(title="Työaika", description="esim. 8 h/kk tai 10 % työajasta")
 
 
 class RecordDecisionIn(BaseModel):

@@ -7,11 +7,11 @@ from __future__ import annotations
 
 from datetime import date
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, HttpUrl, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl, ValidationInfo, field_validator
 
 from models.clock import today_helsinki
 from models.enums import Outcome
-from models.schemas import Line, Text
+from models.fields import Email, Line, Text, WorkTime
 
 
 def duties_point_of(info: ValidationInfo) -> int:
@@ -27,8 +27,8 @@ class LiaisonIn(BaseModel):
 
     name: Line = Field(title="Nimi")
     title: Line = Field(title="Tehtävänimike", description="esim. hyvinvointikoordinaattori")
-    email: EmailStr = Field(title="Sähköposti")
-    work_time: Line = Field(title="Työaika", description="esim. 8 h/kk tai 10 % työajasta")
+    email: Email = Field(title="Sähköposti")
+    work_time: WorkTime = Field(title="Työaika", description="esim. 8 h/kk tai 10 % työajasta")
 
 
 class DecisionIn(BaseModel):

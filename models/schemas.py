@@ -6,22 +6,19 @@ context model declares (checked by ``tests/test_templates.py``).
 
 from __future__ import annotations
 
-import re
 from typing import Annotated
 
 from pydantic import (
-    AfterValidator,
     BaseModel,
     ConfigDict,
-    EmailStr,
     Field,
     StringConstraints,
     model_validator,
 )
 
 from models.enums import BodyKind, Language
+from models.fields import Email, Line, Text
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _SLUG = r"^[a-z0-9][a-z0-9-]{0,98}[a-z0-9]$"
 
 
@@ -36,29 +33,6 @@ class LocatedValueError(ValueError):
         self.value = value
 
 
-def _no_control(value: str) -> str:
-    if _CONTROL.search(value):
-        raise ValueError("sisältää ohjausmerkkejä (esim. NUL)")
-    return value
-
-
-def _single_line(value: str) -> str:
-    if "\n" in value or "\r" in value:
-        raise ValueError("ei saa sisältää rivinvaihtoja")
-    return value
-
-
-Text = Annotated[
-    str,
-    StringConstraints(strip_whitespace=True, min_length=1, max_length=5000),
-    AfterValidator(_no_control),
-]
-Line = Annotated[
-    str,
-    StringConstraints(strip_whitespace=True, min_length=1, max_length=300),
-    AfterValidator(_no_control),
-    AfterValidator(_single_line),
-]
 Slug = Annotated[str, StringConstraints(pattern=_SLUG)]
 
 
@@ -100,7 +74,7 @@ class ReminderPolicyIn(_In):
     escalate_after: int = Field(
         default=2, ge=1, le=50, description="From the K-th reminder on, copy the escalation address"
     )
-    escalation_email: EmailStr | None = Field(default=None, description="e.g. the committee chair")
+    escalation_email: Email | None = Field(default=None, description="e.g. the committee chair")
     deadline_days: int = Field(default=90, ge=1, le=730, description="Response deadline, days after sending")
     skip_weekends: bool = True
     skip_holidays: bool = Field(default=True, description="Finnish public holidays (holidays package)")
@@ -119,7 +93,7 @@ class ReminderPolicyOverrideIn(_In):
     interval_days: int | None = Field(default=None, ge=1, le=365)
     max_reminders: int | None = Field(default=None, ge=0, le=50)
     escalate_after: int | None = Field(default=None, ge=1, le=50)
-    escalation_email: EmailStr | None = None
+    escalation_email: Email | None = None
     deadline_days: int | None = Field(default=None, ge=1, le=730)
     skip_weekends: bool | None = None
     skip_holidays: bool | None = None
@@ -149,7 +123,7 @@ class ProposalIn(_In):
     source_note: Line | None = None
     duty_description: DutyDescriptionIn
     reminder_policy: ReminderPolicyIn = Field(default_factory=ReminderPolicyIn)
-    committee_emails: list[EmailStr] = Field(default_factory=list, description="Weekly digest recipients")
+    committee_emails: list[Email] = Field(default_factory=list, description="Weekly digest recipients")
 
     @model_validator(mode="after")
     def _points_numbered(self) -> ProposalIn:
@@ -183,9 +157,9 @@ class BodyIn(_In):
     name_inessive: Line = Field(description="Inessiivi, esim. 'Jokioisten kunnassa'")
     kind: BodyKind
     deciding_body: Line = Field(description="Päättävä elin, esim. 'Jokioisten kunnanhallitus'")
-    registry_email: EmailStr
+    registry_email: Email
     language: Language = Language.fi
-    contacts: list[EmailStr] = Field(default_factory=list)
+    contacts: list[Email] = Field(default_factory=list)
     reminder_policy: ReminderPolicyOverrideIn | None = None
 
 

@@ -598,15 +598,20 @@ PARAMETER_CASES = [
             yhdyshenkilo={**_LIAISON_FORM, "sahkoposti": "maija@jokioinen.example\r\nBcc: x@evil.example"},
         ),
         "yhdyshenkilo.sahkoposti",
-        "email",
+        "sähköpostiosoite sisältää ohjausmerkkejä",
     ),
     (
         _record,
         _form(kohdat=[_POINT_1], yhdyshenkilo={**_LIAISON_FORM, "sahkoposti": ""}),
         "yhdyshenkilo.sahkoposti",
-        "email",
+        "sähköpostiosoite puuttuu",
     ),
-    (_record, _form(kohdat=[_POINT_1], yhdyshenkilo={**_LIAISON_FORM, "nimi": LONG}), "name", "300"),
+    (
+        _record,
+        _form(kohdat=[_POINT_1], yhdyshenkilo={**_LIAISON_FORM, "nimi": LONG}),
+        "yhdyshenkilo.nimi",
+        "300",
+    ),
     pytest.param(_record, _form(yhdyshenkilo=_LIAISON_FORM), "yhdyshenkilo", "kohta"),
     pytest.param(
         _record,

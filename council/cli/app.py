@@ -10,9 +10,12 @@ from __future__ import annotations
 import typer
 from rich.console import Console
 from rich.markup import escape
+from sqlalchemy.exc import SQLAlchemyError
 from typer.core import TyperGroup
 
+from council.config import get_settings
 from council.errors import CouncilError
+from council.store.engine import database_error
 
 console = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
@@ -23,14 +26,36 @@ def print_error(exc: Exception) -> None:
     err.print(f"[bold red]Virhe:[/] {escape(str(exc))}", highlight=False)
 
 
+def as_council_error(exc: Exception) -> CouncilError | None:
+    """Our own error for what a command let through: database and file-system errors are mapped to
+    Finnish messages that name the database URL or the file; anything else is a bug (None)."""
+    if isinstance(exc, CouncilError):
+        return exc
+    if isinstance(exc, SQLAlchemyError):
+        try:
+            url = get_settings().effective_database_url
+        except CouncilError:
+            url = ""
+        return database_error(exc, url)
+    if isinstance(exc, OSError):
+        where = exc.filename or ""
+        return CouncilError(f"Tiedostoa {where} ei voi käyttää: {exc.strerror or exc}".replace("  ", " "))
+    return None
+
+
 class CouncilGroup(TyperGroup):
-    """Runs a command; a CouncilError from it ends the command with its message and exit code 2."""
+    """Runs a command; a CouncilError from it (or a database or file-system error, mapped to one)
+    ends the command with its Finnish message and exit code 2. Nothing is half-written: every
+    command's writes are in transactions that the error rolls back."""
 
     def invoke(self, ctx):  # noqa: ANN001, ANN201 - click's signature
         try:
             return super().invoke(ctx)
-        except CouncilError as exc:
-            print_error(exc)
+        except (CouncilError, SQLAlchemyError, OSError) as exc:
+            mapped = as_council_error(exc)
+            if mapped is None:  # pragma: no cover - every listed type maps
+                raise
+            print_error(mapped)
             raise typer.Exit(2) from None
 
 

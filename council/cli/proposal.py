@@ -15,7 +15,7 @@ from council.config import get_settings
 from council.content.loading import load_proposal_by_id, load_roster, select_bodies
 from council.errors import CouncilError
 from council.rules.formatting import today_helsinki
-from council.store.engine import checked_engine_for, upgrade
+from council.store.engine import checked_engine_for, display_url, prepare_database_folder, upgrade
 
 
 @app.command()
@@ -24,9 +24,10 @@ def init() -> None:
     from council.services.send import sync
 
     settings = get_settings()
+    prepare_database_folder(settings)
     upgrade(settings.effective_database_url)
     proposal, bodies = sync(settings, actor="cli:init")
-    console.print(f"Tietokanta valmis: {settings.effective_database_url.split('@')[-1]}")
+    console.print(f"Tietokanta valmis: {display_url(settings.effective_database_url)}")
     console.print(f"Esitys: {proposal.title}\nVastaanottajia: {len(bodies)}")
 
 

@@ -22,7 +22,7 @@ from rich.console import Console
 
 from council.config import PROJECT_ROOT, Settings, get_settings
 from council.errors import CouncilError
-from council.store.engine import upgrade
+from council.store.engine import prepare_database_folder, upgrade
 
 console = Console()
 POOL = "council"
@@ -170,6 +170,7 @@ def main_job(*, send: bool = True, wait: bool = True) -> int:
     signal.signal(signal.SIGTERM, _stop)
     try:
         with console.status("Alustetaan tietokanta"):
+            prepare_database_folder(settings)
             upgrade(settings.effective_database_url)
         if settings.uses_local_smtp:
             children.start("smtp-server", [_bin("council"), "smtp-server"], env)

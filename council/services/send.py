@@ -27,7 +27,7 @@ from council.rendering.contexts import body_recipients, duty_description_context
 from council.rendering.environment import DUTY_TEMPLATE, PROPOSAL_TEMPLATE
 from council.rendering.render import render_docx, render_mail
 from council.rules.formatting import today_helsinki
-from council.store.engine import check_schema, engine_for
+from council.store.engine import checked_engine_for, engine_for
 from council.store.outbox import (
     claim,
     find_messages,
@@ -82,8 +82,7 @@ def sync(settings: Settings, *, actor: str) -> tuple[ProposalIn, list[BodyIn]]:
     """Load and validate the content files and store them (idempotent)."""
     proposal = load_proposal_by_id(settings.path(settings.data_dir), settings.proposal_id)
     roster = load_roster(settings.path(settings.roster_file))
-    engine = engine_for(settings)
-    check_schema(engine)
+    engine = checked_engine_for(settings)  # a missing SQLite file is refused, never created empty
     with Session(engine) as session, session.begin():
         sync_content(session=session, proposal=proposal, roster=roster, actor=actor)
     return proposal, list(roster.bodies)

@@ -17,10 +17,10 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from council.config import PROJECT_ROOT, Settings
-from council.errors import DatabaseBusyError, DatabaseNotReadyError
+from council.errors import DatabaseBusyError, DatabaseNotReadyError, DatabaseUnavailableError
 
 #: How long a SQLite writer waits for another writer's lock (Settings.sqlite_busy_timeout_ms).
 SQLITE_BUSY_TIMEOUT_MS = 30_000
@@ -44,8 +44,8 @@ def make_engine(url: str, *, busy_timeout_ms: int = SQLITE_BUSY_TIMEOUT_MS) -> E
         return _engines[key]
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        # No folder is created here: a mistyped path must not become a new, empty database
+        # (`council init` creates the default state/ folder; see prepare_database_folder).
         engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
 
         @event.listens_for(engine, "connect")
@@ -75,6 +75,39 @@ def make_engine(url: str, *, busy_timeout_ms: int = SQLITE_BUSY_TIMEOUT_MS) -> E
         engine = create_engine(url, pool_pre_ping=True)
     _engines[key] = engine
     return engine
+
+
+def prepare_database_folder(settings: Settings) -> None:
+    """Create the default SQLite folder (state/) for ``council init``; any other folder must exist."""
+    parsed = make_url(settings.effective_database_url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return
+    folder = Path(parsed.database).parent
+    if folder.resolve() == settings.state_dir.resolve():
+        folder.mkdir(parents=True, exist_ok=True)
+    elif not folder.is_dir():
+        raise DatabaseUnavailableError(display_url(settings.effective_database_url), f"kansiota {folder} ei ole")
+
+
+def display_url(url: str) -> str:
+    """The database URL as it may be shown: no password."""
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def database_error(exc: SQLAlchemyError, url: str = "") -> DatabaseUnavailableError:
+    """A driver error (file cannot be opened or written, server down, database missing) as our own."""
+    original = getattr(exc, "orig", None) or exc
+    detail = str(original).strip().splitlines()[0] if str(original).strip() else type(original).__name__
+    lowered = detail.lower()
+    if "readonly" in lowered or "read-only" in lowered:
+        detail = f"tiedosto on vain luku -tilassa ({detail})"
+    elif "unable to open database file" in lowered:
+        detail = f"tiedostoa ei voi avata: kansio puuttuu tai siihen ei ole oikeuksia ({detail})"
+    elif "does not exist" in lowered:
+        detail = f"tietokantaa ei ole ({detail})"
+    elif "connection" in lowered or "could not connect" in lowered:
+        detail = f"palvelimeen ei saada yhteyttä ({detail})"
+    return DatabaseUnavailableError(display_url(url) if url else "", detail)
 
 
 def dispose_engines() -> None:
