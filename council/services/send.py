@@ -343,7 +343,8 @@ def send_proposal(settings: Settings, body_ids: list[str], steps: SendSteps) -> 
     collects the delivery under way and publishes the status before it is raised.
     """
     all_ids = steps.sync()
-    unknown = [b for b in body_ids if b not in set(all_ids)]
+    known = set(all_ids)
+    unknown = [b for b in body_ids if b not in known]
     if unknown:  # refused before anything is rendered, sent or published
         raise UnknownBodyError(unknown[0], sorted(all_ids))
     targets = body_ids or all_ids
