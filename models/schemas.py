@@ -114,6 +114,9 @@ class ProposalIn(_In):
     )
     recipients_text: Line
     preparer: Line
+    diary_number: Annotated[Line, StringConstraints(max_length=60)] | None = Field(
+        default=None, description="The committee's own diary number (Dnro), e.g. 'FSHYV/123/00.04.01/2026'"
+    )
     sections: list[SectionIn] = Field(min_length=1)
     proposal_lead: Text
     points: list[PointIn] = Field(min_length=1)

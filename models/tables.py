@@ -73,6 +73,8 @@ class Proposal(Base):
     content_sha256: Mapped[str] = mapped_column(String(64))
     #: The point whose decision names the NGO liaison (the duty description's point).
     duties_point: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    #: The committee's own diary number (Dnro) for this proposal, quoted in every document and email.
+    diary_number: Mapped[str | None] = mapped_column(String(60))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
     points: Mapped[list[Point]] = relationship(back_populates="proposal", order_by="Point.number")
@@ -102,6 +104,23 @@ class Body(Base):
     deciding_body: Mapped[str] = mapped_column(String(200))
     registry_email: Mapped[str] = mapped_column(String(320))
     language: Mapped[str] = mapped_column(String(2))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Recipient(Base):
+    """What is known of one proposal at one body beyond its decisions.
+
+    ``case_number`` is the body's own case number (their Dnro), quoted as "Viite" once known;
+    ``sent_outside_on`` is set when the proposal reached the body outside the service (a campaign
+    taken over), and then stands in for the outbox's sending date.
+    """
+
+    __tablename__ = "recipient"
+
+    proposal_id: Mapped[str] = mapped_column(ForeignKey("proposal.id"), primary_key=True)
+    body_id: Mapped[str] = mapped_column(ForeignKey("body.id"), primary_key=True)
+    case_number: Mapped[str | None] = mapped_column(String(60))
+    sent_outside_on: Mapped[date | None] = mapped_column(Date)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 

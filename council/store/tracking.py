@@ -69,6 +69,7 @@ def sync_content(*, session: Session, proposal: ProposalIn, roster: RosterIn, ac
         digest,
     )
     row.duties_point = proposal.duty_description.duties_point
+    row.diary_number = proposal.diary_number
     points = {p.number: p for p in session.scalars(select(Point).where(Point.proposal_id == proposal.id))}
     for p in proposal.points:
         point = points.get(p.number) or Point(proposal_id=proposal.id, number=p.number)
