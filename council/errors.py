@@ -26,6 +26,7 @@ Errors carry what a user needs to fix the input: file, row, field and the bad va
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,11 +35,61 @@ class CouncilError(Exception):
     """Base class of the service's own errors."""
 
 
+def _limit(ctx: dict, key: str) -> str:
+    return str(ctx.get(key, ""))
+
+
+#: pydantic's own error types in Finnish (``ctx`` holds the limits); our own checks raise Finnish
+#: ValueErrors, which come through as "value_error".
+_FINNISH: dict[str, Callable[[dict], str]] = {
+    "missing": lambda c: "pakollinen tieto puuttuu",
+    "string_too_short": lambda c: "ei saa olla tyhjä"
+    if _limit(c, "min_length") == "1"
+    else f"vähintään {_limit(c, 'min_length')} merkkiä",
+    "string_too_long": lambda c: f"liian pitkä: enintään {_limit(c, 'max_length')} merkkiä",
+    "string_type": lambda c: "on oltava tekstiä",
+    "string_pattern_mismatch": lambda c: "ei ole oikeassa muodossa",
+    "int_type": lambda c: "on oltava kokonaisluku",
+    "int_parsing": lambda c: "on oltava kokonaisluku",
+    "int_from_float": lambda c: "on oltava kokonaisluku (ilman desimaaleja)",
+    "float_parsing": lambda c: "on oltava luku",
+    "greater_than_equal": lambda c: f"on oltava vähintään {_limit(c, 'ge')}",
+    "greater_than": lambda c: f"on oltava suurempi kuin {_limit(c, 'gt')}",
+    "less_than_equal": lambda c: f"saa olla enintään {_limit(c, 'le')}",
+    "less_than": lambda c: f"on oltava pienempi kuin {_limit(c, 'lt')}",
+    "bool_type": lambda c: "on oltava kyllä tai ei",
+    "bool_parsing": lambda c: "on oltava kyllä tai ei",
+    "date_type": lambda c: "anna päivämäärä muodossa 15.3.2021",
+    "date_parsing": lambda c: "anna päivämäärä muodossa 15.3.2021",
+    "date_from_datetime_parsing": lambda c: "anna päivämäärä muodossa 15.3.2021",
+    "date_from_datetime_inexact": lambda c: "anna pelkkä päivämäärä ilman kellonaikaa",
+    "enum": lambda c: f"sallitut arvot: {_limit(c, 'expected')}",
+    "literal_error": lambda c: f"sallitut arvot: {_limit(c, 'expected')}",
+    "extra_forbidden": lambda c: "tuntematon kenttä",
+    "url_type": lambda c: "on oltava http(s)-osoite",
+    "url_parsing": lambda c: "ei ole kelvollinen http(s)-osoite",
+    "url_scheme": lambda c: "linkin on oltava http(s)-osoite",
+    "url_too_long": lambda c: "osoite on liian pitkä",
+    "list_type": lambda c: "on oltava luettelo",
+    "too_short": lambda c: f"vähintään {_limit(c, 'min_length')} kohtaa",
+    "too_long": lambda c: f"enintään {_limit(c, 'max_length')} kohtaa",
+    "dict_type": lambda c: "on oltava ryhmä kenttiä",
+    "model_type": lambda c: "on oltava ryhmä kenttiä",
+    "model_attributes_type": lambda c: "on oltava ryhmä kenttiä",
+    "frozen_instance": lambda c: "tietoa ei voi muuttaa",
+}
+
+
 def validation_message(error: dict) -> str:
-    """A pydantic error's message for a person: our own checks' Finnish text without pydantic's
-    "Value error, " prefix (pydantic's built-in messages stay as they are)."""
+    """A pydantic error's message for a person, in Finnish: our own checks' text without pydantic's
+    "Value error, " prefix, pydantic's built-in errors translated by their type."""
+    kind = str(error.get("type", ""))
+    if kind in _FINNISH:
+        return _FINNISH[kind](error.get("ctx") or {})
     message = str(error.get("msg", ""))
-    return message.removeprefix("Value error, ")
+    if kind in ("value_error", "assertion_error"):
+        return message.removeprefix("Value error, ").removeprefix("Assertion failed, ")
+    return "virheellinen arvo"
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ from council.services.follow_up import (
     prepare_reminders,
     run_follow_up,
 )
+from council.services.stored import Prepared
 from flows.common import actor
 from flows.status import publish_status
 from models.results import DeliveryReport
@@ -42,7 +43,7 @@ def select_due(today: date) -> list[DueReminder]:
 
 
 @task(name="prepare-reminders", retries=2, retry_delay_seconds=[2, 10])
-def prepare_batch(due: list[DueReminder], today: date) -> list[int]:
+def prepare_batch(due: list[DueReminder], today: date) -> Prepared:
     return prepare_reminders(get_settings(), due, today=today, actor=actor())
 
 

@@ -83,6 +83,17 @@ class DecisionIn(BaseModel):
         return cls.model_validate(values, context={"duties_point": duties_point})
 
 
+class StoredDecision(BaseModel):
+    """A stored cell's free text, checked against today's field rules before it goes into a document
+    or an email: an older version or a hand edit may have stored what is refused today."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    deciding_body: Line | None = Field(default=None, title="toimielin")
+    diary_number: Line | None = Field(default=None, title="diaarinumero")
+    liaison: LiaisonIn | None = Field(default=None, title="järjestöyhdyshenkilö")
+
+
 class DecisionOut(BaseModel):
     """A stored cell as shown to users."""
 

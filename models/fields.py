@@ -21,9 +21,12 @@ from typing import Annotated
 from email_validator import EmailNotValidError, validate_email
 from pydantic import AfterValidator, BeforeValidator, StringConstraints
 
-# C0 controls except TAB and LF/CR (handled per type), DEL, C1 controls (incl. NEL U+0085), the line
-# and paragraph separators, and every bidirectional formatting character.
-_FORBIDDEN = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]")
+# C0 controls (TAB, LF and CR are judged by the field; NEL U+0085 is C1), line/paragraph
+# separators, every bidirectional formatting character,
+# and the noncharacters U+FFFE/U+FFFF, which XML (so DOCX) cannot hold.
+_FORBIDDEN = re.compile(
+    r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c\ufffe\uffff]"
+)
 _BREAKS = re.compile(r"[\r\n]")
 _NAMES = {
     "\u2028": "rivierotin (U+2028)",
@@ -31,6 +34,8 @@ _NAMES = {
     "\u200e": "suuntamerkki (U+200E)",
     "\u200f": "suuntamerkki (U+200F)",
     "\u061c": "suuntamerkki (U+061C)",
+    "\ufffe": "ei-merkki (U+FFFE)",
+    "\uffff": "ei-merkki (U+FFFF)",
 }
 _WORK_TIME = re.compile(r"^(\d+(?:[.,]\d+)?)\s*[^\d\s.,]")  # a positive amount, then its unit
 

@@ -205,7 +205,7 @@ def test_overdue_needs_sent_proposal_open_points_and_passed_deadline(sent_any_db
         _record(
             sent_any_db,
             DecisionIn(
-                body_id="ypaja", point=point, outcome=Outcome.hyvaksytty, meeting_date=MEETING, section=point
+                body_id="ypaja", point=point, outcome=Outcome.hyvaksytty, meeting_date=date(2026, 6, 1), section=point
             ),
         )
     later = date(2026, 9, 12)  # 120 days after sending
@@ -565,7 +565,13 @@ def test_each_cell_counts_the_reminders_sent_while_its_point_was_open(sent: Sett
     delivered_reminder(sent, "humppila", 1, sent_at=now - timedelta(days=30))
     _record(
         sent,
-        DecisionIn(body_id="humppila", point=2, outcome=Outcome.hyvaksytty, meeting_date=MEETING, section=3),
+        DecisionIn(
+            body_id="humppila",
+            point=2,
+            outcome=Outcome.hyvaksytty,
+            meeting_date=(now - timedelta(days=21)).astimezone(HELSINKI).date(),
+            section=3,
+        ),
     )
     with Session(make_engine(sent.effective_database_url)) as session, session.begin():
         session.execute(

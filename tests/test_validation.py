@@ -38,8 +38,9 @@ BAD_TEXT = [
     "Maija\x85Meikäläinen",
     "Maija\x9bMeikäläinen",
     "Maija\x07",
+    "Maija\ufffe",  # not a character: XML, so DOCX, cannot hold it
 ]
-BAD_TEXT_IDS = ["U+2028", "U+2029", "RLO", "LRI-PDI", "NEL", "CSI", "BEL"]
+BAD_TEXT_IDS = ["U+2028", "U+2029", "RLO", "LRI-PDI", "NEL", "CSI", "BEL", "U+FFFE"]
 
 
 @pytest.mark.parametrize(("value", "message"), BAD_ADDRESSES, ids=BAD_ADDRESS_IDS)
@@ -175,6 +176,51 @@ def test_a_roster_path_that_is_a_folder_is_a_message(
 ) -> None:
     """COUNCIL_ROSTER_FILE pointing at a folder: a Finnish message naming it, exit 2."""
     monkeypatch.setenv("COUNCIL_ROSTER_FILE", str(tmp_path))
-    result = runner.invoke(app, ["send"])
+    result = runner.invoke(app, ["send", "--today", "1.3.2021"])
     assert result.exit_code == 2, result.output
     assert str(tmp_path) in result.output and "Traceback" not in result.output
+
+
+def test_a_file_that_is_not_a_decision_table_gets_one_message(sent: Settings, tmp_path: Path) -> None:
+    """A large text file given as an import: one short message, not one per cell (was ~50 MB)."""
+    path = tmp_path / "loki.csv"
+    path.write_text("\n".join(f"rivi {i};teksti;{'x' * 40};" + ";".join("y" * 20) for i in range(200_000)))
+    result = runner.invoke(app, ["import-decisions", str(path)])
+    assert result.exit_code == 2
+    assert "ei ole päätöstaulukko" in result.output and "loki.csv" in result.output
+    assert len(result.output) < 1500, len(result.output)
+
+
+def _truncated_xlsx(tmp_path: Path, rows: int = 3000) -> Path:
+    """A real XLSX whose worksheet XML is cut in the middle (a half-copied attachment)."""
+    import zipfile
+
+    from openpyxl import Workbook
+
+    whole = tmp_path / "koko.xlsx"
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.append(["vastaanottaja", "kohta", "paatos", "kokouspaiva", "pykala"])
+    for i in range(rows):
+        sheet.append(["jokioinen", 2, "hylätty", "15.3.2021", i + 1])
+    workbook.save(whole)
+    cut = tmp_path / "katkennut.xlsx"
+    with zipfile.ZipFile(whole) as source, zipfile.ZipFile(cut, "w", zipfile.ZIP_DEFLATED) as target:
+        for item in source.infolist():
+            data = source.read(item)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                data = data[: len(data) // 2]
+            target.writestr(item, data)
+    return cut
+
+
+def test_a_truncated_xlsx_is_a_message_and_nothing_is_stored(sent: Settings, tmp_path: Path) -> None:
+    """The file opens, then breaks while its rows are read: a Finnish message naming the file."""
+    import json
+
+    before = json.loads(runner.invoke(app, ["status", "--json"]).output)["bodies"]
+    result = runner.invoke(app, ["import-decisions", str(_truncated_xlsx(tmp_path))])
+    assert result.exit_code == 2, result.output
+    assert "katkennut.xlsx" in result.output and "vioittunut tai katkennut" in result.output
+    assert "Traceback" not in result.output
+    assert json.loads(runner.invoke(app, ["status", "--json"]).output)["bodies"] == before

@@ -58,9 +58,13 @@ def after_change(settings, *, decisions: bool, actor: str) -> None:  # noqa: ANN
         for label in report.sent:
             console.print(f"Lähetetty: {label}", highlight=False)
         for label, why in report.failed.items():
-            err.print(
-                f"[yellow]Lähetys epäonnistui, uusitaan seuranta-ajossa:[/] {label}: {why}", highlight=False
-            )
+            if why.permanent:
+                err.print(f"[yellow]Ei lähetetty:[/] {label}: {why.error}", highlight=False)
+            else:
+                err.print(
+                    f"[yellow]Lähetys epäonnistui, uusitaan seuranta-ajossa:[/] {label}: {why.error}",
+                    highlight=False,
+                )
         html = report.dashboard[0] if report.dashboard else None
     else:
         html = write_dashboard_files(settings)[0]

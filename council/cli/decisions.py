@@ -13,6 +13,7 @@ from council.cli.common import after_change, decision_in, parse_day, resolve_bod
 from council.config import get_settings
 from council.content.loading import load_proposal_by_id
 from council.errors import CouncilError
+from council.rules.formatting import today_helsinki
 from council.store.engine import checked_engine_for
 
 
@@ -134,6 +135,38 @@ def agenda(
     from council.rules.formatting import fi_date
 
     console.print(f"{body}: {count} kohtaa esityslistalla {fi_date(meeting)}", markup=False, highlight=False)
+
+
+@app.command("sent-outside")
+def sent_outside(
+    body: Annotated[str, typer.Argument(help="Vastaanottajan tunniste, esim. jokioinen")],
+    on: Annotated[str, typer.Option("--date", help="Päivä, jona esitys lähetettiin: 15.3.2021")],
+    by: Annotated[str, typer.Option("--by", help="Kirjaaja")] = "koordinaattori",
+) -> None:
+    """Merkitse esitys lähetetyksi palvelun ulkopuolella (jo käynnissä olevan kierroksen haltuunotto).
+
+    Päivä on vastaanottajan lähetyspäivä: määräaika ja muistutukset lasketaan siitä, eikä palvelu
+    lähetä esitystä tälle vastaanottajalle uudelleen.
+    """
+    from council.rules.formatting import fi_date
+    from council.store.tracking import mark_sent_outside
+
+    settings = get_settings()
+    day = parse_day(on, "--date")
+    if day > today_helsinki():
+        raise CouncilError(f"--date: lähetyspäivä {fi_date(day)} on tulevaisuudessa")
+    body_id = resolve_body_id(settings, body)
+    engine = checked_engine_for(settings)
+    with Session(engine) as session, session.begin():
+        count = mark_sent_outside(
+            session=session, proposal_id=settings.proposal_id, body_id=body_id, on=day, actor=f"cli:{by}"
+        )
+    console.print(
+        f"{body_id}: lähetetty palvelun ulkopuolella {fi_date(day)}; {count} kohtaa merkitty lähetetyiksi",
+        markup=False,
+        highlight=False,
+    )
+    after_change(settings, decisions=False, actor=f"cli:{by}")
 
 
 @app.command()

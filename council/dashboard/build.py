@@ -39,7 +39,7 @@ from council.rules.reminders import reminder_due_on
 from council.rules.transitions import effective_status
 from models.enums import EVENT_LABEL_FI, STATUS_LABEL_FI, DecisionStatus, EventKind, MessageKind, MessageState
 from models.schemas import ReminderPolicyIn, ReminderPolicyOverrideIn
-from models.tables import Body, Decision, Event, Message, Point, Proposal
+from models.tables import Body, Decision, Event, Message, Point, Proposal, Recipient
 
 log = logging.getLogger(__name__)
 
@@ -195,8 +195,14 @@ def _build_dashboard(
             Decision.section,
             Decision.liaison,
             Decision.updated_at,
+            # A proposal that reached a body outside the service (a campaign taken over) counts
+            # from that day; read with the cells, not in a statement of its own.
+            Recipient.sent_outside_on,
         )
         .join(Body, Body.id == Decision.body_id)
+        .outerjoin(
+            Recipient, (Recipient.proposal_id == Decision.proposal_id) & (Recipient.body_id == Decision.body_id)
+        )
         .where(Decision.proposal_id == proposal_id)
     ).all()
     # The business day of sending (``logical_date``) drives the deadline; ``sent_at`` is the clock time.
@@ -264,8 +270,11 @@ def _build_dashboard(
     names: dict[str, str] = {}
     by_body: dict[str, dict[int, DashboardCell]] = {}
     liaison_rows: dict[str, dict] = {}
-    for body_id, name, number, stored, outcome, meeting_date, section, liaison, updated_at in cells:
+    sent_outside: dict[str, date] = {}
+    for body_id, name, number, stored, outcome, meeting_date, section, liaison, updated_at, outside in cells:
         names[body_id] = name
+        if outside is not None:
+            sent_outside[body_id] = outside
         status = effective_status(DecisionStatus(stored), meeting_date, today)
         sent_reminders = reminders_sent.get(body_id, ())
         if status in DONE:  # reminders after the decision was recorded no longer listed this point
@@ -308,7 +317,7 @@ def _build_dashboard(
         merged = policy.merged(overrides.get(body_id))
         days = merged.deadline_days
         sent, logical_day = sent_rows.get(body_id, (None, None))
-        sent_day = logical_day or (sent.astimezone(HELSINKI).date() if sent else None)
+        sent_day = logical_day or (sent.astimezone(HELSINKI).date() if sent else None) or sent_outside.get(body_id)
         deadline = sent_day + timedelta(days=days) if sent_day else None
         late = (today - deadline).days if deadline and open_points and today > deadline else 0
         reminders = [r for r, _ in reminders_sent.get(body_id, ())]

@@ -35,6 +35,7 @@ from council.config import Settings
 from council.errors import ConfigurationError, MailDeliveryError, RecipientsRefusedError
 from council.paths import safe_filename
 from models.clock import HELSINKI, now
+from models.fields import bare_address
 
 DOCX_TYPE = ("application", "vnd.openxmlformats-officedocument.wordprocessingml.document")
 PDF_TYPE = ("application", "pdf")
@@ -96,6 +97,20 @@ def envelope_recipients(msg: EmailMessage) -> list[str]:
         addr
         for _, addr in getaddresses([str(v) for v in (msg.get_all("To") or []) + (msg.get_all("Cc") or [])])
     ]
+
+
+def check_recipients(recipients: list[str]) -> None:
+    """Refuse (for good) a message whose envelope holds an address today's rules refuse: a row queued
+    by an older version, or by a hand edit, never goes to a hidden or undeliverable address."""
+    for address in recipients:
+        try:
+            if address != address.strip():
+                raise ValueError("osoitteen alussa tai lopussa on välilyönti tai muu näkymätön merkki")
+            bare_address(address)
+        except ValueError as exc:
+            raise MailDeliveryError(
+                f"vastaanottajan osoite {address!r} ei kelpaa: {exc}", permanent=True
+            ) from None
 
 
 def compose(mail: OutgoingMail) -> EmailMessage:
@@ -195,10 +210,22 @@ class _YagmailSession:
 
     def send_wire(self, recipients: list[str], wire: bytes) -> None:
         """Send prepared bytes (CRLF line ends: smtplib sends bytes as they are)."""
+        check_recipients(recipients)
         if not self._connected:
             self._connect()
         try:
             refused = self._yag.smtp.sendmail(self._from, recipients, wire)
+        except UnicodeEncodeError as exc:
+            # smtplib writes the envelope in ASCII; the server holds a half-begun transaction: reset
+            # it so the next message in this session starts clean.
+            try:
+                self._yag.smtp.rset()
+            except (smtplib.SMTPException, OSError):
+                self._connected = False
+            raise MailDeliveryError(
+                f"vastaanottajan osoitetta ei voi lähettää SMTP-palvelimelle (muita kuin ASCII-merkkejä): {exc.object!r}",
+                permanent=True,
+            ) from exc
         except (smtplib.SMTPException, OSError) as exc:
             # smtplib closes the socket itself on a 421 answer: reconnect for the next message then.
             if isinstance(exc, (smtplib.SMTPServerDisconnected, OSError)) or self._yag.smtp.sock is None:
@@ -270,6 +297,7 @@ class FileMailer:
                 self.send_wire(envelope_recipients(msg), wire_bytes(msg))
 
             def send_wire(self, recipients: list[str], wire: bytes) -> None:
+                check_recipients(recipients)
                 folder.mkdir(parents=True, exist_ok=True)
                 msg = message_from_bytes(wire, policy=policy.default)
                 name = safe_filename(str(msg["Message-ID"]).strip("<>").split("@")[0], ".eml")

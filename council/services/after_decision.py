@@ -24,7 +24,9 @@ from council.rendering.contexts import (
 from council.rendering.environment import DUTY_TEMPLATE
 from council.rendering.render import render_docx, render_mail
 from council.rendering.wording import appointed_by, cell_note, duty_description_filled_name
+from council.rules.reminders import BodyState
 from council.services.committee import write_dashboard_files
+from council.services.stored import Prepared, check_stored, one_message
 from council.store.engine import engine_for
 from council.store.matrix import read_states
 from council.store.outbox import queue_message
@@ -35,18 +37,18 @@ from models.contexts import (
 )
 from models.enums import DecisionStatus, EventKind, MessageKind
 from models.results import DeliveryFailure
+from models.schemas import BodyIn, ProposalIn
 from models.tables import Decision, Event, Message
 
 
-def prepare_duty_descriptions(settings: Settings, *, today: date, actor: str) -> list[int]:
+def prepare_duty_descriptions(settings: Settings, *, today: date, actor: str) -> Prepared:
     """For each body whose point-1 decision names a liaison: render its filled duty description and
     queue one email to the registry and the liaison — once per liaison: the outbox round counts the
     liaisons recorded for the body (0 for the first; a correction naming another person is round 1,
     a correction that keeps the person sends nothing)."""
     proposal = load_proposal_by_id(settings.path(settings.data_dir), settings.proposal_id)
     bodies = {b.id: b for b in load_roster(settings.path(settings.roster_file)).bodies}
-    engine = engine_for(settings)
-    with Session(engine) as session:
+    with Session(engine_for(settings)) as session:
         done = set(
             session.execute(
                 select(Message.body_id, Message.round).where(
@@ -77,124 +79,170 @@ def prepare_duty_descriptions(settings: Settings, *, today: date, actor: str) ->
                 Decision.status.in_((DecisionStatus.decided.value, DecisionStatus.final.value)),
             )
         ).all()
-        todo = [
-            (c.body_id, dict(c.liaison), c.deciding_body, c.meeting_date, c.section, c.diary_number)
-            for c in cells
-        ]
-    ids = []
-    for body_id, liaison, deciding_body, meeting_date, section, dnro in todo:
-        body = bodies.get(body_id)
-        round_ = liaison_round.get(body_id, 0)
-        if body is None or (body_id, round_) in done:
-            continue
-        lang = body.language.value
-        local = translated(proposal, lang)
-        appointed = appointed_by(deciding_body, meeting_date, section)
-        person = LiaisonContext(**{k: str(liaison[k]) for k in ("name", "title", "email", "work_time")})
-        path = settings.body_dir(proposal.id, body.id) / duty_description_filled_name(body)
-        render_docx(
-            DUTY_TEMPLATE,
-            duty_description_context(
-                local, body, on=today, liaison=person, appointed_by=appointed, diary_number=dnro
-            ),
-            path,
-            lang,
-        )
-        ctx = DutyMailContext(
-            body=body_context(body),
-            sender=local.sender,
-            preparer=local.preparer,
-            short_title=local.short_title,
-            duties_point=local.duty_description.duties_point,
-            liaison=person,
-            appointed_by=appointed,
-            attachment_names=[path.name],
-        )
-        with Session(engine) as session, session.begin():
-            message_pk, created = queue_message(
-                session=session,
-                settings=settings,
-                proposal_id=proposal.id,
-                kind=MessageKind.duty_description,
-                round_=round_,
-                mail=render_mail(
-                    "toimenkuva",
-                    ctx,
-                    lang=lang,
-                    body_id=body.id,
-                    recipients=[str(body.registry_email), person.email],
-                    attachments=with_pdf_copies(settings, [path]),
-                ),
-                actor=actor,
-                logical_date=today,
+        prepared = Prepared()
+        todo = []
+        for c in cells:
+            body = bodies.get(c.body_id)
+            round_ = liaison_round.get(c.body_id, 0)
+            if body is None or (c.body_id, round_) in done:
+                continue
+            with one_message(f"{c.body_id}/{MessageKind.duty_description.value}/{round_}", prepared):
+                check_stored(c, body.name)
+                appointed = appointed_by(c.deciding_body, c.meeting_date, c.section)
+                todo.append((body, round_, dict(c.liaison), appointed, c.diary_number))
+    for body, round_, liaison, appointed, dnro in todo:
+        with one_message(f"{body.id}/{MessageKind.duty_description.value}/{round_}", prepared):
+            message_pk = _queue_duty_description(
+                settings, proposal, body, round_, liaison, appointed, dnro, today=today, actor=actor
             )
-        if created:
-            ids.append(message_pk)
-    return ids
+            if message_pk is not None:
+                prepared.ids.append(message_pk)
+    return prepared
 
 
-def prepare_confirmations(settings: Settings, *, today: date, actor: str) -> list[int]:
+def _queue_duty_description(
+    settings: Settings,
+    proposal: ProposalIn,
+    body: BodyIn,
+    round_: int,
+    liaison: dict,
+    appointed: str,
+    dnro: str | None,
+    *,
+    today: date,
+    actor: str,
+) -> int | None:
+    """Render one body's filled duty description and queue its email; the new outbox id, or None."""
+    lang = body.language.value
+    local = translated(proposal, lang)
+    person = LiaisonContext(**{k: str(liaison[k]) for k in ("name", "title", "email", "work_time")})
+    path = settings.body_dir(proposal.id, body.id) / duty_description_filled_name(body)
+    render_docx(
+        DUTY_TEMPLATE,
+        duty_description_context(
+            local, body, on=today, liaison=person, appointed_by=appointed, diary_number=dnro
+        ),
+        path,
+        lang,
+    )
+    ctx = DutyMailContext(
+        body=body_context(body),
+        sender=local.sender,
+        preparer=local.preparer,
+        short_title=local.short_title,
+        duties_point=local.duty_description.duties_point,
+        liaison=person,
+        appointed_by=appointed,
+        attachment_names=[path.name],
+    )
+    with Session(engine_for(settings)) as session, session.begin():
+        message_pk, created = queue_message(
+            session=session,
+            settings=settings,
+            proposal_id=proposal.id,
+            kind=MessageKind.duty_description,
+            round_=round_,
+            mail=render_mail(
+                "toimenkuva",
+                ctx,
+                lang=lang,
+                body_id=body.id,
+                recipients=[str(body.registry_email), person.email],
+                attachments=with_pdf_copies(settings, [path]),
+            ),
+            actor=actor,
+            logical_date=today,
+        )
+    return message_pk if created else None
+
+
+def prepare_confirmations(settings: Settings, *, today: date, actor: str) -> Prepared:
     """Queue one thank-you for each body whose every point is decided (once per body)."""
     proposal = load_proposal_by_id(settings.path(settings.data_dir), settings.proposal_id)
     bodies = {b.id: b for b in load_roster(settings.path(settings.roster_file)).bodies}
-    engine = engine_for(settings)
-    with Session(engine) as session:
+    prepared = Prepared()
+    with Session(engine_for(settings)) as session:
         states = read_states(session=session, proposal_id=proposal.id)
-        liaisons = {
-            body_id: liaison
-            for body_id, liaison in session.execute(
-                select(Decision.body_id, Decision.liaison).where(
+        duties = {
+            cell.body_id: cell
+            for cell in session.scalars(
+                select(Decision).where(
                     Decision.proposal_id == proposal.id,
                     Decision.point_number == proposal.duty_description.duties_point,
                 )
             )
         }
-    ids = []
+        session.expunge_all()
     for body_id, state in states.items():
         body = bodies.get(body_id)
         if body is None or state.has_confirmation or state.open_cells:
             continue
         if any(c.outcome is None for c in state.cells):
             continue
-        lang = body.language.value
-        local = translated(proposal, lang)
-        folder = settings.body_dir(proposal.id, body.id)
-        duty = folder / duty_description_filled_name(body)
-        attachments = [duty] if duty.is_file() else []
-        liaison = liaisons.get(body_id)
-        ctx = ConfirmationMailContext(
-            body=body_context(body),
-            sender=local.sender,
-            preparer=local.preparer,
-            title=local.title,
-            short_title=local.short_title,
-            decisions=[
-                f"{c.point}. {local.point(c.point).short_title}: {cell_note(c, lang)}" for c in state.cells
-            ],
-            liaison=f"{liaison['name']}, {liaison['title']} ({liaison['email']})" if liaison else None,
-            attachment_names=[p.name for p in attachments],
-        )
-        with Session(engine) as session, session.begin():
-            message_pk, created = queue_message(
-                session=session,
-                settings=settings,
-                proposal_id=proposal.id,
-                kind=MessageKind.confirmation,
-                round_=0,
-                mail=render_mail(
-                    "kiitos",
-                    ctx,
-                    lang=lang,
-                    body_id=body.id,
-                    recipients=body_recipients(body),
-                    attachments=attachments,
-                ),
+        with one_message(f"{body_id}/{MessageKind.confirmation.value}/0", prepared):
+            duty_cell = duties.get(body_id)
+            if duty_cell is not None:
+                check_stored(duty_cell, body.name)
+            message_pk = _queue_confirmation(
+                settings,
+                proposal,
+                body,
+                state,
+                duty_cell.liaison if duty_cell else None,
+                today=today,
                 actor=actor,
-                logical_date=today,
             )
-        if created:
-            ids.append(message_pk)
-    return ids
+            if message_pk is not None:
+                prepared.ids.append(message_pk)
+    return prepared
+
+
+def _queue_confirmation(
+    settings: Settings,
+    proposal: ProposalIn,
+    body: BodyIn,
+    state: BodyState,
+    liaison: dict | None,
+    *,
+    today: date,
+    actor: str,
+) -> int | None:
+    """Queue one body's thank-you; the new outbox id, or None when it was queued before."""
+    lang = body.language.value
+    local = translated(proposal, lang)
+    duty = settings.body_dir(proposal.id, body.id) / duty_description_filled_name(body)
+    attachments = [duty] if duty.is_file() else []
+    ctx = ConfirmationMailContext(
+        body=body_context(body),
+        sender=local.sender,
+        preparer=local.preparer,
+        title=local.title,
+        short_title=local.short_title,
+        decisions=[
+            f"{c.point}. {local.point(c.point).short_title}: {cell_note(c, lang)}" for c in state.cells
+        ],
+        liaison=f"{liaison['name']}, {liaison['title']} ({liaison['email']})" if liaison else None,
+        attachment_names=[p.name for p in attachments],
+    )
+    with Session(engine_for(settings)) as session, session.begin():
+        message_pk, created = queue_message(
+            session=session,
+            settings=settings,
+            proposal_id=proposal.id,
+            kind=MessageKind.confirmation,
+            round_=0,
+            mail=render_mail(
+                "kiitos",
+                ctx,
+                lang=lang,
+                body_id=body.id,
+                recipients=body_recipients(body),
+                attachments=attachments,
+            ),
+            actor=actor,
+            logical_date=today,
+        )
+    return message_pk if created else None
 
 
 @dataclass
@@ -212,10 +260,12 @@ def after_decisions(settings: Settings, *, today: date, mailer, actor: str) -> A
     from council.services.send import deliver_messages
 
     report = AfterReport()
-    report.queued = prepare_duty_descriptions(settings, today=today, actor=actor)
-    report.queued += prepare_confirmations(settings, today=today, actor=actor)
+    prepared = prepare_duty_descriptions(settings, today=today, actor=actor)
+    prepared.add(prepare_confirmations(settings, today=today, actor=actor))
+    report.queued, report.failed = prepared.ids, dict(prepared.refused)
     if report.queued:
         delivery = deliver_messages(settings, report.queued, mailer, actor=actor)
-        report.sent, report.failed = delivery.sent, delivery.failed
+        report.sent = delivery.sent
+        report.failed.update(delivery.failed)
     report.dashboard = write_dashboard_files(settings, today=today)
     return report

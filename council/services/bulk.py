@@ -31,6 +31,7 @@ import csv
 import io
 import re
 import zipfile
+import zlib
 from datetime import date, datetime
 from pathlib import Path
 
@@ -86,7 +87,13 @@ MAX_ROWS = 20_000
 MAX_BYTES = 20_000_000
 # What a spreadsheet runs as a formula: a leading = + @ TAB CR, or a leading - unless the whole
 # value is a plain number ("-5" is data, "-2+3" and "-cmd" are formulas).
-_FORMULA = re.compile(r"^[=+@\t\r]|^-(?!\d+(?:[.,]\d+)?$)")
+_FORMULA_START = r"(?:[=+@\t\r]|-(?!\d+(?:[.,]\d+)?$))"
+_FORMULA = re.compile(rf"^{_FORMULA_START}")
+# The export writes such a value (and one that already starts with apostrophes before it) behind one
+# more apostrophe, the spreadsheets' own "this is text" mark; the import takes exactly that one off,
+# so an unchanged export re-imports to the very same text.
+_PROTECTED = re.compile(rf"^'*{_FORMULA_START}")
+_UNPROTECT = re.compile(rf"^'+{_FORMULA_START}")
 
 
 def _outcome_key(text: str) -> str:
@@ -156,6 +163,20 @@ def read_rows(path: Path) -> list[tuple[int, dict[str, object]]]:
     missing = sorted(REQUIRED - set(header))
     unknown = [h for h in header if h and h not in COLUMNS]
     header_row = rows[0][0]
+    if not set(header) & set(COLUMNS):
+        # Not a decision table at all (a letter, a log, another sheet): one message, not one per cell.
+        raise ContentError(
+            name,
+            [
+                Problem(
+                    name,
+                    header_row,
+                    "(tiedosto)",
+                    "ei ole päätöstaulukko: ensimmäisellä rivillä ei ole yhtään tunnettua saraketta; "
+                    f"tarvitaan ainakin {', '.join(sorted(REQUIRED))} (ks. README, päätösten tuonti)",
+                )
+            ],
+        )
     problems = [Problem(name, header_row, col, "pakollinen sarake puuttuu") for col in missing]
     problems += [Problem(name, header_row, col, "tuntematon sarake") for col in unknown]
     if problems:
@@ -213,15 +234,30 @@ def _read_xlsx(path: Path) -> list[tuple[int, list[object]]]:
         raise ContentError(
             str(path), [Problem(str(path), None, "(tiedosto)", f"ei ole luettava XLSX-tiedosto: {exc}")]
         ) from exc
+    rows: list[tuple[int, list[object]]] = []
     try:
         sheet = workbook.worksheets[0]
-        return [
-            (number, list(row))
-            for number, row in enumerate(sheet.iter_rows(values_only=True), start=1)
-            if any(c not in (None, "") for c in row)
-        ]
+        for number, row in enumerate(sheet.iter_rows(values_only=True), start=1):
+            if any(c not in (None, "") for c in row):
+                rows.append((number, list(row)))
+    except (zipfile.BadZipFile, zlib.error, EOFError, KeyError, ValueError, OSError, SyntaxError) as exc:
+        # A truncated or damaged file often opens and breaks only while its rows are read
+        # (xml.etree's ParseError is a SyntaxError).
+        raise ContentError(
+            str(path),
+            [
+                Problem(
+                    str(path),
+                    rows[-1][0] + 1 if rows else 1,
+                    "(tiedosto)",
+                    f"XLSX-tiedosto on vioittunut tai katkennut ({type(exc).__name__}: {exc}); "
+                    "tallenna se uudelleen taulukkolaskennasta",
+                )
+            ],
+        ) from exc
     finally:
         workbook.close()
+    return rows
 
 
 def parse_rows(
@@ -249,8 +285,10 @@ def parse_rows(
         ) -> None:
             _rp.append(Problem(file, _row, column, message, None if value is None else str(value)))
 
-        for column, value in row.items():
-            if isinstance(value, str) and _FORMULA.match(value):
+        for column, value in list(row.items()):
+            if isinstance(value, str) and _UNPROTECT.match(value):
+                row[column] = unprotected_cell(value)
+            elif isinstance(value, str) and _FORMULA.match(value):
                 bad(column, "kaavat ja ohjausmerkit eivät ole sallittuja", value)
         data: dict[str, object] = {"recorded_by": row.get("kirjaaja", actor)}
         body_ref = str(row.get("vastaanottaja", "")).strip()
@@ -342,9 +380,14 @@ def import_decisions(*, session: Session, proposal_id: str, path: Path, actor: s
     return len(decisions)
 
 
-def _safe_cell(value: object) -> object:
-    """Neutralise a text cell a spreadsheet would run as a formula (CSV injection)."""
-    if isinstance(value, str) and _FORMULA.match(value):
+def unprotected_cell(value: str) -> str:
+    """Undo :func:`safe_cell`: an apostrophe before a formula start was the export's, not the text's."""
+    return value[1:] if _UNPROTECT.match(value) else value
+
+
+def safe_cell(value: object) -> object:
+    """Neutralise a text cell a spreadsheet would run as a formula (CSV injection); the import undoes it."""
+    if isinstance(value, str) and _PROTECTED.match(value):
         return "'" + value
     return value
 
@@ -390,7 +433,7 @@ def export_decisions(*, session: Session, proposal_id: str, path: Path) -> int:
         writer = csv.DictWriter(buffer, fieldnames=COLUMNS, delimiter=";", lineterminator="\r\n")
         writer.writeheader()
         for row in rows:
-            writer.writerow({k: _safe_cell(v) for k, v in row.items()})
+            writer.writerow({k: safe_cell(v) for k, v in row.items()})
         path.write_text(buffer.getvalue(), encoding="utf-8-sig")
     elif suffix == ".xlsx":
         from openpyxl import Workbook
@@ -400,7 +443,7 @@ def export_decisions(*, session: Session, proposal_id: str, path: Path) -> int:
         sheet.title = "Päätökset"
         sheet.append(COLUMNS)
         for row in rows:
-            sheet.append([_safe_cell(row[c]) for c in COLUMNS])
+            sheet.append([safe_cell(row[c]) for c in COLUMNS])
         workbook.save(path)
     else:
         raise CouncilError(f"{path}: tuetut muodot ovat .csv ja .xlsx")

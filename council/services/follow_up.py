@@ -27,6 +27,7 @@ from council.rendering.wording import cell_note
 from council.rules.formatting import fi_date
 from council.rules.reminders import OPEN, BodyState, DueReminder, due_reminder, policies
 from council.services.after_decision import prepare_confirmations
+from council.services.stored import Prepared, one_message
 from council.store.engine import engine_for
 from council.store.matrix import read_states
 from council.store.outbox import queue_message
@@ -98,35 +99,37 @@ def render_reminder(
     )
 
 
-def prepare_reminders(settings: Settings, due: list[DueReminder], *, today: date, actor: str) -> list[int]:
-    """Render and queue each due reminder (one outbox row per round); returns the ids to deliver."""
+def prepare_reminders(settings: Settings, due: list[DueReminder], *, today: date, actor: str) -> Prepared:
+    """Render and queue each due reminder (one outbox row per round); the ids to deliver, and the
+    reminders that could not be made from what is stored (each fails alone)."""
+    prepared = Prepared()
     if not due:
-        return []
+        return prepared
     proposal = load_proposal_by_id(settings.path(settings.data_dir), settings.proposal_id)
     bodies = {b.id: b for b in load_roster(settings.path(settings.roster_file)).bodies}
     engine = engine_for(settings)
     with Session(engine) as session:
         states = read_states(session=session, proposal_id=proposal.id)
-    ids = []
     for reminder in due:
         body = bodies[reminder.body_id]
-        rendered = render_reminder(
-            proposal, body, states[body.id], reminder, settings.body_dir(proposal.id, body.id), on=today
-        )
-        rendered.attachments = with_pdf_copies(settings, rendered.attachments)
-        with Session(engine) as session, session.begin():
-            message_pk, _created = queue_message(
-                session=session,
-                settings=settings,
-                proposal_id=proposal.id,
-                kind=MessageKind.reminder,
-                round_=reminder.round,
-                mail=rendered,
-                actor=actor,
-                logical_date=today,
+        with one_message(f"{body.id}/{MessageKind.reminder.value}/{reminder.round}", prepared):
+            rendered = render_reminder(
+                proposal, body, states[body.id], reminder, settings.body_dir(proposal.id, body.id), on=today
             )
-        ids.append(message_pk)
-    return ids
+            rendered.attachments = with_pdf_copies(settings, rendered.attachments)
+            with Session(engine) as session, session.begin():
+                message_pk, _created = queue_message(
+                    session=session,
+                    settings=settings,
+                    proposal_id=proposal.id,
+                    kind=MessageKind.reminder,
+                    round_=reminder.round,
+                    mail=rendered,
+                    actor=actor,
+                    logical_date=today,
+                )
+            prepared.ids.append(message_pk)
+    return prepared
 
 
 def pending_message_ids(settings: Settings) -> list[int]:
@@ -160,6 +163,7 @@ class FollowOn:
 
     duty_descriptions: int
     confirmations: int
+    refused: dict[str, DeliveryFailure] = field(default_factory=dict)  # label -> why, each failed alone
 
 
 @dataclass(frozen=True)
@@ -168,7 +172,7 @@ class FollowUpSteps:
     Prefect tasks (flows/follow_up.py). The order is :func:`run_follow_up`'s alone."""
 
     find_due: Callable[[date], list[DueReminder]]
-    prepare_reminders: Callable[[list[DueReminder], date], list[int]]
+    prepare_reminders: Callable[[list[DueReminder], date], Prepared]
     prepare_follow_on: Callable[[date], FollowOn]  # duty descriptions and thank-yous not yet queued
     deliver_pending: Callable[[], DeliveryReport]  # everything still queued, respecting backoff
     publish: Callable[[date], None]
@@ -179,7 +183,8 @@ def prepare_follow_on(settings: Settings, *, today: date, actor: str) -> FollowO
     from council.services.after_decision import prepare_duty_descriptions
 
     duty = prepare_duty_descriptions(settings, today=today, actor=actor)
-    return FollowOn(len(duty), len(prepare_confirmations(settings, today=today, actor=actor)))
+    thanks = prepare_confirmations(settings, today=today, actor=actor)
+    return FollowOn(len(duty.ids), len(thanks.ids), refused={**duty.refused, **thanks.refused})
 
 
 def deliver_pending(settings: Settings, mailer: Mailer, *, actor: str) -> DeliveryReport:
@@ -228,10 +233,12 @@ def run_follow_up(
     if dry_run:
         return report
     for batch in chunks(due, settings.batch_size):
-        steps.prepare_reminders(batch, today)
+        report.failed.update(steps.prepare_reminders(batch, today).refused)
     follow_on = steps.prepare_follow_on(today)
     report.confirmations, report.duty_descriptions = follow_on.confirmations, follow_on.duty_descriptions
+    report.failed.update(follow_on.refused)
     delivery = steps.deliver_pending()
-    report.delivered, report.failed = delivery.sent, delivery.failed
+    report.delivered = delivery.sent
+    report.failed.update(delivery.failed)
     steps.publish(today)
     return report

@@ -42,7 +42,7 @@ from models.contexts import MailPoint, ProposalMailContext
 from models.enums import EventKind, MessageKind, MessageState
 from models.results import DeliveryFailure, DeliveryReport, SendReport
 from models.schemas import BodyIn, ProposalIn
-from models.tables import Body, Message
+from models.tables import Body, Message, Recipient
 
 log = logging.getLogger(__name__)
 
@@ -111,8 +111,19 @@ def prepare_proposal_messages(
         )
         existing_state = {body_id: m.state for body_id, m in existing.items()}
         existing_ids = {body_id: m.id for body_id, m in existing.items()}
+        # Sent outside the service (a campaign taken over): sending it again would duplicate it.
+        outside = set(
+            session.scalars(
+                select(Recipient.body_id).where(
+                    Recipient.proposal_id == proposal.id, Recipient.sent_outside_on.is_not(None)
+                )
+            )
+        )
     pending: list[int] = []
     for body in bodies:
+        if body.id in outside:
+            log.info("%s: esitys on lähetetty palvelun ulkopuolella, ei lähetetä uudelleen", body.name)
+            continue
         state = existing_state.get(body.id)
         if state is not None and state != MessageState.failed.value:
             if state in (MessageState.queued.value, MessageState.sending.value):

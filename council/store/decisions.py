@@ -15,7 +15,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from council.errors import DecisionConflictError, InvalidDecisionError, UnknownBodyError
 from council.rules.formatting import fi_date, today_helsinki
 from council.rules.transitions import check_transition, status_after
-from council.store.tracking import add_event, now
+from council.store.tracking import add_event, now, sending_day
 from models.decisions import DecisionIn, DecisionOut
 from models.enums import DecisionStatus, EventKind
 from models.tables import Body, Decision, Event, Point, Proposal
@@ -68,6 +68,20 @@ def duties_point(*, session: Session, proposal_id: str) -> int:
     return stored or 1
 
 
+def _after_sending(*, session: Session, proposal_id: str, body: Body, meeting_date: date) -> None:
+    """A body cannot meet on a proposal before it reached the body."""
+    sent = sending_day(session=session, proposal_id=proposal_id, body_id=body.id)
+    if sent is not None and meeting_date < sent:
+        raise InvalidDecisionError(
+            body.id,
+            None,
+            "kokouspäivä",
+            f"kokouspäivä {fi_date(meeting_date)} on ennen kuin esitys lähetettiin vastaanottajalle "
+            f"{body.name} ({fi_date(sent)}). Tarkista päivä; jos esitys lähetettiin jo aiemmin palvelun "
+            f"ulkopuolella, merkitse lähetyspäivä ensin: council sent-outside {body.id} --date PP.KK.VVVV",
+        )
+
+
 def record_decision(*, session: Session, proposal_id: str, decision: DecisionIn) -> DecisionOut:
     """Store one decision; raise instead of overwriting anything silently.
 
@@ -103,6 +117,7 @@ def record_decision(*, session: Session, proposal_id: str, decision: DecisionIn)
             "yhdyshenkilö",
             f"järjestöyhdyshenkilö kirjataan vain kohtaan {duties}, ei kohtaan {decision.point}",
         )
+    _after_sending(session=session, proposal_id=proposal_id, body=body, meeting_date=decision.meeting_date)
     old_status = DecisionStatus(cell.status)
     new_status = status_after(decision.outcome)
     if decision.expected_version is not None and decision.expected_version != cell.version:
@@ -189,11 +204,13 @@ def mark_on_agenda(
     With ``points`` empty, every point still open is meant. Follow-up does not remind the body
     before the day after that meeting.
     """
-    if session.get(Body, body_id) is None:
+    body = session.get(Body, body_id)
+    if body is None:
         raise UnknownBodyError(body_id)
     problem = agenda_date_problem(meeting_date)
     if problem:
-        raise InvalidDecisionError(body_id, None, "kokouspaiva", problem)
+        raise InvalidDecisionError(body_id, None, "kokouspäivä", problem)
+    _after_sending(session=session, proposal_id=proposal_id, body=body, meeting_date=meeting_date)
     stmt = select(Decision).where(Decision.proposal_id == proposal_id, Decision.body_id == body_id)
     if points:
         stmt = stmt.where(Decision.point_number.in_(points))

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from council.perf import gc_paused
 from council.rules.reminders import BodyState, Cell
 from models.enums import MessageKind, MessageState
-from models.tables import Decision, Message
+from models.tables import Decision, Message, Recipient
 
 
 def read_states(*, session: Session, proposal_id: str) -> dict[str, BodyState]:
@@ -41,12 +41,15 @@ def read_states(*, session: Session, proposal_id: str) -> dict[str, BodyState]:
             Decision.outcome,
             Decision.meeting_date,
             Decision.section,
-            messages.c.sent_on,
+            func.coalesce(messages.c.sent_on, Recipient.sent_outside_on).label("sent_on"),
             messages.c.reminders,
             messages.c.last_reminder_on,
             messages.c.confirmations,
         )
         .outerjoin(messages, messages.c.body_id == Decision.body_id)
+        .outerjoin(
+            Recipient, (Recipient.proposal_id == Decision.proposal_id) & (Recipient.body_id == Decision.body_id)
+        )
         .where(Decision.proposal_id == proposal_id)
         .order_by(Decision.body_id, Decision.point_number)
     )

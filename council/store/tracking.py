@@ -10,14 +10,14 @@ import json
 from datetime import date, datetime
 
 from pydantic import BaseModel
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from council.errors import UnknownProposalError
-from models.clock import now
-from models.enums import STATUS_LABEL_FI, DecisionStatus, EventKind
+from models.clock import HELSINKI, now
+from models.enums import STATUS_LABEL_FI, DecisionStatus, EventKind, MessageKind, MessageState
 from models.schemas import ProposalIn, RosterIn
-from models.tables import Body, Decision, Event, Message, Point, Proposal
+from models.tables import Body, Decision, Event, Message, Point, Proposal, Recipient
 
 
 def add_event(
@@ -174,6 +174,48 @@ def mark_sent(*, session: Session, proposal_id: str, body_id: str, actor: str, m
         new=DecisionStatus.sent,
         actor=actor,
         data={"message_id": message_id},
+    )
+
+
+def sending_day(*, session: Session, proposal_id: str, body_id: str) -> date | None:
+    """The day the proposal reached the body: the delivered proposal email's business day, or the day
+    the coordinator gave for a sending outside the service (the earlier of the two); None when
+    neither is known."""
+    outside = session.scalar(
+        select(Recipient.sent_outside_on).where(Recipient.proposal_id == proposal_id, Recipient.body_id == body_id)
+    )
+    mailed = session.execute(
+        select(func.min(Message.logical_date), func.min(Message.sent_at)).where(
+            Message.proposal_id == proposal_id,
+            Message.body_id == body_id,
+            Message.kind == MessageKind.proposal.value,
+            Message.state == MessageState.sent.value,
+        )
+    ).one()
+    day, at = mailed
+    if day is None and at is not None:
+        day = (at if at.tzinfo else at.replace(tzinfo=HELSINKI)).astimezone(HELSINKI).date()
+    known = [d for d in (outside, day) if d is not None]
+    return min(known) if known else None
+
+
+def mark_sent_outside(*, session: Session, proposal_id: str, body_id: str, on: date, actor: str) -> int:
+    """The proposal reached the body outside the service on ``on`` (a campaign taken over): store the
+    day, which then counts as its sending day, and make its ``not_sent`` cells ``sent``."""
+    row = session.get(Recipient, (proposal_id, body_id))
+    if row is None:
+        row = Recipient(proposal_id=proposal_id, body_id=body_id, updated_at=now())
+        session.add(row)
+    row.sent_outside_on, row.updated_at = on, now()
+    session.flush()
+    return _advance(
+        session=session,
+        proposal_id=proposal_id,
+        body_id=body_id,
+        old=DecisionStatus.not_sent,
+        new=DecisionStatus.sent,
+        actor=actor,
+        data={"sent_outside_on": on.isoformat()},
     )
 
 
