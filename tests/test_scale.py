@@ -68,8 +68,8 @@ def test_two_workers_send_a_national_campaign_exactly_once(tmp_path: Path, postg
             stderr=subprocess.DEVNULL,
             start_new_session=True,
         )
+        deployment = stack.deployment("send-proposal", "send-proposal")
         with stack.api() as client:
-            deployment = client.get("/deployments/name/send-proposal/send-proposal").json()
             runs = [
                 client.post(f"/deployments/{deployment['id']}/create_flow_run", json={}).json()["id"]
                 for _ in range(2)

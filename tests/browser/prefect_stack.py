@@ -201,6 +201,23 @@ class CouncilStack:
     def api(self) -> httpx.Client:
         return httpx.Client(base_url=self.api_url, timeout=15)
 
+    def deployment(self, flow: str, name: str, timeout: float = 60) -> dict:
+        """The deployment, asked again while a busy server answers with an error (seen on 2 cores
+        under load right after start-up)."""
+        deadline = time.monotonic() + timeout
+        with self.api() as client:
+            while True:
+                try:
+                    response = client.get(f"/deployments/name/{flow}/{name}")
+                    if response.status_code == 200:
+                        return response.json()
+                    problem = f"{response.status_code} {response.text[:200]}"
+                except httpx.HTTPError as exc:
+                    problem = repr(exc)
+                if time.monotonic() > deadline:
+                    raise StackError(f"deployment {flow}/{name}: {problem}\n{self.log_tail()}")
+                time.sleep(1)
+
     def flow_runs(self, flow: str, deployment: str) -> list[dict]:
         """The flow runs of one deployment, newest first."""
         with self.api() as client:
