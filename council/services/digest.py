@@ -16,6 +16,7 @@ from council.content.loading import load_proposal_by_id
 from council.delivery.mail import Mailer
 from council.errors import CouncilError
 from council.paths import inside
+from council.perf import gc_paused
 from council.rendering.render import render_mail
 from council.rules.formatting import HELSINKI, fi_date
 from council.services.committee import write_status_report
@@ -34,7 +35,9 @@ def week_round(day: date) -> int:
 def changes_since(*, session: Session, proposal_id: str, since: datetime, until: datetime) -> list[str]:
     """This week's changes in Finnish, one line each (one SQL statement)."""
     rows = session.execute(
-        select(Event, Body.name)
+        # Plain columns, not Event entities: the digest only reads them, and a week of a national
+        # campaign is tens of thousands of rows.
+        select(Event.kind, Event.body_id, Event.point_number, Event.data, Body.name)
         .outerjoin(Body, Body.id == Event.body_id)
         .where(
             Event.proposal_id == proposal_id,
@@ -46,8 +49,16 @@ def changes_since(*, session: Session, proposal_id: str, since: datetime, until:
     ).all()
     lines: list[str] = []
     reminders: dict[str, int] = {}
-    for event, name in rows:
-        who = name or event.body_id or ""
+    with gc_paused():
+        _describe(rows, lines, reminders)
+    for who, count in sorted(reminders.items()):
+        lines.append(f"{who}: muistutus lähetetty ({count})")
+    return lines
+
+
+def _describe(rows, lines: list[str], reminders: dict[str, int]) -> None:  # noqa: ANN001 - SQLAlchemy rows
+    for event in rows:
+        who = event.name or event.body_id or ""
         if event.kind == EventKind.decision_recorded.value:
             new = event.data.get("new", {})
             meeting = new.get("meeting_date")
@@ -61,9 +72,6 @@ def changes_since(*, session: Session, proposal_id: str, since: datetime, until:
             reminders[who] = reminders.get(who, 0) + 1
         elif event.data.get("kind") == MessageKind.proposal.value:
             lines.append(f"{who}: esitys lähetetty")
-    for who, count in sorted(reminders.items()):
-        lines.append(f"{who}: muistutus lähetetty ({count})")
-    return lines
 
 
 @dataclass(frozen=True)
