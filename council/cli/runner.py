@@ -50,6 +50,36 @@ def prefect_env(settings: Settings) -> dict[str, str]:
     return env
 
 
+def refresh_forms(settings: Settings, api_url: str) -> int:
+    """Write the forms' current choices (bodies, points) into every deployment's parameter schema on
+    the server at ``api_url`` (see council/services/forms.py); returns how many changed. Content that
+    does not load leaves the forms as they are and raises its Finnish ContentError."""
+    import base64
+
+    import httpx
+
+    from council.services.forms import form_choices, with_choices
+
+    choices = form_choices(settings)
+    headers = {}
+    auth = os.environ.get("PREFECT_API_AUTH_STRING")
+    if auth:  # the same basic auth the Prefect client sends
+        headers["Authorization"] = "Basic " + base64.b64encode(auth.encode()).decode()
+    changed = 0
+    with httpx.Client(base_url=api_url.rstrip("/"), timeout=30, headers=headers) as client:
+        response = client.post("/deployments/filter", json={})
+        response.raise_for_status()
+        for deployment in response.json():
+            schema = deployment.get("parameter_openapi_schema") or {}
+            filled = with_choices(schema, choices)
+            if filled != schema:
+                client.patch(
+                    f"/deployments/{deployment['id']}", json={"parameter_openapi_schema": filled}
+                ).raise_for_status()
+                changed += 1
+    return changed
+
+
 def _port_open(port: int) -> bool:
     with socket.socket() as sock:
         sock.settimeout(0.5)
@@ -195,6 +225,10 @@ def main_job(*, send: bool = True, wait: bool = True) -> int:
                 "Työjonon luonti",
             )
             _run([_bin("prefect"), "--no-prompt", "deploy", "--all"], env, "Deploymenttien rekisteröinti")
+            try:
+                refresh_forms(settings, env["PREFECT_API_URL"])
+            except CouncilError as exc:
+                console.print(f"[yellow]Lomakkeiden valintalistoja ei päivitetty:[/] {exc}", highlight=False)
         children.start("prefect-worker", [_bin("prefect"), "worker", "start", "--pool", POOL], env)
         console.print(f"Prefect-työntekijä käynnissä (työjono {POOL}); lokit: {children.log_dir}")
         if send:

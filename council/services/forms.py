@@ -1,0 +1,56 @@
+"""The choices the coordinator's forms offer (bodies by official name, points by label), written into
+the deployments' parameter schemas on the running Prefect server.
+
+A flow declares such a field as plain text marked ``json_schema_extra={CHOICES_KEY: "bodies"}`` (or
+``"points"``), so nothing reads the content files when a flow is imported; :func:`with_choices`
+fills in the ``enum`` from the content as it is now, and the entry point that talks to Prefect
+(``council run`` after deploying) writes the schema back. A changed roster reaches the forms
+without a re-deploy, and a body the dropdown did not offer is still checked by the flow itself.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from council.config import Settings
+from council.content.loading import load_proposal_by_id, load_roster
+
+#: The JSON-schema key that marks a text field whose choices come from the content.
+CHOICES_KEY = "x-council-choices"
+
+
+def point_label(number: int, short_title: str) -> str:
+    """'1 – Järjestöyhdyshenkilö', as the forms list the points."""
+    return f"{number} – {short_title}"
+
+
+def form_choices(settings: Settings) -> dict[str, list[str]]:
+    """What each kind of marked field offers, read from the content files now."""
+    roster = load_roster(settings.path(settings.roster_file))
+    proposal = load_proposal_by_id(settings.path(settings.data_dir), settings.proposal_id)
+    return {
+        "bodies": [b.name for b in roster.bodies],
+        "points": [point_label(p.number, p.short_title) for p in proposal.points],
+    }
+
+
+def with_choices(schema: dict[str, Any], choices: dict[str, list[str]]) -> dict[str, Any]:
+    """A copy of a parameter schema with an ``enum`` on every marked field (on its items for a list);
+    a kind without choices is left free text."""
+    result = copy.deepcopy(schema)
+    _fill(result, choices)
+    return result
+
+
+def _fill(node: Any, choices: dict[str, list[str]]) -> None:
+    if isinstance(node, dict):
+        kind = node.get(CHOICES_KEY)
+        if kind in choices and choices[kind]:
+            target = node["items"] if node.get("type") == "array" and isinstance(node.get("items"), dict) else node
+            target["enum"] = list(choices[kind])
+        for value in node.values():
+            _fill(value, choices)
+    elif isinstance(node, list):
+        for value in node:
+            _fill(value, choices)

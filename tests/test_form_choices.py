@@ -1,0 +1,64 @@
+"""The forms' choices come from the content when the schema is written, not when a flow is imported."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+from council.config import Settings
+from council.services.forms import CHOICES_KEY, form_choices, with_choices
+
+
+class _Form(BaseModel):
+    vastaanottaja: str = Field(title="Vastaanottaja", json_schema_extra={CHOICES_KEY: "bodies"})
+    vastaanottajat: list[str] = Field(default_factory=list, json_schema_extra={CHOICES_KEY: "bodies"})
+    kohdat: list[str] = Field(default_factory=list, json_schema_extra={CHOICES_KEY: "points"})
+    lisatieto: str = ""
+
+
+def test_marked_fields_get_the_rosters_names_and_the_proposals_points(settings: Settings) -> None:
+    schema = {"properties": {"lomake": {"$ref": "#/definitions/_Form"}}, "definitions": {"_Form": _Form.model_json_schema()}}
+    filled = with_choices(schema, form_choices(settings))
+    form = filled["definitions"]["_Form"]["properties"]
+    assert form["vastaanottaja"]["enum"][:2] == ["Forssan kaupunki", "Humppilan kunta"]
+    assert "Jokioisten kunta" in form["vastaanottajat"]["items"]["enum"]
+    assert form["kohdat"]["items"]["enum"][0] == "1 – Järjestöyhdyshenkilö"
+    assert "enum" not in form["lisatieto"]
+    assert "enum" not in schema["definitions"]["_Form"]["properties"]["vastaanottaja"]  # a copy
+
+
+def test_a_changed_roster_changes_the_choices(settings: Settings, tmp_path) -> None:  # noqa: ANN001
+    """The schema is written from the content as it is now: a renamed body shows its new name."""
+    roster = settings.path(settings.roster_file).read_text(encoding="utf-8")
+    changed = tmp_path / "roster.yaml"
+    changed.write_text(roster.replace("Humppilan kunta", "Humppilan kunta (uusi nimi)"), encoding="utf-8")
+    renamed = settings.model_copy(update={"roster_file": changed})
+    names = with_choices(_Form.model_json_schema(), form_choices(renamed))["properties"]["vastaanottaja"]["enum"]
+    assert "Humppilan kunta (uusi nimi)" in names and "Humppilan kunta" not in names
+
+
+def test_council_run_writes_the_choices_into_the_servers_deployments(prefect_harness: None, settings: Settings) -> None:
+    """`refresh_forms` on a real Prefect server: the deployment's form offers the roster's names."""
+    from prefect import flow
+    from prefect.client.orchestration import get_client
+    from prefect.settings import PREFECT_API_URL
+
+    from council.cli.runner import refresh_forms
+
+    @flow(name="form-choices-probe")
+    def probe(lomake: _Form) -> None:  # pragma: no cover - never run, only deployed
+        return None
+
+    with get_client(sync_client=True) as client:
+        flow_id = client.create_flow(probe)
+        deployment_id = client.create_deployment(
+            flow_id=flow_id,
+            name="probe",
+            parameter_openapi_schema=probe.parameters.model_dump(mode="json", by_alias=True),
+        )
+    assert refresh_forms(settings, PREFECT_API_URL.value()) >= 1
+    with get_client(sync_client=True) as client:
+        schema = client.read_deployment(deployment_id).parameter_openapi_schema
+    form = schema["definitions"]["_Form"]["properties"]
+    assert "Jokioisten kunta" in form["vastaanottaja"]["enum"]
+    assert form["kohdat"]["items"]["enum"][0] == "1 – Järjestöyhdyshenkilö"
+    assert refresh_forms(settings, PREFECT_API_URL.value()) == 0  # unchanged content: nothing written
