@@ -43,6 +43,11 @@ class Settings(BaseSettings):
         alias="COUNCIL_STATE_DIR",
         description="SQLite file, Prefect server state (PREFECT_HOME) and service logs",
     )
+    inbox_folder: Path = Field(
+        default=Path("state/saapuneet"),
+        alias="COUNCIL_INBOX_DIR",
+        description="Drop folder of the registries' replies (.eml), read by `council replies`",
+    )
     proposal_id: str = Field(default="jarjestoyhteistyomalli-forssan-seutu")
     roster_file: Path = Field(default=Path("data/rosters/forssan-seutu.yaml"))
 
@@ -108,6 +113,11 @@ class Settings(BaseSettings):
     def body_dir(self, proposal_id: str, body_id: str) -> Path:
         """outputs/<proposal>/<body>: the documents generated for one body."""
         return inside(self.outputs, proposal_id, body_id)
+
+    @property
+    def inbox_dir(self) -> Path:
+        """state/saapuneet: replies saved by the coordinator (or the local SMTP server) as .eml."""
+        return self.path(self.inbox_folder)
 
     @cached_property
     def state_dir(self) -> Path:

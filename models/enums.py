@@ -62,6 +62,7 @@ class EventKind(StrEnum):
     message_queued = "message_queued"
     message_sent = "message_sent"
     message_failed = "message_failed"
+    reply_received = "reply_received"
 
 
 # The ten outcomes of Helsinki's Ahjo, the de-facto Finnish municipal vocabulary. The docstring is
@@ -97,4 +98,5 @@ EVENT_LABEL_FI: dict[str, str] = {
     EventKind.message_queued: "viesti jonossa",
     EventKind.message_sent: "viesti lähetetty",
     EventKind.message_failed: "viestin lähetys epäonnistui",
+    EventKind.reply_received: "vastaus luettu",
 }

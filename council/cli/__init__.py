@@ -7,10 +7,11 @@ One module per command group; each registers its commands on :data:`council.cli.
 - ``follow_up``: follow-up
 - ``committee``: status, dashboard, report, digest
 - ``operations``: run, smtp-server, backup, restore
+- ``replies``: replies
 - ``templates``: templates check
 """
 
-from council.cli import committee, decisions, follow_up, operations, proposal, templates  # noqa: F401 - registers
+from council.cli import committee, decisions, follow_up, operations, proposal, replies, templates  # noqa: F401 - registers
 from council.cli.app import app
 
 __all__ = ["app"]

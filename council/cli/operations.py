@@ -50,7 +50,9 @@ def smtp_server(
 
     settings = get_settings()
     folder = settings.mail_dir
-    server = LocalSmtpServer(folder, port=port or settings.local_smtp_port)
+    server = LocalSmtpServer(
+        folder, port=port or settings.local_smtp_port, inbox=settings.inbox_dir, inbox_address=settings.sender
+    )
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):  # before start: a Ctrl-C while starting stops cleanly too
         signal.signal(sig, lambda *_: stop.set())
@@ -58,7 +60,12 @@ def smtp_server(
         server.start()
     except OSError as exc:
         raise CouncilError(f"SMTP-palvelinta ei voitu käynnistää porttiin {server.port}: {exc}") from exc
-    console.print(f"SMTP-palvelin: 127.0.0.1:{server.port}, viestit kansioon {folder}")
+    console.print(
+        f"SMTP-palvelin: 127.0.0.1:{server.port}, viestit kansioon {folder}; "
+        f"osoitteeseen {settings.sender} tulevat myös kansioon {settings.inbox_dir} (council replies)",
+        markup=False,
+        highlight=False,
+    )
     stop.wait()
     server.stop()
 

@@ -22,29 +22,44 @@ _lock = threading.Lock()
 
 
 class EmlHandler:
-    """Stores each accepted message under ``folder`` as ``<time>-<n>.eml`` (written atomically)."""
+    """Stores each accepted message under ``folder`` as ``<time>-<n>.eml`` (written atomically);
+    one addressed to ``inbox_address`` (the committee's own) also goes into ``inbox``, the drop
+    folder `council replies` reads, so a registry's reply can be tried locally."""
 
-    def __init__(self, folder: Path):
+    def __init__(self, folder: Path, *, inbox: Path | None = None, inbox_address: str | None = None):
         self.folder = folder
         self.folder.mkdir(parents=True, exist_ok=True)
+        self.inbox = inbox
+        self.inbox_address = (inbox_address or "").lower()
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         content = envelope.original_content or b""
         with _lock:
             n = next(_counter)
-        stamp = datetime.now().strftime("%Y%m%dT%H%M%S%f")
-        write_atomic(self.folder / f"{stamp}-{os.getpid()}-{n:05d}.eml", content)
+        name = f"{datetime.now().strftime('%Y%m%dT%H%M%S%f')}-{os.getpid()}-{n:05d}.eml"
+        write_atomic(self.folder / name, content)
+        if self.inbox is not None and self.inbox_address in (r.lower() for r in envelope.rcpt_tos):
+            self.inbox.mkdir(parents=True, exist_ok=True)
+            write_atomic(self.inbox / name, content)
         return "250 Message accepted for delivery"
 
 
 class LocalSmtpServer:
     """Context manager around aiosmtpd's threaded Controller."""
 
-    def __init__(self, folder: Path, host: str = "127.0.0.1", port: int = 8025):
+    def __init__(
+        self,
+        folder: Path,
+        host: str = "127.0.0.1",
+        port: int = 8025,
+        *,
+        inbox: Path | None = None,
+        inbox_address: str | None = None,
+    ):
         self.folder = folder
         self.host = host
         self.port = port
-        self.handler = EmlHandler(folder)
+        self.handler = EmlHandler(folder, inbox=inbox, inbox_address=inbox_address)
         self._controller = Controller(
             self.handler, hostname=host, port=port, data_size_limit=50 * 1024 * 1024
         )

@@ -1,0 +1,165 @@
+"""Replies from the registries, read from a drop folder of .eml files (issue 16, first slice).
+
+A registry answers our email with an acknowledgement that carries the body's own case number
+("Asianumero 123/00.04.01/2026", "Dnro JOK/45/2026", "Diarienummer …"). Each reply is matched to
+(proposal, body) by its In-Reply-To/References against the Message-IDs of our outbox, else by the
+sender's domain against the roster's registry addresses; the case number found is stored on that
+body's recipient row once (quoted as "Viite" in later reminders) and every reply is logged as an
+event, so reading the folder again changes nothing. Nothing is deleted or moved.
+"""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import re
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+from email.utils import getaddresses
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from council.store.tracking import add_event, now
+from models.enums import EventKind
+from models.tables import Body, Event, Message, Recipient
+
+#: How registries write their case number: the label, then the number (letters, digits, / . - and
+#: single spaces between parts, ending in a digit), e.g. "Dnro JOK/45/00.01.02/2026".
+_CASE = re.compile(
+    r"\b(?:dnro|dno|d:no|diaarinumero|diaarinro|diaari|asianumero|asianro|asiatunnus|"
+    r"diarienummer|diarienr|dnr|ärendenummer|ärendenr)\b\.?\s*:?\s*"
+    r"(?P<number>[A-ZÅÄÖ0-9](?:[A-ZÅÄÖa-zåäö0-9/.\-]|\s(?=[A-ZÅÄÖ0-9]))*\d)",
+    re.IGNORECASE,
+)
+#: At most this much of a message body is searched (a reply quotes our whole letter below).
+_SEARCHED = 4000
+
+
+@dataclass(frozen=True)
+class Reply:
+    path: Path
+    message_id: str
+    sender: str
+    subject: str
+    text: str
+    refers_to: tuple[str, ...]
+
+
+@dataclass
+class RepliesReport:
+    """What one reading of the folder found, in the order of the files."""
+
+    matched: list[str] = field(default_factory=list)  # "Jokioisten kunta: asianumero JOK/45/2026"
+    unmatched: list[str] = field(default_factory=list)  # file names with why
+    already_read: int = 0
+
+
+def read_reply(path: Path) -> Reply:
+    """Parse one .eml (any defects are tolerated: registries' mail systems vary)."""
+    message: EmailMessage = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)  # type: ignore[assignment]
+    refers = " ".join(str(message.get(h, "")) for h in ("In-Reply-To", "References"))
+    body = message.get_body(("plain", "html"))
+    text = body.get_content() if body is not None else ""
+    if body is not None and body.get_content_subtype() == "html":
+        text = re.sub(r"<[^>]+>", " ", text)
+    senders = getaddresses([str(message.get("From", ""))])
+    return Reply(
+        path=path,
+        message_id=str(message.get("Message-ID", "")).strip() or f"<{path.name}>",
+        sender=senders[0][1].lower() if senders else "",
+        subject=str(message.get("Subject", "")),
+        text=text[:_SEARCHED],
+        refers_to=tuple(re.findall(r"<[^<>\s]+>", refers)),
+    )
+
+
+def case_number(reply: Reply) -> str | None:
+    """The body's own case number from the subject or the start of the text, or None."""
+    for source in (reply.subject, reply.text):
+        found = _CASE.search(source)
+        if found:
+            return found.group("number").strip()
+    return None
+
+
+def _match(session: Session, reply: Reply) -> tuple[str, str] | None:
+    """(proposal, body) by our Message-IDs first, then by the sender's domain (one body only)."""
+    if reply.refers_to:
+        row = session.execute(
+            select(Message.proposal_id, Message.body_id)
+            .where(Message.message_id.in_(reply.refers_to), Message.body_id.is_not(None))
+            .order_by(Message.id.desc())
+            .limit(1)
+        ).first()
+        if row is not None:
+            return row.proposal_id, row.body_id
+    domain = reply.sender.rsplit("@", 1)[-1] if "@" in reply.sender else ""
+    if not domain:
+        return None
+    bodies = [b for b in session.scalars(select(Body)) if b.registry_email.lower().endswith("@" + domain)]
+    if len(bodies) != 1:
+        return None
+    proposals = session.scalars(
+        select(Message.proposal_id).where(Message.body_id == bodies[0].id).distinct()
+    ).all()
+    return (proposals[0], bodies[0].id) if len(proposals) == 1 else None
+
+
+def take_replies(*, session: Session, folder: Path, actor: str) -> RepliesReport:
+    """Read every .eml in ``folder`` (oldest name first) not read before; see the module docstring."""
+    report = RepliesReport()
+    read_before = {
+        (data or {}).get("message_id")
+        for data in session.scalars(select(Event.data).where(Event.kind == EventKind.reply_received.value))
+    }
+    for path in sorted(folder.glob("*.eml")):
+        reply = read_reply(path)
+        if reply.message_id in read_before:
+            report.already_read += 1
+            continue
+        read_before.add(reply.message_id)
+        matched = _match(session, reply)
+        number = case_number(reply)
+        data = {
+            "message_id": reply.message_id,
+            "file": path.name,
+            "sender": reply.sender,
+            "case_number": number,
+        }
+        if matched is None:
+            report.unmatched.append(
+                f"{path.name}: lähettäjää {reply.sender or '?'} ei tunnistettu esityksen viestiksi"
+            )
+            add_event(
+                session=session, kind=EventKind.reply_received, actor=actor, data=data | {"matched": False}
+            )
+            continue
+        proposal_id, body_id = matched
+        body = session.get_one(Body, body_id)
+        add_event(
+            session=session,
+            kind=EventKind.reply_received,
+            actor=actor,
+            proposal_id=proposal_id,
+            body_id=body_id,
+            data=data | {"matched": True},
+        )
+        if number is None:
+            report.matched.append(f"{body.name}: vastaus luettu, asianumeroa ei löytynyt ({path.name})")
+            continue
+        row = session.get(Recipient, (proposal_id, body_id))
+        if row is None:
+            row = Recipient(proposal_id=proposal_id, body_id=body_id, updated_at=now())
+            session.add(row)
+        if row.case_number and row.case_number != number:
+            report.matched.append(
+                f"{body.name}: vastauksessa on eri asianumero {number} kuin tallennettu {row.case_number}; "
+                "tallennettua ei muutettu"
+            )
+            continue
+        row.case_number, row.updated_at = number, now()
+        session.flush()
+        report.matched.append(f"{body.name}: asianumero {number}")
+    return report
