@@ -63,6 +63,15 @@ class Settings(BaseSettings):
     sender_name: Line = Field(default="Forssan seudun hyvinvointivaliokunta")
     local_smtp_port: int = LOCAL_SMTP_PORT
 
+    imap_host: str | None = Field(default=None, description="The committee's mailbox for `council replies`")
+    imap_port: int | None = Field(default=None, ge=1, le=65535, description="Default 993 (ssl) or 143 (starttls)")
+    imap_user: str | None = None
+    imap_password: SecretStr | None = None
+    imap_mailbox: str = Field(default="INBOX", min_length=1)
+    imap_tls: str = Field(default="ssl", description="ssl | starttls (never plain text)")
+    imap_ca_file: Path | None = Field(default=None, description="CA certificate(s) to trust besides the system's")
+    imap_timeout: float = Field(default=30.0, gt=0)
+
     prefect_port: int = Field(default=4200, description="Port of the local Prefect server (make run)")
     attach_pdf: bool = Field(default=False, description="Attach PDF/A copies (LibreOffice) beside the DOCX")
     batch_size: int = Field(default=50, ge=1, le=1000, description="Bodies per Prefect task")
@@ -76,6 +85,14 @@ class Settings(BaseSettings):
         value = value.strip().lower()
         if value not in {"none", "starttls", "ssl"}:
             raise ValueError("sallitut arvot ovat none, starttls ja ssl")
+        return value
+
+    @field_validator("imap_tls")
+    @classmethod
+    def _imap_tls_mode(cls, value: str) -> str:
+        value = value.strip().lower()
+        if value not in {"starttls", "ssl"}:
+            raise ValueError("sallitut arvot ovat ssl ja starttls (salaamatonta yhteyttä ei käytetä)")
         return value
 
     def path(self, value: Path) -> Path:
@@ -136,6 +153,10 @@ class Settings(BaseSettings):
     @property
     def effective_smtp_host(self) -> str:
         return self.smtp_host or LOCAL_SMTP_HOST
+
+    @property
+    def effective_imap_port(self) -> int:
+        return self.imap_port or (993 if self.imap_tls == "ssl" else 143)
 
     @property
     def effective_smtp_port(self) -> int:

@@ -24,11 +24,26 @@ def replies(
     ] = None,
     by: Annotated[str, typer.Option("--by", help="Kirjaaja")] = "koordinaattori",
 ) -> None:
-    """Lue kirjaamoiden vastaukset: tunnista vastaanottaja ja tallenna sen asianumero (Viite)."""
+    """Lue kirjaamoiden vastaukset: tunnista vastaanottaja ja tallenna sen asianumero (Viite).
+
+    Kun COUNCIL_IMAP_HOST on asetettu, uudet viestit haetaan ensin postilaatikosta kansioon (vain
+    lukien: mitään ei merkitä luetuksi, siirretä eikä poisteta).
+    """
     from council.services.replies import take_replies
 
     settings = get_settings()
     where = folder or settings.inbox_dir
+    if settings.imap_host:
+        from council.delivery.imap import fetch_to_folder
+
+        with console.status(f"Haetaan viestejä postilaatikosta {settings.imap_host}"):
+            fetched = fetch_to_folder(settings, where)
+        console.print(
+            f"Postilaatikosta {settings.imap_host}: {len(fetched.new)} uutta viestiä "
+            f"({fetched.already} haettu jo aiemmin)",
+            markup=False,
+            highlight=False,
+        )
     if not where.is_dir():
         raise CouncilError(f"{where}: kansiota ei ole; tallenna vastaukset .eml-tiedostoina tähän kansioon")
     with Session(checked_engine_for(settings)) as session, session.begin():
