@@ -59,13 +59,16 @@ def test_liaison_named_sends_the_filled_duty_description_once(
     [mail] = [read_eml(p) for p in smtp_server.messages()]
     assert str(mail["To"]) == "kirjaamo@jokioinen.example, maija@jokioinen.example"
     assert "Maija Meikäläinen" in mail["Subject"]
-    [attachment] = list(mail.iter_attachments())
+    attachment, metadata = list(mail.iter_attachments())
     assert attachment.get_filename() == "Järjestöyhdyshenkilön_toimenkuva_Jokioisten_kunta_täytetty.docx"
+    assert metadata.get_filename() == "Kuvailutiedot_Järjestöyhdyshenkilön_toimenkuva_Jokioisten_kunta_täytetty.xml"
+    # The committee's Dnro in the subject; the Dnro the body filed its decision under is their "Viite".
+    assert mail["Subject"].endswith("(Dnro FSHKY/245/00.04.01/2026, viite JOK/12/2021)")
     path = sent.outputs / sent.proposal_id / "jokioinen" / attachment.get_filename()
     text = docx_text(path)
     assert "Maija Meikäläinen" in text and "8 h/kk" in text
     assert "Jokioisten kunnanhallitus 15.3.2021 § 59" in text
-    assert "Dnro JOK/12/2021" in text and "______" not in text
+    assert "Dnro FSHKY/245/00.04.01/2026" in text and "Viite JOK/12/2021" in text and "______" not in text
     assert first.dashboard and first.dashboard[0].is_file()
 
 

@@ -159,8 +159,10 @@ def test_output_opens_in_python_docx(tmp_path: Path) -> None:
     )
     doc = Document(str(target))
     assert any(body.name in p.text for p in doc.paragraphs)
-    header_cells = [c.text for t in doc.sections[0].header.tables for r in t.rows for c in r.cells]
-    assert "ESITYS" in header_cells and "15.2.2021" in header_cells
+    header_cells = [c.text for t in doc.sections[0].first_page_header.tables for r in t.rows for c in r.cells]
+    assert "ESITYS" in header_cells and "15.2.2021\nDnro FSHKY/245/00.04.01/2026" in header_cells
+    later_pages = [c.text for t in doc.sections[0].header.tables for r in t.rows for c in r.cells]
+    assert "ESITYS" in later_pages and "15.2.2021\nDnro FSHKY/245/00.04.01/2026" in later_pages
     assert [p.name for p in target.parent.iterdir()] == ["esitys.docx"]
     assert target.stat().st_mode & 0o777 == 0o644  # readable by the registry's other users, like the rest
 

@@ -36,8 +36,12 @@ from council.errors import ConfigurationError, MailDeliveryError, RecipientsRefu
 from council.paths import safe_filename
 from models.clock import HELSINKI, now
 
-DOCX_TYPE = ("application", "vnd.openxmlformats-officedocument.wordprocessingml.document")
-PDF_TYPE = ("application", "pdf")
+#: Content type of each kind of attachment: the documents and their JHS 143 description.
+ATTACHMENT_TYPES = {
+    ".docx": ("application", "vnd.openxmlformats-officedocument.wordprocessingml.document"),
+    ".pdf": ("application", "pdf"),
+    ".xml": ("application", "xml"),
+}
 
 
 @dataclass(frozen=True)
@@ -112,7 +116,7 @@ def compose(mail: OutgoingMail) -> EmailMessage:
     for path in mail.attachments:
         if not path.is_file():
             raise MailDeliveryError(f"Liitetiedosto puuttuu: {path}")
-        maintype, subtype = PDF_TYPE if path.suffix.lower() == ".pdf" else DOCX_TYPE
+        maintype, subtype = ATTACHMENT_TYPES.get(path.suffix.lower(), ("application", "octet-stream"))
         msg.add_attachment(path.read_bytes(), maintype=maintype, subtype=subtype, filename=path.name)
     # Last: set_content/add_attachment move Content-* headers into the sub-parts.
     msg["Content-Language"] = mail.language

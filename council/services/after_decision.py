@@ -16,6 +16,7 @@ from council.config import Settings
 from council.content.i18n import translated
 from council.content.loading import load_proposal_by_id, load_roster
 from council.delivery.pdf import with_pdf_copies
+from council.rendering.attachments import attach
 from council.rendering.contexts import (
     body_context,
     body_recipients,
@@ -28,6 +29,7 @@ from council.services.committee import write_dashboard_files
 from council.store.engine import engine_for
 from council.store.matrix import read_states
 from council.store.outbox import queue_message
+from council.store.recipients import case_numbers
 from models.contexts import (
     ConfirmationMailContext,
     DutyMailContext,
@@ -77,6 +79,7 @@ def prepare_duty_descriptions(settings: Settings, *, today: date, actor: str) ->
                 Decision.status.in_((DecisionStatus.decided.value, DecisionStatus.final.value)),
             )
         ).all()
+        references = case_numbers(session=session, proposal_id=proposal.id)
         todo = [
             (c.body_id, dict(c.liaison), c.deciding_body, c.meeting_date, c.section, c.diary_number)
             for c in cells
@@ -92,23 +95,35 @@ def prepare_duty_descriptions(settings: Settings, *, today: date, actor: str) ->
         appointed = appointed_by(deciding_body, meeting_date, section)
         person = LiaisonContext(**{k: str(liaison[k]) for k in ("name", "title", "email", "work_time")})
         path = settings.body_dir(proposal.id, body.id) / duty_description_filled_name(body)
+        # "Viite": the body's case number from its registry, else the Dnro its decision was filed under.
+        reference = references.get(body_id) or dnro
         render_docx(
             DUTY_TEMPLATE,
             duty_description_context(
-                local, body, on=today, liaison=person, appointed_by=appointed, diary_number=dnro
+                local, body, on=today, liaison=person, appointed_by=appointed, reference=reference
             ),
             path,
             lang,
         )
+        attached = attach(
+            [("label_duty_filled", path)],
+            proposal=local,
+            body=body,
+            on=today,
+            reference=reference,
+            pdf_copies=lambda docs: with_pdf_copies(settings, docs),
+        )
         ctx = DutyMailContext(
             body=body_context(body),
+            diary_number=local.diary_number,
+            reference=reference,
             sender=local.sender,
             preparer=local.preparer,
             short_title=local.short_title,
             duties_point=local.duty_description.duties_point,
             liaison=person,
             appointed_by=appointed,
-            attachment_names=[path.name],
+            attachment_names=attached.lines,
         )
         with Session(engine) as session, session.begin():
             message_pk, created = queue_message(
@@ -123,7 +138,7 @@ def prepare_duty_descriptions(settings: Settings, *, today: date, actor: str) ->
                     lang=lang,
                     body_id=body.id,
                     recipients=[str(body.registry_email), person.email],
-                    attachments=with_pdf_copies(settings, [path]),
+                    attachments=attached.files,
                 ),
                 actor=actor,
                 logical_date=today,

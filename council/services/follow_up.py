@@ -20,6 +20,7 @@ from council.delivery.mail import Mailer
 from council.delivery.pdf import with_pdf_copies
 from council.paths import safe_filename
 from council.perf import chunks
+from council.rendering.attachments import PdfCopies, attach
 from council.rendering.contexts import body_context, body_recipients, proposal_context
 from council.rendering.environment import PROPOSAL_TEMPLATE
 from council.rendering.render import render_docx, render_mail
@@ -30,6 +31,7 @@ from council.services.after_decision import prepare_confirmations
 from council.store.engine import engine_for
 from council.store.matrix import read_states
 from council.store.outbox import queue_message
+from council.store.recipients import case_numbers
 from models.contexts import MailPointNote, ReminderMailContext
 from models.enums import MessageKind, MessageState
 from models.results import DeliveryFailure, DeliveryReport
@@ -55,22 +57,49 @@ def find_due(settings: Settings, today: date) -> list[DueReminder]:
 
 
 def render_reminder(
-    proposal: ProposalIn, body: BodyIn, state: BodyState, due: DueReminder, folder, *, on: date
+    proposal: ProposalIn,
+    body: BodyIn,
+    state: BodyState,
+    due: DueReminder,
+    folder,
+    *,
+    on: date,
+    reference: str | None = None,
+    pdf_copies: PdfCopies | None = None,
 ):
-    """The reminder email and the proposal regenerated with only the open points."""
+    """The reminder email and the proposal regenerated with only the open points, both with the
+    committee's Dnro, the body's case number as "Viite" when known and the reply-by date."""
     lang = body.language.value
     proposal = translated(proposal, lang)
     decided = {c.point: cell_note(c, lang) or "" for c in state.cells if c.status not in OPEN}
     path = folder / safe_filename(text(lang, "file_reminder", name=body.name, round=str(due.round)), ".docx")
     render_docx(
         PROPOSAL_TEMPLATE,
-        proposal_context(proposal, body, on=on, open_points=list(due.open_points), decided_notes=decided),
+        proposal_context(
+            proposal,
+            body,
+            on=on,
+            open_points=list(due.open_points),
+            decided_notes=decided,
+            reference=reference,
+            reply_by=due.deadline,
+        ),
         path,
         lang,
+    )
+    attached = attach(
+        [("label_reminder", path)],
+        proposal=proposal,
+        body=body,
+        on=on,
+        reference=reference,
+        pdf_copies=pdf_copies,
     )
     cells = {c.point: c for c in state.cells}
     ctx = ReminderMailContext(
         body=body_context(body),
+        diary_number=proposal.diary_number,
+        reference=reference,
         sender=proposal.sender,
         preparer=proposal.preparer,
         title=proposal.title,
@@ -85,7 +114,7 @@ def render_reminder(
         decided_points=[
             f"{n}. {proposal.point(n).short_title}: {note}" for n, note in sorted(decided.items())
         ],
-        attachment_names=[path.name],
+        attachment_names=attached.lines,
     )
     return render_mail(
         "muistutus",
@@ -93,7 +122,7 @@ def render_reminder(
         lang=lang,
         body_id=body.id,
         recipients=body_recipients(body),
-        attachments=[path],
+        attachments=attached.files,
         cc=list(due.cc),
     )
 
@@ -107,13 +136,20 @@ def prepare_reminders(settings: Settings, due: list[DueReminder], *, today: date
     engine = engine_for(settings)
     with Session(engine) as session:
         states = read_states(session=session, proposal_id=proposal.id)
+        references = case_numbers(session=session, proposal_id=proposal.id)
     ids = []
     for reminder in due:
         body = bodies[reminder.body_id]
         rendered = render_reminder(
-            proposal, body, states[body.id], reminder, settings.body_dir(proposal.id, body.id), on=today
+            proposal,
+            body,
+            states[body.id],
+            reminder,
+            settings.body_dir(proposal.id, body.id),
+            on=today,
+            reference=references.get(body.id),
+            pdf_copies=lambda docs: with_pdf_copies(settings, docs),
         )
-        rendered.attachments = with_pdf_copies(settings, rendered.attachments)
         with Session(engine) as session, session.begin():
             message_pk, _created = queue_message(
                 session=session,

@@ -46,7 +46,8 @@ def render_all(settings: Settings, *, today: date, progress: Progress | None = N
     for body in bodies:
         lang = body.language.value
         local = translated(proposal, lang)
-        written += render_first_send(proposal, body, folder, on=today).attachments
+        sent = render_first_send(proposal, body, folder, on=today).attachments
+        written += [a for a in sent if a.suffix == ".docx"]
         reminder = folder / safe_filename(text(lang, "file_reminder", name=body.name, round="1"), ".docx")
         decided = {1: f"hyväksytty ehdotuksen mukaisesti {today.day}.{today.month}.{today.year} § 59"}
         render_docx(

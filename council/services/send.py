@@ -23,10 +23,12 @@ from council.delivery.pdf import with_pdf_copies
 from council.errors import MailDeliveryError, UnknownBodyError
 from council.paths import inside, safe_filename
 from council.perf import chunks
+from council.rendering.attachments import PdfCopies, attach
 from council.rendering.contexts import body_recipients, duty_description_context, proposal_context
 from council.rendering.environment import DUTY_TEMPLATE, PROPOSAL_TEMPLATE
 from council.rendering.render import render_docx, render_mail
-from council.rules.formatting import today_helsinki
+from council.rules.formatting import fi_date, today_helsinki
+from council.rules.reminders import response_deadline
 from council.store.engine import checked_engine_for, engine_for
 from council.store.outbox import (
     claim,
@@ -37,6 +39,7 @@ from council.store.outbox import (
     queue_message,
     requeue_failed,
 )
+from council.store.recipients import case_numbers
 from council.store.tracking import add_event, mark_reminded, mark_sent, sync_content
 from models.contexts import MailPoint, ProposalMailContext
 from models.enums import EventKind, MessageKind, MessageState
@@ -47,26 +50,52 @@ from models.tables import Body, Message
 log = logging.getLogger(__name__)
 
 
-def render_first_send(proposal: ProposalIn, body: BodyIn, folder: Path, *, on: date) -> RenderedMail:
-    """Both DOCX documents and the covering email of the first send, for one body."""
+def render_first_send(
+    proposal: ProposalIn,
+    body: BodyIn,
+    folder: Path,
+    *,
+    on: date,
+    reference: str | None = None,
+    pdf_copies: PdfCopies | None = None,
+) -> RenderedMail:
+    """Both DOCX documents (with PDF/A copies when ``pdf_copies`` makes them), their JHS 143
+    description and the covering email of the first send, for one body.
+
+    Every document and the email carry the committee's Dnro, the body's case number as "Viite" when
+    ``reference`` is known, and the reply-by date (the body's response deadline counted from ``on``).
+    """
     from council.content.i18n import text, translated
     from council.rendering.contexts import body_context
 
     lang = body.language.value
     proposal = translated(proposal, lang)
+    reply_by = response_deadline(on, proposal.reminder_policy.merged(body.reminder_policy))
     proposal_path = folder / safe_filename(text(lang, "file_proposal", name=body.name), ".docx")
     duty_path = folder / safe_filename(text(lang, "file_duty", name=body.name), ".docx")
-    render_docx(PROPOSAL_TEMPLATE, proposal_context(proposal, body, on=on), proposal_path, lang)
-    render_docx(DUTY_TEMPLATE, duty_description_context(proposal, body, on=on), duty_path, lang)
+    header = {"on": on, "reference": reference, "reply_by": reply_by}
+    render_docx(PROPOSAL_TEMPLATE, proposal_context(proposal, body, **header), proposal_path, lang)
+    render_docx(DUTY_TEMPLATE, duty_description_context(proposal, body, **header), duty_path, lang)
+    attached = attach(
+        [("label_proposal", proposal_path), ("label_duty", duty_path)],
+        proposal=proposal,
+        body=body,
+        on=on,
+        reference=reference,
+        pdf_copies=pdf_copies,
+    )
     ctx = ProposalMailContext(
         body=body_context(body),
+        diary_number=proposal.diary_number,
+        reference=reference,
         sender=proposal.sender,
         preparer=proposal.preparer,
         title=proposal.title,
         short_title=proposal.short_title,
         points=[MailPoint(number=p.number, short_title=p.short_title) for p in proposal.points],
+        reply_by=fi_date(reply_by),
         duties_point=proposal.duty_description.duties_point,
-        attachment_names=[proposal_path.name, duty_path.name],
+        attachment_names=attached.lines,
     )
     return render_mail(
         "esitys",
@@ -74,7 +103,7 @@ def render_first_send(proposal: ProposalIn, body: BodyIn, folder: Path, *, on: d
         lang=lang,
         body_id=body.id,
         recipients=body_recipients(body),
-        attachments=[proposal_path, duty_path],
+        attachments=attached.files,
     )
 
 
@@ -110,6 +139,7 @@ def prepare_proposal_messages(
             body_ids=[b.id for b in bodies],
         )
         existing_state = {body_id: m.state for body_id, m in existing.items()}
+        references = case_numbers(session=session, proposal_id=proposal.id)
         existing_ids = {body_id: m.id for body_id, m in existing.items()}
     pending: list[int] = []
     for body in bodies:
@@ -118,8 +148,14 @@ def prepare_proposal_messages(
             if state in (MessageState.queued.value, MessageState.sending.value):
                 pending.append(existing_ids[body.id])
             continue
-        rendered = render_first_send(proposal, body, settings.body_dir(proposal.id, body.id), on=on)
-        rendered.attachments = with_pdf_copies(settings, rendered.attachments)
+        rendered = render_first_send(
+            proposal,
+            body,
+            settings.body_dir(proposal.id, body.id),
+            on=on,
+            reference=references.get(body.id),
+            pdf_copies=lambda docs: with_pdf_copies(settings, docs),
+        )
         if state == MessageState.failed.value:
             # Failed for good (e.g. 550 for a wrong address) and nobody got it: sending again is
             # what was asked for, with the roster's current address. One that may have reached
@@ -277,7 +313,13 @@ def dry_run(settings: Settings, body_ids: list[str], *, on: date | None = None) 
     written: list[Path] = []
     with mailer.session() as mail_session:
         for body in select_bodies(roster, body_ids):
-            rendered = render_first_send(proposal, body, inside(folder, proposal.id, body.id), on=on)
+            rendered = render_first_send(
+                proposal,
+                body,
+                inside(folder, proposal.id, body.id),
+                on=on,
+                pdf_copies=lambda docs: with_pdf_copies(settings, docs),
+            )
             mail_session.send(compose(rendered.outgoing(settings)))
             written += rendered.attachments
     return written

@@ -56,6 +56,10 @@ LABELS = {
         "duties": "Tehtävät",
         "forums": "Yhteistyöfoorumit",
         "reporting": "Raportointi",
+        "dnro": "Dnro",
+        "reference": "Viite",
+        "reply_by": "Vastaus viimeistään",
+        "contact": "Yhteyshenkilö",
     },
     "sv": {
         "registry": "Registratorskontoret",
@@ -80,6 +84,10 @@ LABELS = {
         "duties": "Uppgifter",
         "forums": "Samarbetsforum",
         "reporting": "Rapportering",
+        "dnro": "Dnr",
+        "reference": "Hänvisning",
+        "reply_by": "Svar senast",
+        "contact": "Kontaktperson",
     },
 }
 HERE = Path(__file__).resolve().parent
@@ -161,9 +169,10 @@ def _page(doc) -> None:
     section.header_distance = Cm(1.0)
 
 
-def _header(doc, doc_type: str) -> None:
-    """SFS 2487 style header: sender left, document type/date/Dnro and 'page (pages)' right."""
-    header = doc.sections[0].header
+def _header_table(header, doc_type: str, L: dict[str, str], *, first: bool) -> None:  # noqa: N803
+    """Sender left; document type, date, Dnro (and on the first page "Viite" and the reply-by date)
+    right; "page (pages)" far right. Optional lines are whole ``{%p if %}`` paragraphs, so a value not
+    known leaves no empty line."""
     table = header.add_table(rows=2, cols=3, width=Cm(16.5))
     table.alignment = WD_TABLE_ALIGNMENT.LEFT
     widths = (Cm(8.5), Cm(5.5), Cm(2.5))
@@ -173,9 +182,7 @@ def _header(doc, doc_type: str) -> None:
     for row in table.rows:
         for cell, width in zip(row.cells, widths, strict=True):
             cell.width = width
-    left = table.cell(0, 0).paragraphs[0]
-    run = left.add_run("{{ sender }}")
-    run.bold = True
+    table.cell(0, 0).paragraphs[0].add_run("{{ sender }}").bold = True
     table.cell(0, 1).paragraphs[0].add_run(doc_type).bold = True
     page = table.cell(0, 2).paragraphs[0]
     page.alignment = WD_ALIGN_PARAGRAPH.RIGHT
@@ -183,12 +190,31 @@ def _header(doc, doc_type: str) -> None:
     page.add_run(" (")
     _field(page, "NUMPAGES", "1")
     page.add_run(")")
-    table.cell(1, 0).paragraphs[0].add_run("{{ sender_unit }}")
-    table.cell(1, 1).paragraphs[0].add_run("{{ meta.date }}")
-    table.cell(1, 2).paragraphs[0].add_run(
-        "{% if meta.diary_number %}Dnro {{ meta.diary_number }}{% endif %}"
-    )
+    left = table.cell(1, 0)
+    right = table.cell(1, 1).merge(table.cell(1, 2))
+    left.paragraphs[0].add_run("{{ sender_unit }}")
+    right.paragraphs[0].add_run("{{ meta.date }}")
+    lines = [(right, "meta.diary_number", f"{L['dnro']} {{{{ meta.diary_number }}}}")]
+    if first:
+        lines = [
+            (left, "meta.contact", f"{L['contact']}: {{{{ meta.contact }}}}"),
+            *lines,
+            (right, "meta.reference", f"{L['reference']} {{{{ meta.reference }}}}"),
+            (right, "meta.reply_by", f"{L['reply_by']} {{{{ meta.reply_by }}}}"),
+        ]
+    for cell, variable, line in lines:
+        for text in (f"{{%p if {variable} %}}", line, "{%p endif %}"):
+            cell.add_paragraph().add_run(text)
     header.paragraphs[0].text = ""
+
+
+def _header(doc, doc_type: str, lang: str = "fi") -> None:
+    """SFS 2487 style header: the first page carries every field a registry registers the document
+    by; the following pages repeat sender, type, date, Dnro and 'page (pages)'."""
+    section = doc.sections[0]
+    section.different_first_page_header_footer = True
+    _header_table(section.first_page_header, doc_type, LABELS[lang], first=True)
+    _header_table(section.header, doc_type, LABELS[lang], first=False)
 
 
 def _p(doc, text: str, style: str | None = None):
@@ -213,7 +239,7 @@ def build_proposal(lang: str = "fi") -> DocxDocument:
     doc = Document()
     _styles(doc)
     _page(doc)
-    _header(doc, "{{ meta.doc_type }}")
+    _header(doc, "{{ meta.doc_type }}", lang)
     _recipient(doc, L)
     _p(doc, "{{ title }}", "Title")
     _p(doc, "{%p if is_reminder %}")
@@ -277,7 +303,7 @@ def build_duty_description(lang: str = "fi") -> DocxDocument:
     doc = Document()
     _styles(doc)
     _page(doc)
-    _header(doc, "{{ meta.doc_type }}")
+    _header(doc, "{{ meta.doc_type }}", lang)
     _recipient(doc, L)
     _p(doc, "{{ title }}", "Title")
     _p(doc, L["purpose"], "Heading 1")
