@@ -1,11 +1,20 @@
 """PDF/A copies of generated documents through LibreOffice headless.
 
-LibreOffice is optional: without it the service still renders DOCX; asking for PDF then fails with a
-message naming the package to install and the setting that turns PDF copies off.
+Registries ask for PDF: by default (``COUNCIL_ATTACH_PDF`` unset) every DOCX gets a PDF/A-2b copy
+where LibreOffice is installed, and where it is not the messages carry DOCX only and a Finnish
+warning says so once per process (:data:`NO_LIBREOFFICE_WARNING`). ``COUNCIL_ATTACH_PDF=true``
+makes PDF copies a must (a missing LibreOffice is then an error naming the package), ``false`` turns
+them off.
+
+The PDF is PDF/A-2b (archivable; fonts embedded), tagged (structure for screen readers: headings,
+lists, tables, reading order) and keeps the headings as bookmarks; its title and language come from
+the DOCX's core properties and default language, and viewers show the title rather than the file name.
 """
 
 from __future__ import annotations
 
+import json
+import logging
 import shutil
 import subprocess
 import tempfile
@@ -14,8 +23,24 @@ from pathlib import Path
 from council.config import Settings
 from council.errors import ConfigurationError, CouncilError
 
-#: LibreOffice's PDF export filter with PDF/A-2b (SelectPdfVersion 2).
-PDFA_FILTER = 'pdf:writer_pdf_Export:{"SelectPdfVersion":{"type":"long","value":"2"}}'
+log = logging.getLogger(__name__)
+
+#: writer_pdf_Export options, in the JSON form ``soffice --convert-to`` takes (LibreOffice 7.4+):
+#: PDF/A-2b, tagged, headings as bookmarks, the document title shown in the viewer's title bar.
+PDF_EXPORT_OPTIONS = {
+    "SelectPdfVersion": {"type": "long", "value": "2"},
+    "UseTaggedPDF": {"type": "boolean", "value": "true"},
+    "ExportBookmarks": {"type": "boolean", "value": "true"},
+    "DisplayPDFDocumentTitle": {"type": "boolean", "value": "true"},
+}
+PDFA_FILTER = "pdf:writer_pdf_Export:" + json.dumps(PDF_EXPORT_OPTIONS, separators=(",", ":"))
+
+NO_LIBREOFFICE_WARNING = (
+    "LibreOffice puuttuu: viestien liitteet lähetetään vain DOCX-muodossa ilman PDF/A-kopioita, "
+    "vaikka kirjaamot pyytävät PDF-muotoa. Asenna paketti libreoffice-writer-nogui (Debian/Ubuntu), "
+    "tai aseta COUNCIL_ATTACH_PDF=false, jos PDF-kopioita ei haluta."
+)
+_warned = False
 
 
 def soffice() -> str | None:
@@ -65,8 +90,23 @@ def to_pdfa(documents: list[Path], folder: Path | None = None, *, timeout: float
     return out
 
 
+def pdf_warning(settings: Settings) -> str | None:
+    """The warning to show when PDF copies are wanted by default but LibreOffice is missing."""
+    if settings.attach_pdf is None and soffice() is None:
+        return NO_LIBREOFFICE_WARNING
+    return None
+
+
 def with_pdf_copies(settings: Settings, documents: list[Path]) -> list[Path]:
-    """``documents`` plus their PDF/A copies when ``COUNCIL_ATTACH_PDF`` is on."""
-    if not settings.attach_pdf or not documents:
+    """``documents`` plus their PDF/A copies: by default where LibreOffice is installed (DOCX only
+    and a logged warning where it is not), always with ``COUNCIL_ATTACH_PDF=true``, never with false."""
+    global _warned
+    if settings.attach_pdf is False or not documents:
+        return documents
+    warning = pdf_warning(settings)
+    if warning:
+        if not _warned:
+            log.warning(warning)
+            _warned = True
         return documents
     return [*documents, *to_pdfa(documents)]
