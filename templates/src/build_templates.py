@@ -217,10 +217,27 @@ def _header(doc, doc_type: str, lang: str = "fi") -> None:
     _header_table(section.header, doc_type, LABELS[lang], first=False)
 
 
-def _p(doc, text: str, style: str | None = None):
+def _p(doc, text: str, style: str | None = None, *, keep: bool = False):
+    """A paragraph of one run; ``keep`` keeps it on the page of the next one (a closing block that
+    must not be left alone on a last page)."""
     paragraph = doc.add_paragraph(style=style)
     paragraph.add_run(text)
+    if keep:
+        paragraph.paragraph_format.keep_with_next = True
     return paragraph
+
+
+def _compact(doc) -> None:
+    """Tighter spacing for a one-page form (the duty description): single line spacing, less space
+    around headings and list items."""
+    styles = doc.styles
+    styles["Normal"].paragraph_format.line_spacing = 1.0
+    styles["Normal"].paragraph_format.space_after = Pt(4)
+    styles["Title"].paragraph_format.space_before = Pt(6)
+    for name in ("Heading 1", "Heading 2"):
+        styles[name].paragraph_format.space_before = Pt(9)
+        styles[name].paragraph_format.space_after = Pt(3)
+    styles["List Bullet"].paragraph_format.space_after = Pt(1)
 
 
 def _recipient(doc, labels: dict[str, str]) -> None:
@@ -282,18 +299,19 @@ def build_proposal(lang: str = "fi") -> DocxDocument:
     _p(doc, "{%p for item in resolution_items %}")
     _p(doc, "{{ item }}", "List Number")
     _p(doc, "{%p endfor %}")
-    _p(doc, "{{ resolution_outro }}")
+    _p(doc, "{{ resolution_outro }}", keep=True)
     _p(doc, "{%p if references %}")
     _p(doc, L["sources"], "Heading 2")
     _p(doc, "{%p for ref in references %}")
-    _p(doc, "{{ ref }}", "List Bullet")
+    _p(doc, "{{ ref }}", "List Bullet", keep=True)
     _p(doc, "{%p endfor %}")
     _p(doc, "{%p endif %}")
-    _p(doc, "")
-    _p(doc, "{{ sender }}")
-    _p(doc, f"{L['more']}: {{{{ preparer }}}}")
-    _p(doc, "")
-    _p(doc, L["annex"])
+    # The closing block stays whole and on the page of the text before it.
+    _p(doc, "", keep=True)
+    _p(doc, "{{ sender }}", keep=True)
+    _p(doc, f"{L['more']}: {{{{ preparer }}}}", keep=True)
+    _p(doc, "", keep=True)
+    _p(doc, L["annex"], keep=True)
     _p(doc, f"{L['distribution']}: {{{{ body.name }}}}, {L['registry_lc']}")
     return doc
 
@@ -302,6 +320,7 @@ def build_duty_description(lang: str = "fi") -> DocxDocument:
     L = LABELS[lang]  # noqa: N806
     doc = Document()
     _styles(doc)
+    _compact(doc)
     _page(doc)
     _header(doc, "{{ meta.doc_type }}", lang)
     _recipient(doc, L)
@@ -326,7 +345,11 @@ def build_duty_description(lang: str = "fi") -> DocxDocument:
         row.cells[0].width, row.cells[1].width = Cm(4.0), Cm(12.5)
         row.cells[0].paragraphs[0].add_run(label).bold = True
         row.cells[1].paragraphs[0].add_run(value)
-    _p(doc, "")
+        for cell in row.cells:
+            cell.paragraphs[0].paragraph_format.space_before = Pt(2)
+            cell.paragraphs[0].paragraph_format.space_after = Pt(2)
+        # A row is never split across pages.
+        row._tr.get_or_add_trPr().append(OxmlElement("w:cantSplit"))
     _p(doc, L["duties"], "Heading 1")
     _p(doc, "{{ duties_lead }}")
     _p(doc, "{%p for duty in duties %}")
@@ -340,9 +363,10 @@ def build_duty_description(lang: str = "fi") -> DocxDocument:
     _p(doc, "{%p endif %}")
     _p(doc, L["reporting"], "Heading 1")
     _p(doc, "{%p for para in reporting %}")
-    _p(doc, "{{ para }}")
+    _p(doc, "{{ para }}", keep=True)
     _p(doc, "{%p endfor %}")
-    _p(doc, "")
+    # The closing line never stands alone on a page: it goes with the reporting paragraphs.
+    _p(doc, "", keep=True)
     _p(doc, "{{ sender }}")
     return doc
 
