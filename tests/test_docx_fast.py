@@ -80,6 +80,11 @@ def test_same_document_as_docxtpl(
     # The rendered parts are byte for byte what docxtpl writes.
     for name in templates[template_name].rendered_members:
         assert member(got, name) == member(expected, name), name
+    # The core properties filled per document (title, author, type, language) are docxtpl's too.
+    props = ("title", "author", "subject", "language", "comments", "identifier")
+    ours, theirs = Document(io.BytesIO(got)).core_properties, Document(io.BytesIO(expected)).core_properties
+    assert [getattr(ours, p) for p in props] == [getattr(theirs, p) for p in props]
+    assert ours.title == context["title"] and ours.language == context["meta"]["language"]
 
 
 @pytest.mark.parametrize("template_name", list(CONTEXTS))
@@ -94,7 +99,10 @@ def test_members_keep_order_and_compression(
         assert [(i.filename, i.compress_type) for i in out.infolist()] == [
             (i.filename, i.compress_type) for i in src.infolist()
         ]
-        rendered = set(templates[template_name].rendered_members)
+        # The parts that depend on the context: body, headers and the core properties (title,
+        # author, language are filled per document).
+        rendered = set(templates[template_name].render_parts(context))
+        assert set(templates[template_name].rendered_members) <= rendered
         for info in src.infolist():
             if info.filename not in rendered:
                 assert out.read(info.filename) == src.read(info)

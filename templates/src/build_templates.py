@@ -56,6 +56,8 @@ LABELS = {
         "duties": "Tehtävät",
         "forums": "Yhteistyöfoorumit",
         "reporting": "Raportointi",
+        "field": "Tieto",
+        "entry": "Merkintä",
         "dnro": "Dnro",
         "reference": "Viite",
         "reply_by": "Vastaus viimeistään",
@@ -84,12 +86,16 @@ LABELS = {
         "duties": "Uppgifter",
         "forums": "Samarbetsforum",
         "reporting": "Rapportering",
+        "field": "Uppgift",
+        "entry": "Anteckning",
         "dnro": "Dnr",
         "reference": "Hänvisning",
         "reply_by": "Svar senast",
         "contact": "Kontaktperson",
     },
 }
+#: The document language (styles' default and core properties) by template language.
+LANGUAGE_TAGS = {"fi": "fi-FI", "sv": "sv-SE"}
 HERE = Path(__file__).resolve().parent
 OUT = HERE.parent
 FONT = "Arial"
@@ -159,6 +165,36 @@ def _styles(doc) -> None:
     for name in ("Header", "Footer"):
         styles[name].font.name = FONT
         styles[name].font.size = Pt(10)
+
+
+def _accessible(doc, lang: str) -> None:
+    """What a screen reader and a PDF need: the language of the text (the styles' default, from
+    which LibreOffice sets the PDF's /Lang) and the document's own title, author, type and language
+    in its properties, filled per document. ``|safe``: python-docx escapes a property itself, so
+    Jinja's escaping would show '&amp;' in the title."""
+    lang_tag = LANGUAGE_TAGS[lang]
+    defaults = doc.styles.element.find(qn("w:docDefaults"))
+    rpr = defaults.find(qn("w:rPrDefault")).find(qn("w:rPr"))
+    tag = rpr.find(qn("w:lang"))
+    if tag is None:
+        tag = OxmlElement("w:lang")
+        rpr.append(tag)
+    tag.set(qn("w:val"), lang_tag)
+    props = doc.core_properties
+    props.title = "{{ title|safe }}"
+    props.author = "{{ sender|safe }}"
+    props.subject = "{{ meta.doc_type|safe }}"
+    props.language = "{{ meta.language }}"
+    props.comments = ""
+    props.last_modified_by = ""
+
+
+def _header_row(row) -> None:
+    """Mark a table's first row as its header: assistive technology reads it as the column titles,
+    and Word and LibreOffice repeat it on each page."""
+    header = OxmlElement("w:tblHeader")
+    header.set(qn("w:val"), "true")
+    row._tr.get_or_add_trPr().append(header)
 
 
 def _page(doc) -> None:
@@ -255,6 +291,7 @@ def build_proposal(lang: str = "fi") -> DocxDocument:
     L = LABELS[lang]  # noqa: N806
     doc = Document()
     _styles(doc)
+    _accessible(doc, lang)
     _page(doc)
     _header(doc, "{{ meta.doc_type }}", lang)
     _recipient(doc, L)
@@ -321,6 +358,7 @@ def build_duty_description(lang: str = "fi") -> DocxDocument:
     doc = Document()
     _styles(doc)
     _compact(doc)
+    _accessible(doc, lang)
     _page(doc)
     _header(doc, "{{ meta.doc_type }}", lang)
     _recipient(doc, L)
@@ -330,9 +368,10 @@ def build_duty_description(lang: str = "fi") -> DocxDocument:
     _p(doc, "{{ para }}")
     _p(doc, "{%p endfor %}")
     _p(doc, L["liaison"], "Heading 1")
-    table = doc.add_table(rows=5, cols=2)
+    table = doc.add_table(rows=6, cols=2)
     table.style = doc.styles["Table Grid"]
     rows = (
+        (L["field"], L["entry"]),
         (L["name"], "{% if liaison %}{{ liaison.name }}{% else %}{{ blank }}{% endif %}"),
         (L["title"], "{% if liaison %}{{ liaison.title }}{% else %}{{ blank }}{% endif %}"),
         (L["email"], "{% if liaison %}{{ liaison.email }}{% else %}{{ blank }}{% endif %}"),
@@ -341,15 +380,16 @@ def build_duty_description(lang: str = "fi") -> DocxDocument:
     )
     table.autofit = False
     table.columns[0].width, table.columns[1].width = Cm(4.0), Cm(12.5)
-    for row, (label, value) in zip(table.rows, rows, strict=True):
+    for index, (row, (label, value)) in enumerate(zip(table.rows, rows, strict=True)):
         row.cells[0].width, row.cells[1].width = Cm(4.0), Cm(12.5)
         row.cells[0].paragraphs[0].add_run(label).bold = True
-        row.cells[1].paragraphs[0].add_run(value)
+        row.cells[1].paragraphs[0].add_run(value).bold = index == 0
         for cell in row.cells:
             cell.paragraphs[0].paragraph_format.space_before = Pt(2)
             cell.paragraphs[0].paragraph_format.space_after = Pt(2)
         # A row is never split across pages.
         row._tr.get_or_add_trPr().append(OxmlElement("w:cantSplit"))
+    _header_row(table.rows[0])
     _p(doc, L["duties"], "Heading 1")
     _p(doc, "{{ duties_lead }}")
     _p(doc, "{%p for duty in duties %}")
@@ -398,17 +438,14 @@ def _table(
         if size:
             run.font.size = Pt(size)
     table.rows[3].cells[0].paragraphs[0].add_run("{%tr endfor %}")
-    # Repeat the header row on every page.
-    tr_pr = table.rows[0]._tr.get_or_add_trPr()
-    header = OxmlElement("w:tblHeader")
-    header.set(qn("w:val"), "true")
-    tr_pr.append(header)
+    _header_row(table.rows[0])
     return table
 
 
 def build_status_report() -> DocxDocument:
     doc = Document()
     _styles(doc)
+    _accessible(doc, "fi")
     _page(doc)
     _header(doc, "{{ meta.doc_type }}")
     _p(doc, "{{ recipient }}")
