@@ -195,6 +195,8 @@ class ConfirmationMailContext(BaseModel):
     """Variables of templates/email/kiitos_subject.txt, kiitos.txt and kiitos.html."""
 
     body: BodyContext
+    diary_number: str | None
+    reference: str | None
     sender: str
     preparer: str
     title: str

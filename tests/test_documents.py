@@ -86,8 +86,11 @@ def test_last_point_decided_sends_one_thank_you_with_the_duty_description(
     assert "4. Järjestötietous: hyväksytty ehdotuksen mukaisesti 15.3.2021 § 62" in body
     assert "Järjestöyhdyshenkilö: Maija Meikäläinen" in body
     assert [a.get_filename() for a in thanks.iter_attachments()] == [
-        "Järjestöyhdyshenkilön_toimenkuva_Jokioisten_kunta_täytetty.docx"
+        "Järjestöyhdyshenkilön_toimenkuva_Jokioisten_kunta_täytetty.docx",
+        "Kuvailutiedot_Järjestöyhdyshenkilön_toimenkuva_Jokioisten_kunta_täytetty.xml",
     ]
+    assert thanks["Subject"].endswith("(Dnro FSHKY/245/00.04.01/2026)")
+    assert "Liite 1: Järjestöyhdyshenkilön toimenkuva (täytetty) – " in body
     assert after_decisions(sent, today=date(2026, 11, 28), mailer=SmtpMailer(sent), actor="t").sent == []
 
 

@@ -136,3 +136,12 @@ def test_reminder_and_duty_description_are_swedish(swedish: Settings, smtp_serve
     assert "har utsett följande organisationskontaktperson" in duty.get_body(("plain",)).get_content()
     thanks = next(m for m in mails if m["Subject"].startswith("Tack för besluten"))
     assert "godkänt enligt förslaget 8.6.2026 § 21" in thanks.get_body(("plain",)).get_content()
+    assert thanks["Subject"].endswith("Närpes stad (Dnr FSHKY/245/00.04.01/2026)")
+    assert (
+        "Bilaga 1: Arbetsbeskrivning för organisationskontaktperson (ifylld) – "
+        "Arbetsbeskrivning_organisationskontaktperson_Närpes_stad_ifylld.docx"
+    ) in thanks.get_body(("plain",)).get_content()
+    assert [a.get_filename() for a in thanks.iter_attachments()] == [
+        "Arbetsbeskrivning_organisationskontaktperson_Närpes_stad_ifylld.docx",
+        "Metadata_Arbetsbeskrivning_organisationskontaktperson_Närpes_stad_ifylld.xml",
+    ]

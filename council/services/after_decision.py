@@ -148,6 +148,11 @@ def prepare_duty_descriptions(settings: Settings, *, today: date, actor: str) ->
     return ids
 
 
+def _existing_pdf_copies(documents: list[Path]) -> list[Path]:
+    """The documents and the PDF/A copies already made of them (when their own message was sent)."""
+    return [*documents, *(d.with_suffix(".pdf") for d in documents if d.with_suffix(".pdf").is_file())]
+
+
 def prepare_confirmations(settings: Settings, *, today: date, actor: str) -> list[int]:
     """Queue one thank-you for each body whose every point is decided (once per body)."""
     proposal = load_proposal_by_id(settings.path(settings.data_dir), settings.proposal_id)
@@ -155,15 +160,19 @@ def prepare_confirmations(settings: Settings, *, today: date, actor: str) -> lis
     engine = engine_for(settings)
     with Session(engine) as session:
         states = read_states(session=session, proposal_id=proposal.id)
-        liaisons = {
-            body_id: liaison
-            for body_id, liaison in session.execute(
-                select(Decision.body_id, Decision.liaison).where(
-                    Decision.proposal_id == proposal.id,
-                    Decision.point_number == proposal.duty_description.duties_point,
-                )
+        references = case_numbers(session=session, proposal_id=proposal.id)
+        duties_rows = session.execute(
+            select(Decision.body_id, Decision.liaison, Decision.diary_number).where(
+                Decision.proposal_id == proposal.id,
+                Decision.point_number == proposal.duty_description.duties_point,
             )
-        }
+        ).all()
+        liaisons = {body_id: liaison for body_id, liaison, _ in duties_rows}
+        # "Viite" as in the duty description's own message: their case number, else the Dnro they
+        # filed the duties point's decision under.
+        for body_id, _, dnro in duties_rows:
+            if dnro and body_id not in references:
+                references[body_id] = dnro
     ids = []
     for body_id, state in states.items():
         body = bodies.get(body_id)
@@ -175,10 +184,25 @@ def prepare_confirmations(settings: Settings, *, today: date, actor: str) -> lis
         local = translated(proposal, lang)
         folder = settings.body_dir(proposal.id, body.id)
         duty = folder / duty_description_filled_name(body)
-        attachments = [duty] if duty.is_file() else []
+        reference = references.get(body_id)
+        attached = (
+            attach(
+                [("label_duty_filled", duty)],
+                proposal=local,
+                body=body,
+                on=today,
+                reference=reference,
+                pdf_copies=_existing_pdf_copies,
+            )
+            if duty.is_file()
+            else None
+        )
+        attachments = attached.files if attached else []
         liaison = liaisons.get(body_id)
         ctx = ConfirmationMailContext(
             body=body_context(body),
+            diary_number=local.diary_number,
+            reference=reference,
             sender=local.sender,
             preparer=local.preparer,
             title=local.title,
@@ -187,7 +211,7 @@ def prepare_confirmations(settings: Settings, *, today: date, actor: str) -> lis
                 f"{c.point}. {local.point(c.point).short_title}: {cell_note(c, lang)}" for c in state.cells
             ],
             liaison=f"{liaison['name']}, {liaison['title']} ({liaison['email']})" if liaison else None,
-            attachment_names=[p.name for p in attachments],
+            attachment_names=attached.lines if attached else [],
         )
         with Session(engine) as session, session.begin():
             message_pk, created = queue_message(

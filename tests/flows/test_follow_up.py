@@ -97,7 +97,7 @@ def test_one_reminder_per_due_body_then_nothing_more_the_same_day(
     mails = [read_eml(p) for p in smtp_server.messages()]
     assert sorted((str(m["To"]), str(m["Subject"])) for m in mails) == [
         ("kirjaamo@forssa.example", f"Muistutus: {SHORT_TITLE} – Forssan kaupunginhallitus (Dnro {DNRO})"),
-        ("kirjaamo@humppila.example", f"Kiitos päätöksistä: {SHORT_TITLE} – Humppilan kunta"),
+        ("kirjaamo@humppila.example", f"Kiitos päätöksistä: {SHORT_TITLE} – Humppilan kunta (Dnro {DNRO})"),
         ("kirjaamo@jokioinen.example", f"Muistutus: {SHORT_TITLE} – Jokioisten kunnanhallitus (Dnro {DNRO})"),
         ("kirjaamo@tammela.example", f"Muistutus: {SHORT_TITLE} – Tammelan kunnanhallitus (Dnro {DNRO})"),
     ]
