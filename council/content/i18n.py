@@ -51,6 +51,7 @@ PHRASES: dict[str, frozenset[str]] = {
         "label_duty": (),
         "label_duty_filled": (),
         "label_metadata": (),
+        "relation_annex": ("title",),
     }.items()
 }
 

@@ -49,18 +49,20 @@ def attach(
     files = pdf_copies(paths) if pdf_copies else list(paths)
     groups = [[f for f in files if f.stem == path.stem] for path in paths]
     relation = [f"Viite {reference}"] if reference else []
+    titles = [_title(key, proposal, body, lang) for key, _ in documents]
     records = [
         DocumentRecord(
-            title=_title(key, proposal, body, lang),
+            title=title,
             creator=proposal.sender,
             date=on,
             identifier=proposal.diary_number or proposal.id,
             language=lang,
             type=text(lang, _TYPE_KEY[key]).lower(),
             files=group,
-            relation=relation,
+            # The first document is the message's main one; the others are its annexes.
+            relation=relation + ([text(lang, "relation_annex", title=titles[0])] if index else []),
         )
-        for (key, path), group in zip(documents, groups, strict=True)
+        for index, ((key, _), title, group) in enumerate(zip(documents, titles, groups, strict=True))
     ]
     metadata = paths[0].parent / safe_filename(text(lang, "file_metadata", document=paths[0].stem), ".xml")
     write_metadata(metadata, records)
