@@ -93,3 +93,27 @@ def test_reminder_quotes_the_bodys_case_number_as_viite(
     [xml_part] = [a for a in reminder.iter_attachments() if a.get_filename().endswith(".xml")]
     root = ET.fromstring(xml_part.get_content())
     assert [r.text for r in root.iter(f"{DC}relation")] == ["Viite JOK/45/2026"]
+
+
+def test_first_send_quotes_a_case_number_known_before_sending(
+    settings: Settings, smtp_server: LocalSmtpServer
+) -> None:
+    """A campaign taken over mid-way: their case number is known before our first message, so the
+    first send already quotes it (subject, text, both documents' first page)."""
+    sync(settings, actor="test")
+    with Session(make_engine(settings.effective_database_url)) as session, session.begin():
+        session.add(
+            Recipient(
+                proposal_id=settings.proposal_id,
+                body_id="humppila",
+                case_number="HUM/7/2026",
+                updated_at=datetime.now(UTC),
+            )
+        )
+    _send(settings, ["humppila"])
+    [mail] = _mails(smtp_server, "kirjaamo@humppila.example")
+    assert mail["Subject"].endswith(f"(Dnro {DNRO}, viite HUM/7/2026)")
+    assert "Viite: HUM/7/2026" in mail.get_body(("plain",)).get_content()
+    folder = settings.body_dir(settings.proposal_id, "humppila")
+    for name in ("Esitys_Humppilan_kunta.docx", "Järjestöyhdyshenkilön_toimenkuva_Humppilan_kunta.docx"):
+        assert "Viite HUM/7/2026" in docx_text(folder / name), name
