@@ -124,3 +124,51 @@ def test_pdfa_copies_by_default_where_libreoffice_is_installed(
             ["pdfinfo", "-meta", str(folder / name)], check=True, capture_output=True, text=True
         ).stdout
         assert "<pdfaid:part>2</pdfaid:part>" in meta and "<pdfaid:conformance>B</pdfaid:conformance>" in meta
+
+
+def test_to_pdfa_runs_libreoffice_once_for_many_documents(env: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Each LibreOffice run costs seconds to start: documents of many folders go in one run, and
+    only documents with the same name need another; each PDF lands beside its document."""
+    runs: list[list[str]] = []
+
+    def fake_run(args: list[str], **_: object) -> subprocess.CompletedProcess:
+        outdir = Path(args[args.index("--outdir") + 1])
+        outdir.mkdir(parents=True)
+        docs = [a for a in args if a.endswith(".docx")]
+        for doc in docs:
+            (outdir / (Path(doc).stem + ".pdf")).write_bytes(b"%PDF-1.6 " + doc.encode())
+        runs.append(docs)
+        return subprocess.CompletedProcess(args, 0, "", "")
+
+    env.setattr(pdf, "soffice", lambda: "/usr/bin/soffice")
+    env.setattr(pdf.subprocess, "run", fake_run)
+    documents = [tmp_path / "a" / "Esitys.docx", tmp_path / "a" / "Toimenkuva.docx", tmp_path / "b" / "Esitys.docx"]
+    for doc in documents:
+        doc.parent.mkdir(exist_ok=True)
+        doc.write_bytes(b"docx")
+    made = pdf.to_pdfa(documents)
+    assert made == [d.with_suffix(".pdf") for d in documents]
+    assert [len(r) for r in runs] == [2, 1]  # b/Esitys.docx would overwrite a/Esitys.pdf in one run
+    assert all(p.read_bytes().endswith(str(d).encode()) for p, d in zip(made, documents, strict=True))
+
+
+@pytest.mark.libreoffice
+def test_a_batch_of_bodies_is_converted_in_one_libreoffice_run(
+    libreoffice: str, settings: Settings, smtp_server: LocalSmtpServer, env: pytest.MonkeyPatch
+) -> None:
+    """Three bodies' six documents: one LibreOffice run, and each message carries its own two PDFs."""
+    env.delenv("COUNCIL_ATTACH_PDF")
+    real_run = subprocess.run
+    runs = []
+
+    def counting_run(args, **kwargs):  # noqa: ANN001, ANN202
+        runs.append(args)
+        return real_run(args, **kwargs)
+
+    env.setattr(pdf.subprocess, "run", counting_run)
+    _send(get_settings(), ["forssa", "humppila", "tammela"])
+    assert len(runs) == 1
+    for mail in (read_eml(p) for p in smtp_server.messages()):
+        pdfs = [a.get_filename() for a in mail.iter_attachments() if a.get_filename().endswith(".pdf")]
+        town = str(mail["To"]).split("@")[1].split(".")[0]
+        assert len(pdfs) == 2 and all(town[:4].lower() in ascii_filename(n).lower() for n in pdfs), pdfs

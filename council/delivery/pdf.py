@@ -22,6 +22,7 @@ from pathlib import Path
 
 from council.config import Settings
 from council.errors import ConfigurationError, CouncilError
+from council.paths import write_atomic
 
 log = logging.getLogger(__name__)
 
@@ -47,9 +48,12 @@ def soffice() -> str | None:
     return shutil.which("soffice") or shutil.which("libreoffice")
 
 
-def to_pdfa(documents: list[Path], folder: Path | None = None, *, timeout: float = 300) -> list[Path]:
-    """PDF/A-2b copies of ``documents`` through LibreOffice headless (written beside them by default).
+def to_pdfa(documents: list[Path], folder: Path | None = None, *, timeout: float | None = None) -> list[Path]:
+    """PDF/A-2b copies of ``documents`` through LibreOffice headless (written beside them by default,
+    or into ``folder``), in the order given.
 
+    One LibreOffice run converts them all (each run costs seconds to start): they are converted into
+    a fresh folder and moved into place, so a PDF left by an earlier run never passes for a new one.
     Raises :class:`ConfigurationError` with install instructions when LibreOffice is missing.
     """
     binary = soffice()
@@ -58,36 +62,40 @@ def to_pdfa(documents: list[Path], folder: Path | None = None, *, timeout: float
             "PDF/A-kopiot vaativat LibreOfficen: asenna paketti libreoffice-writer-nogui "
             "(Debian/Ubuntu) tai aseta COUNCIL_ATTACH_PDF=false."
         )
-    out = []
-    by_folder: dict[Path, list[Path]] = {}
+    # LibreOffice writes <stem>.pdf into one folder: documents with the same name go in later runs.
+    runs: list[list[Path]] = []
     for doc in documents:
-        by_folder.setdefault(folder or doc.parent, []).append(doc)
-    for target, docs in by_folder.items():
-        target.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryDirectory(prefix="council-lo-") as profile:
+        run = next((r for r in runs if all(d.stem != doc.stem for d in r)), None)
+        if run is None:
+            runs.append(run := [])
+        run.append(doc)
+    made: dict[Path, Path] = {}
+    for docs in runs:
+        with tempfile.TemporaryDirectory(prefix="council-lo-") as work:
+            converted = Path(work) / "pdf"
             result = subprocess.run(
                 [
                     binary,
-                    f"-env:UserInstallation=file://{profile}",
+                    f"-env:UserInstallation=file://{Path(work) / 'profile'}",
                     "--headless",
                     "--convert-to",
                     PDFA_FILTER,
                     "--outdir",
-                    str(target),
+                    str(converted),
                     *map(str, docs),
                 ],
                 capture_output=True,
                 text=True,
-                timeout=timeout,
+                timeout=timeout or 120 + 10 * len(docs),
             )
-        for doc in docs:
-            pdf = target / (doc.stem + ".pdf")
-            if result.returncode != 0 or not pdf.is_file():
-                raise CouncilError(
-                    f"LibreOffice ei tuottanut PDF-tiedostoa {pdf.name}: {result.stderr[-500:]}"
-                )
-            out.append(pdf)
-    return out
+            for doc in docs:
+                pdf = converted / (doc.stem + ".pdf")
+                if result.returncode != 0 or not pdf.is_file():
+                    raise CouncilError(
+                        f"LibreOffice ei tuottanut PDF-tiedostoa {pdf.name}: {result.stderr[-500:]}"
+                    )
+                made[doc] = write_atomic((folder or doc.parent) / pdf.name, pdf.read_bytes())
+    return [made[doc] for doc in documents]
 
 
 def pdf_warning(settings: Settings) -> str | None:
