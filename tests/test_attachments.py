@@ -118,7 +118,9 @@ def test_pdfa_copies_by_default_where_libreoffice_is_installed(
     assert "Liite 1: Esitys – Esitys_Ypäjän_kunta.docx, Esitys_Ypäjän_kunta.pdf" in text
     folder = settings.body_dir(settings.proposal_id, "ypaja")
     for name in ("Esitys_Ypäjän_kunta.pdf", "Järjestöyhdyshenkilön_toimenkuva_Ypäjän_kunta.pdf"):
-        info = subprocess.run(["pdfinfo", str(folder / name)], check=True, capture_output=True, text=True).stdout
+        info = subprocess.run(
+            ["pdfinfo", str(folder / name)], check=True, capture_output=True, text=True
+        ).stdout
         assert "Tagged:          yes" in info, name
         meta = subprocess.run(
             ["pdfinfo", "-meta", str(folder / name)], check=True, capture_output=True, text=True
@@ -142,7 +144,11 @@ def test_to_pdfa_runs_libreoffice_once_for_many_documents(env: pytest.MonkeyPatc
 
     env.setattr(pdf, "soffice", lambda: "/usr/bin/soffice")
     env.setattr(pdf.subprocess, "run", fake_run)
-    documents = [tmp_path / "a" / "Esitys.docx", tmp_path / "a" / "Toimenkuva.docx", tmp_path / "b" / "Esitys.docx"]
+    documents = [
+        tmp_path / "a" / "Esitys.docx",
+        tmp_path / "a" / "Toimenkuva.docx",
+        tmp_path / "b" / "Esitys.docx",
+    ]
     for doc in documents:
         doc.parent.mkdir(exist_ok=True)
         doc.write_bytes(b"docx")
@@ -172,3 +178,36 @@ def test_a_batch_of_bodies_is_converted_in_one_libreoffice_run(
         pdfs = [a.get_filename() for a in mail.iter_attachments() if a.get_filename().endswith(".pdf")]
         town = str(mail["To"]).split("@")[1].split(".")[0]
         assert len(pdfs) == 2 and all(town[:4].lower() in ascii_filename(n).lower() for n in pdfs), pdfs
+
+
+@pytest.mark.libreoffice
+def test_reminders_of_a_round_are_converted_in_one_libreoffice_run(
+    libreoffice: str, settings: Settings, smtp_server: LocalSmtpServer, env: pytest.MonkeyPatch
+) -> None:
+    """A follow-up round's reminder documents get their PDF/A copies in one run, each its own."""
+    from datetime import date
+
+    from council.services.follow_up import run_follow_up
+
+    sync(settings, actor="test")
+    pending = prepare_proposal_messages(settings, ["forssa", "ypaja"], actor="test", on=date(2026, 5, 15))
+    deliver_messages(settings, pending, SmtpMailer(settings), actor="test")
+    env.delenv("COUNCIL_ATTACH_PDF")
+    real_run = subprocess.run
+    runs = []
+
+    def counting_run(args, **kwargs):  # noqa: ANN001, ANN202
+        runs.append(args)
+        return real_run(args, **kwargs)
+
+    env.setattr(pdf.subprocess, "run", counting_run)
+    report = run_follow_up(get_settings(), today=date(2026, 6, 5), mailer=SmtpMailer(settings), actor="test")
+    assert sorted(report.delivered) == ["forssa/reminder/1", "ypaja/reminder/1"]
+    assert len(runs) == 1
+    reminders = [m for m in (read_eml(p) for p in smtp_server.messages()) if "Muistutus" in m["Subject"]]
+    assert sorted(
+        a.get_filename() for m in reminders for a in m.iter_attachments() if a.get_filename().endswith(".pdf")
+    ) == [
+        "Esitys_Forssan_kaupunki_muistutus_1.pdf",
+        "Esitys_Ypäjän_kunta_muistutus_1.pdf",
+    ]

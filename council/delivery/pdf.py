@@ -18,6 +18,7 @@ import logging
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 from council.config import Settings
@@ -118,3 +119,10 @@ def with_pdf_copies(settings: Settings, documents: list[Path]) -> list[Path]:
             _warned = True
         return documents
     return [*documents, *to_pdfa(documents)]
+
+
+def batch_pdf_copies(settings: Settings, documents: list[Path]) -> Callable[[list[Path]], list[Path]]:
+    """PDF/A copies of all ``documents`` in one LibreOffice run (as :func:`with_pdf_copies` decides);
+    returns what gives any of them with their copies, for one message at a time."""
+    copies = set(with_pdf_copies(settings, documents)) - set(documents) if documents else set()
+    return lambda paths: [*paths, *(p.with_suffix(".pdf") for p in paths if p.with_suffix(".pdf") in copies)]

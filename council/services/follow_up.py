@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -16,8 +17,8 @@ from sqlalchemy.orm import Session
 from council.config import Settings
 from council.content.i18n import text, translated
 from council.content.loading import load_proposal_by_id, load_roster
-from council.delivery.mail import Mailer
-from council.delivery.pdf import with_pdf_copies
+from council.delivery.mail import Mailer, RenderedMail
+from council.delivery.pdf import batch_pdf_copies
 from council.paths import safe_filename
 from council.perf import chunks
 from council.rendering.attachments import PdfCopies, attach
@@ -56,24 +57,28 @@ def find_due(settings: Settings, today: date) -> list[DueReminder]:
     return due
 
 
-def render_reminder(
+def _reminder_path(body: BodyIn, due: DueReminder, folder: Path) -> Path:
+    return folder / safe_filename(
+        text(body.language.value, "file_reminder", name=body.name, round=str(due.round)), ".docx"
+    )
+
+
+def render_reminder_document(
     proposal: ProposalIn,
     body: BodyIn,
     state: BodyState,
     due: DueReminder,
-    folder,
+    folder: Path,
     *,
     on: date,
     reference: str | None = None,
-    pdf_copies: PdfCopies | None = None,
-):
-    """The reminder email and the proposal regenerated with only the open points, both with the
-    committee's Dnro, the body's case number as "Viite" when known and the reply-by date."""
+) -> Path:
+    """The proposal regenerated with only the open points, with the committee's Dnro, the body's
+    case number as "Viite" when known and the reply-by date (the first send's deadline)."""
     lang = body.language.value
     proposal = translated(proposal, lang)
     decided = {c.point: cell_note(c, lang) or "" for c in state.cells if c.status not in OPEN}
-    path = folder / safe_filename(text(lang, "file_reminder", name=body.name, round=str(due.round)), ".docx")
-    render_docx(
+    return render_docx(
         PROPOSAL_TEMPLATE,
         proposal_context(
             proposal,
@@ -84,11 +89,29 @@ def render_reminder(
             reference=reference,
             reply_by=due.deadline,
         ),
-        path,
+        _reminder_path(body, due, folder),
         lang,
     )
+
+
+def reminder_mail(
+    proposal: ProposalIn,
+    body: BodyIn,
+    state: BodyState,
+    due: DueReminder,
+    folder: Path,
+    *,
+    on: date,
+    reference: str | None = None,
+    pdf_copies: PdfCopies | None = None,
+) -> RenderedMail:
+    """The reminder email with the rendered reminder document (and its PDF/A copy when
+    ``pdf_copies`` gives it) and their JHS 143 description."""
+    lang = body.language.value
+    proposal = translated(proposal, lang)
+    decided = {c.point: cell_note(c, lang) or "" for c in state.cells if c.status not in OPEN}
     attached = attach(
-        [("label_reminder", path)],
+        [("label_reminder", _reminder_path(body, due, folder))],
         proposal=proposal,
         body=body,
         on=on,
@@ -127,6 +150,22 @@ def render_reminder(
     )
 
 
+def render_reminder(
+    proposal: ProposalIn,
+    body: BodyIn,
+    state: BodyState,
+    due: DueReminder,
+    folder: Path,
+    *,
+    on: date,
+    reference: str | None = None,
+    pdf_copies: PdfCopies | None = None,
+) -> RenderedMail:
+    """The reminder email and the proposal regenerated with only the open points."""
+    render_reminder_document(proposal, body, state, due, folder, on=on, reference=reference)
+    return reminder_mail(proposal, body, state, due, folder, on=on, reference=reference, pdf_copies=pdf_copies)
+
+
 def prepare_reminders(settings: Settings, due: list[DueReminder], *, today: date, actor: str) -> list[int]:
     """Render and queue each due reminder (one outbox row per round); returns the ids to deliver."""
     if not due:
@@ -137,10 +176,24 @@ def prepare_reminders(settings: Settings, due: list[DueReminder], *, today: date
     with Session(engine) as session:
         states = read_states(session=session, proposal_id=proposal.id)
         references = case_numbers(session=session, proposal_id=proposal.id)
+    # Every reminder document of the batch first, then their PDF/A copies in one LibreOffice run.
+    documents = [
+        render_reminder_document(
+            proposal,
+            bodies[r.body_id],
+            states[r.body_id],
+            r,
+            settings.body_dir(proposal.id, r.body_id),
+            on=today,
+            reference=references.get(r.body_id),
+        )
+        for r in due
+    ]
+    pdf_copies = batch_pdf_copies(settings, documents)
     ids = []
     for reminder in due:
         body = bodies[reminder.body_id]
-        rendered = render_reminder(
+        rendered = reminder_mail(
             proposal,
             body,
             states[body.id],
@@ -148,7 +201,7 @@ def prepare_reminders(settings: Settings, due: list[DueReminder], *, today: date
             settings.body_dir(proposal.id, body.id),
             on=today,
             reference=references.get(body.id),
-            pdf_copies=lambda docs: with_pdf_copies(settings, docs),
+            pdf_copies=pdf_copies,
         )
         with Session(engine) as session, session.begin():
             message_pk, _created = queue_message(

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from council.config import Settings
 from council.content.loading import load_proposal_by_id, load_roster, select_bodies
 from council.delivery.mail import FileMailer, Mailer, OutgoingMail, RenderedMail, compose
-from council.delivery.pdf import with_pdf_copies
+from council.delivery.pdf import batch_pdf_copies, with_pdf_copies
 from council.errors import MailDeliveryError, UnknownBodyError
 from council.paths import inside, safe_filename
 from council.perf import chunks
@@ -145,14 +145,6 @@ def render_first_send(
     return first_send_mail(docs, pdf_copies=pdf_copies)
 
 
-def _converted_once(settings: Settings, batch: list[FirstSendDocuments]) -> PdfCopies:
-    """PDF/A copies of every document of the batch in one LibreOffice run (each run costs seconds
-    to start); returns what gives each body's documents with their copies."""
-    documents = [path for docs in batch for path in docs.paths]
-    copies = set(with_pdf_copies(settings, documents)) - set(documents) if documents else set()
-    return lambda paths: [*paths, *(p.with_suffix(".pdf") for p in paths if p.with_suffix(".pdf") in copies)]
-
-
 def sync(settings: Settings, *, actor: str) -> tuple[ProposalIn, list[BodyIn]]:
     """Load and validate the content files and store them (idempotent)."""
     proposal = load_proposal_by_id(settings.path(settings.data_dir), settings.proposal_id)
@@ -208,7 +200,7 @@ def prepare_proposal_messages(
                 reference=references.get(body.id),
             )
         )
-    pdf_copies = _converted_once(settings, todo)
+    pdf_copies = batch_pdf_copies(settings, [path for docs in todo for path in docs.paths])
     for docs in todo:
         body = docs.body
         state = existing_state.get(body.id)
