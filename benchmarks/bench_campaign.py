@@ -60,6 +60,9 @@ def run_side(side: str, root: Path, roster: Path, batch_size: int, timeout: floa
                 "COUNCIL_STATE_DIR": str(folder / "state"),
                 "COUNCIL_LOCAL_SMTP_PORT": str(port),
                 "COUNCIL_BATCH_SIZE": str(batch_size),
+                # The service's own work is measured: PDF/A copies (on by default where LibreOffice
+                # is installed) would measure LibreOffice, and its presence differs between machines.
+                "COUNCIL_ATTACH_PDF": "false",
                 "PREFECT_HOME": str(folder / "prefect-home"),
                 "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
                 "DO_NOT_TRACK": "1",

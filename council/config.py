@@ -73,11 +73,22 @@ class Settings(BaseSettings):
     imap_timeout: float = Field(default=30.0, gt=0)
 
     prefect_port: int = Field(default=4200, description="Port of the local Prefect server (make run)")
-    attach_pdf: bool = Field(default=False, description="Attach PDF/A copies (LibreOffice) beside the DOCX")
+    attach_pdf: bool | None = Field(
+        default=None,
+        description="Attach PDF/A-2b copies (LibreOffice) beside the DOCX; empty = yes where LibreOffice "
+        "is installed (DOCX only and a warning where it is not); false = never; true = always (an error "
+        "without LibreOffice)",
+    )
     batch_size: int = Field(default=50, ge=1, le=1000, description="Bodies per Prefect task")
     sqlite_busy_timeout_ms: int = Field(
         default=30_000, ge=0, description="How long a SQLite writer waits for another writer's lock"
     )
+
+    @field_validator("attach_pdf", mode="before")
+    @classmethod
+    def _attach_pdf_default(cls, value: object) -> object:
+        """An empty COUNCIL_ATTACH_PDF= means the default (PDF where LibreOffice is installed)."""
+        return None if isinstance(value, str) and not value.strip() else value
 
     @field_validator("smtp_tls")
     @classmethod

@@ -23,6 +23,17 @@ def safe_filename(text: str, suffix: str = "", max_length: int = 120) -> str:
     return name + suffix
 
 
+_ASCII = str.maketrans({"ä": "a", "ö": "o", "å": "a", "Ä": "A", "Ö": "O", "Å": "A", "ü": "u", "Ü": "U"})
+
+
+def ascii_filename(name: str) -> str:
+    """'Esitys_Ypäjän_kunta.pdf' -> 'Esitys_Ypajan_kunta.pdf': the plain name for mail tools that
+    decode no encoding (ä→a, ö→o, å→a; other accents dropped, anything else non-ASCII becomes '_')."""
+    decomposed = unicodedata.normalize("NFKD", unicodedata.normalize("NFC", name).translate(_ASCII))
+    plain = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return "".join(c if c.isascii() and c.isprintable() and c not in '"\\' else "_" for c in plain)
+
+
 def inside(base: Path, *parts: str) -> Path:
     """Join ``parts`` under ``base`` and refuse any result that leaves ``base``."""
     base = base.resolve()

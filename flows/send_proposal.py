@@ -7,6 +7,7 @@ from pydantic import BaseModel, Field
 
 from council.config import get_settings
 from council.delivery.mail import SmtpMailer
+from council.delivery.pdf import pdf_warning
 from council.services.send import SendSteps, deliver_messages, dry_run, prepare_proposal_messages, sync
 from council.services.send import send_proposal as send_all
 from flows.common import BodyName, actor, body_ids
@@ -53,6 +54,8 @@ def send_proposal(lahetys: SendProposalIn = SendProposalIn()) -> dict:  # noqa: 
     logger = get_run_logger()
     settings = get_settings()
     chosen = body_ids(list(params.vastaanottajat))
+    if warning := pdf_warning(settings):
+        logger.warning(warning)
     if params.kuivaharjoitus:
         files = dry_run(settings, chosen)
         logger.info("Kuivaharjoitus: %d asiakirjaa kansiossa outputs/dry-run", len(files))

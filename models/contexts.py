@@ -14,9 +14,15 @@ class _Ctx(BaseModel):
 
 
 class DocumentMeta(_Ctx):
+    """The registry's header fields (SFS 2487): what a registry office registers a document by."""
+
     doc_type: str  # ESITYS, TOIMENKUVA, TILANNEKATSAUS
     date: str  # formatted 15.2.2021
-    diary_number: str | None = None
+    diary_number: str | None = None  # the committee's own Dnro of the proposal
+    reference: str | None = None  # "Viite": the body's own case number, once known
+    reply_by: str | None = None  # the response deadline, formatted 15.5.2021
+    contact: str | None = None  # the contact person (the proposal's preparer)
+    language: str = "fi-FI"  # the document language (core properties), fi-FI or sv-SE
 
 
 class BodyContext(_Ctx):
@@ -134,11 +140,14 @@ class ProposalMailContext(BaseModel):
     """Variables of templates/email/esitys_subject.txt, esitys.txt and esitys.html."""
 
     body: BodyContext
+    diary_number: str | None
+    reference: str | None
     sender: str
     preparer: str
     title: str
     short_title: str
     points: list[MailPoint]
+    reply_by: str
     duties_point: int
     attachment_names: list[str]
 
@@ -153,6 +162,8 @@ class ReminderMailContext(BaseModel):
     """Variables of templates/email/muistutus_subject.txt, muistutus.txt and muistutus.html."""
 
     body: BodyContext
+    diary_number: str | None
+    reference: str | None
     sender: str
     preparer: str
     title: str
@@ -169,6 +180,8 @@ class DutyMailContext(BaseModel):
     """Variables of templates/email/toimenkuva_subject.txt, toimenkuva.txt and toimenkuva.html."""
 
     body: BodyContext
+    diary_number: str | None
+    reference: str | None
     sender: str
     preparer: str
     short_title: str
@@ -182,6 +195,8 @@ class ConfirmationMailContext(BaseModel):
     """Variables of templates/email/kiitos_subject.txt, kiitos.txt and kiitos.html."""
 
     body: BodyContext
+    diary_number: str | None
+    reference: str | None
     sender: str
     preparer: str
     title: str

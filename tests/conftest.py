@@ -66,6 +66,20 @@ def libreoffice() -> str:
 
 
 @pytest.fixture(scope="session")
+def munpack() -> str:
+    """Path of mpack's munpack (a mail tool that decodes no RFC 2231/2047 names), or skip (fail under CI)."""
+    import shutil
+
+    binary = shutil.which("munpack")
+    if binary is None:
+        reason = "munpack puuttuu (apt-get install mpack)"
+        if IN_CI:
+            pytest.fail(reason + " — CI=true requires it")
+        pytest.skip(reason)
+    return binary
+
+
+@pytest.fixture(scope="session")
 def postgres_server() -> str:
     """Admin URL of a reachable PostgreSQL server, or skip (fail under CI)."""
     reason = _postgres_available()
@@ -116,6 +130,9 @@ def env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> pytest.MonkeyPatch:
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("COUNCIL_OUTPUTS_DIR", str(tmp_path / "outputs"))
     monkeypatch.setenv("COUNCIL_DATABASE_URL", f"sqlite:///{tmp_path / 'council.db'}")
+    # PDF/A copies are on by default where LibreOffice is installed; the tests of PDF copies turn them
+    # on themselves, the rest stay DOCX-only so that they do not wait for LibreOffice.
+    monkeypatch.setenv("COUNCIL_ATTACH_PDF", "false")
     return monkeypatch
 
 

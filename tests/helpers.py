@@ -18,10 +18,11 @@ def docx_text(path: Path) -> str:
         for row in table.rows:
             parts += [cell.text for cell in row.cells]
     for section in doc.sections:
-        for table in section.header.tables:
-            for row in table.rows:
-                parts += [cell.text for cell in row.cells]
-        parts += [p.text for p in section.header.paragraphs]
+        for header in (section.first_page_header, section.header):
+            for table in header.tables:
+                for row in table.rows:
+                    parts += [cell.text for cell in row.cells]
+            parts += [p.text for p in header.paragraphs]
     return "\n".join(parts)
 
 

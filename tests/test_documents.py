@@ -59,13 +59,16 @@ def test_liaison_named_sends_the_filled_duty_description_once(
     [mail] = [read_eml(p) for p in smtp_server.messages()]
     assert str(mail["To"]) == "kirjaamo@jokioinen.example, maija@jokioinen.example"
     assert "Maija Meikäläinen" in mail["Subject"]
-    [attachment] = list(mail.iter_attachments())
+    attachment, metadata = list(mail.iter_attachments())
     assert attachment.get_filename() == "Järjestöyhdyshenkilön_toimenkuva_Jokioisten_kunta_täytetty.docx"
+    assert metadata.get_filename() == "Kuvailutiedot_Järjestöyhdyshenkilön_toimenkuva_Jokioisten_kunta_täytetty.xml"
+    # The committee's Dnro in the subject; the Dnro the body filed its decision under is their "Viite".
+    assert mail["Subject"].endswith("(Dnro FSHKY/245/00.04.01/2026, viite JOK/12/2021)")
     path = sent.outputs / sent.proposal_id / "jokioinen" / attachment.get_filename()
     text = docx_text(path)
     assert "Maija Meikäläinen" in text and "8 h/kk" in text
     assert "Jokioisten kunnanhallitus 15.3.2021 § 59" in text
-    assert "Dnro JOK/12/2021" in text and "______" not in text
+    assert "Dnro FSHKY/245/00.04.01/2026" in text and "Viite JOK/12/2021" in text and "______" not in text
     assert first.dashboard and first.dashboard[0].is_file()
 
 
@@ -83,8 +86,11 @@ def test_last_point_decided_sends_one_thank_you_with_the_duty_description(
     assert "4. Järjestötietous: hyväksytty ehdotuksen mukaisesti 15.3.2021 § 62" in body
     assert "Järjestöyhdyshenkilö: Maija Meikäläinen" in body
     assert [a.get_filename() for a in thanks.iter_attachments()] == [
-        "Järjestöyhdyshenkilön_toimenkuva_Jokioisten_kunta_täytetty.docx"
+        "Järjestöyhdyshenkilön_toimenkuva_Jokioisten_kunta_täytetty.docx",
+        "Kuvailutiedot_Järjestöyhdyshenkilön_toimenkuva_Jokioisten_kunta_täytetty.xml",
     ]
+    assert thanks["Subject"].endswith("(Dnro FSHKY/245/00.04.01/2026)")
+    assert "Liite 1: Järjestöyhdyshenkilön toimenkuva (täytetty) – " in body
     assert after_decisions(sent, today=date(2026, 11, 28), mailer=SmtpMailer(sent), actor="t").sent == []
 
 

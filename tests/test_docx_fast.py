@@ -80,6 +80,11 @@ def test_same_document_as_docxtpl(
     # The rendered parts are byte for byte what docxtpl writes.
     for name in templates[template_name].rendered_members:
         assert member(got, name) == member(expected, name), name
+    # The core properties filled per document (title, author, type, language) are docxtpl's too.
+    props = ("title", "author", "subject", "language", "comments", "identifier")
+    ours, theirs = Document(io.BytesIO(got)).core_properties, Document(io.BytesIO(expected)).core_properties
+    assert [getattr(ours, p) for p in props] == [getattr(theirs, p) for p in props]
+    assert ours.title == context["title"] and ours.language == context["meta"]["language"]
 
 
 @pytest.mark.parametrize("template_name", list(CONTEXTS))
@@ -94,7 +99,10 @@ def test_members_keep_order_and_compression(
         assert [(i.filename, i.compress_type) for i in out.infolist()] == [
             (i.filename, i.compress_type) for i in src.infolist()
         ]
-        rendered = set(templates[template_name].rendered_members)
+        # The parts that depend on the context: body, headers and the core properties (title,
+        # author, language are filled per document).
+        rendered = set(templates[template_name].render_parts(context))
+        assert set(templates[template_name].rendered_members) <= rendered
         for info in src.infolist():
             if info.filename not in rendered:
                 assert out.read(info.filename) == src.read(info)
@@ -159,8 +167,10 @@ def test_output_opens_in_python_docx(tmp_path: Path) -> None:
     )
     doc = Document(str(target))
     assert any(body.name in p.text for p in doc.paragraphs)
-    header_cells = [c.text for t in doc.sections[0].header.tables for r in t.rows for c in r.cells]
-    assert "ESITYS" in header_cells and "15.2.2021" in header_cells
+    header_cells = [c.text for t in doc.sections[0].first_page_header.tables for r in t.rows for c in r.cells]
+    assert "ESITYS" in header_cells and "15.2.2021\nDnro FSHKY/245/00.04.01/2026" in header_cells
+    later_pages = [c.text for t in doc.sections[0].header.tables for r in t.rows for c in r.cells]
+    assert "ESITYS" in later_pages and "15.2.2021\nDnro FSHKY/245/00.04.01/2026" in later_pages
     assert [p.name for p in target.parent.iterdir()] == ["esitys.docx"]
     assert target.stat().st_mode & 0o777 == 0o644  # readable by the registry's other users, like the rest
 

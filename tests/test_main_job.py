@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from council.config import PROJECT_ROOT
+from council.delivery.pdf import soffice
 from tests.conftest import free_port
 from tests.helpers import read_eml
 
@@ -25,7 +26,8 @@ def _run(env: dict[str, str]) -> subprocess.CompletedProcess:
 
 
 def test_main_job_sends_once_and_a_second_run_sends_nothing(tmp_path: Path) -> None:
-    """`council run` completes send-proposal through the worker: 12 DOCX, 6 .eml; a rerun adds none."""
+    """`council run` completes send-proposal through the worker: 12 DOCX (and their PDF/A copies by
+    default where LibreOffice is installed), 6 .eml; a rerun adds none."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("COUNCIL_", "PREFECT_"))}
     prefect_port = free_port()
     smtp_port = free_port()
@@ -45,8 +47,10 @@ def test_main_job_sends_once_and_a_second_run_sends_nothing(tmp_path: Path) -> N
     docs = list((tmp_path / "outputs").rglob("*.docx"))
     mails = sorted((tmp_path / "outputs" / "mail").glob("*.eml"))
     assert len(docs) == 12 and len(mails) == 6
+    # Both documents and their JHS 143 description; PDF/A copies of both where LibreOffice is installed.
+    expected = 3 + (2 if soffice() else 0)
     for mail in mails:
-        assert len(list(read_eml(mail).iter_attachments())) == 2
+        assert len(list(read_eml(mail).iter_attachments())) == expected
     second = _run(env)
     assert second.returncode == 0, second.stdout + second.stderr
     assert "send-proposal: Completed" in second.stdout

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,7 @@ from council.config import Settings, get_settings
 from council.delivery.mail import SmtpMailer
 from council.delivery.smtpd import LocalSmtpServer
 from council.errors import ConfigurationError
+from council.rules.formatting import HELSINKI, fi_date
 from council.services.send import deliver_messages, dry_run, prepare_proposal_messages, sync
 from council.store.engine import make_engine, upgrade
 from council.store.tracking import status_matrix
@@ -39,7 +41,9 @@ def _count(settings: Settings, stmt) -> int:
 def test_each_body_gets_one_strictly_valid_message_with_both_attachments(
     settings: Settings, smtp_server: LocalSmtpServer
 ) -> None:
-    """Six bodies, six .eml files; each parses strictly and carries both DOCX with Finnish names."""
+    """Six bodies, six .eml files; each parses strictly and carries both DOCX with Finnish names and
+    their JHS 143 description; the subject and the text give the Dnro, the reply-by date, the contact
+    person and the numbered attachments."""
     report = send_all(settings)
     assert len(report.sent) == 6 and not report.failed
     mails = smtp_server.messages()
@@ -54,16 +58,29 @@ def test_each_body_gets_one_strictly_valid_message_with_both_attachments(
         offset = msg["Date"].datetime.utcoffset().total_seconds() / 3600
         assert offset in (2, 3), msg["Date"]
         attachments = list(msg.iter_attachments())
-        assert [a.get_content_type() for a in attachments] == [DOCX, DOCX]
-        assert all(a.get_filename().endswith(".docx") for a in attachments)
+        assert [a.get_content_type() for a in attachments] == [DOCX, DOCX, "application/xml"]
+        assert [a.get_filename().rsplit(".", 1)[1] for a in attachments] == ["docx", "docx", "xml"]
     assert len(ids) == 6
     jokioinen = by_to["kirjaamo@jokioinen.example"]
     assert [a.get_filename() for a in jokioinen.iter_attachments()] == [
         "Esitys_Jokioisten_kunta.docx",
         "Järjestöyhdyshenkilön_toimenkuva_Jokioisten_kunta.docx",
+        "Kuvailutiedot_Esitys_Jokioisten_kunta.xml",
     ]
     assert "Jokioisten kunnanhallitus" in jokioinen["Subject"]
-    assert "Jokioisten kunnan päätöksentekoa" in jokioinen.get_body(("plain",)).get_content()
+    assert jokioinen["Subject"].endswith("(Dnro FSHKY/245/00.04.01/2026)")
+    text = jokioinen.get_body(("plain",)).get_content()
+    assert "Jokioisten kunnan päätöksentekoa" in text
+    sent_on = jokioinen["Date"].datetime.astimezone(HELSINKI).date()
+    reply_by = fi_date(sent_on + timedelta(days=90))  # the seed's reminder_policy.deadline_days
+    assert "Lähettäjän diaarinumero: Dnro FSHKY/245/00.04.01/2026" in text
+    assert f"Vastausta pyydetään viimeistään: {reply_by}" in text
+    assert "Yhteyshenkilö: Järjestökoordinaattori Niina Salo-Lehtinen" in text
+    assert "Viite" not in text  # no case number of theirs yet
+    assert "Liite 1: Esitys – Esitys_Jokioisten_kunta.docx" in text
+    assert "Liite 3: Kuvailutiedot (JHS 143, XML) – Kuvailutiedot_Esitys_Jokioisten_kunta.xml" in text
+    html = jokioinen.get_body(("html",)).get_content()
+    assert f"<strong>{reply_by}</strong>" in html and "Liite 2: Järjestöyhdyshenkilön toimenkuva" in html
     ypaja = by_to["kirjaamo@ypaja.example"]
     assert "Esitys_Ypäjän_kunta.docx" in [a.get_filename() for a in ypaja.iter_attachments()]
 
@@ -174,7 +191,7 @@ def test_smtp_user_without_password_is_refused_not_prompted(env: pytest.MonkeyPa
 def test_dry_run_writes_mail_files_and_stores_nothing(settings: Settings) -> None:
     """A dry run renders documents and .eml files under outputs/dry-run and leaves the database empty."""
     files = dry_run(settings, ["tammela"])
-    assert len(files) == 2 and all(f.exists() for f in files)
+    assert len(files) == 3 and all(f.exists() for f in files)
     emls = list((settings.outputs / "dry-run" / "mail").glob("*.eml"))
     assert len(emls) == 1
     assert read_eml(emls[0])["To"] == "kirjaamo@tammela.example"

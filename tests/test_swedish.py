@@ -65,17 +65,19 @@ def test_first_send_is_swedish_for_a_swedish_body(swedish: Settings, smtp_server
     [fi] = _mail_to(smtp_server, "kirjaamo@jokioinen.example")
     assert sv["Content-Language"] == "sv" and fi["Content-Language"] == "fi"
     assert sv["Subject"].startswith("Förslag för behandling: Samarbetsmodell") and sv["Subject"].endswith(
-        "– Närpes stadsstyrelse"
+        "– Närpes stadsstyrelse (Dnr FSHKY/245/00.04.01/2026)"
     )
     assert "Med vänliga hälsningar" in sv.get_body(("plain",)).get_content()
     names = [a.get_filename() for a in sv.iter_attachments()]
     assert names == [
         "Förslag_Närpes_stad.docx",
         "Arbetsbeskrivning_organisationskontaktperson_Närpes_stad.docx",
+        "Metadata_Förslag_Närpes_stad.xml",
     ]
     folder = swedish.outputs / swedish.proposal_id / "narpes"
     proposal = docx_text(folder / names[0])
     assert "FÖRSLAG" in proposal and "Beslutsförslag" in proposal
+    assert "Dnr FSHKY/245/00.04.01/2026" in proposal and "Svar senast" in proposal
     assert "Närpes stadsstyrelse beslutar att i Närpes stad" in proposal
     assert "Forssa regionens välfärdsutskott" in proposal
     assert "Päätösehdotus" not in proposal and "päättää" not in proposal
@@ -103,8 +105,10 @@ def test_reminder_and_duty_description_are_swedish(swedish: Settings, smtp_serve
     text = reminder.get_body(("plain",)).get_content()
     assert "bordlagt 25.5.2026 § 7, inväntar ny behandling" in text
     assert [a.get_filename() for a in reminder.iter_attachments()] == [
-        "Förslag_Närpes_stad_påminnelse_1.docx"
+        "Förslag_Närpes_stad_påminnelse_1.docx",
+        "Metadata_Förslag_Närpes_stad_påminnelse_1.xml",
     ]
+    assert "Bilaga 1: Förslag, påminnelseversion (endast öppna punkter) – Förslag_Närpes_stad_påminnelse_1.docx" in text
     with Session(make_engine(swedish.effective_database_url)) as session, session.begin():
         for point in (1, 2, 3, 4):
             record_decision(
@@ -132,3 +136,12 @@ def test_reminder_and_duty_description_are_swedish(swedish: Settings, smtp_serve
     assert "har utsett följande organisationskontaktperson" in duty.get_body(("plain",)).get_content()
     thanks = next(m for m in mails if m["Subject"].startswith("Tack för besluten"))
     assert "godkänt enligt förslaget 8.6.2026 § 21" in thanks.get_body(("plain",)).get_content()
+    assert thanks["Subject"].endswith("Närpes stad (Dnr FSHKY/245/00.04.01/2026)")
+    assert (
+        "Bilaga 1: Arbetsbeskrivning för organisationskontaktperson (ifylld) – "
+        "Arbetsbeskrivning_organisationskontaktperson_Närpes_stad_ifylld.docx"
+    ) in thanks.get_body(("plain",)).get_content()
+    assert [a.get_filename() for a in thanks.iter_attachments()] == [
+        "Arbetsbeskrivning_organisationskontaktperson_Närpes_stad_ifylld.docx",
+        "Metadata_Arbetsbeskrivning_organisationskontaktperson_Närpes_stad_ifylld.xml",
+    ]

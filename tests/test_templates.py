@@ -74,7 +74,7 @@ def test_every_template_renders_for_every_body(tmp_path: Path, body) -> None:
         rendered.subject,
         rendered.body_text,
         rendered.body_html,
-        *(docx_text(p) for p in rendered.attachments),
+        *(docx_text(p) for p in rendered.attachments if p.suffix == ".docx"),
     ):
         assert "{{" not in text and "{%" not in text
     assert body.deciding_body in rendered.subject

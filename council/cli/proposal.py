@@ -70,10 +70,13 @@ def send(
 ) -> None:
     """Lähetä esitys vastaanottajille ilman Prefectia; jo lähetettyä viestiä ei lähetetä uudelleen."""
     from council.delivery.mail import SmtpMailer
+    from council.delivery.pdf import pdf_warning
     from council.services.send import dry_run as do_dry_run
     from council.services.send import inline_send_steps, send_proposal
 
     settings = get_settings()
+    if warning := pdf_warning(settings):
+        err.print(f"[yellow]Varoitus:[/] {warning}", highlight=False)
     if dry_run:
         for path in do_dry_run(settings, body or []):
             console.print(str(path))

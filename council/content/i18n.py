@@ -44,6 +44,14 @@ PHRASES: dict[str, frozenset[str]] = {
         "report_reminders": ("name", "count", "last"),
         "report_no_reminders": (),
         "report_overdue": ("name", "deadline", "days", "points"),
+        "file_metadata": ("document",),
+        "attachment_line": ("number", "label", "files"),
+        "label_proposal": (),
+        "label_reminder": (),
+        "label_duty": (),
+        "label_duty_filled": (),
+        "label_metadata": (),
+        "relation_annex": ("title",),
     }.items()
 }
 
@@ -148,5 +156,6 @@ def translated(proposal: ProposalIn, lang: str) -> ProposalIn:
                     )
                 ],
             )
-        _translations[key] = loaded
+        # One case, one diary number: the committee's Dnro is the Finnish file's in every language.
+        _translations[key] = loaded.model_copy(update={"diary_number": proposal.diary_number})
     return _translations[key]

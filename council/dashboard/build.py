@@ -35,7 +35,7 @@ from council.errors import UnknownProposalError
 from council.perf import gc_paused
 from council.rules.calendar import next_working_day
 from council.rules.formatting import HELSINKI, fi_date, today_helsinki
-from council.rules.reminders import reminder_due_on
+from council.rules.reminders import reminder_due_on, response_deadline
 from council.rules.transitions import effective_status
 from models.enums import EVENT_LABEL_FI, STATUS_LABEL_FI, DecisionStatus, EventKind, MessageKind, MessageState
 from models.schemas import ReminderPolicyIn, ReminderPolicyOverrideIn
@@ -318,7 +318,7 @@ def _build_dashboard(
         days = merged.deadline_days
         sent, logical_day = sent_rows.get(body_id, (None, None))
         sent_day = logical_day or (sent.astimezone(HELSINKI).date() if sent else None) or sent_outside.get(body_id)
-        deadline = sent_day + timedelta(days=days) if sent_day else None
+        deadline = response_deadline(sent_day, merged) if sent_day else None
         late = (today - deadline).days if deadline and open_points and today > deadline else 0
         reminders = [r for r, _ in reminders_sent.get(body_id, ())]
         next_on = next_reminder_on(

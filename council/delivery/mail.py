@@ -1,7 +1,10 @@
 """Composing and delivering email.
 
-Composition uses the standard library's ``EmailMessage`` (strict RFC 5322 output, RFC 2231 file
-names so "Esitys_Ypäjän_kunta.docx" stays readable, our own Message-ID). Delivery goes through
+Composition uses the standard library's ``EmailMessage`` (strict RFC 5322 output, our own
+Message-ID). Attachment names are written for every client (:func:`_name_attachment`): the Finnish
+name in RFC 2231 ``filename*`` for current clients, and a plain ASCII fallback (ä→a, ö→o, å→a) in
+``filename`` and in the Content-Type's ``name`` for tools that decode no encoding at all (``munpack``
+reads only a plain ``name``/``filename``). Delivery goes through
 yagmail's SMTP client, with its pitfalls handled here:
 
 * yagmail opens a new connection per ``send()``: we log in once per batch and send every message
@@ -28,17 +31,22 @@ from email.message import EmailMessage
 from email.utils import format_datetime, formataddr, getaddresses, make_msgid
 from pathlib import Path
 from typing import Protocol
+from urllib.parse import quote
 
 import yagmail
 
 from council.config import Settings
 from council.errors import ConfigurationError, MailDeliveryError, RecipientsRefusedError
-from council.paths import safe_filename
+from council.paths import ascii_filename, safe_filename
 from models.clock import HELSINKI, now
 from models.fields import bare_address
 
-DOCX_TYPE = ("application", "vnd.openxmlformats-officedocument.wordprocessingml.document")
-PDF_TYPE = ("application", "pdf")
+#: Content type of each kind of attachment: the documents and their JHS 143 description.
+ATTACHMENT_TYPES = {
+    ".docx": ("application", "vnd.openxmlformats-officedocument.wordprocessingml.document"),
+    ".pdf": ("application", "pdf"),
+    ".xml": ("application", "xml"),
+}
 
 
 @dataclass(frozen=True)
@@ -86,9 +94,28 @@ class RenderedMail:
         )
 
 
+#: SMTP's CRLF policy; header values we set raw (the attachment names, folded by us) are kept as
+#: written instead of being refolded into RFC 2231 continuations that simple tools cannot read.
+WIRE_POLICY = policy.SMTP.clone(refold_source="none")
+
+
 def wire_bytes(msg: EmailMessage) -> bytes:
     """The message exactly as it goes over SMTP (CRLF line ends)."""
-    return msg.as_bytes(policy=policy.SMTP)
+    return msg.as_bytes(policy=WIRE_POLICY)
+
+
+def _name_attachment(part: EmailMessage, name: str, content_type: str) -> None:
+    """Name an attachment so every client keeps it: ``filename*`` (RFC 2231, UTF-8) first, which
+    current clients and Python's parser prefer, then the ASCII ``filename`` and Content-Type ``name``
+    that ``munpack`` and other simple tools use. Written raw, one parameter per folded line."""
+    plain = ascii_filename(name)
+    del part["Content-Type"]
+    del part["Content-Disposition"]
+    part.set_raw("Content-Type", f'{content_type};\n name="{plain}"')
+    disposition = "attachment;\n "
+    if plain != name:
+        disposition += f"filename*=utf-8''{quote(name, safe='')};\n "
+    part.set_raw("Content-Disposition", disposition + f'filename="{plain}"')
 
 
 def envelope_recipients(msg: EmailMessage) -> list[str]:
@@ -127,8 +154,9 @@ def compose(mail: OutgoingMail) -> EmailMessage:
     for path in mail.attachments:
         if not path.is_file():
             raise MailDeliveryError(f"Liitetiedosto puuttuu: {path}")
-        maintype, subtype = PDF_TYPE if path.suffix.lower() == ".pdf" else DOCX_TYPE
-        msg.add_attachment(path.read_bytes(), maintype=maintype, subtype=subtype, filename=path.name)
+        maintype, subtype = ATTACHMENT_TYPES.get(path.suffix.lower(), ("application", "octet-stream"))
+        msg.add_attachment(path.read_bytes(), maintype=maintype, subtype=subtype)
+        _name_attachment(msg.get_payload()[-1], path.name, f"{maintype}/{subtype}")
     # Last: set_content/add_attachment move Content-* headers into the sub-parts.
     msg["Content-Language"] = mail.language
     return msg

@@ -183,13 +183,36 @@ def _parts(path: Path) -> Iterator[_Part]:
         if "word/footnotes.xml" in package.namelist():
             names.append("word/footnotes.xml")
         same_kind = {k: sum(n.startswith(f"word/{k}") for n in names) for k in _PART_LABELS}
-        yield _read_part(package.read("word/document.xml"), None)
+        document = package.read("word/document.xml")
+        pages = _page_kinds(document, package.read("word/_rels/document.xml.rels"))
+        yield _read_part(document, None)
         for name in names:
             kind = re.sub(r"\d*\.xml$", "", name[5:])
             label = _PART_LABELS[kind]
-            if same_kind[kind] > 1:
+            if name[5:] in pages:  # the first page's own header, or the even pages'
+                label = f"{pages[name[5:]]} {label}"
+            elif same_kind[kind] > 1 and not pages:
                 label += f" ({name[5:]})"
             yield _read_part(package.read(name), label)
+
+
+_PAGE_LABELS = {"first": "ensimmäisen sivun", "even": "parillisten sivujen"}
+
+
+def _page_kinds(document: bytes, rels: bytes) -> dict[str, str]:
+    """Header/footer file -> which pages it is for ('ensimmäisen sivun'), for those not on every page."""
+    targets = {
+        rel.get("Id"): rel.get("Target")
+        for rel in etree.fromstring(rels)
+        if rel.get("Type", "").endswith(("/header", "/footer"))
+    }
+    kinds: dict[str, str] = {}
+    for ref in etree.fromstring(document).iter(f"{{{_W}}}headerReference", f"{{{_W}}}footerReference"):
+        kind = ref.get(f"{{{_W}}}type")
+        target = targets.get(ref.get("{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"))
+        if target and kind in _PAGE_LABELS:
+            kinds[target] = _PAGE_LABELS[kind]
+    return kinds
 
 
 def _read_part(xml: bytes, label: str | None) -> _Part:

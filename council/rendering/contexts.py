@@ -22,6 +22,31 @@ from models.schemas import BodyIn, ProposalIn
 
 BLANK = "_" * 30
 
+#: The document language as core properties and PDF/A name it (BCP 47).
+DOCUMENT_LANGUAGE = {"fi": "fi-FI", "sv": "sv-SE"}
+
+
+def document_meta(
+    lang: str,
+    doc_type_key: str,
+    *,
+    on: date,
+    diary_number: str | None = None,
+    reference: str | None = None,
+    reply_by: date | None = None,
+    contact: str | None = None,
+) -> DocumentMeta:
+    """The header fields a registry registers a document by (SFS 2487)."""
+    return DocumentMeta(
+        doc_type=text(lang, doc_type_key),
+        date=fi_date(on),
+        diary_number=diary_number or None,
+        reference=reference or None,
+        reply_by=fi_date(reply_by) if reply_by else None,
+        contact=contact or None,
+        language=DOCUMENT_LANGUAGE.get(lang, "fi-FI"),
+    )
+
 
 def body_context(body: BodyIn) -> BodyContext:
     return BodyContext(
@@ -43,8 +68,14 @@ def proposal_context(
     open_points: list[int] | None = None,
     decided_notes: dict[int, str] | None = None,
     diary_number: str | None = None,
+    reference: str | None = None,
+    reply_by: date | None = None,
 ) -> ProposalContext:
-    """The proposal tailored to ``body``; with ``open_points`` it is the reminder version."""
+    """The proposal tailored to ``body``; with ``open_points`` it is the reminder version.
+
+    The header carries the proposal's Dnro (``diary_number`` overrides it), the body's own case
+    number as "Viite" (``reference``) and the reply-by date when given.
+    """
     shown = [p for p in proposal.points if open_points is None or p.number in open_points]
     decided_notes = decided_notes or {}
     decided = [
@@ -55,7 +86,15 @@ def proposal_context(
     is_reminder = open_points is not None
     lang = body.language.value
     return ProposalContext(
-        meta=DocumentMeta(doc_type=text(lang, "proposal_type"), date=fi_date(on), diary_number=diary_number),
+        meta=document_meta(
+            lang,
+            "proposal_type",
+            on=on,
+            diary_number=diary_number or proposal.diary_number,
+            reference=reference,
+            reply_by=reply_by,
+            contact=proposal.preparer,
+        ),
         sender=proposal.sender,
         sender_unit=proposal.sender_unit,
         title=proposal.title,
@@ -88,13 +127,26 @@ def duty_description_context(
     liaison: LiaisonContext | None = None,
     appointed_by: str | None = None,
     diary_number: str | None = None,
+    reference: str | None = None,
+    reply_by: date | None = None,
 ) -> DutyDescriptionContext:
-    """The liaison's duty description for ``body``: blank lines until a liaison is named."""
+    """The liaison's duty description for ``body``: blank lines until a liaison is named.
+
+    Header fields as in :func:`proposal_context`.
+    """
     content = proposal.duty_description
     lang = body.language.value
     point = proposal.point(content.duties_point)
     return DutyDescriptionContext(
-        meta=DocumentMeta(doc_type=text(lang, "duty_type"), date=fi_date(on), diary_number=diary_number),
+        meta=document_meta(
+            lang,
+            "duty_type",
+            on=on,
+            diary_number=diary_number or proposal.diary_number,
+            reference=reference,
+            reply_by=reply_by,
+            contact=proposal.preparer,
+        ),
         sender=proposal.sender,
         sender_unit=proposal.sender_unit,
         title=text(

@@ -61,6 +61,15 @@ class DueReminder:
     deadline: date
 
 
+def response_deadline(sent_on: date, policy: ReminderPolicyIn) -> date:
+    """The day a body is asked to reply by: ``deadline_days`` after the proposal was sent to it.
+
+    The one rule for the reply-by date in the documents and emails, the reminders' deadline and the
+    dashboard's overdue flag.
+    """
+    return sent_on + timedelta(days=policy.deadline_days)
+
+
 def reminder_due_on(n: int, sent_on: date, last_on: date | None, policy: ReminderPolicyIn) -> date:
     """The day reminder ``n`` (1-based) falls due."""
     nominal = sent_on + timedelta(days=policy.first_after_days + (n - 1) * policy.interval_days)
@@ -93,7 +102,7 @@ def due_reminder(
         due_on=due_on,
         open_points=tuple(c.point for c in state.open_cells),
         cc=cc,
-        deadline=state.sent_on + timedelta(days=policy.deadline_days),
+        deadline=response_deadline(state.sent_on, policy),
     )
 
 

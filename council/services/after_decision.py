@@ -16,6 +16,7 @@ from council.config import Settings
 from council.content.i18n import translated
 from council.content.loading import load_proposal_by_id, load_roster
 from council.delivery.pdf import with_pdf_copies
+from council.rendering.attachments import attach
 from council.rendering.contexts import (
     body_context,
     body_recipients,
@@ -30,6 +31,7 @@ from council.services.stored import Prepared, check_stored, one_message
 from council.store.engine import engine_for
 from council.store.matrix import read_states
 from council.store.outbox import queue_message
+from council.store.recipients import case_numbers
 from models.contexts import (
     ConfirmationMailContext,
     DutyMailContext,
@@ -71,6 +73,7 @@ def prepare_duty_descriptions(settings: Settings, *, today: date, actor: str) ->
             if named and named != previous.get(body_id):
                 liaison_round[body_id] = liaison_round.get(body_id, -1) + 1
                 previous[body_id] = named
+        references = case_numbers(session=session, proposal_id=proposal.id)
         cells = session.scalars(
             select(Decision).where(
                 Decision.proposal_id == proposal.id,
@@ -89,11 +92,13 @@ def prepare_duty_descriptions(settings: Settings, *, today: date, actor: str) ->
             with one_message(f"{c.body_id}/{MessageKind.duty_description.value}/{round_}", prepared):
                 check_stored(c, body.name)
                 appointed = appointed_by(c.deciding_body, c.meeting_date, c.section)
-                todo.append((body, round_, dict(c.liaison), appointed, c.diary_number))
-    for body, round_, liaison, appointed, dnro in todo:
+                # "Viite": the body's case number from its registry, else the Dnro its decision was filed under.
+                reference = references.get(c.body_id) or c.diary_number
+                todo.append((body, round_, dict(c.liaison), appointed, reference))
+    for body, round_, liaison, appointed, reference in todo:
         with one_message(f"{body.id}/{MessageKind.duty_description.value}/{round_}", prepared):
             message_pk = _queue_duty_description(
-                settings, proposal, body, round_, liaison, appointed, dnro, today=today, actor=actor
+                settings, proposal, body, round_, liaison, appointed, reference, today=today, actor=actor
             )
             if message_pk is not None:
                 prepared.ids.append(message_pk)
@@ -107,7 +112,7 @@ def _queue_duty_description(
     round_: int,
     liaison: dict,
     appointed: str,
-    dnro: str | None,
+    reference: str | None,
     *,
     today: date,
     actor: str,
@@ -120,20 +125,30 @@ def _queue_duty_description(
     render_docx(
         DUTY_TEMPLATE,
         duty_description_context(
-            local, body, on=today, liaison=person, appointed_by=appointed, diary_number=dnro
+            local, body, on=today, liaison=person, appointed_by=appointed, reference=reference
         ),
         path,
         lang,
+    )
+    attached = attach(
+        [("label_duty_filled", path)],
+        proposal=local,
+        body=body,
+        on=today,
+        reference=reference,
+        pdf_copies=lambda docs: with_pdf_copies(settings, docs),
     )
     ctx = DutyMailContext(
         body=body_context(body),
         sender=local.sender,
         preparer=local.preparer,
         short_title=local.short_title,
+        diary_number=local.diary_number,
+        reference=reference,
         duties_point=local.duty_description.duties_point,
         liaison=person,
         appointed_by=appointed,
-        attachment_names=[path.name],
+        attachment_names=attached.lines,
     )
     with Session(engine_for(settings)) as session, session.begin():
         message_pk, created = queue_message(
@@ -148,12 +163,17 @@ def _queue_duty_description(
                 lang=lang,
                 body_id=body.id,
                 recipients=[str(body.registry_email), person.email],
-                attachments=with_pdf_copies(settings, [path]),
+                attachments=attached.files,
             ),
             actor=actor,
             logical_date=today,
         )
     return message_pk if created else None
+
+
+def _existing_pdf_copies(documents: list[Path]) -> list[Path]:
+    """The documents and the PDF/A copies already made of them (when their own message was sent)."""
+    return [*documents, *(d.with_suffix(".pdf") for d in documents if d.with_suffix(".pdf").is_file())]
 
 
 def prepare_confirmations(settings: Settings, *, today: date, actor: str) -> Prepared:
@@ -163,6 +183,7 @@ def prepare_confirmations(settings: Settings, *, today: date, actor: str) -> Pre
     prepared = Prepared()
     with Session(engine_for(settings)) as session:
         states = read_states(session=session, proposal_id=proposal.id)
+        references = case_numbers(session=session, proposal_id=proposal.id)
         duties = {
             cell.body_id: cell
             for cell in session.scalars(
@@ -173,6 +194,11 @@ def prepare_confirmations(settings: Settings, *, today: date, actor: str) -> Pre
             )
         }
         session.expunge_all()
+    # "Viite" as in the duty description's own message: their case number, else the Dnro they
+    # filed the duties point's decision under.
+    for body_id, cell in duties.items():
+        if cell.diary_number and body_id not in references:
+            references[body_id] = cell.diary_number
     for body_id, state in states.items():
         body = bodies.get(body_id)
         if body is None or state.has_confirmation or state.open_cells:
@@ -189,6 +215,7 @@ def prepare_confirmations(settings: Settings, *, today: date, actor: str) -> Pre
                 body,
                 state,
                 duty_cell.liaison if duty_cell else None,
+                references.get(body_id),
                 today=today,
                 actor=actor,
             )
@@ -203,6 +230,7 @@ def _queue_confirmation(
     body: BodyIn,
     state: BodyState,
     liaison: dict | None,
+    reference: str | None,
     *,
     today: date,
     actor: str,
@@ -211,9 +239,23 @@ def _queue_confirmation(
     lang = body.language.value
     local = translated(proposal, lang)
     duty = settings.body_dir(proposal.id, body.id) / duty_description_filled_name(body)
-    attachments = [duty] if duty.is_file() else []
+    attached = (
+        attach(
+            [("label_duty_filled", duty)],
+            proposal=local,
+            body=body,
+            on=today,
+            reference=reference,
+            pdf_copies=_existing_pdf_copies,
+        )
+        if duty.is_file()
+        else None
+    )
+    attachments = attached.files if attached else []
     ctx = ConfirmationMailContext(
         body=body_context(body),
+        diary_number=local.diary_number,
+        reference=reference,
         sender=local.sender,
         preparer=local.preparer,
         title=local.title,
@@ -222,7 +264,7 @@ def _queue_confirmation(
             f"{c.point}. {local.point(c.point).short_title}: {cell_note(c, lang)}" for c in state.cells
         ],
         liaison=f"{liaison['name']}, {liaison['title']} ({liaison['email']})" if liaison else None,
-        attachment_names=[p.name for p in attachments],
+        attachment_names=attached.lines if attached else [],
     )
     with Session(engine_for(settings)) as session, session.begin():
         message_pk, created = queue_message(

@@ -14,13 +14,13 @@ from council.dashboard.build import build_dashboard, content_policies
 from council.dashboard.model import DashboardOut
 from council.dashboard.publish import write_board
 from council.paths import safe_filename
+from council.rendering.contexts import document_meta
 from council.rendering.environment import STATUS_REPORT_TEMPLATE
 from council.rendering.render import render_docx
 from council.rules.formatting import fi_date
 from council.store.engine import engine_for
 from council.store.matrix import read_states
 from models.contexts import (
-    DocumentMeta,
     ReportLiaison,
     ReportPoint,
     ReportRow,
@@ -101,7 +101,9 @@ def status_report_context(settings: Settings, *, today: date) -> StatusReportCon
         if b.overdue
     ]
     return StatusReportContext(
-        meta=DocumentMeta(doc_type=text("fi", "report_type"), date=fi_date(today)),
+        meta=document_meta(
+            "fi", "report_type", on=today, diary_number=proposal.diary_number, contact=proposal.preparer
+        ),
         sender=proposal.sender,
         sender_unit=proposal.sender_unit,
         recipient=proposal.sender,

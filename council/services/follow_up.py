@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -16,10 +17,11 @@ from sqlalchemy.orm import Session
 from council.config import Settings
 from council.content.i18n import text, translated
 from council.content.loading import load_proposal_by_id, load_roster
-from council.delivery.mail import Mailer
-from council.delivery.pdf import with_pdf_copies
+from council.delivery.mail import Mailer, RenderedMail
+from council.delivery.pdf import batch_pdf_copies
 from council.paths import safe_filename
 from council.perf import chunks
+from council.rendering.attachments import PdfCopies, attach
 from council.rendering.contexts import body_context, body_recipients, proposal_context
 from council.rendering.environment import PROPOSAL_TEMPLATE
 from council.rendering.render import render_docx, render_mail
@@ -31,6 +33,7 @@ from council.services.stored import Prepared, one_message
 from council.store.engine import engine_for
 from council.store.matrix import read_states
 from council.store.outbox import queue_message
+from council.store.recipients import case_numbers
 from models.contexts import MailPointNote, ReminderMailContext
 from models.enums import MessageKind, MessageState
 from models.results import DeliveryFailure, DeliveryReport
@@ -55,23 +58,72 @@ def find_due(settings: Settings, today: date) -> list[DueReminder]:
     return due
 
 
-def render_reminder(
-    proposal: ProposalIn, body: BodyIn, state: BodyState, due: DueReminder, folder, *, on: date
-):
-    """The reminder email and the proposal regenerated with only the open points."""
+def _reminder_path(body: BodyIn, due: DueReminder, folder: Path) -> Path:
+    return folder / safe_filename(
+        text(body.language.value, "file_reminder", name=body.name, round=str(due.round)), ".docx"
+    )
+
+
+def render_reminder_document(
+    proposal: ProposalIn,
+    body: BodyIn,
+    state: BodyState,
+    due: DueReminder,
+    folder: Path,
+    *,
+    on: date,
+    reference: str | None = None,
+) -> Path:
+    """The proposal regenerated with only the open points, with the committee's Dnro, the body's
+    case number as "Viite" when known and the reply-by date (the first send's deadline)."""
     lang = body.language.value
     proposal = translated(proposal, lang)
     decided = {c.point: cell_note(c, lang) or "" for c in state.cells if c.status not in OPEN}
-    path = folder / safe_filename(text(lang, "file_reminder", name=body.name, round=str(due.round)), ".docx")
-    render_docx(
+    return render_docx(
         PROPOSAL_TEMPLATE,
-        proposal_context(proposal, body, on=on, open_points=list(due.open_points), decided_notes=decided),
-        path,
+        proposal_context(
+            proposal,
+            body,
+            on=on,
+            open_points=list(due.open_points),
+            decided_notes=decided,
+            reference=reference,
+            reply_by=due.deadline,
+        ),
+        _reminder_path(body, due, folder),
         lang,
+    )
+
+
+def reminder_mail(
+    proposal: ProposalIn,
+    body: BodyIn,
+    state: BodyState,
+    due: DueReminder,
+    folder: Path,
+    *,
+    on: date,
+    reference: str | None = None,
+    pdf_copies: PdfCopies | None = None,
+) -> RenderedMail:
+    """The reminder email with the rendered reminder document (and its PDF/A copy when
+    ``pdf_copies`` gives it) and their JHS 143 description."""
+    lang = body.language.value
+    proposal = translated(proposal, lang)
+    decided = {c.point: cell_note(c, lang) or "" for c in state.cells if c.status not in OPEN}
+    attached = attach(
+        [("label_reminder", _reminder_path(body, due, folder))],
+        proposal=proposal,
+        body=body,
+        on=on,
+        reference=reference,
+        pdf_copies=pdf_copies,
     )
     cells = {c.point: c for c in state.cells}
     ctx = ReminderMailContext(
         body=body_context(body),
+        diary_number=proposal.diary_number,
+        reference=reference,
         sender=proposal.sender,
         preparer=proposal.preparer,
         title=proposal.title,
@@ -86,7 +138,7 @@ def render_reminder(
         decided_points=[
             f"{n}. {proposal.point(n).short_title}: {note}" for n, note in sorted(decided.items())
         ],
-        attachment_names=[path.name],
+        attachment_names=attached.lines,
     )
     return render_mail(
         "muistutus",
@@ -94,9 +146,25 @@ def render_reminder(
         lang=lang,
         body_id=body.id,
         recipients=body_recipients(body),
-        attachments=[path],
+        attachments=attached.files,
         cc=list(due.cc),
     )
+
+
+def render_reminder(
+    proposal: ProposalIn,
+    body: BodyIn,
+    state: BodyState,
+    due: DueReminder,
+    folder: Path,
+    *,
+    on: date,
+    reference: str | None = None,
+    pdf_copies: PdfCopies | None = None,
+) -> RenderedMail:
+    """The reminder email and the proposal regenerated with only the open points."""
+    render_reminder_document(proposal, body, state, due, folder, on=on, reference=reference)
+    return reminder_mail(proposal, body, state, due, folder, on=on, reference=reference, pdf_copies=pdf_copies)
 
 
 def prepare_reminders(settings: Settings, due: list[DueReminder], *, today: date, actor: str) -> Prepared:
@@ -110,13 +178,41 @@ def prepare_reminders(settings: Settings, due: list[DueReminder], *, today: date
     engine = engine_for(settings)
     with Session(engine) as session:
         states = read_states(session=session, proposal_id=proposal.id)
-    for reminder in due:
-        body = bodies[reminder.body_id]
-        with one_message(f"{body.id}/{MessageKind.reminder.value}/{reminder.round}", prepared):
-            rendered = render_reminder(
-                proposal, body, states[body.id], reminder, settings.body_dir(proposal.id, body.id), on=today
+        references = case_numbers(session=session, proposal_id=proposal.id)
+
+    def label(reminder: DueReminder) -> str:
+        return f"{reminder.body_id}/{MessageKind.reminder.value}/{reminder.round}"
+
+    # Every reminder document of the batch first, then their PDF/A copies in one LibreOffice run.
+    documents, rendered_ok = [], []
+    for r in due:
+        with one_message(label(r), prepared):
+            documents.append(
+                render_reminder_document(
+                    proposal,
+                    bodies[r.body_id],
+                    states[r.body_id],
+                    r,
+                    settings.body_dir(proposal.id, r.body_id),
+                    on=today,
+                    reference=references.get(r.body_id),
+                )
             )
-            rendered.attachments = with_pdf_copies(settings, rendered.attachments)
+            rendered_ok.append(r)
+    pdf_copies = batch_pdf_copies(settings, documents)
+    for reminder in rendered_ok:
+        body = bodies[reminder.body_id]
+        with one_message(label(reminder), prepared):
+            rendered = reminder_mail(
+                proposal,
+                body,
+                states[body.id],
+                reminder,
+                settings.body_dir(proposal.id, body.id),
+                on=today,
+                reference=references.get(body.id),
+                pdf_copies=pdf_copies,
+            )
             with Session(engine) as session, session.begin():
                 message_pk, _created = queue_message(
                     session=session,

@@ -22,6 +22,7 @@ from council.paths import inside, safe_filename
 from council.rendering.contexts import duty_description_context, proposal_context
 from council.rendering.environment import DUTY_TEMPLATE, PROPOSAL_TEMPLATE
 from council.rendering.render import render_docx
+from council.rules.reminders import response_deadline
 from council.services.committee import status_report_context
 from council.services.send import render_first_send
 from models.contexts import LiaisonContext
@@ -46,12 +47,20 @@ def render_all(settings: Settings, *, today: date, progress: Progress | None = N
     for body in bodies:
         lang = body.language.value
         local = translated(proposal, lang)
-        written += render_first_send(proposal, body, folder, on=today).attachments
+        sent = render_first_send(proposal, body, folder, on=today).attachments
+        written += [a for a in sent if a.suffix == ".docx"]
         reminder = folder / safe_filename(text(lang, "file_reminder", name=body.name, round="1"), ".docx")
         decided = {1: f"hyväksytty ehdotuksen mukaisesti {today.day}.{today.month}.{today.year} § 59"}
         render_docx(
             PROPOSAL_TEMPLATE,
-            proposal_context(local, body, on=today, open_points=[2, 3, 4], decided_notes=decided),
+            proposal_context(
+                local,
+                body,
+                on=today,
+                open_points=[2, 3, 4],
+                decided_notes=decided,
+                reply_by=response_deadline(today, local.reminder_policy.merged(body.reminder_policy)),
+            ),
             reminder,
             lang,
         )

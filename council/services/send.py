@@ -19,14 +19,16 @@ from sqlalchemy.orm import Session
 from council.config import Settings
 from council.content.loading import load_proposal_by_id, load_roster, select_bodies
 from council.delivery.mail import FileMailer, Mailer, OutgoingMail, RenderedMail, compose
-from council.delivery.pdf import with_pdf_copies
+from council.delivery.pdf import batch_pdf_copies, with_pdf_copies
 from council.errors import MailDeliveryError, UnknownBodyError
 from council.paths import inside, safe_filename
 from council.perf import chunks
+from council.rendering.attachments import PdfCopies, attach
 from council.rendering.contexts import body_recipients, duty_description_context, proposal_context
 from council.rendering.environment import DUTY_TEMPLATE, PROPOSAL_TEMPLATE
 from council.rendering.render import render_docx, render_mail
-from council.rules.formatting import today_helsinki
+from council.rules.formatting import fi_date, today_helsinki
+from council.rules.reminders import response_deadline
 from council.store.engine import checked_engine_for, engine_for
 from council.store.outbox import (
     claim,
@@ -37,6 +39,7 @@ from council.store.outbox import (
     queue_message,
     requeue_failed,
 )
+from council.store.recipients import case_numbers
 from council.store.tracking import add_event, mark_reminded, mark_sent, sync_content
 from models.contexts import MailPoint, ProposalMailContext
 from models.enums import EventKind, MessageKind, MessageState
@@ -47,35 +50,99 @@ from models.tables import Body, Message, Recipient
 log = logging.getLogger(__name__)
 
 
-def render_first_send(proposal: ProposalIn, body: BodyIn, folder: Path, *, on: date) -> RenderedMail:
-    """Both DOCX documents and the covering email of the first send, for one body."""
+@dataclass(frozen=True)
+class FirstSendDocuments:
+    """A body's first-send documents on disk, before their PDF copies and the covering email."""
+
+    proposal: ProposalIn  # in the body's language
+    body: BodyIn
+    on: date
+    reference: str | None
+    reply_by: date
+    documents: list[tuple[str, Path]]  # (label key in wording.yaml, DOCX)
+
+    @property
+    def paths(self) -> list[Path]:
+        return [path for _, path in self.documents]
+
+
+def render_first_send_documents(
+    proposal: ProposalIn, body: BodyIn, folder: Path, *, on: date, reference: str | None = None
+) -> FirstSendDocuments:
+    """The proposal and the duty description for one body, each with the committee's Dnro, the
+    body's case number as "Viite" when ``reference`` is known, and the reply-by date (the body's
+    response deadline counted from ``on``)."""
     from council.content.i18n import text, translated
-    from council.rendering.contexts import body_context
 
     lang = body.language.value
     proposal = translated(proposal, lang)
+    reply_by = response_deadline(on, proposal.reminder_policy.merged(body.reminder_policy))
     proposal_path = folder / safe_filename(text(lang, "file_proposal", name=body.name), ".docx")
     duty_path = folder / safe_filename(text(lang, "file_duty", name=body.name), ".docx")
-    render_docx(PROPOSAL_TEMPLATE, proposal_context(proposal, body, on=on), proposal_path, lang)
-    render_docx(DUTY_TEMPLATE, duty_description_context(proposal, body, on=on), duty_path, lang)
+    header = {"on": on, "reference": reference, "reply_by": reply_by}
+    render_docx(PROPOSAL_TEMPLATE, proposal_context(proposal, body, **header), proposal_path, lang)
+    render_docx(DUTY_TEMPLATE, duty_description_context(proposal, body, **header), duty_path, lang)
+    return FirstSendDocuments(
+        proposal,
+        body,
+        on,
+        reference,
+        reply_by,
+        [("label_proposal", proposal_path), ("label_duty", duty_path)],
+    )
+
+
+def first_send_mail(docs: FirstSendDocuments, *, pdf_copies: PdfCopies | None = None) -> RenderedMail:
+    """The covering email of the first send with the documents (and their PDF/A copies when
+    ``pdf_copies`` gives them) and their JHS 143 description, numbered."""
+    from council.rendering.contexts import body_context
+
+    proposal, body = docs.proposal, docs.body
+    attached = attach(
+        docs.documents,
+        proposal=proposal,
+        body=body,
+        on=docs.on,
+        reference=docs.reference,
+        pdf_copies=pdf_copies,
+    )
     ctx = ProposalMailContext(
         body=body_context(body),
+        diary_number=proposal.diary_number,
+        reference=docs.reference,
         sender=proposal.sender,
         preparer=proposal.preparer,
         title=proposal.title,
         short_title=proposal.short_title,
         points=[MailPoint(number=p.number, short_title=p.short_title) for p in proposal.points],
+        reply_by=fi_date(docs.reply_by),
         duties_point=proposal.duty_description.duties_point,
-        attachment_names=[proposal_path.name, duty_path.name],
+        attachment_names=attached.lines,
     )
     return render_mail(
         "esitys",
         ctx,
-        lang=lang,
+        lang=body.language.value,
         body_id=body.id,
         recipients=body_recipients(body),
-        attachments=[proposal_path, duty_path],
+        attachments=attached.files,
     )
+
+
+def render_first_send(
+    proposal: ProposalIn,
+    body: BodyIn,
+    folder: Path,
+    *,
+    on: date,
+    reference: str | None = None,
+    pdf_copies: PdfCopies | None = None,
+) -> RenderedMail:
+    """Both DOCX documents (with PDF/A copies when ``pdf_copies`` makes them), their JHS 143
+    description and the covering email of the first send, for one body (see
+    :func:`render_first_send_documents` for what the documents carry)."""
+    docs = render_first_send_documents(proposal, body, folder, on=on, reference=reference)
+    return first_send_mail(docs, pdf_copies=pdf_copies)
 
 
 def sync(settings: Settings, *, actor: str) -> tuple[ProposalIn, list[BodyIn]]:
@@ -96,6 +163,10 @@ def prepare_proposal_messages(
     Returns the outbox ids still to deliver (new or left queued by an earlier run); a body whose
     message was already sent is left alone, so running this twice queues nothing twice. A message
     that failed for good is rendered again with the roster's current address and queued again.
+
+    The batch's documents are rendered first and converted to PDF/A in one LibreOffice run (a run
+    costs seconds to start), then each body's message is queued; a document that fails to render
+    or convert queues nothing of the batch, and the next run renders it all again.
     """
     on = on or today_helsinki()
     proposal = load_proposal_by_id(settings.path(settings.data_dir), settings.proposal_id)
@@ -110,6 +181,7 @@ def prepare_proposal_messages(
             body_ids=[b.id for b in bodies],
         )
         existing_state = {body_id: m.state for body_id, m in existing.items()}
+        references = case_numbers(session=session, proposal_id=proposal.id)
         existing_ids = {body_id: m.id for body_id, m in existing.items()}
         # Sent outside the service (a campaign taken over): sending it again would duplicate it.
         outside = set(
@@ -120,6 +192,7 @@ def prepare_proposal_messages(
             )
         )
     pending: list[int] = []
+    todo: list[FirstSendDocuments] = []
     for body in bodies:
         if body.id in outside:
             log.info("%s: esitys on lähetetty palvelun ulkopuolella, ei lähetetä uudelleen", body.name)
@@ -129,8 +202,20 @@ def prepare_proposal_messages(
             if state in (MessageState.queued.value, MessageState.sending.value):
                 pending.append(existing_ids[body.id])
             continue
-        rendered = render_first_send(proposal, body, settings.body_dir(proposal.id, body.id), on=on)
-        rendered.attachments = with_pdf_copies(settings, rendered.attachments)
+        todo.append(
+            render_first_send_documents(
+                proposal,
+                body,
+                settings.body_dir(proposal.id, body.id),
+                on=on,
+                reference=references.get(body.id),
+            )
+        )
+    pdf_copies = batch_pdf_copies(settings, [path for docs in todo for path in docs.paths])
+    for docs in todo:
+        body = docs.body
+        state = existing_state.get(body.id)
+        rendered = first_send_mail(docs, pdf_copies=pdf_copies)
         if state == MessageState.failed.value:
             # Failed for good (e.g. 550 for a wrong address) and nobody got it: sending again is
             # what was asked for, with the roster's current address. One that may have reached
@@ -288,7 +373,13 @@ def dry_run(settings: Settings, body_ids: list[str], *, on: date | None = None) 
     written: list[Path] = []
     with mailer.session() as mail_session:
         for body in select_bodies(roster, body_ids):
-            rendered = render_first_send(proposal, body, inside(folder, proposal.id, body.id), on=on)
+            rendered = render_first_send(
+                proposal,
+                body,
+                inside(folder, proposal.id, body.id),
+                on=on,
+                pdf_copies=lambda docs: with_pdf_copies(settings, docs),
+            )
             mail_session.send(compose(rendered.outgoing(settings)))
             written += rendered.attachments
     return written

@@ -56,6 +56,12 @@ LABELS = {
         "duties": "Tehtävät",
         "forums": "Yhteistyöfoorumit",
         "reporting": "Raportointi",
+        "field": "Tieto",
+        "entry": "Merkintä",
+        "dnro": "Dnro",
+        "reference": "Viite",
+        "reply_by": "Vastaus viimeistään",
+        "contact": "Yhteyshenkilö",
     },
     "sv": {
         "registry": "Registratorskontoret",
@@ -80,8 +86,16 @@ LABELS = {
         "duties": "Uppgifter",
         "forums": "Samarbetsforum",
         "reporting": "Rapportering",
+        "field": "Uppgift",
+        "entry": "Anteckning",
+        "dnro": "Dnr",
+        "reference": "Hänvisning",
+        "reply_by": "Svar senast",
+        "contact": "Kontaktperson",
     },
 }
+#: The document language (styles' default and core properties) by template language.
+LANGUAGE_TAGS = {"fi": "fi-FI", "sv": "sv-SE"}
 HERE = Path(__file__).resolve().parent
 OUT = HERE.parent
 FONT = "Arial"
@@ -153,6 +167,36 @@ def _styles(doc) -> None:
         styles[name].font.size = Pt(10)
 
 
+def _accessible(doc, lang: str) -> None:
+    """What a screen reader and a PDF need: the language of the text (the styles' default, from
+    which LibreOffice sets the PDF's /Lang) and the document's own title, author, type and language
+    in its properties, filled per document. ``|safe``: python-docx escapes a property itself, so
+    Jinja's escaping would show '&amp;' in the title."""
+    lang_tag = LANGUAGE_TAGS[lang]
+    defaults = doc.styles.element.find(qn("w:docDefaults"))
+    rpr = defaults.find(qn("w:rPrDefault")).find(qn("w:rPr"))
+    tag = rpr.find(qn("w:lang"))
+    if tag is None:
+        tag = OxmlElement("w:lang")
+        rpr.append(tag)
+    tag.set(qn("w:val"), lang_tag)
+    props = doc.core_properties
+    props.title = "{{ title|safe }}"
+    props.author = "{{ sender|safe }}"
+    props.subject = "{{ meta.doc_type|safe }}"
+    props.language = "{{ meta.language }}"
+    props.comments = ""
+    props.last_modified_by = ""
+
+
+def _header_row(row) -> None:
+    """Mark a table's first row as its header: assistive technology reads it as the column titles,
+    and Word and LibreOffice repeat it on each page."""
+    header = OxmlElement("w:tblHeader")
+    header.set(qn("w:val"), "true")
+    row._tr.get_or_add_trPr().append(header)
+
+
 def _page(doc) -> None:
     section = doc.sections[0]
     section.page_height, section.page_width = Cm(29.7), Cm(21.0)
@@ -161,9 +205,10 @@ def _page(doc) -> None:
     section.header_distance = Cm(1.0)
 
 
-def _header(doc, doc_type: str) -> None:
-    """SFS 2487 style header: sender left, document type/date/Dnro and 'page (pages)' right."""
-    header = doc.sections[0].header
+def _header_table(header, doc_type: str, L: dict[str, str], *, first: bool) -> None:  # noqa: N803
+    """Sender left; document type, date, Dnro (and on the first page "Viite" and the reply-by date)
+    right; "page (pages)" far right. Optional lines are whole ``{%p if %}`` paragraphs, so a value not
+    known leaves no empty line."""
     table = header.add_table(rows=2, cols=3, width=Cm(16.5))
     table.alignment = WD_TABLE_ALIGNMENT.LEFT
     widths = (Cm(8.5), Cm(5.5), Cm(2.5))
@@ -173,9 +218,7 @@ def _header(doc, doc_type: str) -> None:
     for row in table.rows:
         for cell, width in zip(row.cells, widths, strict=True):
             cell.width = width
-    left = table.cell(0, 0).paragraphs[0]
-    run = left.add_run("{{ sender }}")
-    run.bold = True
+    table.cell(0, 0).paragraphs[0].add_run("{{ sender }}").bold = True
     table.cell(0, 1).paragraphs[0].add_run(doc_type).bold = True
     page = table.cell(0, 2).paragraphs[0]
     page.alignment = WD_ALIGN_PARAGRAPH.RIGHT
@@ -183,18 +226,54 @@ def _header(doc, doc_type: str) -> None:
     page.add_run(" (")
     _field(page, "NUMPAGES", "1")
     page.add_run(")")
-    table.cell(1, 0).paragraphs[0].add_run("{{ sender_unit }}")
-    table.cell(1, 1).paragraphs[0].add_run("{{ meta.date }}")
-    table.cell(1, 2).paragraphs[0].add_run(
-        "{% if meta.diary_number %}Dnro {{ meta.diary_number }}{% endif %}"
-    )
+    left = table.cell(1, 0)
+    right = table.cell(1, 1).merge(table.cell(1, 2))
+    left.paragraphs[0].add_run("{{ sender_unit }}")
+    right.paragraphs[0].add_run("{{ meta.date }}")
+    lines = [(right, "meta.diary_number", f"{L['dnro']} {{{{ meta.diary_number }}}}")]
+    if first:
+        lines = [
+            (left, "meta.contact", f"{L['contact']}: {{{{ meta.contact }}}}"),
+            *lines,
+            (right, "meta.reference", f"{L['reference']} {{{{ meta.reference }}}}"),
+            (right, "meta.reply_by", f"{L['reply_by']} {{{{ meta.reply_by }}}}"),
+        ]
+    for cell, variable, line in lines:
+        for text in (f"{{%p if {variable} %}}", line, "{%p endif %}"):
+            cell.add_paragraph().add_run(text)
     header.paragraphs[0].text = ""
 
 
-def _p(doc, text: str, style: str | None = None):
+def _header(doc, doc_type: str, lang: str = "fi") -> None:
+    """SFS 2487 style header: the first page carries every field a registry registers the document
+    by; the following pages repeat sender, type, date, Dnro and 'page (pages)'."""
+    section = doc.sections[0]
+    section.different_first_page_header_footer = True
+    _header_table(section.first_page_header, doc_type, LABELS[lang], first=True)
+    _header_table(section.header, doc_type, LABELS[lang], first=False)
+
+
+def _p(doc, text: str, style: str | None = None, *, keep: bool = False):
+    """A paragraph of one run; ``keep`` keeps it on the page of the next one (a closing block that
+    must not be left alone on a last page)."""
     paragraph = doc.add_paragraph(style=style)
     paragraph.add_run(text)
+    if keep:
+        paragraph.paragraph_format.keep_with_next = True
     return paragraph
+
+
+def _compact(doc) -> None:
+    """Tighter spacing for a one-page form (the duty description): single line spacing, less space
+    around headings and list items."""
+    styles = doc.styles
+    styles["Normal"].paragraph_format.line_spacing = 1.0
+    styles["Normal"].paragraph_format.space_after = Pt(4)
+    styles["Title"].paragraph_format.space_before = Pt(6)
+    for name in ("Heading 1", "Heading 2"):
+        styles[name].paragraph_format.space_before = Pt(9)
+        styles[name].paragraph_format.space_after = Pt(3)
+    styles["List Bullet"].paragraph_format.space_after = Pt(1)
 
 
 def _recipient(doc, labels: dict[str, str]) -> None:
@@ -212,8 +291,9 @@ def build_proposal(lang: str = "fi") -> DocxDocument:
     L = LABELS[lang]  # noqa: N806
     doc = Document()
     _styles(doc)
+    _accessible(doc, lang)
     _page(doc)
-    _header(doc, "{{ meta.doc_type }}")
+    _header(doc, "{{ meta.doc_type }}", lang)
     _recipient(doc, L)
     _p(doc, "{{ title }}", "Title")
     _p(doc, "{%p if is_reminder %}")
@@ -256,18 +336,19 @@ def build_proposal(lang: str = "fi") -> DocxDocument:
     _p(doc, "{%p for item in resolution_items %}")
     _p(doc, "{{ item }}", "List Number")
     _p(doc, "{%p endfor %}")
-    _p(doc, "{{ resolution_outro }}")
+    _p(doc, "{{ resolution_outro }}", keep=True)
     _p(doc, "{%p if references %}")
     _p(doc, L["sources"], "Heading 2")
     _p(doc, "{%p for ref in references %}")
-    _p(doc, "{{ ref }}", "List Bullet")
+    _p(doc, "{{ ref }}", "List Bullet", keep=True)
     _p(doc, "{%p endfor %}")
     _p(doc, "{%p endif %}")
-    _p(doc, "")
-    _p(doc, "{{ sender }}")
-    _p(doc, f"{L['more']}: {{{{ preparer }}}}")
-    _p(doc, "")
-    _p(doc, L["annex"])
+    # The closing block stays whole and on the page of the text before it.
+    _p(doc, "", keep=True)
+    _p(doc, "{{ sender }}", keep=True)
+    _p(doc, f"{L['more']}: {{{{ preparer }}}}", keep=True)
+    _p(doc, "", keep=True)
+    _p(doc, L["annex"], keep=True)
     _p(doc, f"{L['distribution']}: {{{{ body.name }}}}, {L['registry_lc']}")
     return doc
 
@@ -276,8 +357,10 @@ def build_duty_description(lang: str = "fi") -> DocxDocument:
     L = LABELS[lang]  # noqa: N806
     doc = Document()
     _styles(doc)
+    _compact(doc)
+    _accessible(doc, lang)
     _page(doc)
-    _header(doc, "{{ meta.doc_type }}")
+    _header(doc, "{{ meta.doc_type }}", lang)
     _recipient(doc, L)
     _p(doc, "{{ title }}", "Title")
     _p(doc, L["purpose"], "Heading 1")
@@ -285,9 +368,10 @@ def build_duty_description(lang: str = "fi") -> DocxDocument:
     _p(doc, "{{ para }}")
     _p(doc, "{%p endfor %}")
     _p(doc, L["liaison"], "Heading 1")
-    table = doc.add_table(rows=5, cols=2)
+    table = doc.add_table(rows=6, cols=2)
     table.style = doc.styles["Table Grid"]
     rows = (
+        (L["field"], L["entry"]),
         (L["name"], "{% if liaison %}{{ liaison.name }}{% else %}{{ blank }}{% endif %}"),
         (L["title"], "{% if liaison %}{{ liaison.title }}{% else %}{{ blank }}{% endif %}"),
         (L["email"], "{% if liaison %}{{ liaison.email }}{% else %}{{ blank }}{% endif %}"),
@@ -296,11 +380,16 @@ def build_duty_description(lang: str = "fi") -> DocxDocument:
     )
     table.autofit = False
     table.columns[0].width, table.columns[1].width = Cm(4.0), Cm(12.5)
-    for row, (label, value) in zip(table.rows, rows, strict=True):
+    for index, (row, (label, value)) in enumerate(zip(table.rows, rows, strict=True)):
         row.cells[0].width, row.cells[1].width = Cm(4.0), Cm(12.5)
         row.cells[0].paragraphs[0].add_run(label).bold = True
-        row.cells[1].paragraphs[0].add_run(value)
-    _p(doc, "")
+        row.cells[1].paragraphs[0].add_run(value).bold = index == 0
+        for cell in row.cells:
+            cell.paragraphs[0].paragraph_format.space_before = Pt(2)
+            cell.paragraphs[0].paragraph_format.space_after = Pt(2)
+        # A row is never split across pages.
+        row._tr.get_or_add_trPr().append(OxmlElement("w:cantSplit"))
+    _header_row(table.rows[0])
     _p(doc, L["duties"], "Heading 1")
     _p(doc, "{{ duties_lead }}")
     _p(doc, "{%p for duty in duties %}")
@@ -314,9 +403,10 @@ def build_duty_description(lang: str = "fi") -> DocxDocument:
     _p(doc, "{%p endif %}")
     _p(doc, L["reporting"], "Heading 1")
     _p(doc, "{%p for para in reporting %}")
-    _p(doc, "{{ para }}")
+    _p(doc, "{{ para }}", keep=True)
     _p(doc, "{%p endfor %}")
-    _p(doc, "")
+    # The closing line never stands alone on a page: it goes with the reporting paragraphs.
+    _p(doc, "", keep=True)
     _p(doc, "{{ sender }}")
     return doc
 
@@ -348,17 +438,14 @@ def _table(
         if size:
             run.font.size = Pt(size)
     table.rows[3].cells[0].paragraphs[0].add_run("{%tr endfor %}")
-    # Repeat the header row on every page.
-    tr_pr = table.rows[0]._tr.get_or_add_trPr()
-    header = OxmlElement("w:tblHeader")
-    header.set(qn("w:val"), "true")
-    tr_pr.append(header)
+    _header_row(table.rows[0])
     return table
 
 
 def build_status_report() -> DocxDocument:
     doc = Document()
     _styles(doc)
+    _accessible(doc, "fi")
     _page(doc)
     _header(doc, "{{ meta.doc_type }}")
     _p(doc, "{{ recipient }}")

@@ -30,6 +30,9 @@ SHORT_TITLE = "Järjestöjen ja julkisen sektorin yhteistyömalli"
 DUE = ["forssa", "jokioinen", "tammela"]  # roster order
 
 
+DNRO = "FSHKY/245/00.04.01/2026"  # the seed proposal's diary_number
+
+
 def _set_up(settings: Settings) -> None:
     """Forssa, Jokioinen and Tammela got the proposal on SENT and decided nothing: due on FIRST_REMINDER.
 
@@ -93,10 +96,10 @@ def test_one_reminder_per_due_body_then_nothing_more_the_same_day(
     }
     mails = [read_eml(p) for p in smtp_server.messages()]
     assert sorted((str(m["To"]), str(m["Subject"])) for m in mails) == [
-        ("kirjaamo@forssa.example", f"Muistutus: {SHORT_TITLE} – Forssan kaupunginhallitus"),
-        ("kirjaamo@humppila.example", f"Kiitos päätöksistä: {SHORT_TITLE} – Humppilan kunta"),
-        ("kirjaamo@jokioinen.example", f"Muistutus: {SHORT_TITLE} – Jokioisten kunnanhallitus"),
-        ("kirjaamo@tammela.example", f"Muistutus: {SHORT_TITLE} – Tammelan kunnanhallitus"),
+        ("kirjaamo@forssa.example", f"Muistutus: {SHORT_TITLE} – Forssan kaupunginhallitus (Dnro {DNRO})"),
+        ("kirjaamo@humppila.example", f"Kiitos päätöksistä: {SHORT_TITLE} – Humppilan kunta (Dnro {DNRO})"),
+        ("kirjaamo@jokioinen.example", f"Muistutus: {SHORT_TITLE} – Jokioisten kunnanhallitus (Dnro {DNRO})"),
+        ("kirjaamo@tammela.example", f"Muistutus: {SHORT_TITLE} – Tammelan kunnanhallitus (Dnro {DNRO})"),
     ]
     assert all(m["Cc"] is None for m in mails)
     reminders = _messages(sent, "reminder")

@@ -57,9 +57,10 @@ def test_flow_sends_each_body_once_and_publishes_status(
 def test_flow_dry_run_for_one_body_by_official_name(
     prefect_harness: None, settings: Settings, smtp_server: LocalSmtpServer
 ) -> None:
-    """Choosing 'Ypäjän kunta' with dry run writes its documents and sends nothing."""
+    """Choosing 'Ypäjän kunta' with dry run writes its documents (and their JHS 143 description) and
+    sends nothing."""
     result = send_proposal(lahetys=SendProposalIn(vastaanottajat=["Ypäjän kunta"], kuivaharjoitus=True))
-    assert len(result["dry_run"]) == 2
+    assert [path.rsplit(".", 1)[1] for path in result["dry_run"]] == ["docx", "docx", "xml"]
     assert all("ypaja" in path for path in result["dry_run"])
     assert smtp_server.messages() == []
 
