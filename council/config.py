@@ -60,6 +60,9 @@ class Settings(BaseSettings):
 
     prefect_port: int = Field(default=4200, description="Port of the local Prefect server (make run)")
     attach_pdf: bool = Field(default=False, description="Attach PDF/A copies (LibreOffice) beside the DOCX")
+    dashboard_url: str | None = Field(
+        default=None, description="Where the committee reads the dashboard; run summaries link to it"
+    )
     batch_size: int = Field(default=50, ge=1, le=1000, description="Bodies per Prefect task")
     sqlite_busy_timeout_ms: int = Field(
         default=30_000, ge=0, description="How long a SQLite writer waits for another writer's lock"

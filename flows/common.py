@@ -4,14 +4,22 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Literal
 
+from prefect import get_run_logger
+from prefect.artifacts import create_markdown_artifact
 from prefect.runtime import flow_run
-from pydantic import ValidationError
+from prefect.states import Failed, State
+from pydantic import Field, ValidationError
+from pydantic.fields import FieldInfo
 
 from council.config import get_settings
 from council.content.loading import load_proposal_by_id, load_roster
-from council.errors import CouncilError, UnknownBodyError
+from council.errors import CouncilError, InvalidInputError, UnknownBodyError
+from models.clock import today_helsinki
+from models.fields import parse_fi_date
+from models.results import Refusal
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +64,14 @@ PointLabel = Literal[POINT_LABELS] if POINT_LABELS else str  # type: ignore[vali
 DUTIES_POINT: int = _vocabularies.duties_point
 
 
+def form_title(title: str, description: str | None = None) -> FieldInfo:
+    """Annotate a flow's form parameter with it (``Annotated[FormIn, form_title("…")]``): Prefect
+    otherwise titles the form with the parameter's name ("kirjaus"), and the UI shows the model's
+    Finnish title instead."""
+    extra = {"title": title} | ({"description": description} if description else {})
+    return Field(json_schema_extra=extra)
+
+
 def point_number(label: str) -> int:
     return int(label.split(" ", 1)[0])
 
@@ -75,7 +91,42 @@ def body_ids(names: list[str]) -> list[str]:
     return [by_key[name.strip().casefold()] for name in names]
 
 
+def body_name(body_id: str) -> str:
+    """A body's official name for what the coordinator reads (its id when the roster lacks it)."""
+    names = {body: name for name, body in _vocabularies.body_id_by_name.items()}
+    return names.get(body_id, body_id)
+
+
+def message_label(label: str) -> str:
+    """An outbox label ``jokioinen/proposal/0`` with the body's official name in front."""
+    body_id, _, rest = label.partition("/")
+    return f"{body_name(body_id)} ({rest})" if rest else body_name(body_id)
+
+
+def form_day(text: str, field: str = "Päivä") -> date:
+    """A form's optional day (15.3.2021): empty is today; InvalidInputError names the field."""
+    if not text.strip():
+        return today_helsinki()
+    try:
+        return parse_fi_date(text)
+    except ValueError as exc:
+        raise InvalidInputError("Virheellinen päivä", [f"{field}: {exc}"]) from None
+
+
 def actor() -> str:
     """Who did it, for the event log: the Prefect flow run's name."""
     name = flow_run.get_name()
     return f"prefect:{name}" if name else "prefect"
+
+
+def refuse(refusal: Refusal) -> State:
+    """End the run without storing anything: the Finnish "what happened – what to do" paragraph as
+    the failed state's message, as a markdown artifact and as one WARNING line (no traceback)."""
+    get_run_logger().warning(refusal.message)
+    create_markdown_artifact(markdown=refusal.markdown(), description="Ajo keskeytettiin: mitä tehdä")
+    return Failed(message=refusal.message)
+
+
+def report_done(markdown: str) -> None:
+    """What a completed run did, in Finnish, as the run's markdown artifact."""
+    create_markdown_artifact(markdown=markdown, description="Ajon yhteenveto")

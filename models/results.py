@@ -52,3 +52,21 @@ class SendReport(DeliveryReport):
     """A send: the delivery report and how many bodies it was for."""
 
     targets: int = 0
+
+
+class Refusal(BaseModel):
+    """Why a run stopped without storing anything, for the coordinator: what happened and what to do.
+
+    Flows return it as their failed state's message and as a markdown artifact; the CLI prints it.
+    """
+
+    what_happened: str
+    what_to_do: str
+
+    @property
+    def message(self) -> str:
+        """One paragraph: "Mitä tapahtui: … Mitä tehdä: …"."""
+        return f"Mitä tapahtui: {self.what_happened} Mitä tehdä: {self.what_to_do}"
+
+    def markdown(self) -> str:
+        return f"## Ajo keskeytettiin, mitään ei tallennettu\n\n**Mitä tapahtui:** {self.what_happened}\n\n**Mitä tehdä:** {self.what_to_do}\n"

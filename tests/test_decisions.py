@@ -146,7 +146,7 @@ def test_point_not_yet_sent_cannot_be_decided(settings: Settings) -> None:
     from tests.conftest import sync_and_mark_sent
 
     sync_and_mark_sent(settings, body_ids=["forssa"])
-    with pytest.raises(InvalidTransitionError, match="not_sent → decided"):
+    with pytest.raises(InvalidTransitionError, match="tilasta 'lähettämättä' ei voi siirtyä tilaan 'päätetty'"):
         _record(settings, jokioinen_point_1())
 
 
