@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from pydantic import BaseModel, ConfigDict, Field, HttpUrl, ValidationInfo, field_validator
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, HttpUrl, ValidationInfo, field_validator
 
 from models.clock import today_helsinki
 from models.enums import Outcome
@@ -103,4 +103,5 @@ class DecisionOut(BaseModel):
     note: str | None
     liaison: dict | None
     recorded_by: str | None
-    version: int
+    #: How many times the decision has been recorded (1 after the first); a correction names it.
+    version: int = Field(validation_alias=AliasChoices("revision", "version"))

@@ -53,7 +53,7 @@ def test_recorded_decision_shows_in_status_and_event_log(sent_any_db: Settings) 
         sent_any_db,
         jokioinen_point_1(diary_number="JOK/12/2021", minutes_url="https://jokioinen.example/ptk/59"),
     )
-    assert out.status == "decided" and out.version == 3 and out.deciding_body == "Jokioisten kunnanhallitus"
+    assert out.status == "decided" and out.version == 1 and out.deciding_body == "Jokioisten kunnanhallitus"
     assert out.liaison["name"] == "Maija Meikäläinen"
     with Session(make_engine(sent_any_db.effective_database_url)) as session:
         matrix = status_matrix(session=session, proposal_id=sent_any_db.proposal_id)
@@ -91,7 +91,7 @@ def test_lost_update_is_refused(sent_any_db: Settings) -> None:
     """Two coordinators who read the same version: the second recording fails, nothing is overwritten."""
     engine = make_engine(sent_any_db.effective_database_url)
     _record(sent_any_db, jokioinen_point_1())
-    stmt = select(Decision.version).where(Decision.body_id == "jokioinen", Decision.point_number == 1)
+    stmt = select(Decision.revision).where(Decision.body_id == "jokioinen", Decision.point_number == 1)
     with Session(engine) as session:
         seen_by_a = seen_by_b = session.scalar(stmt)
     _record(sent_any_db, jokioinen_point_1(section=70, expected_version=seen_by_a))

@@ -40,7 +40,7 @@ _RECORDED_FIELDS = (
 def _snapshot(cell: Decision) -> dict:
     values = {f: getattr(cell, f) for f in _RECORDED_FIELDS}
     values["meeting_date"] = cell.meeting_date.isoformat() if cell.meeting_date else None
-    values["version"] = cell.version
+    values["version"] = cell.revision
     return values
 
 
@@ -105,11 +105,11 @@ def record_decision(*, session: Session, proposal_id: str, decision: DecisionIn)
         )
     old_status = DecisionStatus(cell.status)
     new_status = status_after(decision.outcome)
-    if decision.expected_version is not None and decision.expected_version != cell.version:
+    if decision.expected_version is not None and decision.expected_version != cell.revision:
         raise DecisionConflictError(
             decision.body_id,
             decision.point,
-            f"tieto on muuttunut (tallennettu versio {cell.version}, lomakkeen versio "
+            f"tieto on muuttunut (tallennettu versio {cell.revision}, lomakkeen versio "
             f"{decision.expected_version}); hae tilanne uudelleen ja kirjaa uudestaan",
         )
     if _unchanged(cell, decision, body):
@@ -120,8 +120,8 @@ def record_decision(*, session: Session, proposal_id: str, decision: DecisionIn)
         raise DecisionConflictError(
             decision.body_id,
             decision.point,
-            f"kohta on jo päätetty ({cell.outcome}, {cell.meeting_date:%d.%m.%Y} § {cell.section}); "
-            f"korjataksesi anna korjattava versio {cell.version}",
+            f"kohta on jo päätetty ({cell.outcome}, {fi_date(cell.meeting_date)} § {cell.section}); "
+            f"korjataksesi anna korjattava versio {cell.revision}",
         )
     if old_status == DecisionStatus.decided and new_status == DecisionStatus.on_agenda:
         raise DecisionConflictError(
@@ -142,6 +142,7 @@ def record_decision(*, session: Session, proposal_id: str, decision: DecisionIn)
     if decision.liaison is not None:
         cell.liaison = decision.liaison.model_dump(mode="json")
     cell.recorded_by = decision.recorded_by
+    cell.revision += 1
     cell.updated_at = now()
     try:
         session.flush()

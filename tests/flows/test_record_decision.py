@@ -208,7 +208,7 @@ def test_a_completed_run_says_what_it_recorded(prefect_harness: None, sent: Sett
     assert state.is_completed()
     texts = [a.data for a in _run_artifacts(state.state_details.flow_run_id) if a.type == "markdown"]
     summary = next(t for t in texts if "Kirjattu" in t)
-    assert "Forssan kaupunki, kohta 3: hylätty (2.11.2021 § 5), versio " in summary
+    assert "Forssan kaupunki, kohta 3: hylätty (2.11.2021 § 5), versio 1\n" in summary
     assert "Seuraavaksi" in summary and "Tilannesivu" in summary
 
 
