@@ -9,6 +9,7 @@ from typing import Literal
 
 from prefect import get_run_logger
 from prefect.artifacts import create_markdown_artifact
+from prefect.exceptions import FailedRun
 from prefect.runtime import flow_run
 from prefect.states import Failed, State
 from pydantic import Field, ValidationError
@@ -117,6 +118,20 @@ def actor() -> str:
     """Who did it, for the event log: the Prefect flow run's name."""
     name = flow_run.get_name()
     return f"prefect:{name}" if name else "prefect"
+
+
+class _RefusalEcho(logging.Filter):
+    """Drops the engine's repeat of a refused run: a worker's flow-run process re-raises a Failed
+    state's message as ``FailedRun`` and logs it at ERROR with a traceback ("Engine execution
+    exited with unexpected exception"). For a refusal that says nothing new: its paragraph is already
+    logged at WARNING by :func:`refuse`. Every other failure keeps its traceback."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        return not (isinstance(error, FailedRun) and str(error).startswith(Refusal.PREFIX))
+
+
+logging.getLogger("prefect.flow_runs").addFilter(_RefusalEcho())
 
 
 def refuse(refusal: Refusal) -> State:

@@ -6,6 +6,8 @@ A delivery failure carries the outbox state it left the message in (:class:`Mess
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from pydantic import BaseModel, Field
 
 from models.enums import MessageState
@@ -60,13 +62,16 @@ class Refusal(BaseModel):
     Flows return it as their failed state's message and as a markdown artifact; the CLI prints it.
     """
 
+    #: How every refusal's message begins.
+    PREFIX: ClassVar[str] = "Mitä tapahtui: "
+
     what_happened: str
     what_to_do: str
 
     @property
     def message(self) -> str:
         """One paragraph: "Mitä tapahtui: … Mitä tehdä: …"."""
-        return f"Mitä tapahtui: {self.what_happened} Mitä tehdä: {self.what_to_do}"
+        return f"{self.PREFIX}{self.what_happened} Mitä tehdä: {self.what_to_do}"
 
     def markdown(self) -> str:
         return f"## Ajo keskeytettiin, mitään ei tallennettu\n\n**Mitä tapahtui:** {self.what_happened}\n\n**Mitä tehdä:** {self.what_to_do}\n"

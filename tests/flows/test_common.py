@@ -63,3 +63,32 @@ def test_the_shipped_roster_gives_the_dropdown(tmp_path: Path) -> None:
     result = _import_flows(tmp_path, PROJECT_ROOT / "data" / "rosters" / "forssan-seutu.yaml")
     assert result.returncode == 0, result.stderr
     assert '"enum": ["Forssan kaupunki", "Humppilan kunta", "Jokioisten kunta"' in result.stdout
+
+
+def test_the_engine_repeat_of_a_refusal_is_dropped_but_other_failures_keep_their_traceback() -> None:
+    """A worker's engine logs a failed run's message again with a traceback; for a refusal (already
+    logged as a WARNING paragraph) that record is dropped, for any other failure it stays."""
+    import logging
+
+    from prefect.exceptions import FailedRun
+
+    import flows.common  # noqa: F401 - installs the filter
+    from models.results import Refusal
+
+    logger = logging.getLogger("prefect.flow_runs")
+    refusal = Refusal(what_happened="Kokouspäivä on tulevaisuudessa.", what_to_do="Korjaa päivä.")
+
+    def record(error: Exception) -> logging.LogRecord:
+        return logger.makeRecord(
+            logger.name,
+            logging.ERROR,
+            __file__,
+            1,
+            "Engine execution exited",
+            None,
+            (type(error), error, None),
+        )
+
+    assert not logger.filter(record(FailedRun(refusal.message)))
+    assert logger.filter(record(FailedRun("Osa viesteistä jäi lähettämättä")))
+    assert logger.filter(record(RuntimeError(refusal.message)))
