@@ -770,7 +770,7 @@ CLI_CASES = [
     (_rec("body", "../../etc"), {}, ["Tuntematon vastaanottaja '../../etc'"]),
     (_rec("body", "jokioinen\r\nBcc: x@evil.example"), {}, ["Tuntematon vastaanottaja"]),
     (_rec("point", "5"), {}, ["kohta", "kohtaa 5"]),
-    (_rec("point", "abc"), {}, ["'point'", "integer"]),
+    (_rec("point", "abc"), {}, ["(KOHTA)", "anna kokonaisluku"]),
     (_rec("--section", "abc"), {}, ["pykälä", "kokonaislukuna"]),
     (_rec("--section", "§ 0"), {}, ["pykälä", "positiivisena kokonaislukuna"]),
     (_rec("--section", "-1"), {}, ["pykälä", "kokonaislukuna"]),

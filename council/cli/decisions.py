@@ -18,9 +18,13 @@ from council.store.engine import checked_engine_for
 
 @app.command()
 def record(
-    body: Annotated[str, typer.Argument(help="Vastaanottajan tunniste, esim. jokioinen")],
-    point: Annotated[int, typer.Argument(help="Esityksen kohta (1–4)")],
-    outcome: Annotated[str, typer.Argument(help="Päätös, esim. 'hyväksytty ehdotuksen mukaisesti'")],
+    body: Annotated[
+        str, typer.Argument(metavar="VASTAANOTTAJA", help="Vastaanottajan tunniste, esim. jokioinen")
+    ],
+    point: Annotated[int, typer.Argument(metavar="KOHTA", help="Esityksen kohta (1–4)")],
+    outcome: Annotated[
+        str, typer.Argument(metavar="PÄÄTÖS", help="Päätös, esim. 'hyväksytty ehdotuksen mukaisesti'")
+    ],
     on: Annotated[str, typer.Option("--date", help="Kokouspäivä: 15.3.2021 tai 2021-03-15")],
     section: Annotated[str, typer.Option("--section", help="Pykälä (§), positiivinen kokonaisluku")],
     deciding_body: Annotated[
@@ -107,7 +111,9 @@ def record(
 
 @app.command()
 def agenda(
-    body: Annotated[str, typer.Argument(help="Vastaanottajan tunniste, esim. jokioinen")],
+    body: Annotated[
+        str, typer.Argument(metavar="VASTAANOTTAJA", help="Vastaanottajan tunniste, esim. jokioinen")
+    ],
     on: Annotated[str, typer.Option("--date", help="Kokouspäivä (voi olla tulevaisuudessa): 15.3.2021")],
     point: Annotated[
         list[int] | None, typer.Option("--point", help="Kohta; toistettavissa. Oletus: kaikki avoimet kohdat")
@@ -138,7 +144,9 @@ def agenda(
 
 @app.command()
 def history(
-    body: Annotated[str | None, typer.Argument(help="Vastaanottajan tunniste (oletus: kaikki)")] = None,
+    body: Annotated[
+        str | None, typer.Argument(metavar="VASTAANOTTAJA", help="Vastaanottajan tunniste (oletus: kaikki)")
+    ] = None,
 ) -> None:
     """Näytä tapahtumaloki (vanhin ensin): tilamuutokset, kirjaukset, viestit."""
     from council.store.decisions import history as read_history
@@ -171,7 +179,9 @@ def history(
 
 @app.command("import-decisions")
 def import_decisions_cmd(
-    file: Annotated[Path, typer.Argument(help="CSV- tai XLSX-tiedosto (sarakkeet: katso README)")],
+    file: Annotated[
+        Path, typer.Argument(metavar="TIEDOSTO", help="CSV- tai XLSX-tiedosto (sarakkeet: katso README)")
+    ],
     by: Annotated[str, typer.Option("--by", help="Kirjaaja")] = "cli:import",
 ) -> None:
     """Tuo päätökset tiedostosta: kaikki rivit tarkistetaan ensin, virheellinen rivi estää koko tuonnin."""
@@ -187,7 +197,7 @@ def import_decisions_cmd(
 
 @app.command("export-decisions")
 def export_decisions_cmd(
-    file: Annotated[Path, typer.Argument(help="Kohdetiedosto: .csv tai .xlsx")],
+    file: Annotated[Path, typer.Argument(metavar="TIEDOSTO", help="Kohdetiedosto: .csv tai .xlsx")],
 ) -> None:
     """Vie kirjatut päätökset tiedostoon samassa muodossa kuin tuonti."""
     from council.services.bulk import export_decisions

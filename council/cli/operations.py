@@ -18,7 +18,9 @@ from council.store.engine import upgrade
 
 @app.command("backup")
 def backup_cmd(
-    file: Annotated[Path, typer.Argument(help="Varmuuskopiotiedosto, esim. varmuuskopio.db")],
+    file: Annotated[
+        Path, typer.Argument(metavar="TIEDOSTO", help="Varmuuskopiotiedosto, esim. varmuuskopio.db")
+    ],
 ) -> None:
     """Varmuuskopioi SQLite-tietokanta (SQLiten online backup -rajapinta, palvelu voi olla käynnissä)."""
     from council.store.backup import backup
@@ -29,7 +31,9 @@ def backup_cmd(
 
 @app.command("restore")
 def restore_cmd(
-    file: Annotated[Path, typer.Argument(help="Palautettava varmuuskopio (council backup)")],
+    file: Annotated[
+        Path, typer.Argument(metavar="TIEDOSTO", help="Palautettava varmuuskopio (council backup)")
+    ],
 ) -> None:
     """Palauta tietokanta varmuuskopiosta; nykyinen tietokanta säilytetään viereen. Pysäytä palvelut ensin."""
     from council.store.backup import restore
