@@ -47,6 +47,12 @@ def resolve_body_id(settings, value: str) -> str:  # noqa: ANN001
     raise UnknownBodyError(value, sorted(b.id for b in roster.bodies))
 
 
+def body_name(settings, body_id: str) -> str:  # noqa: ANN001
+    """A body's official name for what a person reads (its id if the roster lacks it)."""
+    roster = load_roster(settings.path(settings.roster_file))
+    return next((b.name for b in roster.bodies if b.id == body_id), body_id)
+
+
 def after_change(settings, *, decisions: bool, actor: str) -> None:  # noqa: ANN001
     """Follow-on messages after recorded decisions, and the dashboard files after any change."""
     from council.delivery.mail import SmtpMailer

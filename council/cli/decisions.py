@@ -6,14 +6,16 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from council.cli.app import app, console
-from council.cli.common import after_change, decision_in, parse_day, resolve_body_id
+from council.cli.common import after_change, body_name, decision_in, parse_day, resolve_body_id
 from council.config import get_settings
 from council.content.loading import load_proposal_by_id
 from council.errors import CouncilError
 from council.store.engine import checked_engine_for
+from models.tables import Body
 
 
 @app.command()
@@ -101,7 +103,7 @@ def record(
     from models.enums import STATUS_LABEL_FI, DecisionStatus
 
     console.print(
-        f"Kirjattu: {stored.body_id}, kohta {stored.point_number}: {stored.outcome} "
+        f"Kirjattu: {body_name(settings, stored.body_id)}, kohta {stored.point_number}: {stored.outcome} "
         f"({fi_date(stored.meeting_date)} § {stored.section}), "
         f"tila: {STATUS_LABEL_FI[DecisionStatus(stored.status)]}, versio {stored.version}",
         highlight=False,
@@ -139,7 +141,11 @@ def agenda(
     after_change(settings, decisions=False, actor=f"cli:{by}")
     from council.rules.formatting import fi_date
 
-    console.print(f"{body}: {count} kohtaa esityslistalla {fi_date(meeting)}", markup=False, highlight=False)
+    console.print(
+        f"{body_name(settings, body)}: {count} kohtaa esityslistalla {fi_date(meeting)}",
+        markup=False,
+        highlight=False,
+    )
 
 
 @app.command()
@@ -157,24 +163,33 @@ def history(
         body = resolve_body_id(settings, body)
     with Session(engine) as session:
         events = read_history(session=session, proposal_id=settings.proposal_id, body_id=body)
+        names = dict(session.execute(select(Body.id, Body.name)).tuples().all())
+    from rich.table import Table
+
+    from council.rendering.events import describe
     from council.rules.formatting import HELSINKI
     from models.enums import EVENT_LABEL_FI
 
     if not events:
         console.print("Ei tapahtumia.")
+        return
+    # A table whose cells wrap to the terminal's width (long words fold): nothing is cut. In a
+    # recorded decision's details the version comes first: a correction names it (--version N).
+    table = Table(expand=True)
+    for header, ratio in (("Aika", 2), ("Kohde", 3), ("Tapahtuma", 3), ("Tiedot", 6)):
+        table.add_column(header, ratio=ratio, overflow="fold")
     for e in events:
-        detail = dict(e.data.get("new") if isinstance(e.data.get("new"), dict) else e.data)
-        # the version first: a correction needs it (--version N), and long details are cut
-        version = detail.pop("version", None)
-        shown = ", ".join(f"{k}={v}" for k, v in detail.items() if v not in (None, "", {}, []))
-        if version is not None:
-            shown = f"versio {version}: {shown}"
-        point = f" kohta {e.point_number}" if e.point_number else ""
-        console.print(
-            f"{e.occurred_at.astimezone(HELSINKI):%d.%m.%Y %H:%M}  {e.body_id or '-'}{point}  "
-            f"{EVENT_LABEL_FI.get(e.kind, e.kind)} ({e.actor})  {shown[:300]}",
-            highlight=False,
+        when = e.occurred_at.astimezone(HELSINKI)
+        subject = names.get(e.body_id, e.body_id or "–") + (
+            f", kohta {e.point_number}" if e.point_number else ""
         )
+        table.add_row(
+            f"{when.day}.{when.month}.{when.year} {when:%H.%M}",
+            subject,
+            f"{EVENT_LABEL_FI.get(e.kind, e.kind)} ({e.actor})",
+            describe(e.kind, e.data),
+        )
+    console.print(table, highlight=False, soft_wrap=False)
 
 
 @app.command("import-decisions")
