@@ -158,6 +158,34 @@ class InvalidInputError(CouncilError):
         super().__init__(f"{what}: " + "; ".join(problems))
 
 
+#: pydantic's own messages by error type, in Finnish (our validators' messages are Finnish already).
+PYDANTIC_FI = {
+    "url_parsing": "anna http(s)-osoite, esim. https://kunta.fi/poytakirja",
+    "url_scheme": "linkin on oltava http(s)-osoite",
+    "url_type": "anna http(s)-osoite",
+    "string_too_long": "enintään {max_length} merkkiä",
+    "string_too_short": "ei saa olla tyhjä",
+    "greater_than_equal": "vähintään {ge}",
+    "less_than_equal": "enintään {le}",
+    "int_parsing": "anna kokonaisluku",
+    "int_type": "anna kokonaisluku",
+    "missing": "puuttuu",
+    "extra_forbidden": "tuntematon kenttä",
+    "date_parsing": "anna päivämäärä muodossa 15.3.2021",
+    "date_from_datetime_parsing": "anna päivämäärä muodossa 15.3.2021",
+    "enum": "ei ole sallittu arvo",
+    "literal_error": "ei ole sallittu arvo",
+}
+
+
+def finnish_message(error: dict) -> str:
+    """One pydantic error's message in Finnish: ours as they are, pydantic's by its error type."""
+    template = PYDANTIC_FI.get(str(error.get("type")))
+    if template is None:
+        return validation_message(error)
+    return template.format(**(error.get("ctx") or {}))
+
+
 def field_problems(exc: ValidationError, model: type[BaseModel]) -> list[str]:
     """A pydantic error as "Title: message" lines, each field named by its Finnish ``title`` in
     ``model`` (nested models too), never by its attribute name."""
@@ -179,7 +207,8 @@ def field_problems(exc: ValidationError, model: type[BaseModel]) -> list[str]:
             else:
                 current = None
         where = ", ".join(titles)
-        problems.append(f"{where}: {validation_message(error)}" if where else validation_message(error))
+        message = finnish_message(error)
+        problems.append(f"{where}: {message}" if where else message)
     return problems
 
 

@@ -130,7 +130,7 @@ def test_record_and_history(settings: Settings) -> None:
                 "--link",
                 "ftp://x.example",
             ],
-            "minutes_url",
+            "Pöytäkirjanotteen linkki: linkin on oltava http(s)-osoite",
         ),
         (["oulu", "2", "hylätty", "--date", "1.1.2021", "--section", "5"], "Tuntematon vastaanottaja"),
     ],

@@ -119,7 +119,7 @@ def test_record_refuses_a_negative_work_time_like_the_import(sent: Settings) -> 
         + ["--liaison-email", "maija@jokioinen.example", "--liaison-work-time", "-8 h/kk"],
     )
     assert result.exit_code == 2
-    assert "liaison.work_time" in result.output and "positiivisena määränä" in result.output
+    assert "Järjestöyhdyshenkilö, Työaika" in result.output and "positiivisena määränä" in result.output
 
 
 @pytest.mark.parametrize(

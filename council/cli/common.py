@@ -10,7 +10,7 @@ import typer
 
 from council.cli.app import console, err
 from council.content.loading import load_roster
-from council.errors import CouncilError, UnknownBodyError, validation_message
+from council.errors import CouncilError, UnknownBodyError, field_problems
 from council.rules.formatting import today_helsinki
 
 BodyOpt = Annotated[
@@ -84,5 +84,5 @@ def decision_in(duties_point: int, /, **values: object):
     try:
         return DecisionIn.for_proposal(duties_point, **values)
     except ValidationError as exc:
-        lines = [f"{'.'.join(str(p) for p in e['loc'])}: {validation_message(e)}" for e in exc.errors()]
+        lines = field_problems(exc, DecisionIn)  # each field by its Finnish title
         raise CouncilError("Virheellinen kirjaus:\n  " + "\n  ".join(lines)) from exc
