@@ -60,6 +60,9 @@ class Settings(BaseSettings):
 
     prefect_port: int = Field(default=4200, description="Port of the local Prefect server (make run)")
     attach_pdf: bool = Field(default=False, description="Attach PDF/A copies (LibreOffice) beside the DOCX")
+    coordinator_email: Email | None = Field(
+        default=None, description="Who is told when a run fails (not for bad input); empty = the sender"
+    )
     dashboard_url: str | None = Field(
         default=None, description="Where the committee reads the dashboard; run summaries link to it"
     )

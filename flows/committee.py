@@ -16,7 +16,7 @@ from council.rendering.run_reports import committee_summary
 from council.rules.formatting import today_helsinki
 from council.services.committee import write_status_report
 from council.services.digest import send_digest
-from flows.common import actor, form_day, form_title, refuse, report_done
+from flows.common import ON_FAILURE, actor, form_day, form_title, refuse, report_done
 from flows.status import publish_status
 from models.fields import FI_DATE_OR_EMPTY_PATTERN
 
@@ -40,7 +40,11 @@ def send_digest_task(today: date) -> str:
     return send_digest(settings, today=today, mailer=SmtpMailer(settings), actor=actor())
 
 
-@flow(name="committee-digest", description="Lähettää valiokunnalle viikon muutokset ja tilannekatsauksen.")
+@flow(
+    name="committee-digest",
+    description="Lähettää valiokunnalle viikon muutokset ja tilannekatsauksen.",
+    **ON_FAILURE,
+)
 def committee_digest(
     kooste: Annotated[DigestIn, form_title("Viikkokooste")] = DigestIn(),  # noqa: B008
 ) -> str | State:
@@ -60,7 +64,11 @@ def status_report_task() -> str:
     return str(write_status_report(settings, today=today_helsinki()))
 
 
-@flow(name="dashboard", description="Päivittää tilannesivun, Prefect-artefaktit ja tilannekatsauksen (DOCX).")
+@flow(
+    name="dashboard",
+    description="Päivittää tilannesivun, Prefect-artefaktit ja tilannekatsauksen (DOCX).",
+    **ON_FAILURE,
+)
 def dashboard() -> dict:
     percent = publish_status()
     report = status_report_task()

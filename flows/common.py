@@ -9,6 +9,7 @@ from typing import Literal
 
 from prefect import get_run_logger
 from prefect.artifacts import create_markdown_artifact
+from prefect.client.schemas.objects import FlowRun
 from prefect.exceptions import FailedRun
 from prefect.runtime import flow_run
 from prefect.states import Failed, State
@@ -145,3 +146,34 @@ def refuse(refusal: Refusal) -> State:
 def report_done(markdown: str) -> None:
     """What a completed run did, in Finnish, as the run's markdown artifact."""
     create_markdown_artifact(markdown=markdown, description="Ajon yhteenveto")
+
+
+def notify_coordinator(flow: object, flow_run: FlowRun, state: State) -> None:
+    """A failed or crashed run's hook: one email to the coordinator (council/services/alerts.py),
+    unless the run was refused for bad input. Never raises: a hook's error would hide the run's."""
+    if (state.message or "").startswith(Refusal.PREFIX):
+        return
+    from council.delivery.mail import SmtpMailer
+    from council.services.alerts import notify_failed_run
+
+    logger = logging.getLogger(__name__)
+    try:
+        settings = get_settings()
+        ui = f"http://127.0.0.1:{settings.prefect_port}"
+        notify_failed_run(
+            settings,
+            deployment=getattr(flow, "name", "") or flow_run.name,
+            run_name=flow_run.name,
+            run_id=flow_run.id,
+            error=state.message or state.name or "",
+            run_url=f"{ui}/runs/flow-run/{flow_run.id}",
+            failed_at=state.timestamp,
+            mailer=SmtpMailer(settings),
+            actor=f"prefect:{flow_run.name}",
+        )
+    except Exception as exc:  # noqa: BLE001 - reported, and the run's own failure stays the story
+        logger.warning("Koordinaattorille ei voitu ilmoittaa epäonnistuneesta ajosta: %s", exc)
+
+
+#: Every deployment's flow: ``@flow(..., **ON_FAILURE)``.
+ON_FAILURE = {"on_failure": [notify_coordinator], "on_crashed": [notify_coordinator]}

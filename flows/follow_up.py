@@ -23,7 +23,7 @@ from council.services.follow_up import (
     prepare_reminders,
     run_follow_up,
 )
-from flows.common import actor, body_name, form_day, form_title, refuse, report_done
+from flows.common import ON_FAILURE, actor, body_name, form_day, form_title, refuse, report_done
 from flows.status import publish_status
 from models.fields import FI_DATE_OR_EMPTY_PATTERN
 from models.results import DeliveryReport
@@ -80,6 +80,7 @@ STEPS = FollowUpSteps(
 @flow(
     name="follow-up",
     description="Päivittäinen seuranta: muistutukset, kiitokset ja epäonnistuneiden uusinta.",
+    **ON_FAILURE,
 )
 def follow_up(
     ajo: Annotated[FollowUpIn, form_title("Seuranta-ajo")] = FollowUpIn(),  # noqa: B008

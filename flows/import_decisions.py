@@ -15,7 +15,7 @@ from council.errors import INPUT_ERRORS
 from council.rendering.run_reports import import_summary
 from council.services.bulk import import_decisions as import_file
 from council.store.engine import engine_for
-from flows.common import actor, form_title, refuse, report_done
+from flows.common import ON_FAILURE, actor, form_title, refuse, report_done
 from flows.record_decision import follow_on_messages
 from flows.status import publish_status
 from models.results import Refusal
@@ -42,6 +42,7 @@ def import_file_task(path: str) -> int | Refusal:
 @flow(
     name="import-decisions",
     description="Tuo päätökset CSV- tai XLSX-tiedostosta. Jos yksikin rivi on virheellinen, mitään ei tallenneta.",
+    **ON_FAILURE,
 )
 def import_decisions(
     tiedosto: Annotated[

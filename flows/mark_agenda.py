@@ -16,7 +16,17 @@ from council.rendering.run_reports import agenda_summary
 from council.rules.formatting import fi_date
 from council.store.decisions import agenda_date_problem, mark_on_agenda
 from council.store.engine import engine_for
-from flows.common import BodyName, PointLabel, actor, body_ids, form_title, point_number, refuse, report_done
+from flows.common import (
+    ON_FAILURE,
+    BodyName,
+    PointLabel,
+    actor,
+    body_ids,
+    form_title,
+    point_number,
+    refuse,
+    report_done,
+)
 from flows.status import publish_status
 from models.fields import FI_DATE_PATTERN, Line, parse_fi_date
 from models.results import Refusal
@@ -91,6 +101,7 @@ def store_agenda(body_id: str, points: list[int], meeting_date: date, by: str) -
 @flow(
     name="mark-agenda",
     description="Merkitsee vastaanottajan kohdat kokouksen esityslistalle (ei muistutuksia ennen kokousta).",
+    **ON_FAILURE,
 )
 def mark_agenda(
     merkinta: Annotated[AgendaIn, form_title("Esityslistamerkintä")],

@@ -19,6 +19,7 @@ from council.store.decisions import record_many
 from council.store.engine import engine_for
 from flows.common import (
     DUTIES_POINT,
+    ON_FAILURE,
     BodyName,
     PointLabel,
     actor,
@@ -205,6 +206,7 @@ def follow_on_messages() -> DeliveryReport:
 @flow(
     name="record-decision",
     description="Kirjaa vastaanottajan päätökset esityksen kohdista (yksi kokous, yksi tai useampi kohta).",
+    **ON_FAILURE,
 )
 def record_decision(
     kirjaus: Annotated[RecordDecisionIn, form_title("Päätösten kirjaus")],

@@ -14,7 +14,7 @@ from council.errors import INPUT_ERRORS
 from council.rendering.run_reports import send_summary
 from council.services.send import SendSteps, deliver_messages, dry_run, prepare_proposal_messages, sync
 from council.services.send import send_proposal as send_all
-from flows.common import BodyName, actor, body_ids, form_title, message_label, refuse, report_done
+from flows.common import ON_FAILURE, BodyName, actor, body_ids, form_title, message_label, refuse, report_done
 from flows.status import publish_status
 from models.results import DeliveryReport
 
@@ -54,7 +54,9 @@ def deliver_batch(message_ids: list[int]) -> DeliveryReport:
     return deliver_messages(settings, message_ids, SmtpMailer(settings), actor=actor())
 
 
-@flow(name="send-proposal", description="Lähettää esityksen ja toimenkuvamallin vastaanottajille.")
+@flow(
+    name="send-proposal", description="Lähettää esityksen ja toimenkuvamallin vastaanottajille.", **ON_FAILURE
+)
 def send_proposal(
     lahetys: Annotated[SendProposalIn, form_title("Esityksen lähetys")] = SendProposalIn(),  # noqa: B008
 ) -> dict | State:

@@ -151,6 +151,7 @@ def test_permanent_smtp_failure_fails_the_run(
     states = {m.body_id: m.state for m in _messages(sent, "reminder")}
     assert states == {"forssa": "sent", "jokioinen": "sent", "tammela": "failed"}
     assert sorted(str(read_eml(p)["To"]) for p in refusing_smtp.glob("*.eml")) == [
+        "hyvinvointivaliokunta@forssanseutu.example",  # the coordinator (the sender by default): run failed
         "kirjaamo@forssa.example",
         "kirjaamo@humppila.example",
         "kirjaamo@jokioinen.example",
