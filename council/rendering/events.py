@@ -19,6 +19,7 @@ MESSAGE_KIND_FI = {
     "duty_description": "toimenkuva",
     "confirmation": "kiitos",
     "digest": "viikkokooste",
+    "run_failed": "ilmoitus epäonnistuneesta ajosta",
 }
 BODY_FIELD_FI = {
     "name": "nimi",
