@@ -1,8 +1,11 @@
-"""What every flow shares: the forms' vocabularies from the content files and the actor name."""
+"""What every flow shares: the forms' vocabularies from the content files, the Finnish form helpers
+(titles, dates as 15.3.2021, official names), how a run is refused (``refuse``) or reports what it
+did (``report_done``), the coordinator's run-failed hook (``ON_FAILURE``) and the actor name."""
 
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Literal
@@ -148,6 +151,9 @@ def report_done(markdown: str) -> None:
     create_markdown_artifact(markdown=markdown, description="Ajon yhteenveto")
 
 
+_PREFECT_PREFIX = re.compile(r"^(Flow run encountered an exception|Flow run crashed)[^:]*: (\w+: )?")
+
+
 def notify_coordinator(flow: object, flow_run: FlowRun, state: State) -> None:
     """A failed or crashed run's hook: one email to the coordinator (council/services/alerts.py),
     unless the run was refused for bad input. Never raises: a hook's error would hide the run's."""
@@ -165,7 +171,8 @@ def notify_coordinator(flow: object, flow_run: FlowRun, state: State) -> None:
             deployment=getattr(flow, "name", "") or flow_run.name,
             run_name=flow_run.name,
             run_id=flow_run.id,
-            error=state.message or state.name or "",
+            # Prefect's own English prefix says nothing the coordinator needs
+            error=_PREFECT_PREFIX.sub("", state.message or state.name or ""),
             run_url=f"{ui}/runs/flow-run/{flow_run.id}",
             failed_at=state.timestamp,
             mailer=SmtpMailer(settings),

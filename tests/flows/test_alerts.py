@@ -54,6 +54,7 @@ def test_a_failed_run_emails_the_coordinator_once(
     assert mail["Subject"].startswith("Ajo epäonnistui: kokeiluajo")
     text = mail.get_body(preferencelist=("plain",)).get_content()
     assert "SMTP-palvelin ei vastaa" in text and "Mitä tehdä:" in text and "/runs/flow-run/" in text
+    assert "Flow run encountered" not in text and "RuntimeError" not in text
 
     # the hook again for the same run (a retried hook): the outbox key holds it to one email
     async def read_run():  # noqa: ANN202
