@@ -190,7 +190,7 @@ def test_agenda_holds_reminders_until_after_the_meeting(
         (["oulu", "--date", "9.6.2026"], "Tuntematon vastaanottaja 'oulu'"),
         (["tammela", "--date", "9.6.2026", "--point", "5"], "kohtaa 5"),
         (["tammela", "--date", "31.6.2026"], "--date"),
-        (["tammela", "--date", "9.6.2207"], "kenttä 'kokouspaiva': kokouspäivä 9.6.2207 ei ole välillä"),
+        (["tammela", "--date", "9.6.2207"], "kenttä 'Kokouspäivä': kokouspäivä 9.6.2207 ei ole välillä"),
     ],
     ids=["unknown-body", "point-5-of-4", "impossible-date", "year-2207"],
 )

@@ -79,8 +79,12 @@ def test_recent_decision_is_decided_not_yet_final(sent: Settings) -> None:
 def test_second_recording_of_a_decided_cell_needs_its_version(sent: Settings) -> None:
     """Recording a decided cell again without a version is refused; with the right version it corrects."""
     first = _record(sent, jokioinen_point_1())
-    with pytest.raises(DecisionConflictError, match="jo päätetty"):
+    with pytest.raises(DecisionConflictError, match="jo päätetty") as caught:
         _record(sent, jokioinen_point_1(section=60))
+    # by official name, the date as 15.3.2021, the version people see (1 after the first recording)
+    assert str(caught.value).startswith("Jokioisten kunta, kohta 1: kohta on jo päätetty")
+    assert f"{MEETING.day}.{MEETING.month}.{MEETING.year} § 59" in str(caught.value)
+    assert str(caught.value).endswith("korjataksesi anna korjattava versio 1")
     corrected = _record(sent, jokioinen_point_1(section=60, expected_version=first.version))
     assert corrected.section == 60 and corrected.version == first.version + 1
     with pytest.raises(DecisionConflictError, match="muuttunut"):

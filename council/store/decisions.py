@@ -80,6 +80,7 @@ def record_decision(*, session: Session, proposal_id: str, decision: DecisionIn)
     body = session.get(Body, decision.body_id)
     if body is None:
         raise UnknownBodyError(decision.body_id)
+    name = body.name  # read now: after a failed flush the session can no longer load it
     cell = session.scalars(
         select(Decision).where(
             Decision.proposal_id == proposal_id,
@@ -90,24 +91,24 @@ def record_decision(*, session: Session, proposal_id: str, decision: DecisionIn)
     if cell is None:
         numbers = session.scalars(select(Point.number).where(Point.proposal_id == proposal_id)).all()
         raise InvalidDecisionError(
-            decision.body_id,
+            name,
             decision.point,
-            "kohta",
+            "Kohta",
             f"esityksessä ei ole kohtaa {decision.point} (kohdat {min(numbers, default=0)}–{max(numbers, default=0)})",
         )
     duties = duties_point(session=session, proposal_id=proposal_id)
     if decision.liaison is not None and decision.point != duties:
         raise InvalidDecisionError(
-            decision.body_id,
+            name,
             decision.point,
-            "yhdyshenkilö",
+            "Järjestöyhdyshenkilö",
             f"järjestöyhdyshenkilö kirjataan vain kohtaan {duties}, ei kohtaan {decision.point}",
         )
     old_status = DecisionStatus(cell.status)
     new_status = status_after(decision.outcome)
     if decision.expected_version is not None and decision.expected_version != cell.revision:
         raise DecisionConflictError(
-            decision.body_id,
+            name,
             decision.point,
             f"tieto on muuttunut (tallennettu versio {cell.revision}, lomakkeen versio "
             f"{decision.expected_version}); hae tilanne uudelleen ja kirjaa uudestaan",
@@ -118,18 +119,18 @@ def record_decision(*, session: Session, proposal_id: str, decision: DecisionIn)
         return DecisionOut.model_validate(cell)
     if old_status == DecisionStatus.decided and decision.expected_version is None:
         raise DecisionConflictError(
-            decision.body_id,
+            name,
             decision.point,
             f"kohta on jo päätetty ({cell.outcome}, {fi_date(cell.meeting_date)} § {cell.section}); "
             f"korjataksesi anna korjattava versio {cell.revision}",
         )
     if old_status == DecisionStatus.decided and new_status == DecisionStatus.on_agenda:
         raise DecisionConflictError(
-            decision.body_id,
+            name,
             decision.point,
             "päätettyä kohtaa ei voi muuttaa avoimeksi korjauksella",
         )
-    check_transition(decision.body_id, decision.point, old_status, new_status)
+    check_transition(name, decision.point, old_status, new_status)
     before = _snapshot(cell)
     cell.status = new_status.value
     cell.outcome = decision.outcome.value
@@ -148,7 +149,7 @@ def record_decision(*, session: Session, proposal_id: str, decision: DecisionIn)
         session.flush()
     except StaleDataError as exc:
         raise DecisionConflictError(
-            decision.body_id,
+            name,
             decision.point,
             "toinen kirjaus ehti ensin (versio muuttui); hae tilanne uudelleen ja kirjaa uudestaan",
         ) from exc
@@ -190,11 +191,12 @@ def mark_on_agenda(
     With ``points`` empty, every point still open is meant. Follow-up does not remind the body
     before the day after that meeting.
     """
-    if session.get(Body, body_id) is None:
+    body = session.get(Body, body_id)
+    if body is None:
         raise UnknownBodyError(body_id)
     problem = agenda_date_problem(meeting_date)
     if problem:
-        raise InvalidDecisionError(body_id, None, "kokouspaiva", problem)
+        raise InvalidDecisionError(body.name, None, "Kokouspäivä", problem)
     stmt = select(Decision).where(Decision.proposal_id == proposal_id, Decision.body_id == body_id)
     if points:
         stmt = stmt.where(Decision.point_number.in_(points))
@@ -203,17 +205,17 @@ def mark_on_agenda(
     cells = session.scalars(stmt.order_by(Decision.point_number)).all()
     missing = sorted(set(points) - {c.point_number for c in cells})
     if missing:
-        raise InvalidDecisionError(body_id, missing[0], "kohta", f"esityksessä ei ole kohtaa {missing[0]}")
+        raise InvalidDecisionError(body.name, missing[0], "Kohta", f"esityksessä ei ole kohtaa {missing[0]}")
     if not cells:
         raise InvalidDecisionError(
-            body_id,
+            body.name,
             None,
-            "kohdat",
+            "Kohdat",
             "ei avoimia kohtia: esitystä ei ole lähetetty tai kaikki kohdat on päätetty",
         )
     for cell in cells:
         old = DecisionStatus(cell.status)
-        check_transition(body_id, cell.point_number, old, DecisionStatus.on_agenda)
+        check_transition(body.name, cell.point_number, old, DecisionStatus.on_agenda)
         before = _snapshot(cell)
         cell.status = DecisionStatus.on_agenda.value
         cell.meeting_date = meeting_date
