@@ -153,6 +153,8 @@ class InvalidInputError(CouncilError):
     """Input that passed the form but not the service's rules; each problem names the field by
     its Finnish title ("Kokouspäivä: 15.3.2030 on tulevaisuudessa")."""
 
+    advice = "Korjaa mainittu kenttä lomakkeella (Run → Custom run) ja käynnistä ajo uudelleen. Mitään ei tallennettu."
+
     def __init__(self, what: str, problems: list[str]):
         self.problems = problems
         super().__init__(f"{what}: " + "; ".join(problems))
