@@ -39,8 +39,13 @@ docs-templates: install
 clean:
 	rm -rf $(VENV) $(TOOLS) state outputs/*/ outputs/*.eml
 
+# Documents of every body at every stage, then the Prefect forms' screenshots for the README
+# (the browser test against a real stack; several minutes, needs Chromium).
 docs-preview: install
 	$(VENV)/bin/council docs-preview
+	CI=true $(VENV)/bin/pytest tests/browser/test_prefect_ui.py -q
+	mkdir -p docs/forms
+	cp outputs/forms/*.png outputs/prefect-ui-empty-form.png outputs/prefect-ui-refused-run.png docs/forms/
 
 bench: install
 	$(VENV)/bin/python -m benchmarks.run

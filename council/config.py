@@ -79,6 +79,12 @@ class Settings(BaseSettings):
         "is installed (DOCX only and a warning where it is not); false = never; true = always (an error "
         "without LibreOffice)",
     )
+    coordinator_email: Email | None = Field(
+        default=None, description="Who is told when a run fails (not for bad input); empty = the sender"
+    )
+    dashboard_url: str | None = Field(
+        default=None, description="Where the committee reads the dashboard; run summaries link to it"
+    )
     batch_size: int = Field(default=50, ge=1, le=1000, description="Bodies per Prefect task")
     sqlite_busy_timeout_ms: int = Field(
         default=30_000, ge=0, description="How long a SQLite writer waits for another writer's lock"

@@ -29,10 +29,26 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import get_args
+
+from pydantic import BaseModel, ValidationError
+
+from models.enums import STATUS_LABEL_FI, DecisionStatus
+from models.results import Refusal
 
 
 class CouncilError(Exception):
-    """Base class of the service's own errors."""
+    """Base class of the service's own errors.
+
+    ``advice`` says in one Finnish sentence what the user can do about it; a flow shows it after
+    "Mitä tehdä:" in the run's message and artifact.
+    """
+
+    advice = "Korjaa tiedot ja aja uudelleen. Mitään ei tallennettu."
+
+    def refusal(self) -> Refusal:
+        """What happened and what to do, for a run that stops without storing anything."""
+        return Refusal(what_happened=str(self).rstrip(".") + ".", what_to_do=self.advice)
 
 
 def _limit(ctx: dict, key: str) -> str:
@@ -120,6 +136,8 @@ MAX_SHOWN_PROBLEMS = 50
 class ContentError(CouncilError):
     """A content file is invalid; ``problems`` lists every problem found, not just the first."""
 
+    advice = "Korjaa tiedostosta mainitut rivit ja kentät ja aja uudelleen. Mitään ei tallennettu."
+
     def __init__(self, file: str | Path, problems: list[Problem]):
         self.file = str(file)
         self.problems = problems
@@ -130,6 +148,8 @@ class ContentError(CouncilError):
 
 
 class UnknownBodyError(CouncilError):
+    advice = "Valitse vastaanottaja luettelosta tai lisää se vastaanottajaluetteloon (data/rosters)."
+
     def __init__(self, body_id: str, known: list[str] | None = None):
         self.body_id = body_id
         hint = f" Tunnetut: {', '.join(known)}." if known else ""
@@ -137,18 +157,37 @@ class UnknownBodyError(CouncilError):
 
 
 class UnknownProposalError(CouncilError):
+    advice = "Tarkista esityksen tunniste (COUNCIL_PROPOSAL_ID) ja aja council init."
+
     def __init__(self, proposal_id: str, detail: str = ""):
         self.proposal_id = proposal_id
         super().__init__(f"Tuntematon esitys {proposal_id!r}. {detail}".strip())
 
 
 class InvalidTransitionError(CouncilError):
+    advice = "Katso kohdan tila tilannesivulta tai komennolla council history ja kirjaa sen mukaan."
+
     def __init__(self, body_id: str, point: int, old: str, new: str):
         self.body_id, self.point, self.old, self.new = body_id, point, old, new
-        super().__init__(f"Tilasiirtymä ei ole sallittu: {body_id}, kohta {point}: {old} → {new}")
+        super().__init__(
+            f"{body_id}, kohta {point}: tilasta {status_label(old)} ei voi siirtyä tilaan {status_label(new)}"
+        )
+
+
+def status_label(status: str) -> str:
+    """A workflow status in Finnish ("päätetty"), never its internal name ("decided")."""
+    try:
+        return f"'{STATUS_LABEL_FI[DecisionStatus(status)]}'"
+    except ValueError:
+        return repr(status)
 
 
 class DecisionConflictError(CouncilError):
+    advice = (
+        "Katso kohdan nykyinen versio tilannesivulta tai komennolla council history; jos haluat "
+        "korjata kirjauksen, anna se kentässä Korjattava versio ja aja uudelleen."
+    )
+
     def __init__(self, body_id: str, point: int, detail: str):
         self.body_id, self.point = body_id, point
         super().__init__(f"{body_id}, kohta {point}: {detail}")
@@ -159,6 +198,71 @@ class InvalidDecisionError(CouncilError):
         self.body_id, self.point, self.field = body_id, point, field
         where = f"{body_id}, kohta {point}" if point is not None else body_id
         super().__init__(f"{where}, kenttä '{field}': {detail}")
+
+
+class InvalidInputError(CouncilError):
+    """Input that passed the form but not the service's rules; each problem names the field by
+    its Finnish title ("Kokouspäivä: 15.3.2030 on tulevaisuudessa")."""
+
+    advice = "Korjaa mainittu kenttä lomakkeella (Run → Custom run) ja käynnistä ajo uudelleen. Mitään ei tallennettu."
+
+    def __init__(self, what: str, problems: list[str]):
+        self.problems = problems
+        super().__init__(f"{what}: " + "; ".join(problems))
+
+
+#: pydantic's own messages by error type, in Finnish (our validators' messages are Finnish already).
+PYDANTIC_FI = {
+    "url_parsing": "anna http(s)-osoite, esim. https://kunta.fi/poytakirja",
+    "url_scheme": "linkin on oltava http(s)-osoite",
+    "url_type": "anna http(s)-osoite",
+    "string_too_long": "enintään {max_length} merkkiä",
+    "string_too_short": "ei saa olla tyhjä",
+    "greater_than_equal": "vähintään {ge}",
+    "less_than_equal": "enintään {le}",
+    "int_parsing": "anna kokonaisluku",
+    "int_type": "anna kokonaisluku",
+    "missing": "puuttuu",
+    "extra_forbidden": "tuntematon kenttä",
+    "date_parsing": "anna päivämäärä muodossa 15.3.2021",
+    "date_from_datetime_parsing": "anna päivämäärä muodossa 15.3.2021",
+    "enum": "ei ole sallittu arvo",
+    "literal_error": "ei ole sallittu arvo",
+}
+
+
+def finnish_message(error: dict) -> str:
+    """One pydantic error's message in Finnish: ours as they are, pydantic's by its error type."""
+    template = PYDANTIC_FI.get(str(error.get("type")))
+    if template is None:
+        return validation_message(error)
+    return template.format(**(error.get("ctx") or {}))
+
+
+def field_problems(exc: ValidationError, model: type[BaseModel]) -> list[str]:
+    """A pydantic error as "Title: message" lines, each field named by its Finnish ``title`` in
+    ``model`` (nested models too), never by its attribute name."""
+    problems = []
+    for error in exc.errors():
+        titles: list[str] = []
+        current: type[BaseModel] | None = model
+        for part in error["loc"]:
+            if isinstance(part, int):
+                titles.append(f"rivi {part + 1}")
+                continue
+            info = current.model_fields.get(str(part)) if current else None
+            titles.append(info.title if info and info.title else str(part))
+            annotation = info.annotation if info else None
+            for candidate in (annotation, *get_args(annotation)):
+                if isinstance(candidate, type) and issubclass(candidate, BaseModel):
+                    current = candidate
+                    break
+            else:
+                current = None
+        where = ", ".join(titles)
+        message = finnish_message(error)
+        problems.append(f"{where}: {message}" if where else message)
+    return problems
 
 
 class TemplateRenderError(CouncilError):
@@ -222,3 +326,18 @@ class DatabaseBusyError(CouncilError):
         super().__init__(
             f"Tietokanta on varattu ({detail}). Mitään ei tallennettu; yritä hetken päästä uudelleen."
         )
+
+
+#: Errors a user causes and can fix (bad input, a conflict, a rule only the service can check): a
+#: flow ends its run with their Refusal, logged as a warning without a traceback. Anything else is
+#: a fault of the service or its surroundings.
+INPUT_ERRORS: tuple[type[CouncilError], ...] = (
+    ContentError,
+    UnknownBodyError,
+    UnknownProposalError,
+    InvalidTransitionError,
+    DecisionConflictError,
+    InvalidDecisionError,
+    InvalidInputError,
+    UnsafePathError,
+)

@@ -3,24 +3,34 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Annotated
 
 from prefect import flow, get_run_logger, task
-from pydantic import BaseModel, Field
+from prefect.states import State
+from pydantic import BaseModel, ConfigDict, Field
 
 from council.config import get_settings
 from council.delivery.mail import SmtpMailer
+from council.errors import INPUT_ERRORS
+from council.rendering.run_reports import committee_summary
 from council.rules.formatting import today_helsinki
 from council.services.committee import write_status_report
 from council.services.digest import send_digest
-from flows.common import actor
+from flows.common import ON_FAILURE, actor, form_day, form_title, refuse, report_done
 from flows.status import publish_status
+from models.fields import FI_DATE_OR_EMPTY_PATTERN
 
 
 class DigestIn(BaseModel):
     """Viikkokooste valiokunnalle: viikon muutokset ja tilannekatsaus liitteenä."""
 
-    paiva: date | None = Field(
-        default=None, title="Päivä", description="Tyhjä = tänään (viikko päättyy tähän päivään)"
+    model_config = ConfigDict(title="Viikkokooste")
+
+    paiva: str = Field(
+        default="",
+        pattern=FI_DATE_OR_EMPTY_PATTERN,
+        title="Päivä",
+        description="Tyhjä = tänään (viikko päättyy tähän päivään); muuten muodossa 15.3.2021",
     )
 
 
@@ -30,10 +40,21 @@ def send_digest_task(today: date) -> str:
     return send_digest(settings, today=today, mailer=SmtpMailer(settings), actor=actor())
 
 
-@flow(name="committee-digest", description="Lähettää valiokunnalle viikon muutokset ja tilannekatsauksen.")
-def committee_digest(kooste: DigestIn = DigestIn()) -> str:  # noqa: B008
-    message = send_digest_task(kooste.paiva or today_helsinki())
+@flow(
+    name="committee-digest",
+    description="Lähettää valiokunnalle viikon muutokset ja tilannekatsauksen.",
+    **ON_FAILURE,
+)
+def committee_digest(
+    kooste: Annotated[DigestIn, form_title("Viikkokooste")] = DigestIn(),  # noqa: B008
+) -> str | State:
+    try:
+        day = form_day(kooste.paiva)
+    except INPUT_ERRORS as exc:
+        return refuse(exc.refusal())
+    message = send_digest_task(day)
     get_run_logger().info(message)
+    report_done(committee_summary(message, settings=get_settings()))
     return message
 
 
@@ -43,9 +64,18 @@ def status_report_task() -> str:
     return str(write_status_report(settings, today=today_helsinki()))
 
 
-@flow(name="dashboard", description="Päivittää tilannesivun, Prefect-artefaktit ja tilannekatsauksen (DOCX).")
+@flow(
+    name="dashboard",
+    description="Päivittää tilannesivun, Prefect-artefaktit ja tilannekatsauksen (DOCX).",
+    **ON_FAILURE,
+)
 def dashboard() -> dict:
     percent = publish_status()
     report = status_report_task()
     get_run_logger().info("Päätetty %d %%; tilannekatsaus: %s", percent, report)
+    report_done(
+        committee_summary(
+            f"Päätetty {percent} % kohdista. Tilannekatsaus (DOCX): `{report}`", settings=get_settings()
+        )
+    )
     return {"percent": percent, "report": report}

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Annotated
 
 from prefect import flow, get_run_logger, task
-from pydantic import BaseModel, Field
+from prefect.states import State
+from pydantic import BaseModel, ConfigDict, Field
 
 from council.config import get_settings
 from council.delivery.mail import SmtpMailer
-from council.rules.formatting import today_helsinki
+from council.errors import INPUT_ERRORS
+from council.rendering.run_reports import follow_up_summary
 from council.rules.reminders import DueReminder
 from council.services.follow_up import (
     FollowOn,
@@ -21,19 +24,25 @@ from council.services.follow_up import (
     run_follow_up,
 )
 from council.services.stored import Prepared
-from flows.common import actor
+from flows.common import ON_FAILURE, actor, body_name, form_day, form_title, refuse, report_done
 from flows.status import publish_status
+from models.fields import FI_DATE_OR_EMPTY_PATTERN
 from models.results import DeliveryReport
 
 
 class FollowUpIn(BaseModel):
     """Muistutusajo: lähettää erääntyneet muistutukset ja kiitokset sekä yrittää jonossa olevat uudelleen."""
 
-    paiva: date | None = Field(
-        default=None, title="Päivä", description="Tyhjä = tänään. Muu päivä vain kokeiluun ja simulointiin."
+    model_config = ConfigDict(title="Seuranta-ajo")
+
+    paiva: str = Field(
+        default="",
+        pattern=FI_DATE_OR_EMPTY_PATTERN,
+        title="Päivä",
+        description="Tyhjä = tänään; muu päivä muodossa 15.3.2021 vain kokeiluun",
     )
     kuivaharjoitus: bool = Field(
-        default=False, title="Kuivaharjoitus", description="Näytä kuka saisi muistutuksen, älä lähetä mitään."
+        default=False, title="Kuivaharjoitus", description="Näytä kuka saisi muistutuksen, älä lähetä mitään"
     )
 
 
@@ -72,26 +81,43 @@ STEPS = FollowUpSteps(
 @flow(
     name="follow-up",
     description="Päivittäinen seuranta: muistutukset, kiitokset ja epäonnistuneiden uusinta.",
+    **ON_FAILURE,
 )
-def follow_up(ajo: FollowUpIn = FollowUpIn()) -> dict:  # noqa: B008
+def follow_up(
+    ajo: Annotated[FollowUpIn, form_title("Seuranta-ajo")] = FollowUpIn(),  # noqa: B008
+) -> dict | State:
     logger = get_run_logger()
-    today = ajo.paiva or today_helsinki()
+    try:
+        today = form_day(ajo.paiva)
+    except INPUT_ERRORS as exc:
+        return refuse(exc.refusal())
     report = run_follow_up(
         get_settings(), today=today, actor=actor(), dry_run=ajo.kuivaharjoitus, steps=STEPS
     )
-    for reminder in report.due:
-        logger.info(
-            "%s: muistutus %d, avoimet kohdat %s%s",
-            reminder.body_id,
-            reminder.round,
-            ", ".join(map(str, reminder.open_points)),
-            f", kopio {', '.join(reminder.cc)}" if reminder.cc else "",
+    reminded = [
+        f"{body_name(r.body_id)}: muistutus {r.round}, avoimet kohdat {', '.join(map(str, r.open_points))}"
+        + (f", kopio {', '.join(r.cc)}" if r.cc else "")
+        for r in report.due
+    ]
+    for line in reminded:
+        logger.info(line)
+    failed = {k: str(v) for k, v in report.failed.items()}
+    thanks = report.confirmations + report.duty_descriptions
+    report_done(
+        follow_up_summary(
+            today,
+            reminded,
+            thanks=thanks,
+            sent=len(report.delivered),
+            failed=failed,
+            dry_run=ajo.kuivaharjoitus,
+            settings=get_settings(),
         )
+    )
     if ajo.kuivaharjoitus:
         return {"due": [r.body_id for r in report.due]}
     for label, why in report.failed.items():
         logger.warning("Lähetys epäonnistui: %s: %s", label, why)
-    thanks = report.confirmations + report.duty_descriptions
     logger.info("Muistutuksia %d, kiitoksia %d, lähetetty %d", len(report.due), thanks, len(report.delivered))
     permanent = {k: v for k, v in report.failed.items() if v.permanent}
     if permanent:
@@ -101,6 +127,6 @@ def follow_up(ajo: FollowUpIn = FollowUpIn()) -> dict:  # noqa: B008
     return {
         "due": [r.body_id for r in report.due],
         "sent": report.delivered,
-        "failed": {k: str(v) for k, v in report.failed.items()},
+        "failed": failed,
         "thanks": thanks,
     }

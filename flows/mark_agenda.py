@@ -3,18 +3,33 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Annotated
 
 from prefect import flow, get_run_logger, task
-from pydantic import BaseModel, Field, field_validator
+from prefect.states import State
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 from sqlalchemy.orm import Session
 
 from council.config import get_settings
+from council.errors import INPUT_ERRORS, InvalidInputError, validation_message
+from council.rendering.run_reports import agenda_summary
 from council.rules.formatting import fi_date
 from council.store.decisions import agenda_date_problem, mark_on_agenda
 from council.store.engine import engine_for
-from flows.common import BodyName, PointLabel, actor, body_ids, point_number
+from flows.common import (
+    ON_FAILURE,
+    BodyName,
+    PointLabel,
+    actor,
+    body_ids,
+    form_title,
+    point_number,
+    refuse,
+    report_done,
+)
 from flows.status import publish_status
-from models.fields import Line
+from models.fields import FI_DATE_PATTERN, Line, parse_fi_date
+from models.results import Refusal
 
 
 class AgendaIn(BaseModel):
@@ -24,59 +39,86 @@ class AgendaIn(BaseModel):
     Jätä kohdat tyhjäksi, kun esityslistalla ovat kaikki vielä avoimet kohdat.
     """
 
-    vastaanottaja: BodyName = Field(title="Vastaanottaja", description="Kunta tai kuntayhtymä")  # type: ignore[valid-type]
-    kokouspaiva: date = Field(title="Kokouspäivä", description="Kokous, jonka esityslistalla kohdat ovat")
-    kohdat: list[PointLabel] = Field(  # type: ignore[valid-type]
-        default_factory=list, title="Kohdat", description="Tyhjä = kaikki avoimet kohdat"
-    )
-    kirjaaja: Line = Field(default="koordinaattori", title="Kirjaaja")  # type: ignore[valid-type]
+    model_config = ConfigDict(title="Esityslistamerkintä")
 
-    @field_validator("kokouspaiva")
-    @classmethod
-    def _plausible_date(cls, value: date) -> date:
+    vastaanottaja: BodyName = Field(title="Vastaanottaja", description="Kunta tai kuntayhtymä")  # type: ignore[valid-type]
+    kokouspaiva: str = Field(
+        title="Kokouspäivä",
+        pattern=FI_DATE_PATTERN,
+        description="Kokous, jonka esityslistalla kohdat ovat, muodossa 15.3.2021",
+    )
+    kohdat: list[PointLabel] = Field(  # type: ignore[valid-type]
+        default_factory=list,
+        title="Kohdat",
+        description="Tyhjä = kaikki avoimet kohdat",
+        json_schema_extra={"uniqueItems": True},
+    )
+    kirjaaja: str = Field(
+        default="koordinaattori",
+        min_length=1,
+        max_length=300,
+        title="Kirjaaja",
+        description="Kuka merkitsi (näkyy tapahtumalokissa)",
+    )
+
+    def meeting_date(self) -> date:
+        """The meeting's date; InvalidInputError (Finnish) when it cannot be one."""
+        try:
+            value = parse_fi_date(self.kokouspaiva)
+        except ValueError as exc:
+            raise InvalidInputError("Virheellinen merkintä", [f"Kokouspäivä: {exc}"]) from None
         problem = agenda_date_problem(value)
         if problem:
-            raise ValueError(problem)
+            raise InvalidInputError("Virheellinen merkintä", [f"Kokouspäivä: {problem}"])
         return value
 
-    @field_validator("kohdat")
-    @classmethod
-    def _each_point_once(cls, value: list[str]) -> list[str]:
-        repeated = sorted({label for label in value if value.count(label) > 1})
-        if repeated:
-            raise ValueError(f"sama kohta useammin kuin kerran: {', '.join(repeated)}")
-        return value
+    def recorder(self) -> str:
+        try:
+            return TypeAdapter(Line).validate_python(self.kirjaaja)
+        except ValidationError as exc:
+            raise InvalidInputError(
+                "Virheellinen merkintä", [f"Kirjaaja: {validation_message(e)}" for e in exc.errors()]
+            ) from None
 
 
 @task(name="store-agenda")
-def store_agenda(body_id: str, points: list[int], meeting_date: date, by: str) -> int:
+def store_agenda(body_id: str, points: list[int], meeting_date: date, by: str) -> int | Refusal:
     settings = get_settings()
-    with Session(engine_for(settings)) as session, session.begin():
-        return mark_on_agenda(
-            session=session,
-            proposal_id=settings.proposal_id,
-            body_id=body_id,
-            points=points,
-            meeting_date=meeting_date,
-            actor=by,
-        )
+    try:
+        with Session(engine_for(settings)) as session, session.begin():
+            return mark_on_agenda(
+                session=session,
+                proposal_id=settings.proposal_id,
+                body_id=body_id,
+                points=points,
+                meeting_date=meeting_date,
+                actor=by,
+            )
+    except INPUT_ERRORS as exc:
+        return exc.refusal()
 
 
 @flow(
     name="mark-agenda",
     description="Merkitsee vastaanottajan kohdat kokouksen esityslistalle (ei muistutuksia ennen kokousta).",
+    **ON_FAILURE,
 )
-def mark_agenda(merkinta: AgendaIn) -> int:
+def mark_agenda(
+    merkinta: Annotated[AgendaIn, form_title("Esityslistamerkintä")],
+) -> int | State:
     """Store the agenda entry, then refresh the status artifacts; returns how many points it covers."""
-    body_id = body_ids([merkinta.vastaanottaja])[0]
+    try:
+        meeting = merkinta.meeting_date()
+        by = merkinta.recorder()
+        body_id = body_ids([merkinta.vastaanottaja])[0]
+    except INPUT_ERRORS as exc:
+        return refuse(exc.refusal())
     count = store_agenda(
-        body_id,
-        [point_number(label) for label in merkinta.kohdat],
-        merkinta.kokouspaiva,
-        f"{actor()} ({merkinta.kirjaaja})",
+        body_id, [point_number(label) for label in merkinta.kohdat], meeting, f"{actor()} ({by})"
     )
-    get_run_logger().info(
-        "%s: %s kohtaa esityslistalla %s", merkinta.vastaanottaja, count, fi_date(merkinta.kokouspaiva)
-    )
+    if isinstance(count, Refusal):
+        return refuse(count)
+    get_run_logger().info("%s: %s kohtaa esityslistalla %s", merkinta.vastaanottaja, count, fi_date(meeting))
     publish_status()
+    report_done(agenda_summary(merkinta.vastaanottaja, count, meeting, settings=get_settings()))
     return count

@@ -2,134 +2,199 @@
 
 from __future__ import annotations
 
-from datetime import date
+from typing import Annotated, Literal
 
 from prefect import flow, get_run_logger, task
-from pydantic import BaseModel, Field, ValidationInfo, field_validator
+from prefect.states import State
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy.orm import Session
 
 from council.config import get_settings
 from council.delivery.mail import SmtpMailer
+from council.errors import INPUT_ERRORS, InvalidInputError, field_problems
+from council.rendering.run_reports import decision_line, recorded_summary
 from council.rules.formatting import today_helsinki
 from council.services.after_decision import after_decisions
 from council.store.decisions import record_many
 from council.store.engine import engine_for
-from flows.common import DUTIES_POINT, BodyName, PointLabel, actor, body_ids, point_number
+from flows.common import (
+    ON_FAILURE,
+    BodyName,
+    PointLabel,
+    actor,
+    body_ids,
+    duties_point,
+    form_title,
+    point_number,
+    refuse,
+    report_done,
+)
 from flows.status import publish_status
 from models.decisions import DecisionIn, DecisionOut, LiaisonIn
 from models.enums import Outcome
-from models.fields import Email, Line, WorkTime
-from models.results import DeliveryReport
+from models.fields import FI_DATE_PATTERN, parse_fi_date
+from models.results import DeliveryReport, Refusal
+
+#: The outcomes as a plain dropdown (an Enum would add a definition titled with its class name).
+OutcomeLabel = Literal[tuple(o.value for o in Outcome)]  # type: ignore[valid-type]
 
 
 class PointDecisionIn(BaseModel):
+    model_config = ConfigDict(title="Päätetty kohta")
+
     kohta: PointLabel = Field(title="Kohta", description="Esityksen kohta, josta päätettiin")  # type: ignore[valid-type]
-    paatos: Outcome = Field(title="Päätös", description="Pöytäkirjan mukainen päätös")
-    pykala: int = Field(title="Pykälä (§)", ge=1, description="Pöytäkirjan pykälän numero")
+    paatos: OutcomeLabel = Field(title="Päätös", description="Pöytäkirjan mukainen päätös")  # type: ignore[valid-type]
+    pykala: int = Field(
+        title="Pykälä (§)", ge=1, le=100000, description="Pöytäkirjan pykälän numero, esim. 59"
+    )
 
 
 class LiaisonForm(BaseModel):
-    nimi: Line = Field(title="Nimi")
-    nimike: Line = Field(title="Tehtävänimike", description="esim. hyvinvointikoordinaattori")
-    sahkoposti: Email = Field(title="Sähköposti")
-    tyoaika: WorkTime = Field(title="Työaika", description="esim. 8 h/kk tai 10 % työajasta")
+    """Täytä kaikki neljä, kun kohdan päätöksessä nimettiin järjestöyhdyshenkilö; muuten jätä tyhjiksi."""
+
+    model_config = ConfigDict(title="Järjestöyhdyshenkilö")
+
+    nimi: str = Field(default="", max_length=300, title="Nimi", description="Etu- ja sukunimi")
+    nimike: str = Field(
+        default="", max_length=300, title="Tehtävänimike", description="Esim. hyvinvointikoordinaattori"
+    )
+    sahkoposti: str = Field(
+        default="", max_length=254, title="Sähköposti", description="Pelkkä osoite, esim. maija@kunta.fi"
+    )
+    tyoaika: str = Field(
+        default="", max_length=100, title="Työaika", description="Esim. 8 h/kk tai 10 % työajasta"
+    )
+
+    def liaison(self) -> LiaisonIn | None:
+        """The liaison when any field is filled (all four are then required), None when all are empty."""
+        values = {
+            "name": self.nimi,
+            "title": self.nimike,
+            "email": self.sahkoposti,
+            "work_time": self.tyoaika,
+        }
+        if not any(v.strip() for v in values.values()):
+            return None
+        try:
+            return LiaisonIn.model_validate(values)
+        except ValidationError as exc:
+            raise InvalidInputError(
+                "Järjestöyhdyshenkilön tiedot ovat puutteelliset",
+                [f"Järjestöyhdyshenkilö, {p}" for p in field_problems(exc, LiaisonIn)],
+            ) from None
 
 
 class RecordDecisionIn(BaseModel):
     """Kirjaa yhden vastaanottajan yhden kokouksen päätökset.
 
-    Valitse vastaanottaja ja kokouspäivä, lisää jokaisesta päätetystä kohdasta rivi (kohta, päätös,
-    pykälä) ja täytä pöytäkirjanotteen tiedot. Kun kohdassa 1 nimettiin järjestöyhdyshenkilö,
-    täytä myös yhdyshenkilön tiedot. Jo päätetyn kohdan korjaus vaatii korjattavan version
-    (näkyy komennolla council history).
+    Valitse vastaanottaja, kirjoita kokouspäivä (15.3.2021) ja lisää jokaisesta päätetystä kohdasta
+    rivi. Jätä tyhjäksi kentät, joita pöytäkirjanote ei kerro.
     """
 
+    model_config = ConfigDict(title="Päätösten kirjaus")
+
     vastaanottaja: BodyName = Field(title="Vastaanottaja", description="Päättänyt kunta tai kuntayhtymä")  # type: ignore[valid-type]
-    kokouspaiva: date = Field(title="Kokouspäivä", description="Päivä, jona toimielin päätti")
+    kokouspaiva: str = Field(
+        title="Kokouspäivä",
+        pattern=FI_DATE_PATTERN,
+        description="Päivä, jona toimielin päätti, muodossa 15.3.2021",
+    )
     kohdat: list[PointDecisionIn] = Field(
         title="Päätetyt kohdat",
         min_length=1,
-        description="Yksi rivi kutakin kokouksessa päätettyä kohtaa kohden",
+        description="Yksi rivi kustakin kokouksessa päätetystä kohdasta",
     )
-    toimielin: str | None = Field(
-        default=None, title="Toimielin", description="Tyhjä = vastaanottajan oma (esim. kunnanhallitus)"
+    toimielin: str = Field(
+        default="",
+        max_length=300,
+        title="Toimielin",
+        description="Tyhjä = vastaanottajan oma, esim. kunnanhallitus",
     )
-    dnro: str | None = Field(default=None, title="Diaarinumero (Dnro)")
-    poytakirjaote: str | None = Field(
-        default=None, title="Pöytäkirjanotteen linkki", description="http(s)-osoite"
+    dnro: str = Field(
+        default="", max_length=60, title="Diaarinumero (Dnro)", description="Vastaanottajan asianumero"
     )
-    lisatieto: str | None = Field(default=None, title="Lisätieto")
-    yhdyshenkilo: LiaisonForm | None = Field(
-        default=None, title=f"Järjestöyhdyshenkilö (kohta {DUTIES_POINT})"
+    poytakirjaote: str = Field(
+        default="",
+        max_length=2000,
+        pattern=r"^\s*(https?://\S+)?\s*$",
+        title="Pöytäkirjanotteen linkki",
+        description="Osoite, joka alkaa http:// tai https://",
     )
-    korjattava_versio: int | None = Field(
-        default=None, title="Korjattava versio", description="Vain jo päätetyn kohdan korjaukseen"
+    lisatieto: str = Field(default="", max_length=5000, title="Lisätieto", description="Vapaa huomautus")
+    yhdyshenkilo: LiaisonForm = Field(
+        default_factory=LiaisonForm,
+        title="Järjestöyhdyshenkilö",
+        description="Täytä vain, kun päätöksessä nimettiin yhdyshenkilö (esityksen yhdyshenkilökohta, "
+        "yleensä kohta 1)",
     )
-    kirjaaja: str = Field(default="koordinaattori", title="Kirjaaja")
-
-    @field_validator("kokouspaiva")
-    @classmethod
-    def _not_in_future(cls, value: date) -> date:
-        if value > today_helsinki():
-            raise ValueError(f"kokouspäivä {value.day}.{value.month}.{value.year} on tulevaisuudessa")
-        return value
-
-    @field_validator("kohdat")
-    @classmethod
-    def _each_point_once(cls, value: list[PointDecisionIn]) -> list[PointDecisionIn]:
-        labels = [item.kohta for item in value]
-        repeated = sorted({label for label in labels if labels.count(label) > 1})
-        if repeated:
-            raise ValueError(f"sama kohta useammin kuin kerran: {', '.join(repeated)}")
-        return value
-
-    @field_validator("yhdyshenkilo")
-    @classmethod
-    def _liaison_needs_point_one(cls, value: LiaisonForm | None, info: ValidationInfo) -> LiaisonForm | None:
-        points = [point_number(item.kohta) for item in info.data.get("kohdat") or []]
-        if value is not None and DUTIES_POINT not in points:
-            raise ValueError(
-                f"järjestöyhdyshenkilö kirjataan vain kohdan {DUTIES_POINT} päätökseen: lisää kohta {DUTIES_POINT}"
-            )
-        return value
+    korjattava_versio: int = Field(
+        default=0,
+        ge=0,
+        title="Korjattava versio",
+        description="0 = uusi kirjaus; jo päätetyn kohdan korjaukseen sen versio tilannesivulta",
+    )
+    kirjaaja: str = Field(
+        default="koordinaattori",
+        min_length=1,
+        max_length=300,
+        title="Kirjaaja",
+        description="Kuka kirjasi (näkyy tapahtumalokissa)",
+    )
 
     def decisions(self) -> list[DecisionIn]:
+        """The form as validated decisions; InvalidInputError names each problem by its Finnish title."""
+        labels = [item.kohta for item in self.kohdat]
+        repeated = sorted({label for label in labels if labels.count(label) > 1})
+        if repeated:
+            raise InvalidInputError("Sama kohta on lomakkeella kahdesti", [", ".join(repeated)])
+        liaison = self.yhdyshenkilo.liaison()
+        points = [point_number(label) for label in labels]
+        duties = duties_point()
+        if liaison is not None and duties not in points:
+            raise InvalidInputError(
+                "Järjestöyhdyshenkilö kirjataan vain kohdan päätökseen",
+                [f"lisää rivi kohdalle {duties} tai tyhjennä yhdyshenkilön tiedot"],
+            )
+        try:
+            meeting = parse_fi_date(self.kokouspaiva)
+        except ValueError as exc:
+            raise InvalidInputError("Virheellinen kirjaus", [f"Kokouspäivä: {exc}"]) from None
         body_id = body_ids([self.vastaanottaja])[0]
-        liaison = (
-            LiaisonIn(
-                name=self.yhdyshenkilo.nimi,
-                title=self.yhdyshenkilo.nimike,
-                email=self.yhdyshenkilo.sahkoposti,
-                work_time=self.yhdyshenkilo.tyoaika,
-            )
-            if self.yhdyshenkilo
-            else None
-        )
-        return [
-            DecisionIn.for_proposal(
-                DUTIES_POINT,
-                body_id=body_id,
-                point=point_number(item.kohta),
-                outcome=item.paatos,
-                meeting_date=self.kokouspaiva,
-                section=item.pykala,
-                deciding_body=self.toimielin or None,
-                diary_number=self.dnro or None,
-                minutes_url=self.poytakirjaote or None,
-                note=self.lisatieto or None,
-                liaison=liaison if point_number(item.kohta) == DUTIES_POINT else None,
-                recorded_by=self.kirjaaja,
-                expected_version=self.korjattava_versio,
-            )
-            for item in self.kohdat
-        ]
+        decisions = []
+        for item, point in zip(self.kohdat, points, strict=True):
+            try:
+                decisions.append(
+                    DecisionIn.for_proposal(
+                        duties,
+                        body_id=body_id,
+                        point=point,
+                        outcome=Outcome(item.paatos),
+                        meeting_date=meeting,
+                        section=item.pykala,
+                        deciding_body=self.toimielin.strip() or None,
+                        diary_number=self.dnro.strip() or None,
+                        minutes_url=self.poytakirjaote.strip() or None,
+                        note=self.lisatieto.strip() or None,
+                        liaison=liaison if point == duties else None,
+                        recorded_by=self.kirjaaja,
+                        expected_version=self.korjattava_versio or None,
+                    )
+                )
+            except ValidationError as exc:
+                raise InvalidInputError("Virheellinen kirjaus", field_problems(exc, DecisionIn)) from None
+        return decisions
 
 
 @task(name="store-decisions")
-def store_decisions(decisions: list[DecisionIn]) -> list[DecisionOut]:
+def store_decisions(decisions: list[DecisionIn]) -> list[DecisionOut] | Refusal:
+    """Store all of them, or none: a conflict or a rule the store checks is returned as a Refusal
+    (the transaction is rolled back), so the run can end with it without a traceback."""
     settings = get_settings()
-    with Session(engine_for(settings)) as session, session.begin():
-        return record_many(session=session, proposal_id=settings.proposal_id, decisions=decisions)
+    try:
+        with Session(engine_for(settings)) as session, session.begin():
+            return record_many(session=session, proposal_id=settings.proposal_id, decisions=decisions)
+    except INPUT_ERRORS as exc:
+        return exc.refusal()
 
 
 @task(name="follow-on-messages", retries=2, retry_delay_seconds=[5, 30])
@@ -143,25 +208,35 @@ def follow_on_messages() -> DeliveryReport:
 @flow(
     name="record-decision",
     description="Kirjaa vastaanottajan päätökset esityksen kohdista (yksi kokous, yksi tai useampi kohta).",
+    **ON_FAILURE,
 )
-def record_decision(kirjaus: RecordDecisionIn) -> list[dict]:
+def record_decision(
+    kirjaus: Annotated[RecordDecisionIn, form_title("Päätösten kirjaus")],
+) -> list[dict] | State:
     """Validate and store the decisions of one meeting, then refresh the status artifact."""
     logger = get_run_logger()
-    stored = store_decisions(kirjaus.decisions())
+    try:
+        decisions = kirjaus.decisions()
+    except INPUT_ERRORS as exc:
+        return refuse(exc.refusal())
+    stored = store_decisions(decisions)
+    if isinstance(stored, Refusal):
+        return refuse(stored)
     for d in stored:
-        logger.info(
-            "Kirjattu: %s, kohta %s: %s (%s § %s), versio %s",
-            d.body_id,
-            d.point_number,
-            d.outcome,
-            d.meeting_date.isoformat() if d.meeting_date else None,
-            d.section,
-            d.version,
-        )
+        logger.info("Kirjattu: %s", decision_line(d, kirjaus.vastaanottaja))
     follow_on = follow_on_messages()
     for label in follow_on.sent:
         logger.info("Lähetetty: %s", label)
     for label, why in follow_on.failed.items():
         logger.warning("Lähetys epäonnistui (uusitaan seuranta-ajossa): %s: %s", label, why)
     publish_status()
+    report_done(
+        recorded_summary(
+            kirjaus.vastaanottaja,
+            stored,
+            sent=follow_on.sent,
+            failed=list(follow_on.failed),
+            settings=get_settings(),
+        )
+    )
     return [d.model_dump(mode="json") for d in stored]

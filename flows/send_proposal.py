@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from prefect import flow, get_run_logger, task
-from pydantic import BaseModel, Field
+from prefect.states import State
+from pydantic import BaseModel, ConfigDict, Field
 
 from council.config import get_settings
 from council.delivery.mail import SmtpMailer
 from council.delivery.pdf import pdf_warning
+from council.errors import INPUT_ERRORS
+from council.rendering.run_reports import send_summary
 from council.services.send import SendSteps, deliver_messages, dry_run, prepare_proposal_messages, sync
 from council.services.send import send_proposal as send_all
-from flows.common import BodyName, actor, body_ids
+from flows.common import ON_FAILURE, BodyName, actor, body_ids, form_title, message_label, refuse, report_done
 from flows.status import publish_status
 from models.results import DeliveryReport
 
@@ -18,15 +23,18 @@ from models.results import DeliveryReport
 class SendProposalIn(BaseModel):
     """Esityksen lähetys vastaanottajille."""
 
+    model_config = ConfigDict(title="Esityksen lähetys")
+
     vastaanottajat: list[BodyName] = Field(  # type: ignore[valid-type]
         default_factory=list,
         title="Vastaanottajat",
         description="Valitse kunnat, joille esitys lähetetään. Tyhjä valinta = kaikki vastaanottajat.",
+        json_schema_extra={"uniqueItems": True},
     )
     kuivaharjoitus: bool = Field(
         default=False,
         title="Kuivaharjoitus",
-        description="Tuota asiakirjat ja viestit kansioon outputs/dry-run lähettämättä mitään.",
+        description="Tuota asiakirjat ja viestit kansioon outputs/dry-run lähettämättä mitään",
     )
 
 
@@ -47,18 +55,26 @@ def deliver_batch(message_ids: list[int]) -> DeliveryReport:
     return deliver_messages(settings, message_ids, SmtpMailer(settings), actor=actor())
 
 
-@flow(name="send-proposal", description="Lähettää esityksen ja toimenkuvamallin vastaanottajille.")
-def send_proposal(lahetys: SendProposalIn = SendProposalIn()) -> dict:  # noqa: B008
+@flow(
+    name="send-proposal", description="Lähettää esityksen ja toimenkuvamallin vastaanottajille.", **ON_FAILURE
+)
+def send_proposal(
+    lahetys: Annotated[SendProposalIn, form_title("Esityksen lähetys")] = SendProposalIn(),  # noqa: B008
+) -> dict | State:
     """Send the proposal to the chosen bodies (all by default); nothing is sent twice."""
     params = lahetys
     logger = get_run_logger()
     settings = get_settings()
-    chosen = body_ids(list(params.vastaanottajat))
+    try:
+        chosen = body_ids(list(params.vastaanottajat))
+    except INPUT_ERRORS as exc:
+        return refuse(exc.refusal())
     if warning := pdf_warning(settings):
         logger.warning(warning)
     if params.kuivaharjoitus:
         files = dry_run(settings, chosen)
         logger.info("Kuivaharjoitus: %d asiakirjaa kansiossa outputs/dry-run", len(files))
+        report_done(send_summary([], {}, [], dry_run_files=len(files), settings=settings))
         return {"dry_run": [str(f) for f in files]}
     # Batch N is delivered (a submitted task, mostly waiting on SMTP) while batch N+1 renders.
     steps = SendSteps(
@@ -71,6 +87,15 @@ def send_proposal(lahetys: SendProposalIn = SendProposalIn()) -> dict:  # noqa: 
         len(report.failed),
         len(report.skipped),
         report.targets - len(report.sent) - len(report.failed) - len(report.skipped),
+    )
+    report_done(
+        send_summary(
+            [message_label(label) for label in report.sent],
+            {message_label(k): v for k, v in report.failed_text().items()},
+            [message_label(label) for label in report.skipped],
+            dry_run_files=None,
+            settings=settings,
+        )
     )
     if report.failed:
         details = "; ".join(f"{k}: {v}" for k, v in report.failed.items())

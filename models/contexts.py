@@ -217,3 +217,16 @@ class DigestMailContext(BaseModel):
     changes: list[str]
     summary: str
     attachment_names: list[str]
+
+
+class FailedRunMailContext(BaseModel):
+    """Variables of templates/email/ajo_epaonnistui_subject.txt, ajo_epaonnistui.txt and .html."""
+
+    sender: str
+    short_title: str
+    deployment: str
+    run_name: str
+    failed_at: str
+    error: str
+    what_to_do: str
+    run_url: str

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from pydantic import BaseModel, ConfigDict, Field, HttpUrl, ValidationInfo, field_validator
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, HttpUrl, ValidationInfo, field_validator
 
 from models.clock import today_helsinki
 from models.enums import Outcome
@@ -36,26 +36,28 @@ class DecisionIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    body_id: str
-    point: int = Field(ge=1)
-    outcome: Outcome
-    meeting_date: date
-    section: int = Field(ge=1, le=100000, description="Pykälä (§)")
-    deciding_body: Line | None = None
-    diary_number: Line | None = Field(default=None, max_length=60)
-    minutes_url: HttpUrl | None = None
-    note: Text | None = None
-    liaison: LiaisonIn | None = None
-    recorded_by: Line = "koordinaattori"
-    expected_version: int | None = Field(default=None, ge=1)
+    body_id: str = Field(title="Vastaanottaja")
+    point: int = Field(ge=1, title="Kohta")
+    outcome: Outcome = Field(title="Päätös")
+    meeting_date: date = Field(title="Kokouspäivä")
+    section: int = Field(ge=1, le=100000, title="Pykälä (§)")
+    deciding_body: Line | None = Field(default=None, title="Toimielin")
+    diary_number: Line | None = Field(default=None, max_length=60, title="Diaarinumero (Dnro)")
+    minutes_url: HttpUrl | None = Field(default=None, title="Pöytäkirjanotteen linkki")
+    note: Text | None = Field(default=None, title="Lisätieto")
+    liaison: LiaisonIn | None = Field(default=None, title="Järjestöyhdyshenkilö")
+    recorded_by: Line = Field(default="koordinaattori", title="Kirjaaja")
+    expected_version: int | None = Field(default=None, ge=1, title="Korjattava versio")
 
     @field_validator("meeting_date")
     @classmethod
     def _not_in_future(cls, value: date) -> date:
         if value > today_helsinki():
-            raise ValueError(f"kokouspäivä {value:%d.%m.%Y} on tulevaisuudessa")
+            raise ValueError(
+                f"{value.day}.{value.month}.{value.year} on tulevaisuudessa; kirjaa päätös vasta kokouksen jälkeen"
+            )
         if value.year < 2000:
-            raise ValueError("kokouspäivä ennen vuotta 2000")
+            raise ValueError(f"{value.day}.{value.month}.{value.year} on ennen vuotta 2000")
         return value
 
     @field_validator("minutes_url")
@@ -112,4 +114,5 @@ class DecisionOut(BaseModel):
     note: str | None
     liaison: dict | None
     recorded_by: str | None
-    version: int
+    #: How many times the decision has been recorded (1 after the first); a correction names it.
+    version: int = Field(validation_alias=AliasChoices("revision", "version"))

@@ -44,6 +44,7 @@ class MessageKind(StrEnum):
     duty_description = "duty_description"
     confirmation = "confirmation"
     digest = "digest"
+    run_failed = "run_failed"  # to the coordinator: a Prefect run failed (not for bad input)
 
 
 class MessageState(StrEnum):

@@ -16,6 +16,7 @@ A value refused in one path is refused in all, with the same Finnish message:
 from __future__ import annotations
 
 import re
+from datetime import date
 from typing import Annotated
 
 from email_validator import EmailNotValidError, validate_email
@@ -115,3 +116,19 @@ Line = Annotated[
 ]
 Email = Annotated[str, BeforeValidator(bare_address), StringConstraints(max_length=254)]
 WorkTime = Annotated[Line, StringConstraints(max_length=100), AfterValidator(_work_time)]
+
+
+#: A date as people write it in Finland, 15.3.2021 (leading zeros allowed). Forms use it as a plain
+#: text field with this pattern, so the Prefect UI refuses "2021-03-15" or "15/3/2021" before a run.
+FI_DATE_PATTERN = r"^\s*\d{1,2}\.\d{1,2}\.\d{4}\s*$"
+#: The same, or empty (a form's optional date: empty means today).
+FI_DATE_OR_EMPTY_PATTERN = r"^\s*(\d{1,2}\.\d{1,2}\.\d{4})?\s*$"
+
+
+def parse_fi_date(text: str) -> date:
+    """``"15.3.2021"`` (or ``"15.03.2021"``) as a date; ValueError with a Finnish message otherwise."""
+    day, month, year = (text.strip().split(".") + ["", "", ""])[:3]
+    try:
+        return date(int(year), int(month), int(day))
+    except ValueError:
+        raise ValueError(f"päivämäärä {text.strip()!r} ei ole olemassa; anna muodossa 15.3.2021") from None

@@ -6,6 +6,8 @@ A delivery failure carries the outbox state it left the message in (:class:`Mess
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from pydantic import BaseModel, Field
 
 from models.enums import MessageState
@@ -52,3 +54,24 @@ class SendReport(DeliveryReport):
     """A send: the delivery report and how many bodies it was for."""
 
     targets: int = 0
+
+
+class Refusal(BaseModel):
+    """Why a run stopped without storing anything, for the coordinator: what happened and what to do.
+
+    Flows return it as their failed state's message and as a markdown artifact; the CLI prints it.
+    """
+
+    #: How every refusal's message begins.
+    PREFIX: ClassVar[str] = "Mitä tapahtui: "
+
+    what_happened: str
+    what_to_do: str
+
+    @property
+    def message(self) -> str:
+        """One paragraph: "Mitä tapahtui: … Mitä tehdä: …"."""
+        return f"{self.PREFIX}{self.what_happened} Mitä tehdä: {self.what_to_do}"
+
+    def markdown(self) -> str:
+        return f"## Ajo keskeytettiin, mitään ei tallennettu\n\n**Mitä tapahtui:** {self.what_happened}\n\n**Mitä tehdä:** {self.what_to_do}\n"

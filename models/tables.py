@@ -145,7 +145,12 @@ class Decision(Base):
     liaison: Mapped[dict | None] = mapped_column(JSON)
     recorded_by: Mapped[str | None] = mapped_column(String(200))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    #: The optimistic lock: bumped by every change of the row (sent, reminded, recorded…).
     version: Mapped[int] = mapped_column(Integer, default=1)
+    #: How many times a decision has been recorded in this cell: the "versio" people see and name
+    #: when they correct one (1 after the first recording), unlike ``version``, which the sending
+    #: and reminding also bump.
+    revision: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     __mapper_args__ = {"version_id_col": version}
 

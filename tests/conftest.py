@@ -130,6 +130,7 @@ def env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> pytest.MonkeyPatch:
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("COUNCIL_OUTPUTS_DIR", str(tmp_path / "outputs"))
     monkeypatch.setenv("COUNCIL_DATABASE_URL", f"sqlite:///{tmp_path / 'council.db'}")
+    monkeypatch.setenv("COUNCIL_INBOX_DIR", str(tmp_path / "saapuneet"))
     # PDF/A copies are on by default where LibreOffice is installed; the tests of PDF copies turn them
     # on themselves, the rest stay DOCX-only so that they do not wait for LibreOffice.
     monkeypatch.setenv("COUNCIL_ATTACH_PDF", "false")

@@ -100,9 +100,11 @@ def test_record_and_history(settings: Settings) -> None:
     )
     assert result.exit_code == 0, result.output
     assert "kohta 1: hyväksytty ehdotuksen mukaisesti (15.3.2021 § 59)" in result.output
-    result = runner.invoke(app, ["history", "jokioinen"])
+    result = _wide(["history", "jokioinen"])
+    assert result.exit_code == 0 and "päätös kirjattu (Niina)" in result.output
     assert (
-        result.exit_code == 0 and "päätös kirjattu (Niina)" in result.output and "section=59" in result.output
+        "versio 1: hyväksytty ehdotuksen mukaisesti 15.3.2021 § 59, Jokioisten kunnanhallitus"
+        in result.output
     )
     data = json.loads(runner.invoke(app, ["status", "--json"]).output)
     cell = next(r for r in data["bodies"] if r["body_id"] == "jokioinen")["cells"][0]
@@ -128,7 +130,7 @@ def test_record_and_history(settings: Settings) -> None:
                 "--link",
                 "ftp://x.example",
             ],
-            "minutes_url",
+            "Pöytäkirjanotteen linkki: linkin on oltava http(s)-osoite",
         ),
         (["oulu", "2", "hylätty", "--date", "1.1.2021", "--section", "5"], "Tuntematon vastaanottaja"),
     ],
@@ -172,11 +174,11 @@ def test_agenda_holds_reminders_until_after_the_meeting(
     runner.invoke(app, ["send", "--today", "2026-05-15"])
     result = runner.invoke(app, ["agenda", "tammela", "--date", "9.6.2026"])
     assert result.exit_code == 0, result.output
-    assert "tammela: 4 kohtaa esityslistalla 9.6.2026" in result.output
+    assert "Tammelan kunta: 4 kohtaa esityslistalla 9.6.2026" in result.output
     due = runner.invoke(app, ["follow-up", "--today", "2026-06-05", "--dry-run"]).output
-    assert "jokioinen saisi muistutuksen 1" in due and "tammela" not in due
+    assert "Jokioisten kunta saisi muistutuksen 1" in due and "Tammelan kunta" not in due
     after = runner.invoke(app, ["follow-up", "--today", "2026-06-10", "--dry-run"]).output
-    assert "tammela saisi muistutuksen 1" in after
+    assert "Tammelan kunta saisi muistutuksen 1" in after
     data = json.loads(runner.invoke(app, ["status", "--json"]).output)
     cells = next(r for r in data["bodies"] if r["body_id"] == "tammela")["cells"]
     assert {c["status"] for c in cells} == {"on_agenda"} and cells[0]["meeting_date"] == "2026-06-09"
@@ -188,7 +190,7 @@ def test_agenda_holds_reminders_until_after_the_meeting(
         (["oulu", "--date", "9.6.2026"], "Tuntematon vastaanottaja 'oulu'"),
         (["tammela", "--date", "9.6.2026", "--point", "5"], "kohtaa 5"),
         (["tammela", "--date", "31.6.2026"], "--date"),
-        (["tammela", "--date", "9.6.2207"], "kenttä 'kokouspäivä': kokouspäivä 9.6.2207 ei ole välillä"),
+        (["tammela", "--date", "9.6.2207"], "kenttä 'Kokouspäivä': kokouspäivä 9.6.2207 ei ole välillä"),
     ],
     ids=["unknown-body", "point-5-of-4", "impossible-date", "year-2207"],
 )
@@ -219,9 +221,10 @@ def test_history_shows_helsinki_time(settings: Settings) -> None:
             .where(Event.body_id == "jokioinen")
             .values(occurred_at=datetime(2026, 11, 20, 22, 30, tzinfo=UTC))
         )
-    result = runner.invoke(app, ["history", "jokioinen"])
+    result = _wide(["history", "jokioinen"])
     assert result.exit_code == 0, result.output
-    assert "21.11.2026 00:30  jokioinen" in result.output and "20.11.2026 22:30" not in result.output
+    assert "21.11.2026 00.30" in result.output and "20.11.2026 22.30" not in result.output
+    assert "Jokioisten kunta" in result.output
 
 
 def test_agenda_with_nothing_open_says_so(settings: Settings, smtp_server: LocalSmtpServer) -> None:
@@ -233,7 +236,8 @@ def test_agenda_with_nothing_open_says_so(settings: Settings, smtp_server: Local
 
 
 def test_history_of_an_unknown_body_is_an_error_and_shows_the_version_first(settings: Settings) -> None:
-    """A typo in the body id is refused; each recorded decision's line starts with its version."""
+    """A typo in the body id is refused; a recorded decision's details start with its version (1 for
+    the first recording), and a long note wraps in the table instead of being cut."""
     from tests.conftest import sync_and_mark_sent
 
     sync_and_mark_sent(settings, ["jokioinen"])
@@ -252,10 +256,27 @@ def test_history_of_an_unknown_body_is_an_error_and_shows_the_version_first(sett
         "x" * 400,
     ]
     recorded = runner.invoke(app, args).output
-    stored = recorded.rsplit("versio ", 1)[1].split()[0]
-    history = runner.invoke(app, ["history", "jokioinen"]).output.splitlines()
-    line = [line for line in history if "kohta 2" in line][-1]
-    assert "päätös kirjattu" in line and f"versio {stored}: status=decided" in line
+    assert recorded.rsplit("versio ", 1)[1].split()[0] == "1"
+    wide = _wide(["history", "jokioinen"]).output
+    line = [line for line in wide.splitlines() if "kohta 2" in line and "päätös kirjattu" in line][-1]
+    assert "versio 1: hylätty 15.3.2021 § 60, Jokioisten kunnanhallitus, lisätieto:" in line
+    narrow = runner.invoke(app, ["history", "jokioinen"]).output  # 80 columns
+    assert narrow.count("x") == 400 and "…" not in narrow
+    assert max(len(line) for line in narrow.splitlines()) <= 80
+    for internal in ("status=", "decided", "not_sent", "meeting_date", "deciding_body"):
+        assert internal not in wide
+
+
+def _wide(args: list[str]):  # noqa: ANN202 - click's Result
+    """Run a command on a 250-column console, so each table row is one line."""
+    from council.cli.app import console
+
+    saved = console.width
+    console.width = 250
+    try:
+        return runner.invoke(app, args)
+    finally:
+        console.width = saved
 
 
 def test_a_command_before_init_leaves_no_empty_database(env: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -273,9 +294,9 @@ def test_bodies_can_be_named_by_id_in_any_case_or_by_official_name(
     result = runner.invoke(
         app, ["record", "Humppila", "2", "hylätty", "--date", "15.3.2021", "--section", "7"]
     )
-    assert result.exit_code == 0 and "Kirjattu: humppila, kohta 2" in result.output, result.output
+    assert result.exit_code == 0 and "Kirjattu: Humppilan kunta, kohta 2" in result.output, result.output
     result = runner.invoke(app, ["agenda", "Jokioisten kunta", "--date", "9.6.2026"])
-    assert result.exit_code == 0 and "jokioinen: 4 kohtaa esityslistalla 9.6.2026" in result.output, (
+    assert result.exit_code == 0 and "Jokioisten kunta: 4 kohtaa esityslistalla 9.6.2026" in result.output, (
         result.output
     )
     result = runner.invoke(

@@ -53,7 +53,7 @@ def test_recorded_decision_shows_in_status_and_event_log(sent_any_db: Settings) 
         sent_any_db,
         jokioinen_point_1(diary_number="JOK/12/2021", minutes_url="https://jokioinen.example/ptk/59"),
     )
-    assert out.status == "decided" and out.version == 3 and out.deciding_body == "Jokioisten kunnanhallitus"
+    assert out.status == "decided" and out.version == 1 and out.deciding_body == "Jokioisten kunnanhallitus"
     assert out.liaison["name"] == "Maija Meikäläinen"
     with Session(make_engine(sent_any_db.effective_database_url)) as session:
         matrix = status_matrix(session=session, proposal_id=sent_any_db.proposal_id)
@@ -79,8 +79,12 @@ def test_recent_decision_is_decided_not_yet_final(sent: Settings) -> None:
 def test_second_recording_of_a_decided_cell_needs_its_version(sent: Settings) -> None:
     """Recording a decided cell again without a version is refused; with the right version it corrects."""
     first = _record(sent, jokioinen_point_1())
-    with pytest.raises(DecisionConflictError, match="jo päätetty"):
+    with pytest.raises(DecisionConflictError, match="jo päätetty") as caught:
         _record(sent, jokioinen_point_1(section=60))
+    # by official name, the date as 15.3.2021, the version people see (1 after the first recording)
+    assert str(caught.value).startswith("Jokioisten kunta, kohta 1: kohta on jo päätetty")
+    assert f"{MEETING.day}.{MEETING.month}.{MEETING.year} § 59" in str(caught.value)
+    assert str(caught.value).endswith("korjataksesi anna korjattava versio 1")
     corrected = _record(sent, jokioinen_point_1(section=60, expected_version=first.version))
     assert corrected.section == 60 and corrected.version == first.version + 1
     with pytest.raises(DecisionConflictError, match="muuttunut"):
@@ -91,7 +95,7 @@ def test_lost_update_is_refused(sent_any_db: Settings) -> None:
     """Two coordinators who read the same version: the second recording fails, nothing is overwritten."""
     engine = make_engine(sent_any_db.effective_database_url)
     _record(sent_any_db, jokioinen_point_1())
-    stmt = select(Decision.version).where(Decision.body_id == "jokioinen", Decision.point_number == 1)
+    stmt = select(Decision.revision).where(Decision.body_id == "jokioinen", Decision.point_number == 1)
     with Session(engine) as session:
         seen_by_a = seen_by_b = session.scalar(stmt)
     _record(sent_any_db, jokioinen_point_1(section=70, expected_version=seen_by_a))
@@ -146,7 +150,7 @@ def test_point_not_yet_sent_cannot_be_decided(settings: Settings) -> None:
     from tests.conftest import sync_and_mark_sent
 
     sync_and_mark_sent(settings, body_ids=["forssa"])
-    with pytest.raises(InvalidTransitionError, match="not_sent → decided"):
+    with pytest.raises(InvalidTransitionError, match="tilasta 'lähettämättä' ei voi siirtyä tilaan 'päätetty'"):
         _record(settings, jokioinen_point_1())
 
 

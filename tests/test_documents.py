@@ -147,7 +147,7 @@ def test_a_new_liaison_gets_a_new_duty_description_once(sent: Settings, smtp_ser
     after_decisions(sent, today=date(2026, 11, 28), mailer=SmtpMailer(sent), actor="t")
     with Session(make_engine(sent.effective_database_url)) as session:
         version = session.scalars(
-            select(Decision.version).where(Decision.body_id == "jokioinen", Decision.point_number == 1)
+            select(Decision.revision).where(Decision.body_id == "jokioinen", Decision.point_number == 1)
         ).one()
     other = LiaisonIn(
         name="Pekka Virtanen",
@@ -160,7 +160,7 @@ def test_a_new_liaison_gets_a_new_duty_description_once(sent: Settings, smtp_ser
     assert second.sent == ["jokioinen/duty_description/1"]
     with Session(make_engine(sent.effective_database_url)) as session:
         version = session.scalars(
-            select(Decision.version).where(Decision.body_id == "jokioinen", Decision.point_number == 1)
+            select(Decision.revision).where(Decision.body_id == "jokioinen", Decision.point_number == 1)
         ).one()
     _decide(sent, 1, expected_version=version, diary_number="JOK/99/2021")  # same person, other details
     assert after_decisions(sent, today=date(2026, 11, 30), mailer=SmtpMailer(sent), actor="t").sent == []

@@ -271,7 +271,7 @@ def test_cli_dry_run_prints_who_would_get_what(settings: Settings, smtp_server: 
     before = len(smtp_server.messages())
     result = CliRunner().invoke(app, ["follow-up", "--today", "2026-06-05", "--dry-run"])
     assert result.exit_code == 0, result.output
-    assert "jokioinen saisi muistutuksen 1 (erääntyi 5.6.2026), avoimet kohdat: 1, 2, 3, 4" in result.output
+    assert "Jokioisten kunta saisi muistutuksen 1 (erääntyi 5.6.2026), avoimet kohdat: 1, 2, 3, 4" in result.output
     assert len(smtp_server.messages()) == before
     result = CliRunner().invoke(app, ["follow-up", "--today", "2026-06-05"])
     assert result.exit_code == 0 and "Lähetetty 6 viestiä" in result.output

@@ -62,3 +62,15 @@ def test_council_run_writes_the_choices_into_the_servers_deployments(prefect_har
     assert "Jokioisten kunta" in form["vastaanottaja"]["enum"]
     assert form["kohdat"]["items"]["enum"][0] == "1 – Järjestöyhdyshenkilö"
     assert refresh_forms(settings, PREFECT_API_URL.value()) == 0  # unchanged content: nothing written
+
+
+def test_refresh_forms_without_a_server_is_a_finnish_message(settings: Settings) -> None:
+    from typer.testing import CliRunner
+
+    from council.cli import app
+    from tests.conftest import free_port
+
+    url = f"http://127.0.0.1:{free_port()}/api"
+    result = CliRunner().invoke(app, ["refresh-forms", "--api", url])
+    assert result.exit_code == 2, result.output
+    assert f"Prefect-palvelimeen {url} ei saada yhteyttä" in result.output

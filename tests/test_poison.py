@@ -53,7 +53,8 @@ def _poison(settings: Settings, body_id: str, liaison: dict) -> None:
                 section=59,
                 deciding_body="Jokioisten kunnanhallitus",
                 liaison=liaison,
-                version=2,
+                version=3,
+                revision=1,
             )
         )
 
@@ -148,7 +149,7 @@ def test_a_correction_of_the_poisoned_liaison_sends_the_duty_description(sent: S
             "--section",
             "59",
             "--version",
-            "2",
+            "1",
             "--liaison-name",
             "Anna B",
             "--liaison-title",

@@ -62,8 +62,9 @@ SLOW = settings(
 
 
 def _version(session: Session, body: str, point: int) -> int:
+    """The revision a correction names (0 before the first recording)."""
     return session.scalar(
-        select(Decision.version).where(Decision.body_id == body, Decision.point_number == point)
+        select(Decision.revision).where(Decision.body_id == body, Decision.point_number == point)
     )
 
 
@@ -113,7 +114,7 @@ def test_any_text_is_refused_in_finnish_or_rendered_and_delivered(
         record_decision(
             session=session,
             proposal_id=sent.proposal_id,
-            decision=decision.model_copy(update={"expected_version": before if before > 2 else None}),
+            decision=decision.model_copy(update={"expected_version": before or None}),
         )
     seen = len(smtp_server.messages())
     report = after_decisions(sent, today=date(2026, 11, 28), mailer=SmtpMailer(sent), actor="t")
@@ -162,7 +163,7 @@ def _round_trip(sent: Settings, note: str, diary_number: str, suffix: str) -> No
         record_decision(
             session=session,
             proposal_id=sent.proposal_id,
-            decision=decision.model_copy(update={"expected_version": version if version > 2 else None}),
+            decision=decision.model_copy(update={"expected_version": version or None}),
         )
     path = Path(sent.outputs) / f"vienti{suffix}"
     path.parent.mkdir(parents=True, exist_ok=True)

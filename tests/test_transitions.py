@@ -8,8 +8,8 @@ import pytest
 
 from council.errors import InvalidTransitionError
 from council.rules.transitions import check_transition, effective_status, final_from, status_after
+from models.enums import STATUS_LABEL_FI, Outcome
 from models.enums import DecisionStatus as S
-from models.enums import Outcome
 
 ALLOWED = {
     (S.not_sent, S.sent),
@@ -35,11 +35,14 @@ def test_allowed_transitions_pass(old: S, new: S) -> None:
 
 @pytest.mark.parametrize(("old", "new"), [p for p in PAIRS if p not in ALLOWED], ids=lambda s: s.value)
 def test_refused_transitions_name_body_point_from_and_to(old: S, new: S) -> None:
-    """Every other change raises, naming the body, the point, the old and the new state."""
+    """Every other change raises, naming the body, the point, the old and the new state in Finnish
+    (never the internal names such as not_sent or on_agenda)."""
     with pytest.raises(InvalidTransitionError) as caught:
         check_transition("jokioinen", 3, old, new)
     message = str(caught.value)
-    assert "jokioinen" in message and "kohta 3" in message and f"{old.value} → {new.value}" in message
+    assert "jokioinen" in message and "kohta 3" in message
+    assert f"tilasta '{STATUS_LABEL_FI[old]}' ei voi siirtyä tilaan '{STATUS_LABEL_FI[new]}'" in message
+    assert "_" not in message and "→" not in message
 
 
 @pytest.mark.parametrize("outcome", list(Outcome), ids=[o.name for o in Outcome])

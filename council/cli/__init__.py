@@ -6,7 +6,7 @@ One module per command group; each registers its commands on :data:`council.cli.
 - ``decisions``: record, agenda, history, import-decisions, export-decisions
 - ``follow_up``: follow-up
 - ``committee``: status, dashboard, report, digest
-- ``operations``: run, smtp-server, backup, restore
+- ``operations``: run, smtp-server, refresh-forms, backup, restore
 - ``replies``: replies
 - ``templates``: templates check
 """

@@ -13,6 +13,7 @@ from rich.markup import escape
 from sqlalchemy.exc import SQLAlchemyError
 from typer.core import TyperGroup
 
+from council.cli.finnish import OPTIONS_METAVAR, SUBCOMMAND_METAVAR, install
 from council.config import get_settings
 from council.errors import CouncilError
 from council.store.engine import database_error
@@ -59,8 +60,13 @@ class CouncilGroup(TyperGroup):
             raise typer.Exit(2) from None
 
 
+install()  # Typer's and Click's own words in Finnish, before any command is built
+
 app = typer.Typer(
     cls=CouncilGroup,
+    add_completion=False,
+    options_metavar=OPTIONS_METAVAR,
+    subcommand_metavar=SUBCOMMAND_METAVAR,
     help="Valtuustoesitysten seuranta: esitysten lähetys, päätösten seuranta ja muistutukset.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,

@@ -10,7 +10,7 @@ import typer
 
 from council.cli.app import console, err
 from council.content.loading import load_roster
-from council.errors import CouncilError, UnknownBodyError, validation_message
+from council.errors import CouncilError, UnknownBodyError, field_problems
 from council.rules.formatting import today_helsinki
 
 BodyOpt = Annotated[
@@ -45,6 +45,12 @@ def resolve_body_id(settings, value: str) -> str:  # noqa: ANN001
         if wanted in (b.id.casefold(), b.name.casefold()):
             return b.id
     raise UnknownBodyError(value, sorted(b.id for b in roster.bodies))
+
+
+def body_name(settings, body_id: str) -> str:  # noqa: ANN001
+    """A body's official name for what a person reads (its id if the roster lacks it)."""
+    roster = load_roster(settings.path(settings.roster_file))
+    return next((b.name for b in roster.bodies if b.id == body_id), body_id)
 
 
 def after_change(settings, *, decisions: bool, actor: str) -> None:  # noqa: ANN001
@@ -82,5 +88,5 @@ def decision_in(duties_point: int, /, **values: object):
     try:
         return DecisionIn.for_proposal(duties_point, **values)
     except ValidationError as exc:
-        lines = [f"{'.'.join(str(p) for p in e['loc'])}: {validation_message(e)}" for e in exc.errors()]
+        lines = field_problems(exc, DecisionIn)  # each field by its Finnish title
         raise CouncilError("Virheellinen kirjaus:\n  " + "\n  ".join(lines)) from exc

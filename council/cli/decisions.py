@@ -6,22 +6,28 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from council.cli.app import app, console
-from council.cli.common import after_change, decision_in, parse_day, resolve_body_id
+from council.cli.common import after_change, body_name, decision_in, parse_day, resolve_body_id
 from council.config import get_settings
 from council.content.loading import load_proposal_by_id
 from council.errors import CouncilError
 from council.rules.formatting import today_helsinki
 from council.store.engine import checked_engine_for
+from models.tables import Body
 
 
 @app.command()
 def record(
-    body: Annotated[str, typer.Argument(help="Vastaanottajan tunniste, esim. jokioinen")],
-    point: Annotated[int, typer.Argument(help="Esityksen kohta (1–4)")],
-    outcome: Annotated[str, typer.Argument(help="Päätös, esim. 'hyväksytty ehdotuksen mukaisesti'")],
+    body: Annotated[
+        str, typer.Argument(metavar="VASTAANOTTAJA", help="Vastaanottajan tunniste, esim. jokioinen")
+    ],
+    point: Annotated[int, typer.Argument(metavar="KOHTA", help="Esityksen kohta (1–4)")],
+    outcome: Annotated[
+        str, typer.Argument(metavar="PÄÄTÖS", help="Päätös, esim. 'hyväksytty ehdotuksen mukaisesti'")
+    ],
     on: Annotated[str, typer.Option("--date", help="Kokouspäivä: 15.3.2021 tai 2021-03-15")],
     section: Annotated[str, typer.Option("--section", help="Pykälä (§), positiivinen kokonaisluku")],
     deciding_body: Annotated[
@@ -98,7 +104,7 @@ def record(
     from models.enums import STATUS_LABEL_FI, DecisionStatus
 
     console.print(
-        f"Kirjattu: {stored.body_id}, kohta {stored.point_number}: {stored.outcome} "
+        f"Kirjattu: {body_name(settings, stored.body_id)}, kohta {stored.point_number}: {stored.outcome} "
         f"({fi_date(stored.meeting_date)} § {stored.section}), "
         f"tila: {STATUS_LABEL_FI[DecisionStatus(stored.status)]}, versio {stored.version}",
         highlight=False,
@@ -108,7 +114,9 @@ def record(
 
 @app.command()
 def agenda(
-    body: Annotated[str, typer.Argument(help="Vastaanottajan tunniste, esim. jokioinen")],
+    body: Annotated[
+        str, typer.Argument(metavar="VASTAANOTTAJA", help="Vastaanottajan tunniste, esim. jokioinen")
+    ],
     on: Annotated[str, typer.Option("--date", help="Kokouspäivä (voi olla tulevaisuudessa): 15.3.2021")],
     point: Annotated[
         list[int] | None, typer.Option("--point", help="Kohta; toistettavissa. Oletus: kaikki avoimet kohdat")
@@ -134,12 +142,16 @@ def agenda(
     after_change(settings, decisions=False, actor=f"cli:{by}")
     from council.rules.formatting import fi_date
 
-    console.print(f"{body}: {count} kohtaa esityslistalla {fi_date(meeting)}", markup=False, highlight=False)
+    console.print(
+        f"{body_name(settings, body)}: {count} kohtaa esityslistalla {fi_date(meeting)}",
+        markup=False,
+        highlight=False,
+    )
 
 
 @app.command("sent-outside")
 def sent_outside(
-    body: Annotated[str, typer.Argument(help="Vastaanottajan tunniste, esim. jokioinen")],
+    body: Annotated[str, typer.Argument(metavar="VASTAANOTTAJA", help="Vastaanottajan tunniste, esim. jokioinen")],
     on: Annotated[str, typer.Option("--date", help="Päivä, jona esitys lähetettiin: 15.3.2021")],
     by: Annotated[str, typer.Option("--by", help="Kirjaaja")] = "koordinaattori",
 ) -> None:
@@ -171,7 +183,9 @@ def sent_outside(
 
 @app.command()
 def history(
-    body: Annotated[str | None, typer.Argument(help="Vastaanottajan tunniste (oletus: kaikki)")] = None,
+    body: Annotated[
+        str | None, typer.Argument(metavar="VASTAANOTTAJA", help="Vastaanottajan tunniste (oletus: kaikki)")
+    ] = None,
 ) -> None:
     """Näytä tapahtumaloki (vanhin ensin): tilamuutokset, kirjaukset, viestit."""
     from council.store.decisions import history as read_history
@@ -182,29 +196,40 @@ def history(
         body = resolve_body_id(settings, body)
     with Session(engine) as session:
         events = read_history(session=session, proposal_id=settings.proposal_id, body_id=body)
+        names = dict(session.execute(select(Body.id, Body.name)).tuples().all())
+    from rich.table import Table
+
+    from council.rendering.events import describe
     from council.rules.formatting import HELSINKI
     from models.enums import EVENT_LABEL_FI
 
     if not events:
         console.print("Ei tapahtumia.")
+        return
+    # A table whose cells wrap to the terminal's width (long words fold): nothing is cut. In a
+    # recorded decision's details the version comes first: a correction names it (--version N).
+    table = Table(expand=True)
+    for header, ratio in (("Aika", 2), ("Kohde", 3), ("Tapahtuma", 3), ("Tiedot", 6)):
+        table.add_column(header, ratio=ratio, overflow="fold")
     for e in events:
-        detail = dict(e.data.get("new") if isinstance(e.data.get("new"), dict) else e.data)
-        # the version first: a correction needs it (--version N), and long details are cut
-        version = detail.pop("version", None)
-        shown = ", ".join(f"{k}={v}" for k, v in detail.items() if v not in (None, "", {}, []))
-        if version is not None:
-            shown = f"versio {version}: {shown}"
-        point = f" kohta {e.point_number}" if e.point_number else ""
-        console.print(
-            f"{e.occurred_at.astimezone(HELSINKI):%d.%m.%Y %H:%M}  {e.body_id or '-'}{point}  "
-            f"{EVENT_LABEL_FI.get(e.kind, e.kind)} ({e.actor})  {shown[:300]}",
-            highlight=False,
+        when = e.occurred_at.astimezone(HELSINKI)
+        subject = names.get(e.body_id, e.body_id or "–") + (
+            f", kohta {e.point_number}" if e.point_number else ""
         )
+        table.add_row(
+            f"{when.day}.{when.month}.{when.year} {when:%H.%M}",
+            subject,
+            f"{EVENT_LABEL_FI.get(e.kind, e.kind)} ({e.actor})",
+            describe(e.kind, e.data),
+        )
+    console.print(table, highlight=False, soft_wrap=False)
 
 
 @app.command("import-decisions")
 def import_decisions_cmd(
-    file: Annotated[Path, typer.Argument(help="CSV- tai XLSX-tiedosto (sarakkeet: katso README)")],
+    file: Annotated[
+        Path, typer.Argument(metavar="TIEDOSTO", help="CSV- tai XLSX-tiedosto (sarakkeet: katso README)")
+    ],
     by: Annotated[str, typer.Option("--by", help="Kirjaaja")] = "cli:import",
 ) -> None:
     """Tuo päätökset tiedostosta: kaikki rivit tarkistetaan ensin, virheellinen rivi estää koko tuonnin."""
@@ -220,7 +245,7 @@ def import_decisions_cmd(
 
 @app.command("export-decisions")
 def export_decisions_cmd(
-    file: Annotated[Path, typer.Argument(help="Kohdetiedosto: .csv tai .xlsx")],
+    file: Annotated[Path, typer.Argument(metavar="TIEDOSTO", help="Kohdetiedosto: .csv tai .xlsx")],
 ) -> None:
     """Vie kirjatut päätökset tiedostoon samassa muodossa kuin tuonti."""
     from council.services.bulk import export_decisions

@@ -26,13 +26,15 @@ def follow_up_cmd(
     day = parse_day(today)
     mailer = FileMailer(settings.dry_run_dir / "mail") if dry_run else SmtpMailer(settings)
     report = run_follow_up(settings, today=day, mailer=mailer, actor="cli:follow-up", dry_run=dry_run)
+    from council.content.loading import load_roster
     from council.rules.formatting import fi_date
 
     verb = "saisi" if dry_run else "saa"
+    names = {b.id: b.name for b in load_roster(settings.path(settings.roster_file)).bodies}
     for r in report.due:
         cc = f", kopio: {', '.join(r.cc)}" if r.cc else ""
         console.print(
-            f"{r.body_id} {verb} muistutuksen {r.round} (erääntyi {fi_date(r.due_on)}), "
+            f"{names.get(r.body_id, r.body_id)} {verb} muistutuksen {r.round} (erääntyi {fi_date(r.due_on)}), "
             f"avoimet kohdat: {', '.join(map(str, r.open_points))}{cc}",
             highlight=False,
         )

@@ -18,7 +18,9 @@ from council.store.engine import upgrade
 
 @app.command("backup")
 def backup_cmd(
-    file: Annotated[Path, typer.Argument(help="Varmuuskopiotiedosto, esim. varmuuskopio.db")],
+    file: Annotated[
+        Path, typer.Argument(metavar="TIEDOSTO", help="Varmuuskopiotiedosto, esim. varmuuskopio.db")
+    ],
 ) -> None:
     """Varmuuskopioi SQLite-tietokanta (SQLiten online backup -rajapinta, palvelu voi olla käynnissä)."""
     from council.store.backup import backup
@@ -29,7 +31,9 @@ def backup_cmd(
 
 @app.command("restore")
 def restore_cmd(
-    file: Annotated[Path, typer.Argument(help="Palautettava varmuuskopio (council backup)")],
+    file: Annotated[
+        Path, typer.Argument(metavar="TIEDOSTO", help="Palautettava varmuuskopio (council backup)")
+    ],
 ) -> None:
     """Palauta tietokanta varmuuskopiosta; nykyinen tietokanta säilytetään viereen. Pysäytä palvelut ensin."""
     from council.store.backup import restore
@@ -39,6 +43,30 @@ def restore_cmd(
     upgrade(settings.effective_database_url)
     console.print(f"Palautettu {file}. Aiempi tietokanta: {safety}", markup=False, highlight=False)
     after_change(settings, decisions=False, actor="cli:restore")  # the dashboard shows the restored state
+
+
+@app.command("refresh-forms")
+def refresh_forms_cmd(
+    api: Annotated[
+        str | None,
+        typer.Option("--api", help="Prefect-palvelimen API-osoite (oletus PREFECT_API_URL tai paikallinen palvelin)"),
+    ] = None,
+) -> None:
+    """Päivitä lomakkeiden valintalistat (vastaanottajat, kohdat) käynnissä olevan Prefect-palvelimen
+    deploymenteihin sisältötiedostoista: muutettu vastaanottajaluettelo näkyy ilman uudelleenkäynnistystä."""
+    import os
+
+    import httpx
+
+    from council.cli.runner import refresh_forms
+
+    settings = get_settings()
+    url = api or os.environ.get("PREFECT_API_URL") or f"http://127.0.0.1:{settings.prefect_port}/api"
+    try:
+        changed = refresh_forms(settings, url)
+    except httpx.HTTPError as exc:
+        raise CouncilError(f"Prefect-palvelimeen {url} ei saada yhteyttä: {exc}") from exc
+    console.print(f"Lomakkeita päivitetty: {changed} (palvelin {url})", markup=False, highlight=False)
 
 
 @app.command("smtp-server")

@@ -19,6 +19,7 @@ def replies(
     folder: Annotated[
         Path | None,
         typer.Argument(
+            metavar="KANSIO",
             help="Kansio, jonne vastaukset on tallennettu .eml-tiedostoina (oletus state/saapuneet)"
         ),
     ] = None,

@@ -16,6 +16,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+import uuid
 from pathlib import Path
 
 from rich.console import Console
@@ -67,6 +68,11 @@ def refresh_forms(settings: Settings, api_url: str) -> int:
         headers["Authorization"] = "Basic " + base64.b64encode(auth.encode()).decode()
     changed = 0
     with httpx.Client(base_url=api_url.rstrip("/"), timeout=30, headers=headers) as client:
+        # A server with CSRF protection wants a token on every POST and PATCH, as the Prefect client sends.
+        client_id = str(uuid.uuid4())
+        csrf = client.get("/csrf-token", params={"client": client_id})
+        if csrf.status_code == 200:
+            client.headers.update({"Prefect-Csrf-Token": csrf.json()["token"], "Prefect-Csrf-Client": client_id})
         response = client.post("/deployments/filter", json={})
         response.raise_for_status()
         for deployment in response.json():

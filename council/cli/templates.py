@@ -8,12 +8,15 @@ from typing import Annotated
 import typer
 
 from council.cli.app import CouncilGroup, app, console, err
+from council.cli.finnish import OPTIONS_METAVAR, SUBCOMMAND_METAVAR
 from council.config import TEMPLATES_DIR
 
 templates_app = typer.Typer(
     cls=CouncilGroup,
     help="Mallipohjat (DOCX- ja sähköpostipohjat): tarkistus ennen käyttöä.",
     no_args_is_help=True,
+    options_metavar=OPTIONS_METAVAR,
+    subcommand_metavar=SUBCOMMAND_METAVAR,
 )
 app.add_typer(templates_app, name="templates")
 

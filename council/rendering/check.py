@@ -39,6 +39,7 @@ from models.contexts import (
     DigestMailContext,
     DutyDescriptionContext,
     DutyMailContext,
+    FailedRunMailContext,
     ProposalContext,
     ProposalMailContext,
     ReminderMailContext,
@@ -82,6 +83,12 @@ CONTRACTS: tuple[TemplateContract, ...] = (
         ("viikkokooste_subject.txt", "viikkokooste.txt", "viikkokooste.html"),
         "text",
         DigestMailContext,
+        ("fi",),
+    ),
+    TemplateContract(
+        ("ajo_epaonnistui_subject.txt", "ajo_epaonnistui.txt", "ajo_epaonnistui.html"),
+        "text",
+        FailedRunMailContext,
         ("fi",),
     ),
 )

@@ -417,7 +417,7 @@ def export_rows(*, session: Session, proposal_id: str) -> list[dict[str, object]
                 "yhdyshenkilo_nimike": liaison.get("title", ""),
                 "yhdyshenkilo_sahkoposti": liaison.get("email", ""),
                 "yhdyshenkilo_tyoaika": liaison.get("work_time", ""),
-                "versio": cell.version,
+                "versio": cell.revision,
                 "kirjaaja": cell.recorded_by or "",
             }
         )

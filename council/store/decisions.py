@@ -40,7 +40,7 @@ _RECORDED_FIELDS = (
 def _snapshot(cell: Decision) -> dict:
     values = {f: getattr(cell, f) for f in _RECORDED_FIELDS}
     values["meeting_date"] = cell.meeting_date.isoformat() if cell.meeting_date else None
-    values["version"] = cell.version
+    values["version"] = cell.revision
     return values
 
 
@@ -73,9 +73,9 @@ def _after_sending(*, session: Session, proposal_id: str, body: Body, meeting_da
     sent = sending_day(session=session, proposal_id=proposal_id, body_id=body.id)
     if sent is not None and meeting_date < sent:
         raise InvalidDecisionError(
-            body.id,
+            body.name,
             None,
-            "kokouspäivä",
+            "Kokouspäivä",
             f"kokouspäivä {fi_date(meeting_date)} on ennen kuin esitys lähetettiin vastaanottajalle "
             f"{body.name} ({fi_date(sent)}). Tarkista päivä; jos esitys lähetettiin jo aiemmin palvelun "
             f"ulkopuolella, merkitse lähetyspäivä ensin: council sent-outside {body.id} --date PP.KK.VVVV",
@@ -94,6 +94,7 @@ def record_decision(*, session: Session, proposal_id: str, decision: DecisionIn)
     body = session.get(Body, decision.body_id)
     if body is None:
         raise UnknownBodyError(decision.body_id)
+    name = body.name  # read now: after a failed flush the session can no longer load it
     cell = session.scalars(
         select(Decision).where(
             Decision.proposal_id == proposal_id,
@@ -104,27 +105,27 @@ def record_decision(*, session: Session, proposal_id: str, decision: DecisionIn)
     if cell is None:
         numbers = session.scalars(select(Point.number).where(Point.proposal_id == proposal_id)).all()
         raise InvalidDecisionError(
-            decision.body_id,
+            name,
             decision.point,
-            "kohta",
+            "Kohta",
             f"esityksessä ei ole kohtaa {decision.point} (kohdat {min(numbers, default=0)}–{max(numbers, default=0)})",
         )
     duties = duties_point(session=session, proposal_id=proposal_id)
     if decision.liaison is not None and decision.point != duties:
         raise InvalidDecisionError(
-            decision.body_id,
+            name,
             decision.point,
-            "yhdyshenkilö",
+            "Järjestöyhdyshenkilö",
             f"järjestöyhdyshenkilö kirjataan vain kohtaan {duties}, ei kohtaan {decision.point}",
         )
     _after_sending(session=session, proposal_id=proposal_id, body=body, meeting_date=decision.meeting_date)
     old_status = DecisionStatus(cell.status)
     new_status = status_after(decision.outcome)
-    if decision.expected_version is not None and decision.expected_version != cell.version:
+    if decision.expected_version is not None and decision.expected_version != cell.revision:
         raise DecisionConflictError(
-            decision.body_id,
+            name,
             decision.point,
-            f"tieto on muuttunut (tallennettu versio {cell.version}, lomakkeen versio "
+            f"tieto on muuttunut (tallennettu versio {cell.revision}, lomakkeen versio "
             f"{decision.expected_version}); hae tilanne uudelleen ja kirjaa uudestaan",
         )
     if _unchanged(cell, decision, body):
@@ -133,18 +134,18 @@ def record_decision(*, session: Session, proposal_id: str, decision: DecisionIn)
         return DecisionOut.model_validate(cell)
     if old_status == DecisionStatus.decided and decision.expected_version is None:
         raise DecisionConflictError(
-            decision.body_id,
+            name,
             decision.point,
-            f"kohta on jo päätetty ({cell.outcome}, {cell.meeting_date:%d.%m.%Y} § {cell.section}); "
-            f"korjataksesi anna korjattava versio {cell.version}",
+            f"kohta on jo päätetty ({cell.outcome}, {fi_date(cell.meeting_date)} § {cell.section}); "
+            f"korjataksesi anna korjattava versio {cell.revision}",
         )
     if old_status == DecisionStatus.decided and new_status == DecisionStatus.on_agenda:
         raise DecisionConflictError(
-            decision.body_id,
+            name,
             decision.point,
             "päätettyä kohtaa ei voi muuttaa avoimeksi korjauksella",
         )
-    check_transition(decision.body_id, decision.point, old_status, new_status)
+    check_transition(name, decision.point, old_status, new_status)
     before = _snapshot(cell)
     cell.status = new_status.value
     cell.outcome = decision.outcome.value
@@ -157,12 +158,13 @@ def record_decision(*, session: Session, proposal_id: str, decision: DecisionIn)
     if decision.liaison is not None:
         cell.liaison = decision.liaison.model_dump(mode="json")
     cell.recorded_by = decision.recorded_by
+    cell.revision += 1
     cell.updated_at = now()
     try:
         session.flush()
     except StaleDataError as exc:
         raise DecisionConflictError(
-            decision.body_id,
+            name,
             decision.point,
             "toinen kirjaus ehti ensin (versio muuttui); hae tilanne uudelleen ja kirjaa uudestaan",
         ) from exc
@@ -209,7 +211,7 @@ def mark_on_agenda(
         raise UnknownBodyError(body_id)
     problem = agenda_date_problem(meeting_date)
     if problem:
-        raise InvalidDecisionError(body_id, None, "kokouspäivä", problem)
+        raise InvalidDecisionError(body.name, None, "Kokouspäivä", problem)
     _after_sending(session=session, proposal_id=proposal_id, body=body, meeting_date=meeting_date)
     stmt = select(Decision).where(Decision.proposal_id == proposal_id, Decision.body_id == body_id)
     if points:
@@ -219,17 +221,17 @@ def mark_on_agenda(
     cells = session.scalars(stmt.order_by(Decision.point_number)).all()
     missing = sorted(set(points) - {c.point_number for c in cells})
     if missing:
-        raise InvalidDecisionError(body_id, missing[0], "kohta", f"esityksessä ei ole kohtaa {missing[0]}")
+        raise InvalidDecisionError(body.name, missing[0], "Kohta", f"esityksessä ei ole kohtaa {missing[0]}")
     if not cells:
         raise InvalidDecisionError(
-            body_id,
+            body.name,
             None,
-            "kohdat",
+            "Kohdat",
             "ei avoimia kohtia: esitystä ei ole lähetetty tai kaikki kohdat on päätetty",
         )
     for cell in cells:
         old = DecisionStatus(cell.status)
-        check_transition(body_id, cell.point_number, old, DecisionStatus.on_agenda)
+        check_transition(body.name, cell.point_number, old, DecisionStatus.on_agenda)
         before = _snapshot(cell)
         cell.status = DecisionStatus.on_agenda.value
         cell.meeting_date = meeting_date

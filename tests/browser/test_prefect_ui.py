@@ -36,6 +36,29 @@ MEETING = date(2021, 3, 15)
 POINT = "1 – Järjestöyhdyshenkilö"
 OUTCOME = "hyväksytty ehdotuksen mukaisesti"
 SECTION = 59
+#: Every deployment with a form; each is screenshotted under outputs/forms/.
+FORMS = [
+    "send-proposal",
+    "record-decision",
+    "mark-agenda",
+    "import-decisions",
+    "follow-up",
+    "committee-digest",
+]
+#: The forms' parameter and attribute names: none may show as a label (the Finnish titles do).
+FIELD_NAMES = [
+    "kirjaus",
+    "lahetys",
+    "merkinta",
+    "kooste",
+    "kokouspaiva",
+    "poytakirjaote",
+    "korjattava_versio",
+    "yhdyshenkilo",
+    "sahkoposti",
+    "tyoaika",
+    "kuivaharjoitus",
+]
 LIAISON = {
     "nimi": "Maija Meikäläinen",
     "nimike": "hyvinvointikoordinaattori",
@@ -66,7 +89,7 @@ def _save(page, stack: CouncilStack, name: str) -> Path:
     page.set_viewport_size({"width": size["width"], "height": max(size["height"], min(height, 6000))})
     page.screenshot(path=str(shot))
     page.set_viewport_size(size)
-    SCREENSHOT_COPIES.mkdir(parents=True, exist_ok=True)
+    (SCREENSHOT_COPIES / name).parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(shot, SCREENSHOT_COPIES / name)
     return shot
 
@@ -81,8 +104,63 @@ def _choose(page, field: str, option: str) -> None:
     expect(page.get_by_role("button", name=f"Select {field}", exact=True)).to_have_text(option)
 
 
+def _open_form(page, stack: CouncilStack, deployment: str) -> None:
+    """Deployments → <deployment> → Run → Custom run: the form generated from its parameter schema."""
+    from playwright.sync_api import expect
+
+    page.goto(stack.ui_url + "/")
+    page.get_by_role("link", name="Deployments", exact=True).first.click()
+    expect(page).to_have_url(re.compile(r"/deployments\b"))
+    deployment_links = page.locator('a[href*="/deployments/deployment/"]')
+    page.get_by_role("link", name=deployment, exact=True).and_(deployment_links).click()
+    expect(page).to_have_url(re.compile(r"/deployments/deployment/[0-9a-f-]{36}(\?|$)"))
+    page.get_by_role("button", name="Run", exact=True).click()
+    page.get_by_role("menuitem", name=re.compile(r"Custom run")).click()
+    expect(page).to_have_url(re.compile(r"/deployments/deployment/[0-9a-f-]{36}/run"))
+    expect(page.get_by_role("heading", name="Parameters")).to_be_visible()
+
+
+def _textbox(page, title: str):  # noqa: ANN202 - a Playwright locator
+    """An optional text field by its Finnish title (the UI adds " (Optional)" to the label)."""
+    return page.get_by_role("textbox", name=re.compile(rf"^{re.escape(title)}( \(Optional\))?$"))
+
+
+def _fill_decision(page, body: str, day: str, point: str, outcome: str, section: int) -> None:
+    """The record-decision form's required fields; the date typed key by key as a person writes it."""
+    _choose(page, "Vastaanottaja", body)
+    page.get_by_role("textbox", name="Kokouspäivä", exact=True).click()
+    page.keyboard.type(day)
+    page.get_by_role("button", name="Add item", exact=True).click()
+    _choose(page, "Kohta", point)
+    _choose(page, "Päätös", outcome)
+    page.get_by_role("spinbutton", name="Pykälä (§)").fill(str(section))
+
+
+def _submit(page) -> str:
+    """Submit, open the new run from the deployment's Runs tab; returns the run's id."""
+    from playwright.sync_api import expect
+
+    run_name = page.get_by_role("textbox", name="Run Name").input_value()
+    assert run_name
+    page.get_by_role("button", name="Submit", exact=True).click()
+    expect(page).to_have_url(re.compile(r"/deployments/deployment/[0-9a-f-]{36}\?tab=Runs"))
+    page.get_by_role("link", name=run_name, exact=True).first.click()
+    expect(page).to_have_url(re.compile(r"/runs/flow-run/[0-9a-f-]{36}"))
+    return re.search(r"/runs/flow-run/([0-9a-f-]{36})", page.url).group(1)
+
+
+def _run_logs(stack: CouncilStack, run_id: str) -> list[dict]:
+    with stack.api() as client:
+        response = client.post(
+            "/logs/filter", json={"logs": {"flow_run_id": {"any_": [run_id]}}, "sort": "TIMESTAMP_ASC"}
+        )
+        return response.raise_for_status().json()
+
+
 def test_coordinator_records_a_decision_through_the_prefect_ui_form(chromium, stack: CouncilStack) -> None:
-    """Deployments → record-decision → Run → Custom run, filled and submitted in Chromium, is stored."""
+    """In Chromium: an empty record-decision form is refused naming the Finnish field; a future
+    meeting date ends its run with the Finnish refusal, no traceback and nothing stored; the date
+    typed as 15.3.2021 records the decision; every deployment's form is plain Finnish."""
     from playwright.sync_api import expect
 
     before = {b["body_id"]: b for b in stack.status()["bodies"]}
@@ -96,55 +174,61 @@ def test_coordinator_records_a_decision_through_the_prefect_ui_form(chromium, st
     problems: list[str] = []
     page.on("pageerror", lambda exc: problems.append(f"pageerror: {exc}"))
     try:
-        page.goto(stack.ui_url + "/")
-        page.get_by_role("link", name="Deployments", exact=True).first.click()
-        expect(page).to_have_url(re.compile(r"/deployments\b"))
-        deployment_links = page.locator('a[href*="/deployments/deployment/"]')
-        page.get_by_role("link", name="record-decision", exact=True).and_(deployment_links).click()
-        expect(page).to_have_url(re.compile(r"/deployments/deployment/[0-9a-f-]{36}(\?|$)"))
-        page.get_by_role("button", name="Run", exact=True).click()
-        page.get_by_role("menuitem", name=re.compile(r"Custom run")).click()
-        expect(page).to_have_url(re.compile(r"/deployments/deployment/[0-9a-f-]{36}/run"))
-        expect(page.get_by_role("heading", name="Parameters")).to_be_visible()
+        # 1. an empty form: refused before a run exists, the error under the Finnish field title
+        _open_form(page, stack, "record-decision")
+        page.get_by_role("button", name="Submit", exact=True).click()
+        error = page.get_by_text("is a required property").first
+        expect(error).to_be_visible()
+        field = page.locator("div").filter(has_text=re.compile(r"^Vastaanottaja")).filter(has=error).last
+        expect(field).to_contain_text("Päättänyt kunta tai kuntayhtymä")
+        _save(page, stack, "prefect-ui-empty-form.png")
+        assert stack.flow_runs("record-decision", "record-decision") == []
 
-        # the form is generated from RecordDecisionIn's JSON schema
-        _choose(page, "Vastaanottaja", BODY)
-        page.get_by_role("button", name="Kokouspäivä", exact=True).click()
-        page.get_by_role("textbox", name="Date (yyyy-MM-dd)").fill(MEETING.isoformat())
-        page.keyboard.press("Escape")
-        expect(page.get_by_role("button", name="Kokouspäivä", exact=True)).to_have_text("March 15th, 2021")
+        # 2. a meeting in the future: the run ends Failed with the Finnish refusal, nothing stored
+        _open_form(page, stack, "record-decision")
+        _fill_decision(page, "Humppilan kunta", "1.1.2099", "2 – Säännölliset yhteistyömuodot", "hylätty", 12)
+        refused_id = _submit(page)
+        refused = stack.wait_for_final_state(refused_id, RUN_TIMEOUT)
+        assert refused["state"]["type"] == "FAILED", refused["state"]
+        assert refused["state"]["message"].startswith("Mitä tapahtui: ")
+        assert "Kokouspäivä: 1.1.2099 on tulevaisuudessa" in refused["state"]["message"]
+        assert "Mitä tehdä: " in refused["state"]["message"]
+        page.reload()
+        expect(page.get_by_text(re.compile(r"Mitä tapahtui: .*tulevaisuudessa")).first).to_be_visible()
+        _save(page, stack, "prefect-ui-refused-run.png")
+        logs = _run_logs(stack, refused_id)
+        assert [log["level"] for log in logs if "Mitä tapahtui" in log["message"]][0] == 30
+        assert not [log for log in logs if log["level"] >= 40 or "Traceback" in log["message"]], logs
+        assert {b["body_id"]: b for b in stack.status()["bodies"]}["humppila"] == before["humppila"]
 
-        page.get_by_role("button", name="Add item", exact=True).click()
-        _choose(page, "Kohta", POINT)
-        _choose(page, "Päätös", OUTCOME)
-        page.get_by_role("spinbutton", name="Pykälä (§)").fill(str(SECTION))
-
-        page.get_by_role("tab", name="LiaisonForm", exact=True).click()
-        page.get_by_role("textbox", name="Nimi", exact=True).fill(LIAISON["nimi"])
-        page.get_by_role("textbox", name="Tehtävänimike", exact=True).fill(LIAISON["nimike"])
-        page.get_by_role("textbox", name="Sähköposti", exact=True).fill(LIAISON["sahkoposti"])
-        page.get_by_role("textbox", name="Työaika", exact=True).fill(LIAISON["tyoaika"])
+        # 3. the date typed as people write it: the decision is recorded
+        _open_form(page, stack, "record-decision")
+        _fill_decision(page, BODY, f"{MEETING.day}.{MEETING.month}.{MEETING.year}", POINT, OUTCOME, SECTION)
+        for label, key in (("Nimi", "nimi"), ("Tehtävänimike", "nimike"), ("Sähköposti", "sahkoposti")):
+            _textbox(page, label).fill(LIAISON[key])
+        _textbox(page, "Työaika").fill(LIAISON["tyoaika"])
         expect(page.get_by_role("switch", name="Enforce Parameter Schema")).to_be_checked()
         form_shot = _save(page, stack, "prefect-ui-form.png")
-
-        run_name = page.get_by_role("textbox", name="Run Name").input_value()
-        assert run_name
-
-        # Submit creates the run and returns to the deployment, whose Runs tab lists it by name
-        page.get_by_role("button", name="Submit", exact=True).click()
-        expect(page).to_have_url(re.compile(r"/deployments/deployment/[0-9a-f-]{36}\?tab=Runs"))
-        page.get_by_role("link", name=run_name, exact=True).first.click()
-        expect(page).to_have_url(re.compile(r"/runs/flow-run/[0-9a-f-]{36}"))
-        run_id = re.search(r"/runs/flow-run/([0-9a-f-]{36})", page.url).group(1)
-
+        run_id = _submit(page)
         run = stack.wait_for_final_state(run_id, RUN_TIMEOUT)
         assert run["state"]["type"] == "COMPLETED", (run["state"], stack.log_tail())
         page.reload()
         expect(page.get_by_text("Completed", exact=True).first).to_be_visible()
         expect(
-            page.get_by_text(f"Kirjattu: jokioinen, kohta 1: {OUTCOME} (2021-03-15 § {SECTION})")
+            page.get_by_text(f"Kirjattu: {BODY}, kohta 1: {OUTCOME} (15.3.2021 § {SECTION}), versio 1")
         ).to_be_visible()
         run_shot = _save(page, stack, "prefect-ui-run.png")
+
+        # 4. every deployment's form: Finnish titles, no type toggles, no class or field names
+        for deployment in FORMS:
+            _open_form(page, stack, deployment)
+            page.wait_for_timeout(500)
+            _save(page, stack, f"forms/{deployment}.png")
+            text = page.locator("main").inner_text()
+            for leak in ("Property is type", "LiaisonForm", "str | None", "None"):
+                assert not re.search(rf"\b{re.escape(leak)}\b", text), (deployment, leak)
+            for name in FIELD_NAMES:  # a label is a line of its own
+                assert not re.search(rf"^{name}( \(Optional\))?$", text, re.MULTILINE), (deployment, name)
     except Exception:
         with suppress(Exception):  # what the browser showed when it went wrong
             _save(page, stack, "prefect-ui-failure.png")
@@ -156,12 +240,14 @@ def test_coordinator_records_a_decision_through_the_prefect_ui_form(chromium, st
     # what the UI submitted, as Prefect stored it
     kirjaus = run["parameters"]["kirjaus"]
     assert kirjaus["vastaanottaja"] == BODY
-    assert kirjaus["kokouspaiva"] == MEETING.isoformat()
+    assert kirjaus["kokouspaiva"] == "15.3.2021"
     assert kirjaus["kohdat"] == [{"kohta": POINT, "paatos": OUTCOME, "pykala": SECTION}]
     assert kirjaus["yhdyshenkilo"] == LIAISON
+    assert kirjaus["toimielin"] == "" and kirjaus["korjattava_versio"] == 0
     assert [r["id"] for r in stack.flow_runs("record-decision", "record-decision")] == [
-        run_id
-    ]  # the UI made exactly one
+        run_id,
+        refused_id,
+    ]  # the UI made exactly one run per submit that passed the schema
 
     # what the service stored
     bodies = {b["body_id"]: b for b in stack.status()["bodies"]}
@@ -212,7 +298,7 @@ def _every_deployment_registered_and_mark_agenda_runs_on_the_worker(stack: Counc
                     "parameters": {
                         "merkinta": {
                             "vastaanottaja": "Tammelan kunta",
-                            "kokouspaiva": "2027-06-09",
+                            "kokouspaiva": "9.6.2027",
                             "kohdat": [],
                         }
                     }

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from council.config import Settings
 from council.delivery.smtpd import LocalSmtpServer
 from council.errors import CouncilError
-from council.rules.formatting import HELSINKI
+from council.rules.formatting import HELSINKI, fi_date
 from council.store.decisions import record_decision
 from council.store.engine import make_engine
 from flows.committee import DigestIn, committee_digest, dashboard
@@ -67,7 +67,7 @@ def test_week_without_changes_sends_no_digest(
 ) -> None:
     """A decision of the previous week (Wed 3.6.) is not a change of the week ending Fri 12.6."""
     _decide(sent, [_tammela_point_1()], occurred_at=datetime(2026, 6, 3, 10, 0, tzinfo=HELSINKI))
-    assert committee_digest(kooste=DigestIn(paiva=DIGEST_DAY)) == NO_CHANGES
+    assert committee_digest(kooste=DigestIn(paiva=fi_date(DIGEST_DAY))) == NO_CHANGES
     assert smtp_server.messages() == []
     assert _digests(sent) == []
 
@@ -77,7 +77,7 @@ def test_change_in_the_week_sends_one_digest_with_the_report(
 ) -> None:
     """A decision recorded Wed 10.6. gives one digest of week 24 to both committee addresses."""
     _decide(sent, [_tammela_point_1()], occurred_at=datetime(2026, 6, 10, 10, 0, tzinfo=HELSINKI))
-    assert committee_digest(kooste=DigestIn(paiva=DIGEST_DAY)) == "Viikkokooste lähetetty."
+    assert committee_digest(kooste=DigestIn(paiva=fi_date(DIGEST_DAY))) == "Viikkokooste lähetetty."
     [mail] = [read_eml(p) for p in smtp_server.messages()]
     assert str(mail["To"]) == COMMITTEE
     assert str(mail["Subject"]) == "Viikkokooste (viikko 24): Järjestöjen ja julkisen sektorin yhteistyömalli"
@@ -95,7 +95,7 @@ def test_second_run_in_the_same_week_sends_nothing_more(
 ) -> None:
     """After the week's digest, a rerun that week (even after a new change) sends no second digest."""
     _decide(sent, [_tammela_point_1()], occurred_at=datetime(2026, 6, 10, 10, 0, tzinfo=HELSINKI))
-    assert committee_digest(kooste=DigestIn(paiva=DIGEST_DAY)) == "Viikkokooste lähetetty."
+    assert committee_digest(kooste=DigestIn(paiva=fi_date(DIGEST_DAY))) == "Viikkokooste lähetetty."
     _decide(
         sent,
         [
@@ -105,7 +105,7 @@ def test_second_run_in_the_same_week_sends_nothing_more(
         ],
         occurred_at=datetime(2026, 6, 11, 10, 0, tzinfo=HELSINKI),
     )
-    committee_digest(kooste=DigestIn(paiva=DIGEST_DAY))
+    committee_digest(kooste=DigestIn(paiva=fi_date(DIGEST_DAY)))
     assert len(smtp_server.messages()) == 1
     assert _digests(sent) == [(None, 202624, "sent")]
 
@@ -115,8 +115,8 @@ def test_second_run_in_the_same_week_says_the_digest_was_already_sent(
 ) -> None:
     """The rerun's message tells the coordinator the week's digest already went, not that nothing changed."""
     _decide(sent, [_tammela_point_1()], occurred_at=datetime(2026, 6, 10, 10, 0, tzinfo=HELSINKI))
-    assert committee_digest(kooste=DigestIn(paiva=DIGEST_DAY)) == "Viikkokooste lähetetty."
-    assert committee_digest(kooste=DigestIn(paiva=DIGEST_DAY)) == "Viikkokooste oli jo lähetetty."
+    assert committee_digest(kooste=DigestIn(paiva=fi_date(DIGEST_DAY))) == "Viikkokooste lähetetty."
+    assert committee_digest(kooste=DigestIn(paiva=fi_date(DIGEST_DAY))) == "Viikkokooste oli jo lähetetty."
 
 
 class RejectAll:
@@ -148,7 +148,7 @@ def test_failed_digest_delivery_fails_the_run(
     env.setenv("COUNCIL_LOCAL_SMTP_PORT", str(port))
     try:
         with pytest.raises(CouncilError, match="^Viikkokoosteen lähetys epäonnistui pysyvästi: .*554"):
-            committee_digest(kooste=DigestIn(paiva=DIGEST_DAY))
+            committee_digest(kooste=DigestIn(paiva=fi_date(DIGEST_DAY)))
     finally:
         controller.stop()
     assert _digests(sent) == [(None, 202624, "failed")]

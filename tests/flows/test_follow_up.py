@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from council.config import Settings
 from council.delivery.smtpd import EmlHandler, LocalSmtpServer
+from council.rules.formatting import fi_date
 from council.store.decisions import record_decision
 from council.store.engine import make_engine
 from flows.follow_up import FollowUpIn, follow_up
@@ -66,7 +67,7 @@ def test_dry_run_lists_the_due_bodies_and_sends_nothing(
 ) -> None:
     """On the first reminder day a dry run returns only the due bodies; no mail, no queued rows."""
     _set_up(sent)
-    assert follow_up(ajo=FollowUpIn(paiva=FIRST_REMINDER, kuivaharjoitus=True)) == {"due": DUE}
+    assert follow_up(ajo=FollowUpIn(paiva=fi_date(FIRST_REMINDER), kuivaharjoitus=True)) == {"due": DUE}
     assert smtp_server.messages() == []
     assert _messages(sent, "reminder") == [] and _messages(sent, "confirmation") == []
 
@@ -76,7 +77,7 @@ def test_day_before_the_first_reminder_sends_nothing(
 ) -> None:
     """The day before, nobody is due; only Humppila's thank-you goes."""
     _set_up(sent)
-    result = follow_up(ajo=FollowUpIn(paiva=date(2026, 6, 4)))
+    result = follow_up(ajo=FollowUpIn(paiva=fi_date(date(2026, 6, 4))))
     assert result == {"due": [], "sent": ["humppila/confirmation/0"], "failed": {}, "thanks": 1}
     assert _messages(sent, "reminder") == []
 
@@ -87,7 +88,7 @@ def test_one_reminder_per_due_body_then_nothing_more_the_same_day(
     """Every due body (over two batches) gets reminder 1 and Humppila its thank-you; a rerun sends nothing."""
     env.setenv("COUNCIL_BATCH_SIZE", "2")  # three due bodies: two prepare-reminders batches
     _set_up(sent)
-    result = follow_up(ajo=FollowUpIn(paiva=FIRST_REMINDER))
+    result = follow_up(ajo=FollowUpIn(paiva=fi_date(FIRST_REMINDER)))
     assert result == {
         "due": DUE,
         "sent": [*(f"{b}/reminder/1" for b in DUE), "humppila/confirmation/0"],
@@ -107,7 +108,7 @@ def test_one_reminder_per_due_body_then_nothing_more_the_same_day(
         (b, 1, FIRST_REMINDER, "sent") for b in DUE
     ]
 
-    again = follow_up(ajo=FollowUpIn(paiva=FIRST_REMINDER))
+    again = follow_up(ajo=FollowUpIn(paiva=fi_date(FIRST_REMINDER)))
     assert again == {"due": [], "sent": [], "failed": {}, "thanks": 0}
     assert len(smtp_server.messages()) == 4
     assert len(_messages(sent, "reminder")) == 3 and len(_messages(sent, "confirmation")) == 1
@@ -149,10 +150,11 @@ def test_permanent_smtp_failure_fails_the_run(
         RuntimeError,
         match=r"^Pysyvästi epäonnistuneet viestit: tammela/reminder/1: failed: SMTP 554: .*Message rejected",
     ):
-        follow_up(ajo=FollowUpIn(paiva=FIRST_REMINDER))
+        follow_up(ajo=FollowUpIn(paiva=fi_date(FIRST_REMINDER)))
     states = {m.body_id: m.state for m in _messages(sent, "reminder")}
     assert states == {"forssa": "sent", "jokioinen": "sent", "tammela": "failed"}
     assert sorted(str(read_eml(p)["To"]) for p in refusing_smtp.glob("*.eml")) == [
+        "hyvinvointivaliokunta@forssanseutu.example",  # the coordinator (the sender by default): run failed
         "kirjaamo@forssa.example",
         "kirjaamo@humppila.example",
         "kirjaamo@jokioinen.example",
@@ -165,7 +167,7 @@ def test_temporary_smtp_failure_is_reported_but_does_not_fail_the_run(
 ) -> None:
     """A 4xx leaves Tammela's reminder queued for the next run: the run completes and reports it."""
     _set_up(sent)
-    result = follow_up(ajo=FollowUpIn(paiva=FIRST_REMINDER))
+    result = follow_up(ajo=FollowUpIn(paiva=fi_date(FIRST_REMINDER)))
     assert result["sent"] == ["forssa/reminder/1", "jokioinen/reminder/1", "humppila/confirmation/0"]
     assert list(result["failed"]) == ["tammela/reminder/1"]
     assert result["failed"]["tammela/reminder/1"].startswith("queued: SMTP 451: ")

@@ -16,15 +16,24 @@ from council.config import PROJECT_ROOT, Settings, get_settings
 from council.delivery.smtpd import LocalSmtpServer
 from council.store.engine import make_engine
 from flows.send_proposal import SendProposalIn, send_proposal
+from models.enums import MessageKind
 from models.tables import Event, Message
 from tests.helpers import read_eml
 
 pytestmark = pytest.mark.prefect
 
 
+
+def _deployed(flow) -> dict:  # noqa: ANN001
+    """The form's schema as `council run` leaves it on the server: choices filled in from the content."""
+    from council.config import get_settings
+    from council.services.forms import form_choices, with_choices
+
+    return with_choices(parameter_schema(flow).model_dump(), form_choices(get_settings()))
+
 def test_form_shows_finnish_labels_and_official_names() -> None:
     """The deployment form lists bodies by official name with Finnish titles."""
-    schema = parameter_schema(send_proposal).model_dump()
+    schema = _deployed(send_proposal)
     model = schema["definitions"]["SendProposalIn"]["properties"]
     assert model["vastaanottajat"]["title"] == "Vastaanottajat"
     assert "Jokioisten kunta" in model["vastaanottajat"]["items"]["enum"]
@@ -140,6 +149,7 @@ def test_batches_are_pipelined_and_a_corrected_address_is_sent_on_the_rerun(
         with pytest.raises(RuntimeError, match=r"Osa viesteistä jäi lähettämättä: ypaja/proposal/0: .*550"):
             send_proposal(lahetys=SendProposalIn())
         assert _outbox() == {**{b: ("sent", 1) for b in OTHERS}, "ypaja": ("failed", 1)}
+        assert _alerts() == 1  # the failed run told the coordinator, once
 
         roster = yaml.safe_load((PROJECT_ROOT / "data/rosters/forssan-seutu.yaml").read_text("utf-8"))
         next(b for b in roster["bodies"] if b["id"] == "ypaja")["registry_email"] = "kirjaamo@ypj.example"
@@ -169,8 +179,16 @@ OTHERS = ("forssa", "humppila", "jokioinen", "tammela", "fshky")
 
 
 def _outbox() -> dict[str, tuple[str, int]]:
+    """The bodies' messages: state and attempts (the coordinator's run-failed alert aside)."""
     with Session(make_engine(get_settings().effective_database_url)) as session:
-        return {m.body_id: (m.state, m.attempts) for m in session.scalars(select(Message))}
+        messages = session.scalars(select(Message).where(Message.kind != MessageKind.run_failed.value))
+        return {m.body_id: (m.state, m.attempts) for m in messages}
+
+
+def _alerts() -> int:
+    """How many run-failed alerts the coordinator was sent."""
+    with Session(make_engine(get_settings().effective_database_url)) as session:
+        return len(session.scalars(select(Message).where(Message.kind == MessageKind.run_failed.value)).all())
 
 
 def test_a_rendering_failure_still_reports_the_batch_in_flight(
@@ -197,6 +215,6 @@ def test_a_rendering_failure_still_reports_the_batch_in_flight(
     dashboard = get_settings().outputs / "dashboard" / "dashboard.json"
     with pytest.raises(OSError, match="No space left"):
         send_proposal(lahetys=SendProposalIn())
-    assert len(calls) == 2 and len(smtp_server.messages()) == 3
-    assert _outbox() == {b: ("sent", 1) for b in calls[0]}
+    assert len(calls) == 2 and len(smtp_server.messages()) == 3 + 1  # batch 1, and the coordinator told
+    assert _outbox() == {b: ("sent", 1) for b in calls[0]} and _alerts() == 1
     assert dashboard.is_file()
