@@ -211,6 +211,7 @@ class DigestMailContext(BaseModel):
 
     sender: str
     short_title: str
+    diary_number: str | None = None
     week: str
     since: str
     until: str

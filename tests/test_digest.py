@@ -80,7 +80,9 @@ def test_digest_lists_the_week_and_attaches_the_report_once(
     [mail] = [read_eml(p) for p in smtp_server.messages()]
     assert str(mail["To"]) == "hyvinvointivaliokunta@forssanseutu.example, puheenjohtaja@forssanseutu.example"
     assert "viikko 48" in str(mail["Subject"]).lower()
+    assert "(Dnro FSHKY/245/00.04.01/2026)" in str(mail["Subject"])  # the committee's own diary number
     text = mail.get_body(("plain",)).get_content()
+    assert "Dnro FSHKY/245/00.04.01/2026" in text
     assert "Tammelan kunta, kohta 1: hyväksytty ehdotuksen mukaisesti 1.3.2021 § 20" in text
     assert "Tammelan kunta: järjestöyhdyshenkilöksi nimettiin Teija Tammi" in text
     [attachment] = list(mail.iter_attachments())

@@ -141,6 +141,7 @@ def prepare_digest(settings: Settings, *, today: date, actor: str) -> DigestPlan
     ctx = DigestMailContext(
         sender=proposal.sender,
         short_title=proposal.short_title,
+        diary_number=proposal.diary_number,
         week=str(week),
         since=fi_date(since.date()),
         until=fi_date(today),
