@@ -7,6 +7,8 @@ from __future__ import annotations
 import logging
 import re
 from datetime import date
+from functools import lru_cache
+from pathlib import Path
 from typing import Annotated
 
 from prefect import get_run_logger
@@ -75,11 +77,19 @@ def body_ids(names: list[str]) -> list[str]:
 def body_name(body_id: str) -> str:
     """A body's official name for what the coordinator reads (its id when the roster lacks it)."""
     settings = get_settings()
+    path = settings.path(settings.roster_file)
     try:
-        roster = load_roster(settings.path(settings.roster_file))
-    except CouncilError:
+        names = _roster_names(path, path.stat().st_mtime_ns)
+    except (CouncilError, OSError):
         return body_id
-    return next((b.name for b in roster.bodies if b.id == body_id), body_id)
+    return names.get(body_id, body_id)
+
+
+@lru_cache(maxsize=4)
+def _roster_names(path: Path, _mtime_ns: int) -> dict[str, str]:
+    """id -> official name of the roster file as it is now (read again when the file changes): a
+    run's summary names hundreds of bodies, and a national roster takes a while to validate."""
+    return {b.id: b.name for b in load_roster(path).bodies}
 
 
 def message_label(label: str) -> str:
