@@ -526,16 +526,33 @@ _LIAISON_FORM = {
 _POINT_1 = {"kohta": "1 – Järjestöyhdyshenkilö", "paatos": "hylätty", "pykala": 59}
 
 
+def _choices_as_deployed(model: type, params: dict[str, Any]) -> None:
+    """What the Prefect server refuses before a run exists: a value outside the dropdown's choices,
+    which `council run` writes into the deployed schema from the content (council/services/forms.py)."""
+    import jsonschema
+
+    from council.config import get_settings
+    from council.services.forms import form_choices, with_choices
+
+    choices = form_choices(get_settings())
+    schema = with_choices(model.model_json_schema(), choices)
+    for error in jsonschema.Draft202012Validator(schema).iter_errors(params):
+        if error.validator == "enum" and error.validator_value in choices.values():
+            raise CouncilError(f"{'.'.join(str(p) for p in error.absolute_path)}: {error.message}")
+
+
 def _record(params: dict[str, Any]) -> list[DecisionIn]:
     """What the record-decision run does with its parameters before storing anything."""
     from flows.record_decision import RecordDecisionIn
 
+    _choices_as_deployed(RecordDecisionIn, params)
     return RecordDecisionIn.model_validate(params).decisions()
 
 
 def _send(params: dict[str, Any]) -> object:
     from flows.send_proposal import SendProposalIn
 
+    _choices_as_deployed(SendProposalIn, params)
     return SendProposalIn.model_validate(params)
 
 
@@ -556,6 +573,7 @@ def _agenda(params: dict[str, Any]) -> object:
     """What the mark-agenda run checks before storing anything."""
     from flows.mark_agenda import AgendaIn
 
+    _choices_as_deployed(AgendaIn, {"vastaanottaja": "Tammelan kunta", **params})
     form = AgendaIn.model_validate({"vastaanottaja": "Tammelan kunta", "kokouspaiva": "9.6.2026", **params})
     return form.meeting_date(), form.recorder()
 
@@ -573,18 +591,18 @@ def _decision(params: dict[str, Any]) -> object:
 
 # (validate, parameters, field named in the error, message fragment)
 PARAMETER_CASES = [
-    (_record, _form(vastaanottaja="Helsingin kaupunki"), "vastaanottaja", "Input should be"),
-    (_record, _form(vastaanottaja="../../etc"), "vastaanottaja", "Input should be"),
+    (_record, _form(vastaanottaja="Helsingin kaupunki"), "vastaanottaja", "is not one of"),
+    (_record, _form(vastaanottaja="../../etc"), "vastaanottaja", "is not one of"),
     (
         _record,
         _form(vastaanottaja="Jokioisten kunta\r\nBcc: x@evil.example"),
         "vastaanottaja",
-        "Input should be",
+        "is not one of",
     ),
     (_record, _form(kokouspaiva="2021-02-31"), "kokouspaiva", "should match pattern"),
     (_record, _form(kokouspaiva="31.2.2021"), "Kokouspäivä", "ei ole olemassa"),
     (_record, _form(kokouspaiva="1.1.2099"), "Kokouspäivä", "tulevaisuudessa"),
-    (_record, _form(kohdat=[_point(kohta="5 – Viides")]), "kohdat.0.kohta", "Input should be"),
+    (_record, _form(kohdat=[_point(kohta="5 – Viides")]), "kohdat.0.kohta", "is not one of"),
     (_record, _form(kohdat=[_point(pykala="abc")]), "kohdat.0.pykala", "valid integer"),
     (_record, _form(kohdat=[_point(pykala=0)]), "kohdat.0.pykala", "greater than or equal to 1"),
     (_record, _form(kohdat=[_point(pykala=-1)]), "kohdat.0.pykala", "greater than or equal to 1"),
@@ -638,13 +656,13 @@ PARAMETER_CASES = [
     (_decision, {"section": 100_001}, "section", "less than or equal to 100000"),
     (_decision, {"meeting_date": "1999-12-31"}, "meeting_date", "ennen vuotta 2000"),
     (_decision, {"body_id": "jokioinen", "extra": "Bcc: x@evil.example"}, "extra", "Extra inputs"),
-    (_send, {"vastaanottajat": ["Helsingin kaupunki"]}, "vastaanottajat.0", "Input should be"),
-    (_send, {"vastaanottajat": ["../../etc"]}, "vastaanottajat.0", "Input should be"),
+    (_send, {"vastaanottajat": ["Helsingin kaupunki"]}, "vastaanottajat.0", "is not one of"),
+    (_send, {"vastaanottajat": ["../../etc"]}, "vastaanottajat.0", "is not one of"),
     (
         _send,
         {"vastaanottajat": ["Jokioisten kunta\r\nBcc: x@evil.example"]},
         "vastaanottajat.0",
-        "Input should be",
+        "is not one of",
     ),
     (_send, {"vastaanottajat": "Jokioisten kunta"}, "vastaanottajat", "valid list"),
     (_send, {"kuivaharjoitus": "ehkä"}, "kuivaharjoitus", "valid boolean"),
@@ -652,10 +670,10 @@ PARAMETER_CASES = [
     (_follow_up, {"paiva": "huomenna"}, "paiva", "should match pattern"),
     (_follow_up_day, {"paiva": "31.2.2021"}, "Päivä", "ei ole olemassa"),
     (_follow_up, {"kuivaharjoitus": "ehkä"}, "kuivaharjoitus", "valid boolean"),
-    (_agenda, {"vastaanottaja": "Helsingin kaupunki"}, "vastaanottaja", "Input should be"),
+    (_agenda, {"vastaanottaja": "Helsingin kaupunki"}, "vastaanottaja", "is not one of"),
     (_agenda, {"kokouspaiva": "9.6.2207"}, "Kokouspäivä", "ei ole välillä 1.1.2000–"),
     (_agenda, {"kokouspaiva": "31.12.1999"}, "Kokouspäivä", "ei ole välillä 1.1.2000–"),
-    (_agenda, {"kohdat": ["5 – Viides"]}, "kohdat.0", "Input should be"),
+    (_agenda, {"kohdat": ["5 – Viides"]}, "kohdat.0", "is not one of"),
     (_agenda, {"kokouspaiva": "2026-06-09"}, "kokouspaiva", "should match pattern"),
     (_agenda, {"kirjaaja": "Niina\r\nBcc: x@evil.example"}, "Kirjaaja", "rivinvaihtoja"),
 ]

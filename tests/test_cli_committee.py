@@ -412,7 +412,7 @@ def test_digest_mails_the_committee_once_per_week(
     assert len(new) == 1
     mail = read_eml(new[0])
     assert str(mail["To"]) == COMMITTEE
-    assert str(mail["Subject"]) == f"Viikkokooste (viikko 10): {SHORT_TITLE}"
+    assert str(mail["Subject"]) == f"Viikkokooste (viikko 10): {SHORT_TITLE} (Dnro FSHKY/245/00.04.01/2026)"
     text = mail.get_body(("plain",)).get_content()
     assert "muutokset 1.3.2025–7.3.2025" in text
     assert "Tammelan kunta, kohta 1: hyväksytty ehdotuksen mukaisesti 3.3.2025 § 20" in text

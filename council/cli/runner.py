@@ -17,8 +17,10 @@ import sys
 import time
 import urllib.request
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
+import httpx
 from rich.console import Console
 
 from council.config import PROJECT_ROOT, Settings, get_settings
@@ -51,13 +53,22 @@ def prefect_env(settings: Settings) -> dict[str, str]:
     return env
 
 
+def _patient(request: Callable[[], httpx.Response], attempts: int = 5) -> httpx.Response:
+    """Send a request again while a busy server answers 502/503/504 (SQLite locked under load)."""
+    for attempt in range(attempts):
+        response = request()
+        if response.status_code not in (502, 503, 504) or attempt == attempts - 1:
+            break
+        time.sleep(1 + attempt)
+    response.raise_for_status()
+    return response
+
+
 def refresh_forms(settings: Settings, api_url: str) -> int:
     """Write the forms' current choices (bodies, points) into every deployment's parameter schema on
     the server at ``api_url`` (see council/services/forms.py); returns how many changed. Content that
     does not load leaves the forms as they are and raises its Finnish ContentError."""
     import base64
-
-    import httpx
 
     from council.services.forms import form_choices, with_choices
 
@@ -73,15 +84,16 @@ def refresh_forms(settings: Settings, api_url: str) -> int:
         csrf = client.get("/csrf-token", params={"client": client_id})
         if csrf.status_code == 200:
             client.headers.update({"Prefect-Csrf-Token": csrf.json()["token"], "Prefect-Csrf-Client": client_id})
-        response = client.post("/deployments/filter", json={})
-        response.raise_for_status()
+        response = _patient(lambda: client.post("/deployments/filter", json={}))
         for deployment in response.json():
             schema = deployment.get("parameter_openapi_schema") or {}
             filled = with_choices(schema, choices)
             if filled != schema:
-                client.patch(
-                    f"/deployments/{deployment['id']}", json={"parameter_openapi_schema": filled}
-                ).raise_for_status()
+                _patient(
+                    lambda d=deployment, f=filled: client.patch(
+                        f"/deployments/{d['id']}", json={"parameter_openapi_schema": f}
+                    )
+                )
                 changed += 1
     return changed
 
@@ -233,7 +245,8 @@ def main_job(*, send: bool = True, wait: bool = True) -> int:
             _run([_bin("prefect"), "--no-prompt", "deploy", "--all"], env, "Deploymenttien rekisteröinti")
             try:
                 refresh_forms(settings, env["PREFECT_API_URL"])
-            except CouncilError as exc:
+            except (CouncilError, httpx.HTTPError) as exc:
+                # The forms then offer free text; every run still checks its values against the content.
                 console.print(f"[yellow]Lomakkeiden valintalistoja ei päivitetty:[/] {exc}", highlight=False)
         children.start("prefect-worker", [_bin("prefect"), "worker", "start", "--pool", POOL], env)
         console.print(f"Prefect-työntekijä käynnissä (työjono {POOL}); lokit: {children.log_dir}")

@@ -73,7 +73,7 @@ def stack(tmp_path: Path) -> Iterator[CouncilStack]:
     stack = CouncilStack(tmp_path / "council")
     try:
         stack.start()
-        stack.council("send")
+        stack.council("send", "--today", "1.3.2021")
         yield stack
     finally:
         stack.stop()

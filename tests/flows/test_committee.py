@@ -80,7 +80,7 @@ def test_change_in_the_week_sends_one_digest_with_the_report(
     assert committee_digest(kooste=DigestIn(paiva=fi_date(DIGEST_DAY))) == "Viikkokooste lähetetty."
     [mail] = [read_eml(p) for p in smtp_server.messages()]
     assert str(mail["To"]) == COMMITTEE
-    assert str(mail["Subject"]) == "Viikkokooste (viikko 24): Järjestöjen ja julkisen sektorin yhteistyömalli"
+    assert str(mail["Subject"]) == "Viikkokooste (viikko 24): Järjestöjen ja julkisen sektorin yhteistyömalli (Dnro FSHKY/245/00.04.01/2026)"
     text = mail.get_body(("plain",)).get_content()
     assert "Tammelan kunta, kohta 1: hyväksytty ehdotuksen mukaisesti 8.6.2026 § 20" in text
     [attachment] = list(mail.iter_attachments())
