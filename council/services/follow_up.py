@@ -151,22 +151,6 @@ def reminder_mail(
     )
 
 
-def render_reminder(
-    proposal: ProposalIn,
-    body: BodyIn,
-    state: BodyState,
-    due: DueReminder,
-    folder: Path,
-    *,
-    on: date,
-    reference: str | None = None,
-    pdf_copies: PdfCopies | None = None,
-) -> RenderedMail:
-    """The reminder email and the proposal regenerated with only the open points."""
-    render_reminder_document(proposal, body, state, due, folder, on=on, reference=reference)
-    return reminder_mail(proposal, body, state, due, folder, on=on, reference=reference, pdf_copies=pdf_copies)
-
-
 def prepare_reminders(settings: Settings, due: list[DueReminder], *, today: date, actor: str) -> Prepared:
     """Render and queue each due reminder (one outbox row per round); the ids to deliver, and the
     reminders that could not be made from what is stored (each fails alone)."""
