@@ -3,6 +3,7 @@
 One module per command group; each registers its commands on :data:`council.cli.app.app`:
 
 - ``proposal``: init, render, send, docs-preview
+- ``proposals``: the ``proposal`` group (list, show, import, close, archive)
 - ``decisions``: record, agenda, history, import-decisions, export-decisions
 - ``follow_up``: follow-up
 - ``committee``: status, dashboard, report, digest
@@ -11,7 +12,16 @@ One module per command group; each registers its commands on :data:`council.cli.
 - ``templates``: templates check
 """
 
-from council.cli import committee, decisions, follow_up, operations, proposal, replies, templates  # noqa: F401 - registers
+from council.cli import (  # noqa: F401 - registers
+    committee,
+    decisions,
+    follow_up,
+    operations,
+    proposal,
+    proposals,
+    replies,
+    templates,
+)
 from council.cli.app import app
 
 __all__ = ["app"]
