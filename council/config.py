@@ -6,6 +6,10 @@ a repr, a log line or a Prefect artifact.
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from functools import cached_property
 from pathlib import Path
 
@@ -184,11 +188,34 @@ class Settings(BaseSettings):
         return {"ssl": 465, "starttls": 587}.get(self.smtp_tls, 25)
 
 
+#: The proposal a command or a flow run acts on, once it is chosen (``--proposal``, the form's
+#: proposal field, or the follow-up's turn for each active proposal). Every ``get_settings()`` below
+#: that point, tasks included (Prefect copies the context into them), reads that proposal.
+_current_proposal: ContextVar[str | None] = ContextVar("council_proposal", default=None)
+
+
+@contextmanager
+def using_proposal(proposal_id: str) -> Iterator[None]:
+    """Within the block, ``get_settings().proposal_id`` is ``proposal_id``."""
+    token = _current_proposal.set(proposal_id)
+    try:
+        yield
+    finally:
+        _current_proposal.reset(token)
+
+
+def proposal_named_in_environment() -> bool:
+    """True when COUNCIL_PROPOSAL_ID is set: the one proposal this installation acts on by default."""
+    return bool(os.environ.get("COUNCIL_PROPOSAL_ID", "").strip())
+
+
 def get_settings(**overrides: object) -> Settings:
     """Read settings now (tests change the environment between calls, so no global cache).
 
     A setting that does not validate raises :class:`ConfigurationError` naming ``COUNCIL_<NAME>``.
     """
+    if (chosen := _current_proposal.get()) is not None:
+        overrides.setdefault("proposal_id", chosen)
     try:
         return Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:

@@ -4,12 +4,15 @@ did (``report_done``), the coordinator's run-failed hook (``ON_FAILURE``) and th
 
 from __future__ import annotations
 
+import functools
+import inspect
 import logging
 import re
+from collections.abc import Callable
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 from prefect import get_run_logger
 from prefect.artifacts import create_markdown_artifact
@@ -20,10 +23,11 @@ from prefect.states import Failed, State
 from pydantic import Field
 from pydantic.fields import FieldInfo
 
-from council.config import get_settings
-from council.content.loading import load_proposal_by_id, load_roster
+from council.config import get_settings, using_proposal
+from council.content.loading import load_roster
 from council.errors import CouncilError, InvalidInputError, UnknownBodyError
 from council.services.forms import CHOICES_KEY
+from council.store.proposals import choose_proposal, proposal_content
 from models.clock import today_helsinki
 from models.fields import parse_fi_date
 from models.results import Refusal
@@ -44,10 +48,43 @@ PointLabel = Annotated[
 ]
 
 
+#: The proposal a run acts on, chosen by its title; empty = the only active proposal.
+ProposalTitle = Annotated[
+    str,
+    Field(
+        max_length=500,
+        title="Esitys",
+        description="Minkä esityksen asia tämä on. Tyhjä = ainoa seurannassa oleva esitys",
+        json_schema_extra={CHOICES_KEY: "proposals"},
+    ),
+]
+
+
+def for_chosen_proposal(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Run a flow for the proposal its form names (a form model's ``esitys``; empty = the only
+    active one): every ``get_settings()`` within the run, its tasks' too, reads that proposal. A
+    proposal that cannot be chosen ends the run as refused, in Finnish."""
+
+    @functools.wraps(fn)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        given = inspect.signature(fn).bind_partial(*args, **kwargs).arguments
+        wanted = given.get("esitys") or next(
+            (getattr(v, "esitys", None) for v in given.values() if hasattr(v, "esitys")), None
+        )
+        try:
+            chosen = choose_proposal(get_settings(), wanted)
+        except CouncilError as exc:
+            return refuse(exc.refusal())
+        with using_proposal(chosen):
+            return fn(*args, **kwargs)
+
+    return run
+
+
 def duties_point() -> int:
     """The point whose decision names the NGO liaison, from the proposal as it is now."""
     settings = get_settings()
-    return load_proposal_by_id(settings.path(settings.data_dir), settings.proposal_id).duty_description.duties_point
+    return proposal_content(settings).duty_description.duties_point
 
 
 def form_title(title: str, description: str | None = None) -> FieldInfo:

@@ -9,16 +9,18 @@ from prefect import flow, get_run_logger, task
 from prefect.states import State
 from pydantic import BaseModel, ConfigDict, Field
 
-from council.config import get_settings
+from council.config import get_settings, using_proposal
 from council.delivery.mail import SmtpMailer
 from council.errors import INPUT_ERRORS
 from council.rendering.run_reports import follow_up_summary
 from council.rules.reminders import DueReminder
 from council.services.follow_up import (
     FollowOn,
+    FollowUpReport,
     FollowUpSteps,
     deliver_pending,
     find_due,
+    follow_up_day,
     prepare_follow_on,
     prepare_reminders,
     run_follow_up,
@@ -47,8 +49,8 @@ class FollowUpIn(BaseModel):
 
 
 @task(name="select-due")
-def select_due(today: date) -> list[DueReminder]:
-    return find_due(get_settings(), today)
+def select_due(today: date, claimed: frozenset[str]) -> list[DueReminder]:
+    return find_due(get_settings(), today, claimed)
 
 
 @task(name="prepare-reminders", retries=2, retry_delay_seconds=[2, 10])
@@ -91,14 +93,30 @@ def follow_up(
         today = form_day(ajo.paiva)
     except INPUT_ERRORS as exc:
         return refuse(exc.refusal())
-    report = run_follow_up(
-        get_settings(), today=today, actor=actor(), dry_run=ajo.kuivaharjoitus, steps=STEPS
+    def one(proposal_id: str, claimed: frozenset[str]) -> FollowUpReport:
+        with using_proposal(proposal_id):
+            return run_follow_up(
+                get_settings(), today=today, actor=actor(), dry_run=ajo.kuivaharjoitus, steps=STEPS, claimed=claimed
+            )
+
+    day = follow_up_day(get_settings(), today=today, actor=actor(), run_one=one, dry_run=ajo.kuivaharjoitus)
+    report = FollowUpReport(
+        today=today,
+        due=day.due,
+        delivered=[d for r in day.reports.values() for d in r.delivered],
+        failed={k: v for r in day.reports.values() for k, v in r.failed.items()},
+        confirmations=sum(r.confirmations for r in day.reports.values()),
+        duty_descriptions=sum(r.duty_descriptions for r in day.reports.values()),
     )
+    several = len(day.reports) > 1
     reminded = [
-        f"{body_name(r.body_id)}: muistutus {r.round}, avoimet kohdat {', '.join(map(str, r.open_points))}"
+        (f"{proposal_id}: " if several else "")
+        + f"{body_name(r.body_id)}: muistutus {r.round}, avoimet kohdat {', '.join(map(str, r.open_points))}"
         + (f", kopio {', '.join(r.cc)}" if r.cc else "")
-        for r in report.due
+        for proposal_id, one_report in day.reports.items()
+        for r in one_report.due
     ]
+    reminded += [f"Esitys {proposal_id} päättyi: kaikki kohdat on päätetty." for proposal_id in day.closed]
     for line in reminded:
         logger.info(line)
     failed = {k: str(v) for k, v in report.failed.items()}

@@ -15,7 +15,15 @@ from council.errors import INPUT_ERRORS
 from council.rendering.run_reports import import_summary
 from council.services.bulk import import_decisions as import_file
 from council.store.engine import engine_for
-from flows.common import ON_FAILURE, actor, form_title, refuse, report_done
+from flows.common import (
+    ON_FAILURE,
+    ProposalTitle,
+    actor,
+    for_chosen_proposal,
+    form_title,
+    refuse,
+    report_done,
+)
 from flows.record_decision import follow_on_messages
 from flows.status import publish_status
 from models.results import Refusal
@@ -44,6 +52,7 @@ def import_file_task(path: str) -> int | Refusal:
     description="Tuo päätökset CSV- tai XLSX-tiedostosta. Jos yksikin rivi on virheellinen, mitään ei tallenneta.",
     **ON_FAILURE,
 )
+@for_chosen_proposal
 def import_decisions(
     tiedosto: Annotated[
         str,
@@ -57,6 +66,7 @@ def import_decisions(
             "Polku CSV- tai XLSX-tiedostoon työntekijän koneella, esim. /srv/tuonti/paatokset.xlsx",
         ),
     ],
+    esitys: Annotated[ProposalTitle, form_title("Esitys", "Minkä esityksen päätökset tiedostossa ovat. Tyhjä = ainoa seurannassa oleva esitys")] = "",  # type: ignore[valid-type]
 ) -> int | State:
     count = import_file_task(tiedosto.strip())
     if isinstance(count, Refusal):

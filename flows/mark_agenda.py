@@ -20,8 +20,10 @@ from flows.common import (
     ON_FAILURE,
     BodyName,
     PointLabel,
+    ProposalTitle,
     actor,
     body_ids,
+    for_chosen_proposal,
     form_title,
     point_number,
     refuse,
@@ -41,6 +43,7 @@ class AgendaIn(BaseModel):
 
     model_config = ConfigDict(title="Esityslistamerkintä")
 
+    esitys: ProposalTitle = ""  # type: ignore[valid-type]
     vastaanottaja: BodyName = Field(title="Vastaanottaja", description="Kunta tai kuntayhtymä")  # type: ignore[valid-type]
     kokouspaiva: str = Field(
         title="Kokouspäivä",
@@ -103,6 +106,7 @@ def store_agenda(body_id: str, points: list[int], meeting_date: date, by: str) -
     description="Merkitsee vastaanottajan kohdat kokouksen esityslistalle (ei muistutuksia ennen kokousta).",
     **ON_FAILURE,
 )
+@for_chosen_proposal
 def mark_agenda(
     merkinta: Annotated[AgendaIn, form_title("Esityslistamerkintä")],
 ) -> int | State:

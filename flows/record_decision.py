@@ -21,9 +21,11 @@ from flows.common import (
     ON_FAILURE,
     BodyName,
     PointLabel,
+    ProposalTitle,
     actor,
     body_ids,
     duties_point,
+    for_chosen_proposal,
     form_title,
     point_number,
     refuse,
@@ -93,6 +95,7 @@ class RecordDecisionIn(BaseModel):
 
     model_config = ConfigDict(title="Päätösten kirjaus")
 
+    esitys: ProposalTitle = ""  # type: ignore[valid-type]
     vastaanottaja: BodyName = Field(title="Vastaanottaja", description="Päättänyt kunta tai kuntayhtymä")  # type: ignore[valid-type]
     kokouspaiva: str = Field(
         title="Kokouspäivä",
@@ -210,6 +213,7 @@ def follow_on_messages() -> DeliveryReport:
     description="Kirjaa vastaanottajan päätökset esityksen kohdista (yksi kokous, yksi tai useampi kohta).",
     **ON_FAILURE,
 )
+@for_chosen_proposal
 def record_decision(
     kirjaus: Annotated[RecordDecisionIn, form_title("Päätösten kirjaus")],
 ) -> list[dict] | State:

@@ -15,7 +15,18 @@ from council.errors import INPUT_ERRORS
 from council.rendering.run_reports import send_summary
 from council.services.send import SendSteps, deliver_messages, dry_run, prepare_proposal_messages, sync
 from council.services.send import send_proposal as send_all
-from flows.common import ON_FAILURE, BodyName, actor, body_ids, form_title, message_label, refuse, report_done
+from flows.common import (
+    ON_FAILURE,
+    BodyName,
+    ProposalTitle,
+    actor,
+    body_ids,
+    for_chosen_proposal,
+    form_title,
+    message_label,
+    refuse,
+    report_done,
+)
 from flows.status import publish_status
 from models.results import DeliveryReport
 
@@ -25,6 +36,7 @@ class SendProposalIn(BaseModel):
 
     model_config = ConfigDict(title="Esityksen lähetys")
 
+    esitys: ProposalTitle = ""  # type: ignore[valid-type]
     vastaanottajat: list[BodyName] = Field(  # type: ignore[valid-type]
         default_factory=list,
         title="Vastaanottajat",
@@ -58,6 +70,7 @@ def deliver_batch(message_ids: list[int]) -> DeliveryReport:
 @flow(
     name="send-proposal", description="Lähettää esityksen ja toimenkuvamallin vastaanottajille.", **ON_FAILURE
 )
+@for_chosen_proposal
 def send_proposal(
     lahetys: Annotated[SendProposalIn, form_title("Esityksen lähetys")] = SendProposalIn(),  # noqa: B008
 ) -> dict | State:

@@ -64,6 +64,28 @@ class EventKind(StrEnum):
     message_sent = "message_sent"
     message_failed = "message_failed"
     reply_received = "reply_received"
+    proposal_state_changed = "proposal_state_changed"
+    recipients_chosen = "recipients_chosen"
+
+
+class ProposalState(StrEnum):
+    """An esitys as a campaign: a draft until it is first sent, open until every point of every
+    recipient is final or the coordinator closes it, then archived once its package is written."""
+
+    draft = "draft"
+    sent = "sent"
+    closed = "closed"
+    archived = "archived"
+
+
+PROPOSAL_STATE_FI: dict[ProposalState, str] = {
+    ProposalState.draft: "luonnos",
+    ProposalState.sent: "lähetetty",
+    ProposalState.closed: "päättynyt",
+    ProposalState.archived: "arkistoitu",
+}
+#: States in which a proposal is followed (sent, reminded, shown as open).
+ACTIVE_STATES: frozenset[ProposalState] = frozenset({ProposalState.draft, ProposalState.sent})
 
 
 # The ten outcomes of Helsinki's Ahjo, the de-facto Finnish municipal vocabulary. The docstring is

@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     Date,
     DateTime,
     ForeignKey,
@@ -23,6 +24,7 @@ from sqlalchemy import (
     UniqueConstraint,
     text,
 )
+from sqlalchemy import false as sa_false
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 NAMING_CONVENTION = {
@@ -76,6 +78,16 @@ class Proposal(Base):
     #: The committee's own diary number (Dnro) for this proposal, quoted in every document and email.
     diary_number: Mapped[str | None] = mapped_column(String(60))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    #: draft → sent → closed → archived (``models.enums.ProposalState``).
+    state: Mapped[str] = mapped_column(String(20), default="draft", server_default="draft")
+    #: The validated content (``ProposalIn`` as JSON): at run time the database is the one source;
+    #: files under data/ and authored DOCX files are import sources.
+    content: Mapped[dict | None] = mapped_column(JSON)
+    #: True when the coordinator chose the recipients; otherwise every body of the roster is one,
+    #: and a body added to the roster later gets the proposal too (the first release's behaviour).
+    recipients_chosen: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    close_reason: Mapped[str | None] = mapped_column(Text)
 
     points: Mapped[list[Point]] = relationship(back_populates="proposal", order_by="Point.number")
 

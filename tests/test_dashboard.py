@@ -22,6 +22,7 @@ from council.dashboard.model import DashboardOut
 from council.dashboard.publish import FILES, dashboard_json, render_html, render_statement, write_dashboard
 from council.dashboard.server import serve_dashboard
 from council.rules.formatting import HELSINKI, fi_date, today_helsinki
+from council.services.send import sync
 from council.store.decisions import mark_on_agenda, record_decision
 from council.store.engine import make_engine
 from models.decisions import DecisionIn, LiaisonIn
@@ -241,7 +242,8 @@ def test_overdue_uses_the_recorded_sent_at(sent: Settings) -> None:
 def test_content_policies_reads_the_proposal_policy_and_roster_overrides(
     sent: Settings, env: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    """The proposal's reminder policy and each body's override come from the content files as written."""
+    """The proposal's reminder policy comes from the stored proposal (the database is the run-time
+    source: an edited import file counts once it is synced) and each body's override from the roster."""
     data = tmp_path / "content"
     shutil.copytree(PROJECT_ROOT / "data", data)
     proposal_file = data / "proposals" / "jarjestoyhteistyomalli-forssan-seutu.yaml"
@@ -255,7 +257,9 @@ def test_content_policies_reads_the_proposal_policy_and_roster_overrides(
     roster_file.write_text(yaml.safe_dump(roster, allow_unicode=True, sort_keys=False), "utf-8")
     env.setenv("COUNCIL_DATA_DIR", str(data))
     env.setenv("COUNCIL_ROSTER_FILE", str(roster_file))
+    assert content_policies(get_settings())[0].deadline_days == 90  # the file is not read at run time
 
+    sync(get_settings(), actor="test")
     policy, overrides = content_policies(get_settings())
     assert policy.deadline_days == 45 and policy.first_after_days == 21
     assert set(overrides) == {"humppila"}

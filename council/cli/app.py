@@ -71,3 +71,41 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
+
+#: Commands that act on one proposal: without --proposal they take the only active one.
+ONE_PROPOSAL_COMMANDS = frozenset(
+    {
+        "status",
+        "report",
+        "render",
+        "send",
+        "docs-preview",
+        "record",
+        "agenda",
+        "sent-outside",
+        "history",
+        "import-decisions",
+        "export-decisions",
+    }
+)
+
+
+@app.callback()
+def choose_proposal_option(
+    ctx: typer.Context,
+    proposal: str | None = typer.Option(
+        None,
+        "--proposal",
+        "-p",
+        help="Esitys, jota komento koskee (tunniste tai otsikko). Oletus: ainoa seurannassa oleva esitys.",
+    ),
+) -> None:
+    """Valtuustoesitysten seuranta: esitysten lähetys, päätösten seuranta ja muistutukset."""
+    from council.config import using_proposal
+    from council.store.proposals import choose_proposal
+
+    ctx.obj = {"proposal": proposal}
+    if proposal or ctx.invoked_subcommand in ONE_PROPOSAL_COMMANDS:
+        chosen = choose_proposal(get_settings(), proposal)
+        ctx.obj["proposal"] = chosen
+        ctx.with_resource(using_proposal(chosen))

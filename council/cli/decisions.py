@@ -12,10 +12,10 @@ from sqlalchemy.orm import Session
 from council.cli.app import app, console
 from council.cli.common import after_change, body_name, decision_in, parse_day, resolve_body_id
 from council.config import get_settings
-from council.content.loading import load_proposal_by_id
 from council.errors import CouncilError
 from council.rules.formatting import today_helsinki
 from council.store.engine import checked_engine_for
+from council.store.proposals import proposal_content
 from models.tables import Body
 
 
@@ -81,7 +81,7 @@ def record(
             "email": liaison_email,
             "work_time": liaison_work_time,
         }
-    proposal = load_proposal_by_id(settings.path(settings.data_dir), settings.proposal_id)
+    proposal = proposal_content(settings)
     decision = decision_in(
         proposal.duty_description.duties_point,
         body_id=resolve_body_id(settings, body),
@@ -151,7 +151,9 @@ def agenda(
 
 @app.command("sent-outside")
 def sent_outside(
-    body: Annotated[str, typer.Argument(metavar="VASTAANOTTAJA", help="Vastaanottajan tunniste, esim. jokioinen")],
+    body: Annotated[
+        str, typer.Argument(metavar="VASTAANOTTAJA", help="Vastaanottajan tunniste, esim. jokioinen")
+    ],
     on: Annotated[str, typer.Option("--date", help="Päivä, jona esitys lähetettiin: 15.3.2021")],
     by: Annotated[str, typer.Option("--by", help="Kirjaaja")] = "koordinaattori",
 ) -> None:

@@ -8,41 +8,63 @@ import typer
 
 from council.cli.app import app, console, err
 from council.cli.common import TodayOpt, parse_day
-from council.config import get_settings
+from council.config import get_settings, using_proposal
 from council.store.engine import checked_engine_for
 
 
 @app.command("follow-up")
 def follow_up_cmd(
+    ctx: typer.Context,
     today: TodayOpt = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Näytä kuka saisi mitä, älä lähetä")] = False,
 ) -> None:
-    """Muistutusajo: erääntyneet muistutukset, kiitokset ja jonossa olevien viestien uusinta."""
+    """Muistutusajo jokaiselle seurannassa olevalle esitykselle (tai --proposal-valinnan esitykselle):
+    erääntyneet muistutukset, kiitokset ja jonossa olevien viestien uusinta."""
+    from council.content.loading import load_roster
     from council.delivery.mail import FileMailer, SmtpMailer
-    from council.services.follow_up import run_follow_up
+    from council.rules.formatting import fi_date
+    from council.services.follow_up import FollowUpReport, follow_up_day, run_follow_up
 
     settings = get_settings()
     checked_engine_for(settings)
     day = parse_day(today)
     mailer = FileMailer(settings.dry_run_dir / "mail") if dry_run else SmtpMailer(settings)
-    report = run_follow_up(settings, today=day, mailer=mailer, actor="cli:follow-up", dry_run=dry_run)
-    from council.content.loading import load_roster
-    from council.rules.formatting import fi_date
+    actor = "cli:follow-up"
 
+    def one(proposal_id: str, claimed: frozenset[str]) -> FollowUpReport:
+        with using_proposal(proposal_id):
+            return run_follow_up(
+                get_settings(), today=day, mailer=mailer, actor=actor, dry_run=dry_run, claimed=claimed
+            )
+
+    chosen = (ctx.obj or {}).get("proposal")
+    result = follow_up_day(
+        settings, today=day, actor=actor, run_one=one, proposal_ids=[chosen] if chosen else None, dry_run=dry_run
+    )
     verb = "saisi" if dry_run else "saa"
     names = {b.id: b.name for b in load_roster(settings.path(settings.roster_file)).bodies}
-    for r in report.due:
-        cc = f", kopio: {', '.join(r.cc)}" if r.cc else ""
-        console.print(
-            f"{names.get(r.body_id, r.body_id)} {verb} muistutuksen {r.round} (erääntyi {fi_date(r.due_on)}), "
-            f"avoimet kohdat: {', '.join(map(str, r.open_points))}{cc}",
-            highlight=False,
-        )
-    if not report.due:
+    several = len(result.reports) > 1
+    for proposal_id, report in result.reports.items():
+        if several:
+            console.print(f"[bold]Esitys {proposal_id}[/]", highlight=False)
+        for r in report.due:
+            cc = f", kopio: {', '.join(r.cc)}" if r.cc else ""
+            console.print(
+                f"{names.get(r.body_id, r.body_id)} {verb} muistutuksen {r.round} (erääntyi {fi_date(r.due_on)}), "
+                f"avoimet kohdat: {', '.join(map(str, r.open_points))}{cc}",
+                highlight=False,
+                markup=False,
+            )
+    if not result.due:
         console.print(f"{fi_date(day)}: ei erääntyneitä muistutuksia.")
     if not dry_run:
-        console.print(f"Lähetetty {len(report.delivered)} viestiä, kiitoksia {report.confirmations}.")
-        for label, why in report.failed.items():
+        delivered = sum(len(r.delivered) for r in result.reports.values())
+        thanks = sum(r.confirmations for r in result.reports.values())
+        console.print(f"Lähetetty {delivered} viestiä, kiitoksia {thanks}.")
+        for proposal_id in result.closed:
+            console.print(f"Esitys {proposal_id} päättyi: kaikki kohdat on päätetty.", highlight=False)
+        failed = {label: why for r in result.reports.values() for label, why in r.failed.items()}
+        for label, why in failed.items():
             err.print(f"[red]Epäonnistui[/] {label}: {why}", highlight=False)
-        if any(f.permanent for f in report.failed.values()):
+        if any(f.permanent for f in failed.values()):
             raise typer.Exit(1)

@@ -12,10 +12,11 @@ from rich.progress import Progress
 from council.cli.app import app, console, err
 from council.cli.common import BodyOpt, TodayOpt, parse_day
 from council.config import get_settings
-from council.content.loading import load_proposal_by_id, load_roster, select_bodies
+from council.content.loading import load_roster, select_bodies
 from council.errors import CouncilError
 from council.rules.formatting import today_helsinki
 from council.store.engine import checked_engine_for, display_url, prepare_database_folder, upgrade
+from council.store.proposals import proposal_content
 
 
 @app.command()
@@ -47,7 +48,7 @@ def render(
     except ValueError:
         raise CouncilError(f"--date: virheellinen päivämäärä {on!r} (muoto VVVV-KK-PP)") from None
     try:
-        proposal = load_proposal_by_id(settings.path(settings.data_dir), settings.proposal_id)
+        proposal = proposal_content(settings)
         bodies = select_bodies(load_roster(settings.path(settings.roster_file)), body)
         with Progress(console=console, transient=True) as progress:
             task = progress.add_task("Tuotetaan asiakirjoja", total=len(bodies))

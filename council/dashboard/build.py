@@ -37,6 +37,7 @@ from council.rules.calendar import next_working_day
 from council.rules.formatting import HELSINKI, fi_date, today_helsinki
 from council.rules.reminders import reminder_due_on, response_deadline
 from council.rules.transitions import effective_status
+from council.store.proposals import proposal_content
 from models.enums import EVENT_LABEL_FI, STATUS_LABEL_FI, DecisionStatus, EventKind, MessageKind, MessageState
 from models.schemas import ReminderPolicyIn, ReminderPolicyOverrideIn
 from models.tables import Body, Decision, Event, Message, Point, Proposal, Recipient
@@ -201,7 +202,8 @@ def _build_dashboard(
         )
         .join(Body, Body.id == Decision.body_id)
         .outerjoin(
-            Recipient, (Recipient.proposal_id == Decision.proposal_id) & (Recipient.body_id == Decision.body_id)
+            Recipient,
+            (Recipient.proposal_id == Decision.proposal_id) & (Recipient.body_id == Decision.body_id),
         )
         .where(Decision.proposal_id == proposal_id)
     ).all()
@@ -317,7 +319,9 @@ def _build_dashboard(
         merged = policy.merged(overrides.get(body_id))
         days = merged.deadline_days
         sent, logical_day = sent_rows.get(body_id, (None, None))
-        sent_day = logical_day or (sent.astimezone(HELSINKI).date() if sent else None) or sent_outside.get(body_id)
+        sent_day = (
+            logical_day or (sent.astimezone(HELSINKI).date() if sent else None) or sent_outside.get(body_id)
+        )
         deadline = response_deadline(sent_day, merged) if sent_day else None
         late = (today - deadline).days if deadline and open_points and today > deadline else 0
         reminders = [r for r, _ in reminders_sent.get(body_id, ())]
@@ -388,9 +392,9 @@ def content_policies(
     settings: Settings, proposal_id: str | None = None
 ) -> tuple[ReminderPolicyIn, dict[str, ReminderPolicyOverrideIn]]:
     """The proposal's reminder policy and the roster's per-body overrides, from the content files."""
-    from council.content.loading import load_proposal_by_id, load_roster
+    from council.content.loading import load_roster
 
-    proposal = load_proposal_by_id(settings.path(settings.data_dir), proposal_id or settings.proposal_id)
+    proposal = proposal_content(settings, proposal_id)
     roster = load_roster(settings.path(settings.roster_file))
     overrides = {b.id: b.reminder_policy for b in roster.bodies if b.reminder_policy is not None}
     return proposal.reminder_policy, overrides

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from council.config import Settings
 from council.content.i18n import translated
-from council.content.loading import load_proposal_by_id, load_roster
+from council.content.loading import load_roster
 from council.delivery.pdf import with_pdf_copies
 from council.rendering.attachments import attach
 from council.rendering.contexts import (
@@ -31,6 +31,7 @@ from council.services.stored import Prepared, check_stored, one_message
 from council.store.engine import engine_for
 from council.store.matrix import read_states
 from council.store.outbox import queue_message
+from council.store.proposals import proposal_content
 from council.store.recipients import case_numbers
 from models.contexts import (
     ConfirmationMailContext,
@@ -48,7 +49,7 @@ def prepare_duty_descriptions(settings: Settings, *, today: date, actor: str) ->
     queue one email to the registry and the liaison — once per liaison: the outbox round counts the
     liaisons recorded for the body (0 for the first; a correction naming another person is round 1,
     a correction that keeps the person sends nothing)."""
-    proposal = load_proposal_by_id(settings.path(settings.data_dir), settings.proposal_id)
+    proposal = proposal_content(settings)
     bodies = {b.id: b for b in load_roster(settings.path(settings.roster_file)).bodies}
     with Session(engine_for(settings)) as session:
         done = set(
@@ -178,7 +179,7 @@ def _existing_pdf_copies(documents: list[Path]) -> list[Path]:
 
 def prepare_confirmations(settings: Settings, *, today: date, actor: str) -> Prepared:
     """Queue one thank-you for each body whose every point is decided (once per body)."""
-    proposal = load_proposal_by_id(settings.path(settings.data_dir), settings.proposal_id)
+    proposal = proposal_content(settings)
     bodies = {b.id: b for b in load_roster(settings.path(settings.roster_file)).bodies}
     prepared = Prepared()
     with Session(engine_for(settings)) as session:

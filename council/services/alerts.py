@@ -15,12 +15,12 @@ from uuid import UUID
 from sqlalchemy.orm import Session
 
 from council.config import Settings
-from council.content.loading import load_proposal_by_id
 from council.delivery.mail import Mailer
 from council.rendering.render import render_mail
 from council.rules.formatting import HELSINKI, fi_date
 from council.store.engine import engine_for
 from council.store.outbox import queue_message
+from council.store.proposals import proposal_content
 from models.contexts import FailedRunMailContext
 from models.enums import MessageKind
 
@@ -50,7 +50,7 @@ def notify_failed_run(
     """Queue (once per run) and deliver the coordinator's email about a failed run; returns its id."""
     from council.services.send import deliver_messages
 
-    proposal = load_proposal_by_id(settings.path(settings.data_dir), settings.proposal_id)
+    proposal = proposal_content(settings)
     local = failed_at.astimezone(HELSINKI)
     context = FailedRunMailContext(
         sender=proposal.sender,

@@ -9,7 +9,6 @@ from sqlalchemy.orm import Session
 
 from council.config import Settings
 from council.content.i18n import text
-from council.content.loading import load_proposal_by_id
 from council.dashboard.build import build_dashboard, content_policies
 from council.dashboard.model import DashboardOut
 from council.dashboard.publish import write_board
@@ -20,6 +19,7 @@ from council.rendering.render import render_docx
 from council.rules.formatting import fi_date
 from council.store.engine import engine_for
 from council.store.matrix import read_states
+from council.store.proposals import proposal_content
 from models.contexts import (
     ReportLiaison,
     ReportPoint,
@@ -51,7 +51,7 @@ def write_dashboard_files(
 
 def status_report_context(settings: Settings, *, today: date) -> StatusReportContext:
     """The committee's status report: progress per point, every cell, liaisons, overdue, reminders."""
-    proposal = load_proposal_by_id(settings.path(settings.data_dir), settings.proposal_id)
+    proposal = proposal_content(settings)
 
     board = current_dashboard(settings, today=today)
     with Session(engine_for(settings)) as session:

@@ -12,7 +12,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from council.config import Settings
-from council.content.loading import load_proposal_by_id
 from council.delivery.mail import Mailer
 from council.errors import CouncilError
 from council.paths import inside
@@ -22,6 +21,7 @@ from council.rules.formatting import HELSINKI, fi_date
 from council.services.committee import write_status_report
 from council.store.engine import engine_for
 from council.store.outbox import queue_message
+from council.store.proposals import proposal_content
 from models.contexts import DigestMailContext
 from models.enums import EventKind, MessageKind, MessageState
 from models.tables import Body, Event, Message
@@ -106,7 +106,7 @@ def prepare_digest(settings: Settings, *, today: date, actor: str) -> DigestPlan
     """
     from council.services.committee import status_report_context
 
-    proposal = load_proposal_by_id(settings.path(settings.data_dir), settings.proposal_id)
+    proposal = proposal_content(settings)
     if not proposal.committee_emails:
         return DigestPlan("no_recipients")
     engine = engine_for(settings)

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from council.config import Settings
 from council.content.i18n import text, translated
-from council.content.loading import load_proposal_by_id, load_roster
+from council.content.loading import load_roster
 from council.delivery.mail import Mailer, RenderedMail
 from council.delivery.pdf import batch_pdf_copies
 from council.paths import safe_filename
@@ -32,7 +32,8 @@ from council.services.after_decision import prepare_confirmations
 from council.services.stored import Prepared, one_message
 from council.store.engine import engine_for
 from council.store.matrix import read_states
-from council.store.outbox import queue_message
+from council.store.outbox import bodies_mailed_on, queue_message
+from council.store.proposals import active_ids, close_finished, proposal_content
 from council.store.recipients import case_numbers
 from models.contexts import MailPointNote, ReminderMailContext
 from models.enums import MessageKind, MessageState
@@ -41,17 +42,20 @@ from models.schemas import BodyIn, ProposalIn
 from models.tables import Message
 
 
-def find_due(settings: Settings, today: date) -> list[DueReminder]:
-    """Every reminder due today for the configured proposal."""
-    proposal = load_proposal_by_id(settings.path(settings.data_dir), settings.proposal_id)
+def find_due(settings: Settings, today: date, claimed: frozenset[str] = frozenset()) -> list[DueReminder]:
+    """Every reminder due today for the settings' proposal, except to a body that gets another
+    proposal's email today (queued already, or ``claimed`` by an earlier proposal's turn in this
+    run): a body gets at most one email a day from the service, and its reminder waits a day."""
+    proposal = proposal_content(settings)
     roster = load_roster(settings.path(settings.roster_file))
     per_body = policies(proposal, list(roster.bodies))
     with Session(engine_for(settings)) as session:
         states = read_states(session=session, proposal_id=proposal.id)
+        busy = claimed | bodies_mailed_on(session=session, day=today, other_than=proposal.id)
     due = []
     for body in roster.bodies:
         state = states.get(body.id)
-        if state is not None:
+        if state is not None and body.id not in busy:
             reminder = due_reminder(state, per_body[body.id], today)
             if reminder is not None:
                 due.append(reminder)
@@ -157,7 +161,7 @@ def prepare_reminders(settings: Settings, due: list[DueReminder], *, today: date
     prepared = Prepared()
     if not due:
         return prepared
-    proposal = load_proposal_by_id(settings.path(settings.data_dir), settings.proposal_id)
+    proposal = proposal_content(settings)
     bodies = {b.id: b for b in load_roster(settings.path(settings.roster_file)).bodies}
     engine = engine_for(settings)
     with Session(engine) as session:
@@ -251,7 +255,7 @@ class FollowUpSteps:
     """How each step of a follow-up round runs: in line (:func:`inline_follow_up_steps`) or as
     Prefect tasks (flows/follow_up.py). The order is :func:`run_follow_up`'s alone."""
 
-    find_due: Callable[[date], list[DueReminder]]
+    find_due: Callable[[date, frozenset[str]], list[DueReminder]]  # day, bodies mailed today already
     prepare_reminders: Callable[[list[DueReminder], date], Prepared]
     prepare_follow_on: Callable[[date], FollowOn]  # duty descriptions and thank-yous not yet queued
     deliver_pending: Callable[[], DeliveryReport]  # everything still queued, respecting backoff
@@ -281,7 +285,7 @@ def inline_follow_up_steps(settings: Settings, mailer: Mailer, *, actor: str) ->
     from council.services.committee import write_dashboard_files
 
     return FollowUpSteps(
-        find_due=lambda today: find_due(settings, today),
+        find_due=lambda today, claimed: find_due(settings, today, claimed),
         prepare_reminders=lambda due, today: prepare_reminders(settings, due, today=today, actor=actor),
         prepare_follow_on=lambda today: prepare_follow_on(settings, today=today, actor=actor),
         deliver_pending=lambda: deliver_pending(settings, mailer, actor=actor),
@@ -297,6 +301,7 @@ def run_follow_up(
     actor: str,
     dry_run: bool = False,
     steps: FollowUpSteps | None = None,
+    claimed: frozenset[str] = frozenset(),
 ) -> FollowUpReport:
     """One follow-up round: queue due reminders (batch by batch), filled duty descriptions and
     thank-yous, deliver them and earlier leftovers, publish the status.
@@ -308,7 +313,7 @@ def run_follow_up(
         if mailer is None:
             raise ValueError("run_follow_up needs a mailer or steps")
         steps = inline_follow_up_steps(settings, mailer, actor=actor)
-    due = steps.find_due(today)
+    due = steps.find_due(today, claimed)
     report = FollowUpReport(today=today, due=due)
     if dry_run:
         return report
@@ -322,3 +327,44 @@ def run_follow_up(
     report.failed.update(delivery.failed)
     steps.publish(today)
     return report
+
+
+@dataclass
+class FollowUpDay:
+    """One day's follow-up over every active proposal: each proposal's report, in turn order, and
+    the proposals closed because every point of every recipient became final."""
+
+    today: date
+    reports: dict[str, FollowUpReport] = field(default_factory=dict)
+    closed: list[str] = field(default_factory=list)
+
+    @property
+    def due(self) -> list[DueReminder]:
+        return [r for report in self.reports.values() for r in report.due]
+
+
+def follow_up_day(
+    settings: Settings,
+    *,
+    today: date,
+    actor: str,
+    run_one: Callable[[str, frozenset[str]], FollowUpReport],
+    proposal_ids: list[str] | None = None,
+    dry_run: bool = False,
+) -> FollowUpDay:
+    """Run ``run_one(proposal_id, claimed)`` for every active proposal (or ``proposal_ids``), the
+    oldest first; ``claimed`` holds the bodies an earlier proposal reminds today, so a body gets one
+    email a day and another proposal's reminder waits for the next working day. Afterwards each
+    sent proposal whose every point is final is closed (not in a dry run)."""
+    with Session(engine_for(settings)) as session:
+        ids = proposal_ids if proposal_ids is not None else active_ids(session=session)
+    day = FollowUpDay(today=today)
+    claimed: set[str] = set()
+    for proposal_id in ids:
+        report = run_one(proposal_id, frozenset(claimed))
+        day.reports[proposal_id] = report
+        claimed.update(r.body_id for r in report.due)
+    if not dry_run:
+        with Session(engine_for(settings)) as session, session.begin():
+            day.closed = close_finished(session=session, today=today, actor=actor)
+    return day

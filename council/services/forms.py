@@ -13,8 +13,13 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from sqlalchemy.orm import Session
+
 from council.config import Settings
-from council.content.loading import load_proposal_by_id, load_roster
+from council.content.loading import load_roster
+from council.errors import CouncilError
+from council.store.engine import checked_engine_for
+from council.store.proposals import list_proposals, proposal_content
 
 #: The JSON-schema key that marks a text field whose choices come from the content.
 CHOICES_KEY = "x-council-choices"
@@ -26,12 +31,26 @@ def point_label(number: int, short_title: str) -> str:
 
 
 def form_choices(settings: Settings) -> dict[str, list[str]]:
-    """What each kind of marked field offers, read from the content files now."""
+    """What each kind of marked field offers, read now: the roster's official names, the active
+    proposals' short titles (newest first) and the points of each of them (one label per point
+    wording; the run checks a point against the proposal it was given)."""
     roster = load_roster(settings.path(settings.roster_file))
-    proposal = load_proposal_by_id(settings.path(settings.data_dir), settings.proposal_id)
+    try:
+        with Session(checked_engine_for(settings)) as session:
+            active = [p for p in list_proposals(session=session) if p.active]
+    except CouncilError:
+        active = []  # no database yet: the configured proposal's file is all there is
+    ids = [p.id for p in active] or [settings.proposal_id]
+    points: list[str] = []
+    for proposal_id in ids:
+        for p in proposal_content(settings, proposal_id).points:
+            label = point_label(p.number, p.short_title)
+            if label not in points:
+                points.append(label)
     return {
         "bodies": [b.name for b in roster.bodies],
-        "points": [point_label(p.number, p.short_title) for p in proposal.points],
+        "points": points,
+        "proposals": [p.short_title for p in active],
     }
 
 
@@ -47,8 +66,14 @@ def _fill(node: Any, choices: dict[str, list[str]]) -> None:
     if isinstance(node, dict):
         kind = node.get(CHOICES_KEY)
         if kind in choices and choices[kind]:
-            target = node["items"] if node.get("type") == "array" and isinstance(node.get("items"), dict) else node
-            target["enum"] = list(choices[kind])
+            target = (
+                node["items"] if node.get("type") == "array" and isinstance(node.get("items"), dict) else node
+            )
+            values = list(choices[kind])
+            default = node.get("default")
+            if isinstance(default, str) and default not in values:
+                values.insert(0, default)  # an optional choice ("" = the usual one) stays valid
+            target["enum"] = values
         for value in node.values():
             _fill(value, choices)
     elif isinstance(node, list):

@@ -16,7 +16,7 @@ from rich.progress import Progress
 
 from council.config import Settings
 from council.content.i18n import text, translated
-from council.content.loading import load_proposal_by_id, load_roster
+from council.content.loading import load_roster
 from council.delivery.pdf import soffice, to_pdfa
 from council.paths import inside, safe_filename
 from council.rendering.contexts import duty_description_context, proposal_context
@@ -25,6 +25,7 @@ from council.rendering.render import render_docx
 from council.rules.reminders import response_deadline
 from council.services.committee import status_report_context
 from council.services.send import render_first_send
+from council.store.proposals import proposal_content
 from models.contexts import LiaisonContext
 
 EXAMPLE_LIAISON = LiaisonContext(
@@ -39,7 +40,7 @@ def render_all(settings: Settings, *, today: date, progress: Progress | None = N
     """Write every document under outputs/preview/docx/; returns their paths."""
     from council.rendering.environment import STATUS_REPORT_TEMPLATE
 
-    proposal = load_proposal_by_id(settings.path(settings.data_dir), settings.proposal_id)
+    proposal = proposal_content(settings)
     bodies = list(load_roster(settings.path(settings.roster_file)).bodies)
     folder = inside(settings.preview_dir, "docx")
     written: list[Path] = []

@@ -17,10 +17,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from council.config import Settings
-from council.content.loading import load_proposal_by_id, load_roster, select_bodies
+from council.content.loading import load_proposal, load_roster, select_bodies
 from council.delivery.mail import FileMailer, Mailer, OutgoingMail, RenderedMail, compose
 from council.delivery.pdf import batch_pdf_copies, with_pdf_copies
-from council.errors import MailDeliveryError, UnknownBodyError
+from council.errors import CouncilError, MailDeliveryError, UnknownBodyError
 from council.paths import inside, safe_filename
 from council.perf import chunks
 from council.rendering.attachments import PdfCopies, attach
@@ -39,12 +39,13 @@ from council.store.outbox import (
     queue_message,
     requeue_failed,
 )
+from council.store.proposals import proposal_content, recipient_ids
 from council.store.recipients import case_numbers
 from council.store.tracking import add_event, mark_reminded, mark_sent, sync_content
 from models.contexts import MailPoint, ProposalMailContext
 from models.enums import EventKind, MessageKind, MessageState
 from models.results import DeliveryFailure, DeliveryReport, SendReport
-from models.schemas import BodyIn, ProposalIn
+from models.schemas import BodyIn, ProposalIn, RosterIn
 from models.tables import Body, Message, Recipient
 
 log = logging.getLogger(__name__)
@@ -146,13 +147,35 @@ def render_first_send(
 
 
 def sync(settings: Settings, *, actor: str) -> tuple[ProposalIn, list[BodyIn]]:
-    """Load and validate the content files and store them (idempotent)."""
-    proposal = load_proposal_by_id(settings.path(settings.data_dir), settings.proposal_id)
+    """Store the proposal as its import file under data/ has it (the stored content when there is no
+    file) and the roster (idempotent); the proposal and its recipients."""
+    source = settings.path(settings.data_dir) / "proposals" / f"{settings.proposal_id}.yaml"
+    proposal = load_proposal(source) if source.is_file() else proposal_content(settings)
     roster = load_roster(settings.path(settings.roster_file))
     engine = checked_engine_for(settings)  # a missing SQLite file is refused, never created empty
     with Session(engine) as session, session.begin():
         sync_content(session=session, proposal=proposal, roster=roster, actor=actor)
-    return proposal, list(roster.bodies)
+    return proposal, recipient_bodies(settings, roster, [])
+
+
+def recipient_bodies(settings: Settings, roster: RosterIn, body_ids: list[str]) -> list[BodyIn]:
+    """The proposal's recipients named by ``body_ids`` (all of them when empty), in roster order; a
+    named body that is not a recipient is refused. Before the proposal is stored (a dry run on a
+    fresh set-up), the whole roster."""
+    chosen = select_bodies(roster, body_ids)
+    try:
+        with Session(checked_engine_for(settings)) as session:
+            ids = set(recipient_ids(session=session, proposal_id=settings.proposal_id))
+    except CouncilError:
+        ids = set()
+    if not ids:
+        return chosen
+    if body_ids and (strangers := [b.name for b in chosen if b.id not in ids]):
+        raise CouncilError(
+            f"{strangers[0]} ei ole esityksen {settings.proposal_id} vastaanottaja. "
+            "Vastaanottajat näkyvät komennolla council proposal show."
+        )
+    return [b for b in chosen if b.id in ids]
 
 
 def prepare_proposal_messages(
@@ -169,9 +192,9 @@ def prepare_proposal_messages(
     or convert queues nothing of the batch, and the next run renders it all again.
     """
     on = on or today_helsinki()
-    proposal = load_proposal_by_id(settings.path(settings.data_dir), settings.proposal_id)
+    proposal = proposal_content(settings)
     roster = load_roster(settings.path(settings.roster_file))
-    bodies = select_bodies(roster, body_ids)
+    bodies = recipient_bodies(settings, roster, body_ids)
     engine = engine_for(settings)
     with Session(engine) as session:
         existing = find_messages(
@@ -366,13 +389,13 @@ def dry_run(settings: Settings, body_ids: list[str], *, on: date | None = None) 
     Nothing is stored in the database and nothing is sent.
     """
     on = on or today_helsinki()
-    proposal = load_proposal_by_id(settings.path(settings.data_dir), settings.proposal_id)
+    proposal = proposal_content(settings)
     roster = load_roster(settings.path(settings.roster_file))
     folder = settings.dry_run_dir
     mailer = FileMailer(folder / "mail")
     written: list[Path] = []
     with mailer.session() as mail_session:
-        for body in select_bodies(roster, body_ids):
+        for body in recipient_bodies(settings, roster, body_ids):
             rendered = render_first_send(
                 proposal,
                 body,

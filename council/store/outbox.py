@@ -48,6 +48,23 @@ def find_messages(
     return {m.body_id: m for m in rows}
 
 
+def bodies_mailed_on(*, session: Session, day: date, other_than: str) -> set[str]:
+    """Bodies that have a message of another proposal than ``other_than`` for ``day`` (queued, being
+    sent or sent): the service sends a body at most one email a day, so their reminders wait."""
+    return set(
+        session.scalars(
+            select(Message.body_id).where(
+                Message.proposal_id != other_than,
+                Message.body_id.is_not(None),
+                Message.logical_date == day,
+                Message.state.in_(
+                    (MessageState.queued.value, MessageState.sending.value, MessageState.sent.value)
+                ),
+            )
+        )
+    )
+
+
 def _content(settings: Settings, mail: RenderedMail) -> dict:
     """The outbox columns that hold ``mail`` itself: a new Message-ID and the composed bytes, so
     every attempt sends exactly the same message."""

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from council.errors import UnknownProposalError
 from models.clock import HELSINKI, now
-from models.enums import STATUS_LABEL_FI, DecisionStatus, EventKind, MessageKind, MessageState
+from models.enums import STATUS_LABEL_FI, DecisionStatus, EventKind, MessageKind, MessageState, ProposalState
 from models.schemas import ProposalIn, RosterIn
 from models.tables import Body, Decision, Event, Message, Point, Proposal, Recipient
 
@@ -44,10 +44,21 @@ def add_event(
     )
 
 
-def sync_content(*, session: Session, proposal: ProposalIn, roster: RosterIn, actor: str) -> int:
-    """Store the proposal, its points and the roster's bodies; create missing matrix cells.
+def sync_content(
+    *,
+    session: Session,
+    proposal: ProposalIn,
+    roster: RosterIn,
+    actor: str,
+    recipients: list[str] | None = None,
+) -> int:
+    """Store the proposal (its content too), its points and the roster's bodies; create the missing
+    matrix cells of its recipients.
 
-    Existing decisions are never touched. Returns the number of new matrix cells.
+    ``recipients`` (roster ids) chooses the bodies the proposal goes to; a later sync without it keeps
+    that choice and may only add to it. A proposal whose recipients were never chosen goes to every
+    body of the roster, including one added to the roster later. Existing decisions are never
+    touched. Returns the number of new matrix cells.
     """
     digest = hashlib.sha256(json.dumps(proposal.model_dump(mode="json"), sort_keys=True).encode()).hexdigest()
     row = session.get(Proposal, proposal.id)
@@ -70,6 +81,9 @@ def sync_content(*, session: Session, proposal: ProposalIn, roster: RosterIn, ac
     )
     row.duties_point = proposal.duty_description.duties_point
     row.diary_number = proposal.diary_number
+    row.content = proposal.model_dump(mode="json")
+    if row.state is None:
+        row.state = ProposalState.draft.value
     points = {p.number: p for p in session.scalars(select(Point).where(Point.proposal_id == proposal.id))}
     for p in proposal.points:
         point = points.get(p.number) or Point(proposal_id=proposal.id, number=p.number)
@@ -102,6 +116,7 @@ def sync_content(*, session: Session, proposal: ProposalIn, roster: RosterIn, ac
             add_event(session=session, kind=EventKind.body_synced, actor=actor, body_id=b.id, data=changed)
     session.flush()
 
+    chosen = _recipients(session=session, row=row, roster=roster, wanted=recipients, actor=actor)
     existing = {
         (body_id, number)
         for body_id, number in session.execute(
@@ -110,6 +125,8 @@ def sync_content(*, session: Session, proposal: ProposalIn, roster: RosterIn, ac
     }
     created = 0
     for b in roster.bodies:
+        if b.id not in chosen:
+            continue
         for p in proposal.points:
             if (b.id, p.number) not in existing:
                 session.add(
@@ -124,6 +141,33 @@ def sync_content(*, session: Session, proposal: ProposalIn, roster: RosterIn, ac
                 created += 1
     session.flush()
     return created
+
+
+def _recipients(
+    *, session: Session, row: Proposal, roster: RosterIn, wanted: list[str] | None, actor: str
+) -> set[str]:
+    """The proposal's recipients after this sync, each with its ``recipient`` row."""
+    have = {r.body_id: r for r in session.scalars(select(Recipient).where(Recipient.proposal_id == row.id))}
+    if wanted is not None:
+        row.recipients_chosen = True
+        chosen = set(have) | set(wanted)
+    elif row.recipients_chosen:
+        chosen = set(have)
+    else:
+        chosen = set(have) | {b.id for b in roster.bodies}
+    added = sorted(chosen - set(have))
+    for body_id in added:
+        session.add(Recipient(proposal_id=row.id, body_id=body_id, updated_at=now()))
+    if added and wanted is not None:
+        add_event(
+            session=session,
+            kind=EventKind.recipients_chosen,
+            actor=actor,
+            proposal_id=row.id,
+            data={"added": added},
+        )
+    session.flush()
+    return chosen
 
 
 def _advance(
@@ -151,6 +195,8 @@ def _advance(
         .values(status=new.value, updated_at=now(), version=Decision.version + 1)
         .execution_options(synchronize_session=False)
     )
+    if new == DecisionStatus.sent:
+        _under_way(session=session, proposal_id=proposal_id, actor=actor)
     for number in numbers:
         add_event(
             session=session,
@@ -162,6 +208,24 @@ def _advance(
             data={"old": old.value, "new": new.value, **data},
         )
     return len(numbers)
+
+
+def _under_way(*, session: Session, proposal_id: str, actor: str) -> None:
+    """A draft proposal becomes sent when it first reaches a body (by mail or outside the service)."""
+    changed = session.execute(
+        update(Proposal)
+        .where(Proposal.id == proposal_id, Proposal.state == ProposalState.draft.value)
+        .values(state=ProposalState.sent.value)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if changed:
+        add_event(
+            session=session,
+            kind=EventKind.proposal_state_changed,
+            actor=actor,
+            proposal_id=proposal_id,
+            data={"from": ProposalState.draft.value, "to": ProposalState.sent.value},
+        )
 
 
 def mark_sent(*, session: Session, proposal_id: str, body_id: str, actor: str, message_id: str) -> int:
@@ -182,7 +246,9 @@ def sending_day(*, session: Session, proposal_id: str, body_id: str) -> date | N
     the coordinator gave for a sending outside the service (the earlier of the two); None when
     neither is known."""
     outside = session.scalar(
-        select(Recipient.sent_outside_on).where(Recipient.proposal_id == proposal_id, Recipient.body_id == body_id)
+        select(Recipient.sent_outside_on).where(
+            Recipient.proposal_id == proposal_id, Recipient.body_id == body_id
+        )
     )
     mailed = session.execute(
         select(func.min(Message.logical_date), func.min(Message.sent_at)).where(

@@ -1,0 +1,207 @@
+"""The committee's proposals as campaigns: which exist, in which state, sent to whom.
+
+At run time the database is the one source of a proposal's content (``proposal.content``); files
+under data/ and authored DOCX files are import sources that ``sync_content`` stores. Data functions
+take a keyword-only ``session``; the caller owns the transaction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from council.config import Settings, proposal_named_in_environment
+from council.content.loading import load_proposal_by_id
+from council.errors import CouncilError, UnknownProposalError
+from council.rules.transitions import effective_status
+from council.store.engine import checked_engine_for
+from council.store.tracking import add_event
+from models.clock import now
+from models.enums import ACTIVE_STATES, PROPOSAL_STATE_FI, DecisionStatus, EventKind, ProposalState
+from models.schemas import ProposalIn
+from models.tables import Decision, Proposal, Recipient
+
+
+@dataclass(frozen=True)
+class ProposalSummary:
+    """One line of the proposal list (CLI, forms, dashboard index)."""
+
+    id: str
+    title: str
+    short_title: str
+    state: ProposalState
+    diary_number: str | None
+    recipients: int
+    created_at: datetime
+    closed_at: datetime | None
+    close_reason: str | None
+
+    @property
+    def state_fi(self) -> str:
+        return PROPOSAL_STATE_FI[self.state]
+
+    @property
+    def active(self) -> bool:
+        return self.state in ACTIVE_STATES
+
+
+def stored_content(*, session: Session, proposal_id: str) -> ProposalIn | None:
+    """The proposal's content as stored, or None when it has not been stored yet."""
+    content = session.scalar(select(Proposal.content).where(Proposal.id == proposal_id))
+    return ProposalIn.model_validate(content) if content else None
+
+
+def proposal_content(settings: Settings, proposal_id: str | None = None) -> ProposalIn:
+    """The content of ``proposal_id`` (default: the settings' proposal): from the database, or from
+    its import file under data/ while it has not been stored (a database of an earlier release
+    before its first sync, a fresh set-up before ``council init``)."""
+    proposal_id = proposal_id or settings.proposal_id
+    try:
+        with Session(checked_engine_for(settings)) as session:
+            content = stored_content(session=session, proposal_id=proposal_id)
+    except CouncilError:
+        content = None  # no database yet: the import file is all there is
+    if content is not None:
+        return content
+    return load_proposal_by_id(settings.path(settings.data_dir), proposal_id)
+
+
+def list_proposals(*, session: Session) -> list[ProposalSummary]:
+    """Every stored proposal, the newest first."""
+    counts = select(Recipient.proposal_id, func.count().label("n")).group_by(Recipient.proposal_id).subquery()
+    rows = session.execute(
+        select(Proposal, func.coalesce(counts.c.n, 0))
+        .outerjoin(counts, counts.c.proposal_id == Proposal.id)
+        .order_by(Proposal.created_at.desc(), Proposal.id)
+    )
+    result = []
+    for row, n in rows:
+        short = (row.content or {}).get("short_title") or row.title
+        result.append(
+            ProposalSummary(
+                id=row.id,
+                title=row.title,
+                short_title=short,
+                state=ProposalState(row.state),
+                diary_number=row.diary_number,
+                recipients=n,
+                created_at=row.created_at,
+                closed_at=row.closed_at,
+                close_reason=row.close_reason,
+            )
+        )
+    return result
+
+
+def active_ids(*, session: Session) -> list[str]:
+    """The proposals being followed (draft or sent), the oldest first: the order in which a day's
+    follow-up gives each its turn."""
+    return list(
+        session.scalars(
+            select(Proposal.id)
+            .where(Proposal.state.in_([s.value for s in ACTIVE_STATES]))
+            .order_by(Proposal.created_at, Proposal.id)
+        )
+    )
+
+
+def recipient_ids(*, session: Session, proposal_id: str) -> list[str]:
+    """The bodies the proposal is (to be) sent to."""
+    return list(
+        session.scalars(
+            select(Recipient.body_id).where(Recipient.proposal_id == proposal_id).order_by(Recipient.body_id)
+        )
+    )
+
+
+def set_state(
+    *, session: Session, proposal_id: str, state: ProposalState, actor: str, reason: str | None = None
+) -> bool:
+    """Move the proposal to ``state``; False when it already is there. Closing stamps the time and
+    the reason; every change is an event."""
+    row = session.get(Proposal, proposal_id)
+    if row is None:
+        raise UnknownProposalError(proposal_id, "Esitystä ei ole tallennettu.")
+    if row.state == state.value:
+        return False
+    old = row.state
+    row.state = state.value
+    if state == ProposalState.closed:
+        row.closed_at, row.close_reason = now(), reason
+    add_event(
+        session=session,
+        kind=EventKind.proposal_state_changed,
+        actor=actor,
+        proposal_id=proposal_id,
+        data={"from": old, "to": state.value} | ({"reason": reason} if reason else {}),
+    )
+    return True
+
+
+def everything_final(*, session: Session, proposal_id: str, today: date) -> bool:
+    """True when every point of every recipient is decided and past its rectification window."""
+    cells = session.execute(
+        select(Decision.status, Decision.meeting_date).where(Decision.proposal_id == proposal_id)
+    ).all()
+    return bool(cells) and all(
+        effective_status(DecisionStatus(status), meeting, today) == DecisionStatus.final
+        for status, meeting in cells
+    )
+
+
+def close_finished(*, session: Session, today: date, actor: str) -> list[str]:
+    """Close every sent proposal whose every point of every recipient is final; their ids."""
+    closed = []
+    for proposal_id in session.scalars(select(Proposal.id).where(Proposal.state == ProposalState.sent.value)):
+        if everything_final(session=session, proposal_id=proposal_id, today=today):
+            closed.append(proposal_id)
+    for proposal_id in closed:
+        set_state(
+            session=session,
+            proposal_id=proposal_id,
+            state=ProposalState.closed,
+            actor=actor,
+            reason="kaikki kohdat päätetty kaikissa vastaanottajissa",
+        )
+    return closed
+
+
+def choose_proposal(settings: Settings, wanted: str | None = None) -> str:
+    """The id of the proposal a command or a form means.
+
+    ``wanted`` may be an id, a title or a short title (any case), as typed or chosen in a form. Without
+    it: the only active proposal; with none stored yet, the configured one (``COUNCIL_PROPOSAL_ID``,
+    its content read from data/ until it is stored); with several active, the configured one when
+    COUNCIL_PROPOSAL_ID names one of them, else a Finnish error that lists them.
+    """
+    try:
+        with Session(checked_engine_for(settings)) as session:
+            known = list_proposals(session=session)
+    except CouncilError:
+        known = []  # no database yet
+    if wanted and wanted.strip():
+        key = wanted.strip().casefold()
+        for p in known:
+            if key in (p.id.casefold(), p.title.casefold(), p.short_title.casefold()):
+                return p.id
+        if (settings.path(settings.data_dir) / "proposals" / f"{wanted.strip()}.yaml").is_file():
+            return wanted.strip()
+        raise UnknownProposalError(
+            wanted.strip(),
+            "Tunnetut esitykset: " + (", ".join(p.id for p in known) or "ei yhtään") + ".",
+        )
+    active = [p for p in known if p.active]
+    if len(active) == 1:
+        return active[0].id
+    if not active:
+        return settings.proposal_id
+    if proposal_named_in_environment() and settings.proposal_id in {p.id for p in active}:
+        return settings.proposal_id
+    listing = "; ".join(f"{p.id} ({p.short_title})" for p in active)
+    raise CouncilError(
+        f"Seurannassa on {len(active)} esitystä, joten valitse yksi: --proposal TUNNISTE "
+        f"(lomakkeella kenttä Esitys). Esitykset: {listing}."
+    )

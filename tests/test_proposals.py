@@ -1,0 +1,246 @@
+"""Many proposals in one service (issue 13): proposals as campaigns in the database, each with its
+own recipients and state; commands choose one; the daily follow-up runs over all of them and never
+sends a body two emails on one day."""
+
+from __future__ import annotations
+
+import shutil
+from collections import Counter
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+import yaml
+from sqlalchemy.orm import Session
+from typer.testing import CliRunner
+
+from council.cli import app
+from council.config import PROJECT_ROOT, Settings, get_settings
+from council.store.engine import make_engine, upgrade
+from models.enums import MessageKind
+from models.tables import Decision, Event, Message, Proposal, Recipient
+
+runner = CliRunner()
+SEED = "jarjestoyhteistyomalli-forssan-seutu"
+SECOND = "liikuntapaikat-2027"
+SECOND_RECIPIENTS = ["humppila", "jokioinen", "tammela"]
+
+
+@pytest.fixture
+def data(settings: Settings, env: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    """The project's content copied to the test's folder (imports write their YAML copy there)."""
+    folder = tmp_path / "data"
+    shutil.copytree(PROJECT_ROOT / "data", folder)
+    env.setenv("COUNCIL_DATA_DIR", str(folder))
+    env.setenv("COUNCIL_ROSTER_FILE", str(folder / "rosters" / "forssan-seutu.yaml"))
+    return folder
+
+
+def second_proposal_file(tmp_path: Path) -> Path:
+    """Another proposal of the committee: the seed's text under a new id, title and Dnro."""
+    content = yaml.safe_load((PROJECT_ROOT / "data" / "proposals" / f"{SEED}.yaml").read_text("utf-8"))
+    content.update(
+        id=SECOND,
+        title="Esitys liikuntapaikkojen yhteiskäytöstä Forssan seudulla",
+        short_title="Liikuntapaikkojen yhteiskäyttö",
+        diary_number="FSHKY/301/00.04.01/2026",
+    )
+    path = tmp_path / "liikunta.yaml"
+    path.write_text(yaml.safe_dump(content, allow_unicode=True, sort_keys=False), "utf-8")
+    return path
+
+
+def cli(*args: str) -> str:
+    result = runner.invoke(app, list(args))
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def two_proposals(tmp_path: Path) -> None:
+    cli("init")
+    cli("proposal", "import", str(second_proposal_file(tmp_path)), *[f"-r{b}" for b in SECOND_RECIPIENTS])
+
+
+def test_import_stores_a_draft_with_only_its_recipients(data: Path, tmp_path: Path) -> None:
+    """The second proposal is a draft with exactly its three recipients' cells, its YAML copy
+    under data/ loads back, and the first proposal is untouched."""
+    two_proposals(tmp_path)
+    engine = make_engine(get_settings().effective_database_url)
+    with Session(engine) as session:
+        cells = Counter(session.scalars(sa.select(Decision.proposal_id)))
+        second = session.get(Proposal, SECOND)
+        recipients = set(session.scalars(sa.select(Recipient.body_id).where(Recipient.proposal_id == SECOND)))
+    assert cells == {SEED: 6 * 4, SECOND: 3 * 4}
+    assert second.state == "draft" and second.recipients_chosen and second.diary_number == "FSHKY/301/00.04.01/2026"
+    assert recipients == set(SECOND_RECIPIENTS)
+    assert (data / "proposals" / f"{SECOND}.yaml").is_file()
+    listing = cli("proposal", "list")
+    assert "luonnos" in listing and "Liikuntapaikkojen" in listing
+
+
+def test_a_bad_import_stores_nothing(data: Path, tmp_path: Path) -> None:
+    """A file with errors, or a body that is not in the roster, leaves no proposal behind."""
+    cli("init")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("id: Ei kelpaa\ntitle: x\n", "utf-8")
+    result = runner.invoke(app, ["proposal", "import", str(bad)])
+    assert result.exit_code == 2 and "bad.yaml" in result.output
+    result = runner.invoke(app, ["proposal", "import", str(second_proposal_file(tmp_path)), "-r", "Urjala"])
+    assert result.exit_code == 2 and "Urjala" in result.output
+    with Session(make_engine(get_settings().effective_database_url)) as session:
+        assert list(session.scalars(sa.select(Proposal.id))) == [SEED]
+    assert not (data / "proposals" / f"{SECOND}.yaml").exists()
+
+
+def test_with_several_active_a_command_must_name_one(data: Path, tmp_path: Path) -> None:
+    two_proposals(tmp_path)
+    result = runner.invoke(app, ["status"])
+    assert result.exit_code == 2
+    assert "2 esitystä" in result.output and SECOND in result.output and "--proposal" in result.output
+    status = cli("--proposal", SECOND, "status")
+    assert "Humppilan" in status and "Ypäjän" not in status  # its recipients only
+    # a title works as well as an id, in any case
+    assert "Tammelan" in cli("-p", "liikuntapaikkojen yhteiskäyttö", "status")
+    result = runner.invoke(app, ["-p", "ei-ole", "status"])
+    assert result.exit_code == 2 and "ei-ole" in result.output
+
+
+def test_send_goes_to_the_chosen_recipients_only(data: Path, tmp_path: Path, smtp_server) -> None:  # noqa: ANN001
+    two_proposals(tmp_path)
+    cli("-p", SECOND, "send", "--today", "15.3.2027")
+    result = runner.invoke(app, ["-p", SECOND, "send", "--body", "forssa"])
+    assert result.exit_code == 2 and "forssa" in result.output and "humppila" in result.output
+    with Session(make_engine(get_settings().effective_database_url)) as session:
+        sent = set(session.scalars(sa.select(Message.body_id).where(Message.proposal_id == SECOND)))
+        state = session.get(Proposal, SECOND).state
+        seed_state = session.get(Proposal, SEED).state
+    assert sent == set(SECOND_RECIPIENTS)
+    assert (state, seed_state) == ("sent", "draft")
+    subjects = [p.read_bytes() for p in (tmp_path / "outputs" / "mail").glob("*.eml")]
+    assert len(subjects) == 3 and all(b"FSHKY/301/00.04.01/2026" in s for s in subjects)
+
+
+def _record_all(proposal_id: str, body_id: str, on: date) -> None:
+    for point in range(1, 5):
+        liaison = ["--liaison-name", "Maija Meikäläinen", "--liaison-title", "hyvinvointikoordinaattori",
+                   "--liaison-email", "maija@example.fi", "--liaison-work-time", "8 h/kk"] if point == 1 else []  # fmt: skip
+        day = on.strftime("%d.%m.%Y")
+        cli("-p", proposal_id, "record", body_id, str(point), "hyväksytty ehdotuksen mukaisesti",
+            "--date", day, "--section", str(10 + point), *liaison)  # fmt: skip
+
+
+def test_120_days_with_two_proposals_one_email_a_day(data: Path, tmp_path: Path, smtp_server) -> None:  # noqa: ANN001
+    """Both proposals open for 120 days, three bodies in both: no body gets two emails on one day,
+    every Message-ID is unique, nothing is sent to a body on a proposal after its last decision
+    there, and a proposal whose every point became final closes by itself."""
+    two_proposals(tmp_path)
+    start = date(2026, 2, 2)  # decisions are recorded after their meetings: the whole run is in the past
+    cli("-p", SEED, "send", "--today", start.strftime("%d.%m.%Y"))
+    cli("-p", SECOND, "send", "--today", (start + timedelta(days=8)).strftime("%d.%m.%Y"))
+    decided = {(SEED, "jokioinen"): start + timedelta(days=40), (SECOND, "humppila"): start + timedelta(days=50)}
+    for offset in range(1, 121):
+        day = start + timedelta(days=offset)
+        for (proposal_id, body_id), on in decided.items():
+            if on == day:
+                _record_all(proposal_id, body_id, day)
+        cli("follow-up", "--today", day.strftime("%d.%m.%Y"))
+
+    with Session(make_engine(get_settings().effective_database_url)) as session:
+        messages = session.execute(
+            sa.select(Message.proposal_id, Message.body_id, Message.kind, Message.logical_date, Message.message_id)
+            .where(Message.body_id.is_not(None), Message.kind.in_([MessageKind.proposal.value, MessageKind.reminder.value]))
+        ).all()
+        closed = session.get(Proposal, SECOND).state
+    per_day = Counter((m.body_id, m.logical_date) for m in messages)
+    assert max(per_day.values()) == 1, [k for k, n in per_day.items() if n > 1]
+    assert len({m.message_id for m in messages}) == len(messages)
+    reminders = Counter((m.proposal_id, m.body_id) for m in messages if m.kind == MessageKind.reminder.value)
+    # both proposals reminded the shared bodies, on different days
+    assert reminders[(SEED, "tammela")] >= 2 and reminders[(SECOND, "tammela")] >= 2
+    for (proposal_id, body_id), on in decided.items():
+        assert all(
+            m.logical_date <= on
+            for m in messages
+            if (m.proposal_id, m.body_id) == (proposal_id, body_id) and m.kind == MessageKind.reminder.value
+        )
+    assert closed == "sent"  # two of its bodies never decided
+
+
+def test_a_closed_proposal_gets_no_reminders(data: Path, tmp_path: Path, smtp_server) -> None:  # noqa: ANN001
+    two_proposals(tmp_path)
+    cli("-p", SECOND, "send", "--today", "1.2.2027")
+    result = runner.invoke(app, ["proposal", "close", SECOND, "--reason", ""])
+    assert result.exit_code == 2 and "syy" in result.output
+    assert "päätetty" in cli("proposal", "close", SECOND, "--reason", "esitys vanhentui")
+    out = cli("follow-up", "--today", "1.4.2027")
+    assert "ei erääntyneitä" in out
+    with Session(make_engine(get_settings().effective_database_url)) as session:
+        row = session.get(Proposal, SECOND)
+        kinds = set(session.scalars(sa.select(Event.kind).where(Event.proposal_id == SECOND)))
+        reminders = session.scalar(sa.select(sa.func.count(Message.id)).where(Message.kind == "reminder"))
+    assert row.state == "closed" and row.close_reason == "esitys vanhentui" and row.closed_at is not None
+    assert "proposal_state_changed" in kinds and reminders == 0
+    assert "päättynyt" in cli("proposal", "show", SECOND)
+
+
+def test_every_point_final_closes_the_proposal(data: Path, tmp_path: Path, smtp_server) -> None:  # noqa: ANN001
+    two_proposals(tmp_path)
+    cli("-p", SECOND, "send", "--today", "2.2.2026")
+    for body_id in SECOND_RECIPIENTS:
+        _record_all(SECOND, body_id, date(2026, 2, 16))
+    out = cli("follow-up", "--today", "2.3.2026")  # 14 days after the meeting: still open for rectification
+    assert "päättyi" not in out
+    out = cli("follow-up", "--today", "16.3.2026")
+    assert f"Esitys {SECOND} päättyi" in out
+    with Session(make_engine(get_settings().effective_database_url)) as session:
+        assert session.get(Proposal, SECOND).state == "closed"
+        assert session.get(Proposal, SEED).state == "draft"
+
+
+def test_upgrade_keeps_what_an_earlier_release_stored(env: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """A database at the previous release's head (0007) with a sent proposal migrates to a sent
+    campaign with a recipient row per body and keeps every decision, event and message."""
+    from tests.conftest import sync_and_mark_sent
+
+    url = get_settings().effective_database_url
+    upgrade(url, "0007")
+    engine = make_engine(url)
+    now = "2026-11-01 10:00:00"
+    with engine.begin() as c:
+        c.execute(sa.text(
+            "INSERT INTO proposal (id, title, sender, preparer, content_sha256, duties_point, created_at) "
+            f"VALUES ('{SEED}', 'T', 'S', 'P', 'x', 1, '{now}')"
+        ))  # fmt: skip
+        for body in ("forssa", "humppila"):
+            c.execute(sa.text(
+                "INSERT INTO body (id, name, name_genitive, name_inessive, kind, deciding_body, registry_email, "
+                f"language, updated_at) VALUES ('{body}', '{body}', 'g', 'i', 'kunta', 'kh', 'k@{body}.fi', 'fi', '{now}')"
+            ))  # fmt: skip
+            c.execute(sa.text(
+                "INSERT INTO decision (proposal_id, body_id, point_number, status, updated_at, version, revision) "
+                f"VALUES ('{SEED}', '{body}', 1, 'sent', '{now}', 2, 0)"
+            ))  # fmt: skip
+        c.execute(sa.text(
+            "INSERT INTO message (proposal_id, body_id, kind, round, state, message_id, recipients, subject, "
+            f"body_text, body_html, attachments, attempts, cc, created_at) VALUES ('{SEED}', 'forssa', 'proposal', 0, "
+            f"'sent', '<m1@x>', '[]', 's', 't', 'h', '[]', 1, '[]', '{now}')"
+        ))  # fmt: skip
+        c.execute(sa.text(
+            f"INSERT INTO event (occurred_at, proposal_id, kind, actor, data) VALUES ('{now}', '{SEED}', 'x', 'a', '{{}}')"
+        ))  # fmt: skip
+    upgrade(url)
+    with Session(engine) as session:
+        row = session.get(Proposal, SEED)
+        assert row.state == "sent" and not row.recipients_chosen
+        recipients = set(session.scalars(sa.select(Recipient.body_id)))
+        assert recipients == {"forssa", "humppila"}
+        assert session.scalar(sa.select(sa.func.count(Decision.id))) == 2
+        assert session.scalar(sa.select(sa.func.count(Message.id))) == 1
+        assert session.scalar(sa.select(sa.func.count(Event.id))) == 1
+    # the next sync stores the content and the remaining roster bodies, losing nothing
+    env.setenv("COUNCIL_LOCAL_SMTP_PORT", "1")
+    sync_and_mark_sent(get_settings(), body_ids=[])
+    with Session(engine) as session:
+        assert session.get(Proposal, SEED).content["id"] == SEED
+        assert session.scalar(sa.select(sa.func.count(Decision.id))) == 6 * 4
