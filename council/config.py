@@ -52,6 +52,12 @@ class Settings(BaseSettings):
         alias="COUNCIL_INBOX_DIR",
         description="Drop folder of the registries' replies (.eml), read by `council replies`",
     )
+    proposals_inbox_folder: Path = Field(
+        default=Path("state/uudet-esitykset"),
+        alias="COUNCIL_PROPOSALS_INBOX_DIR",
+        description="Where the coordinator saves new proposals (.docx on the authoring template, or "
+        ".yaml); the new-proposal form lists the files here",
+    )
     proposal_id: str = Field(default="jarjestoyhteistyomalli-forssan-seutu")
     roster_file: Path = Field(default=Path("data/rosters/forssan-seutu.yaml"))
 
@@ -156,6 +162,11 @@ class Settings(BaseSettings):
     def inbox_dir(self) -> Path:
         """state/saapuneet: replies saved by the coordinator (or the local SMTP server) as .eml."""
         return self.path(self.inbox_folder)
+
+    @property
+    def proposals_inbox_dir(self) -> Path:
+        """state/uudet-esitykset: new proposals waiting to be imported (the new-proposal form's list)."""
+        return self.path(self.proposals_inbox_folder)
 
     @cached_property
     def state_dir(self) -> Path:

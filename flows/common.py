@@ -8,6 +8,7 @@ import functools
 import inspect
 import logging
 import re
+import typing
 from collections.abc import Callable
 from datetime import date
 from functools import lru_cache
@@ -78,6 +79,10 @@ def for_chosen_proposal(fn: Callable[..., Any]) -> Callable[..., Any]:
         with using_proposal(chosen):
             return fn(*args, **kwargs)
 
+    # Prefect builds the form and validates the parameters from the signature; with postponed
+    # annotations it would resolve the names in this module, so hand it the resolved ones.
+    run.__signature__ = inspect.signature(fn, eval_str=True)  # type: ignore[attr-defined]
+    run.__annotations__ = typing.get_type_hints(fn, include_extras=True)
     return run
 
 

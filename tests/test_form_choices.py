@@ -42,7 +42,7 @@ def test_council_run_writes_the_choices_into_the_servers_deployments(prefect_har
     from prefect.client.orchestration import get_client
     from prefect.settings import PREFECT_API_URL
 
-    from council.cli.runner import refresh_forms
+    from council.services.forms import refresh_forms
 
     @flow(name="form-choices-probe")
     def probe(lomake: _Form) -> None:  # pragma: no cover - never run, only deployed

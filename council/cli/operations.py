@@ -58,7 +58,7 @@ def refresh_forms_cmd(
 
     import httpx
 
-    from council.cli.runner import refresh_forms
+    from council.services.forms import refresh_forms
 
     settings = get_settings()
     url = api or os.environ.get("PREFECT_API_URL") or f"http://127.0.0.1:{settings.prefect_port}/api"

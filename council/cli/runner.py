@@ -16,8 +16,6 @@ import subprocess
 import sys
 import time
 import urllib.request
-import uuid
-from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -25,6 +23,7 @@ from rich.console import Console
 
 from council.config import PROJECT_ROOT, Settings, get_settings
 from council.errors import CouncilError
+from council.services.forms import refresh_forms
 from council.store.engine import prepare_database_folder, upgrade
 
 console = Console()
@@ -51,51 +50,6 @@ def prefect_env(settings: Settings) -> dict[str, str]:
         }
     )
     return env
-
-
-def _patient(request: Callable[[], httpx.Response], attempts: int = 5) -> httpx.Response:
-    """Send a request again while a busy server answers 502/503/504 (SQLite locked under load)."""
-    for attempt in range(attempts):
-        response = request()
-        if response.status_code not in (502, 503, 504) or attempt == attempts - 1:
-            break
-        time.sleep(1 + attempt)
-    response.raise_for_status()
-    return response
-
-
-def refresh_forms(settings: Settings, api_url: str) -> int:
-    """Write the forms' current choices (bodies, points) into every deployment's parameter schema on
-    the server at ``api_url`` (see council/services/forms.py); returns how many changed. Content that
-    does not load leaves the forms as they are and raises its Finnish ContentError."""
-    import base64
-
-    from council.services.forms import form_choices, with_choices
-
-    choices = form_choices(settings)
-    headers = {}
-    auth = os.environ.get("PREFECT_API_AUTH_STRING")
-    if auth:  # the same basic auth the Prefect client sends
-        headers["Authorization"] = "Basic " + base64.b64encode(auth.encode()).decode()
-    changed = 0
-    with httpx.Client(base_url=api_url.rstrip("/"), timeout=30, headers=headers) as client:
-        # A server with CSRF protection wants a token on every POST and PATCH, as the Prefect client sends.
-        client_id = str(uuid.uuid4())
-        csrf = client.get("/csrf-token", params={"client": client_id})
-        if csrf.status_code == 200:
-            client.headers.update({"Prefect-Csrf-Token": csrf.json()["token"], "Prefect-Csrf-Client": client_id})
-        response = _patient(lambda: client.post("/deployments/filter", json={}))
-        for deployment in response.json():
-            schema = deployment.get("parameter_openapi_schema") or {}
-            filled = with_choices(schema, choices)
-            if filled != schema:
-                _patient(
-                    lambda d=deployment, f=filled: client.patch(
-                        f"/deployments/{d['id']}", json={"parameter_openapi_schema": f}
-                    )
-                )
-                changed += 1
-    return changed
 
 
 def _port_open(port: int) -> bool:

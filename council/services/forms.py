@@ -10,9 +10,15 @@ without a re-deploy, and a body the dropdown did not offer is still checked by t
 
 from __future__ import annotations
 
+import base64
 import copy
+import os
+import time
+import uuid
+from collections.abc import Callable
 from typing import Any
 
+import httpx
 from sqlalchemy.orm import Session
 
 from council.config import Settings
@@ -51,7 +57,20 @@ def form_choices(settings: Settings) -> dict[str, list[str]]:
         "bodies": [b.name for b in roster.bodies],
         "points": points,
         "proposals": [p.short_title for p in active],
+        "proposal_files": proposal_files(settings),
     }
+
+
+def proposal_files(settings: Settings) -> list[str]:
+    """The new proposals waiting in the coordinator's folder (.docx, .yaml), by file name."""
+    folder = settings.proposals_inbox_dir
+    if not folder.is_dir():
+        return []
+    return sorted(
+        p.name
+        for p in folder.iterdir()
+        if p.is_file() and p.suffix.lower() in (".docx", ".yaml", ".yml") and not p.name.startswith(("~$", "."))
+    )
 
 
 def with_choices(schema: dict[str, Any], choices: dict[str, list[str]]) -> dict[str, Any]:
@@ -79,3 +98,44 @@ def _fill(node: Any, choices: dict[str, list[str]]) -> None:
     elif isinstance(node, list):
         for value in node:
             _fill(value, choices)
+
+
+def _patient(request: Callable[[], httpx.Response], attempts: int = 5) -> httpx.Response:
+    """Send a request again while a busy server answers 502/503/504 (SQLite locked under load)."""
+    for attempt in range(attempts):
+        response = request()
+        if response.status_code not in (502, 503, 504) or attempt == attempts - 1:
+            break
+        time.sleep(1 + attempt)
+    response.raise_for_status()
+    return response
+
+
+def refresh_forms(settings: Settings, api_url: str) -> int:
+    """Write the forms' current choices (bodies, points) into every deployment's parameter schema on
+    the server at ``api_url`` (see council/services/forms.py); returns how many changed. Content that
+    does not load leaves the forms as they are and raises its Finnish ContentError."""
+    choices = form_choices(settings)
+    headers = {}
+    auth = os.environ.get("PREFECT_API_AUTH_STRING")
+    if auth:  # the same basic auth the Prefect client sends
+        headers["Authorization"] = "Basic " + base64.b64encode(auth.encode()).decode()
+    changed = 0
+    with httpx.Client(base_url=api_url.rstrip("/"), timeout=30, headers=headers) as client:
+        # A server with CSRF protection wants a token on every POST and PATCH, as the Prefect client sends.
+        client_id = str(uuid.uuid4())
+        csrf = client.get("/csrf-token", params={"client": client_id})
+        if csrf.status_code == 200:
+            client.headers.update({"Prefect-Csrf-Token": csrf.json()["token"], "Prefect-Csrf-Client": client_id})
+        response = _patient(lambda: client.post("/deployments/filter", json={}))
+        for deployment in response.json():
+            schema = deployment.get("parameter_openapi_schema") or {}
+            filled = with_choices(schema, choices)
+            if filled != schema:
+                _patient(
+                    lambda d=deployment, f=filled: client.patch(
+                        f"/deployments/{d['id']}", json={"parameter_openapi_schema": f}
+                    )
+                )
+                changed += 1
+    return changed

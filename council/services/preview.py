@@ -118,3 +118,18 @@ def preview(
     pdfs = to_pdfa(docs, inside(settings.preview_dir, "pdf"))
     pngs = first_page_pngs(pdfs, inside(settings.preview_dir, "png"))
     return docs, pngs, ""
+
+
+def proposal_preview(settings: Settings, proposal_id: str, body_id: str, *, today: date) -> tuple[Path, Path | None]:
+    """The proposal as one recipient would get it (DOCX) under outputs/preview/<proposal>/, and its
+    first page as PNG where LibreOffice and pdftoppm are installed (else None)."""
+    from council.content.loading import select_bodies
+
+    proposal = proposal_content(settings, proposal_id)
+    body = select_bodies(load_roster(settings.path(settings.roster_file)), [body_id])[0]
+    folder = inside(settings.preview_dir, proposal_id)
+    docx = render_first_send(proposal, body, folder, on=today).attachments[0]
+    if soffice() is None or shutil.which("pdftoppm") is None:
+        return docx, None
+    pdfs = to_pdfa([docx], inside(folder, "pdf"))
+    return docx, first_page_pngs(pdfs, inside(folder, "png"))[0]
