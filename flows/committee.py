@@ -9,13 +9,13 @@ from prefect import flow, get_run_logger, task
 from prefect.states import State
 from pydantic import BaseModel, ConfigDict, Field
 
-from council.config import get_settings
+from council.config import get_settings, using_proposal
 from council.delivery.mail import SmtpMailer
 from council.errors import INPUT_ERRORS
 from council.rendering.run_reports import committee_summary
 from council.rules.formatting import today_helsinki
 from council.services.committee import write_status_report
-from council.services.digest import send_digest
+from council.services.digest import DigestsFailed, send_digest, send_digests
 from flows.common import ON_FAILURE, actor, form_day, form_title, refuse, report_done
 from flows.status import publish_status
 from models.fields import FI_DATE_OR_EMPTY_PATTERN
@@ -52,10 +52,25 @@ def committee_digest(
         day = form_day(kooste.paiva)
     except INPUT_ERRORS as exc:
         return refuse(exc.refusal())
-    message = send_digest_task(day)
+    def one(proposal_id: str) -> str:
+        with using_proposal(proposal_id):
+            return send_digest_task(day)
+
+    try:
+        results = send_digests(get_settings(), today=day, send_one=one)
+    except DigestsFailed as exc:
+        report_done(committee_summary(_said(exc.results), settings=get_settings()))
+        raise
+    message = _said(results)
     get_run_logger().info(message)
     report_done(committee_summary(message, settings=get_settings()))
     return message
+
+
+def _said(results: dict[str, str]) -> str:
+    if len(results) == 1:
+        return next(iter(results.values()))
+    return "\n".join(f"- {proposal_id}: {said}" for proposal_id, said in results.items())
 
 
 @task(name="write-status-report")

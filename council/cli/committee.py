@@ -124,13 +124,35 @@ def report(
 
 @app.command()
 def digest(
+    ctx: typer.Context,
     today: TodayOpt = None,
 ) -> None:
-    """Lähetä valiokunnalle viikkokooste (vain jos viikolla tapahtui jotain)."""
+    """Lähetä valiokunnalle viikkokooste jokaisesta lähetetystä esityksestä (vain jos viikolla
+    tapahtui jotain)."""
     from council.delivery.mail import SmtpMailer
-    from council.services.digest import send_digest
+    from council.services.digest import DigestsFailed, send_digest, send_digests
 
     settings = get_settings()
     checked_engine_for(settings)
     day = parse_day(today)
-    console.print(send_digest(settings, today=day, mailer=SmtpMailer(settings), actor="cli:digest"))
+    mailer = SmtpMailer(settings)
+
+    def one(proposal_id: str) -> str:
+        return send_digest(
+            settings.model_copy(update={"proposal_id": proposal_id}), today=day, mailer=mailer, actor="cli:digest"
+        )
+
+    chosen = (ctx.obj or {}).get("proposal")
+    try:
+        results = send_digests(settings, today=day, send_one=one, proposal_ids=[chosen] if chosen else None)
+    except DigestsFailed as exc:
+        results = exc.results
+        _print_digests(results)
+        raise
+    _print_digests(results)
+
+
+def _print_digests(results: dict[str, str]) -> None:
+    several = len(results) > 1
+    for proposal_id, said in results.items():
+        console.print(f"{proposal_id}: {said}" if several and proposal_id else said, highlight=False, markup=False)

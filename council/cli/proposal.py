@@ -21,15 +21,18 @@ from council.store.proposals import proposal_content
 
 @app.command()
 def init() -> None:
-    """Luo tai päivitä tietokanta ja tallenna esitys ja vastaanottajat sisältötiedostoista."""
+    """Luo tai päivitä tietokanta ja tallenna esitykset ja vastaanottajat sisältötiedostoista
+    (data/proposals/*.yaml)."""
+    from council.services.proposals import import_file_ids
     from council.services.send import sync
 
     settings = get_settings()
     prepare_database_folder(settings)
     upgrade(settings.effective_database_url)
-    proposal, bodies = sync(settings, actor="cli:init")
     console.print(f"Tietokanta valmis: {display_url(settings.effective_database_url)}")
-    console.print(f"Esitys: {proposal.title}\nVastaanottajia: {len(bodies)}")
+    for proposal_id in import_file_ids(settings):
+        proposal, bodies = sync(settings.model_copy(update={"proposal_id": proposal_id}), actor="cli:init")
+        console.print(f"Esitys {proposal.id}: {proposal.short_title}\nVastaanottajia: {len(bodies)}", highlight=False)
 
 
 @app.command()

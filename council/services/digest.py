@@ -5,6 +5,7 @@ One message per ISO week (outbox round ``YYYYWW``, no body); nothing is sent whe
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
@@ -21,10 +22,10 @@ from council.rules.formatting import HELSINKI, fi_date
 from council.services.committee import write_status_report
 from council.store.engine import engine_for
 from council.store.outbox import queue_message
-from council.store.proposals import proposal_content
+from council.store.proposals import active_ids, proposal_content
 from models.contexts import DigestMailContext
-from models.enums import EventKind, MessageKind, MessageState
-from models.tables import Body, Event, Message
+from models.enums import EventKind, MessageKind, MessageState, ProposalState
+from models.tables import Body, Event, Message, Proposal
 
 
 def week_round(day: date) -> int:
@@ -205,3 +206,41 @@ def send_digest(settings: Settings, *, today: date, mailer: Mailer, actor: str) 
         "Viikkokooste on lähetyksessä toisessa ajossa tai sen lähetys jäi kesken; "
         "keskeytynyt lähetys yritetään uudelleen 15 minuutin kuluttua"
     )
+
+
+class DigestsFailed(CouncilError):
+    """One or more proposals' digests failed; ``results`` holds what happened to each."""
+
+    advice = "Katso epäonnistuneen esityksen tilanne komennolla council history; seuranta-ajo yrittää uudelleen."
+
+    def __init__(self, message: str, results: dict[str, str]):
+        super().__init__(message)
+        self.results = results
+
+
+def digest_proposals(settings: Settings) -> list[str]:
+    """The proposals a weekly digest is about: every sent one (drafts have nothing to tell yet)."""
+    with Session(engine_for(settings)) as session:
+        return [p for p in active_ids(session=session) if session.get(Proposal, p).state == ProposalState.sent.value]
+
+
+def send_digests(
+    settings: Settings, *, today: date, send_one: Callable[[str], str], proposal_ids: list[str] | None = None
+) -> dict[str, str]:
+    """This week's digest of every sent proposal (or of ``proposal_ids``): ``send_one(proposal_id)``
+    for each, each proposal its own message; what happened to each, in Finnish. A failure of one
+    does not stop the others; :class:`DigestsFailed` afterwards carries every result."""
+    ids = proposal_ids if proposal_ids is not None else digest_proposals(settings)
+    results: dict[str, str] = {}
+    failed: list[str] = []
+    for proposal_id in ids:
+        try:
+            results[proposal_id] = send_one(proposal_id)
+        except CouncilError as exc:
+            results[proposal_id] = str(exc)
+            failed.append(f"{proposal_id}: {exc}")
+    if failed:
+        raise DigestsFailed("; ".join(failed), results)
+    if not ids:
+        results[""] = "Yhtään lähetettyä esitystä ei ole seurannassa: ei koostetta."
+    return results

@@ -44,6 +44,14 @@ def read_proposal_file(path: Path) -> ProposalIn:
     )
 
 
+def import_file_ids(settings: Settings) -> list[str]:
+    """The proposals whose import files are under data/proposals/ (not their translations), the
+    configured one first; the configured one even without a file (its stored content)."""
+    folder = settings.path(settings.data_dir) / "proposals"
+    found = sorted(p.stem for p in folder.glob("*.yaml") if "." not in p.stem) if folder.is_dir() else []
+    return [settings.proposal_id, *(p for p in found if p != settings.proposal_id)]
+
+
 def resolve_recipients(settings: Settings, wanted: list[str]) -> list[str]:
     """Roster ids of the bodies named by id or official name (any case); empty = the whole roster."""
     roster = load_roster(settings.path(settings.roster_file))
