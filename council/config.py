@@ -52,11 +52,11 @@ class Settings(BaseSettings):
         alias="COUNCIL_INBOX_DIR",
         description="Drop folder of the registries' replies (.eml), read by `council replies`",
     )
-    proposals_inbox_folder: Path = Field(
-        default=Path("state/uudet-esitykset"),
+    proposals_inbox_folder: Path | None = Field(
+        default=None,
         alias="COUNCIL_PROPOSALS_INBOX_DIR",
         description="Where the coordinator saves new proposals (.docx on the authoring template, or "
-        ".yaml); the new-proposal form lists the files here",
+        ".yaml); the new-proposal form lists the files here. Default: uudet-esitykset/ in the state folder",
     )
     proposal_id: str = Field(default="jarjestoyhteistyomalli-forssan-seutu")
     roster_file: Path = Field(default=Path("data/rosters/forssan-seutu.yaml"))
@@ -166,6 +166,8 @@ class Settings(BaseSettings):
     @property
     def proposals_inbox_dir(self) -> Path:
         """state/uudet-esitykset: new proposals waiting to be imported (the new-proposal form's list)."""
+        if self.proposals_inbox_folder is None:
+            return self.state_dir / "uudet-esitykset"
         return self.path(self.proposals_inbox_folder)
 
     @cached_property

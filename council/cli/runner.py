@@ -174,6 +174,7 @@ def main_job(*, send: bool = True, wait: bool = True) -> int:
         with console.status("Alustetaan tietokanta"):
             prepare_database_folder(settings)
             upgrade(settings.effective_database_url)
+            settings.proposals_inbox_dir.mkdir(parents=True, exist_ok=True)  # new-proposal lists it
         if settings.uses_local_smtp:
             children.start("smtp-server", [_bin("council"), "smtp-server"], env)
             console.print(f"SMTP-palvelin: 127.0.0.1:{smtp_port} → {settings.mail_dir}")

@@ -44,6 +44,8 @@ FORMS = [
     "import-decisions",
     "follow-up",
     "committee-digest",
+    "new-proposal",
+    "close-proposal",
 ]
 #: The forms' parameter and attribute names: none may show as a label (the Finnish titles do).
 FIELD_NAMES = [
