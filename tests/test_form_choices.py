@@ -15,6 +15,10 @@ class _Form(BaseModel):
     lisatieto: str = ""
 
 
+class _NewForm(BaseModel):
+    tiedosto: str = Field(title="Tiedosto", json_schema_extra={CHOICES_KEY: "proposal_files"})
+
+
 def test_marked_fields_get_the_rosters_names_and_the_proposals_points(settings: Settings) -> None:
     schema = {"properties": {"lomake": {"$ref": "#/definitions/_Form"}}, "definitions": {"_Form": _Form.model_json_schema()}}
     filled = with_choices(schema, form_choices(settings))
@@ -74,3 +78,36 @@ def test_refresh_forms_without_a_server_is_a_finnish_message(settings: Settings)
     result = CliRunner().invoke(app, ["refresh-forms", "--api", url])
     assert result.exit_code == 2, result.output
     assert f"Prefect-palvelimeen {url} ei saada yhteyttä" in result.output
+
+
+def test_council_run_keeps_the_forms_current(prefect_harness: None, settings: Settings, env, tmp_path) -> None:  # noqa: ANN001
+    """While `council run` runs, a file saved into the new-proposals folder reaches the deployed
+    form within one look, with no restart; an unchanged look writes nothing."""
+    from prefect import flow
+    from prefect.client.orchestration import get_client
+    from prefect.settings import PREFECT_API_URL
+
+    from council.cli.runner import FormKeeper
+    from council.config import get_settings
+
+    @flow(name="form-keeper-probe")
+    def probe(lomake: _NewForm) -> None:  # pragma: no cover - never run, only deployed
+        return None
+
+    folder = tmp_path / "uudet"
+    folder.mkdir()
+    env.setenv("COUNCIL_PROPOSALS_INBOX_DIR", str(folder))
+    with get_client(sync_client=True) as client:
+        deployment_id = client.create_deployment(
+            flow_id=client.create_flow(probe),
+            name="probe",
+            parameter_openapi_schema=probe.parameters.model_dump(mode="json", by_alias=True),
+        )
+    keeper = FormKeeper(get_settings(), PREFECT_API_URL.value())
+    keeper.EVERY = 0
+    (folder / "liikuntapaikat.docx").write_bytes(b"")
+    (folder / "~$liikuntapaikat.docx").write_bytes(b"")  # Word's lock file is not a proposal
+    keeper.keep_current()
+    with get_client(sync_client=True) as client:
+        schema = client.read_deployment(deployment_id).parameter_openapi_schema
+    assert schema["definitions"]["_NewForm"]["properties"]["tiedosto"]["enum"] == ["liikuntapaikat.docx"]

@@ -147,6 +147,41 @@ def run_deployment_and_wait(env: dict[str, str], name: str, timeout: float = 600
     return f"{state} ({run_id})"
 
 
+class FormKeeper:
+    """Keeps the forms' dropdowns current while `council run` runs: a new proposal (from the CLI or a
+    flow), a closed one, a file saved into the new-proposals folder or a changed roster reach the
+    forms within seconds, without a restart or a re-deploy."""
+
+    EVERY = 10.0  # seconds between looks; a look reads the roster, the folder and one query
+
+    def __init__(self, settings: Settings, api_url: str) -> None:
+        from council.services.forms import form_choices
+
+        self.settings, self.api_url = settings, api_url
+        self.last_look = time.monotonic()
+        try:
+            self.pushed: dict | None = form_choices(settings)
+        except CouncilError:
+            self.pushed = None
+        self.complained = ""
+
+    def keep_current(self) -> None:
+        from council.services.forms import form_choices
+
+        if time.monotonic() - self.last_look < self.EVERY:
+            return
+        self.last_look = time.monotonic()
+        try:
+            choices = form_choices(self.settings)
+            if choices != self.pushed:
+                refresh_forms(self.settings, self.api_url)
+                self.pushed, self.complained = choices, ""
+        except (CouncilError, httpx.HTTPError) as exc:
+            if str(exc) != self.complained:  # once per problem, not every ten seconds
+                self.complained = str(exc)
+                console.print(f"[yellow]Lomakkeiden valintalistoja ei päivitetty:[/] {exc}", highlight=False)
+
+
 def main_job(*, send: bool = True, wait: bool = True) -> int:
     settings = get_settings()
     env = prefect_env(settings)
@@ -217,7 +252,9 @@ def main_job(*, send: bool = True, wait: bool = True) -> int:
         if wait:
             console.print("[bold]Palvelut käynnissä. Pysäytä painamalla Ctrl-C.[/]")
             restarts: list[float] = []
+            forms = FormKeeper(settings, env["PREFECT_API_URL"])
             while True:
+                forms.keep_current()
                 for name, proc in list(children.procs):
                     if proc.poll() is None:
                         continue
