@@ -113,6 +113,7 @@ class _Reader:
     problems: list[Problem] = field(default_factory=list)
     reported: list[tuple[Any, ...]] = field(default_factory=list)
     pending_point: int | None = None  # an empty numbered paragraph: a point whose title is missing
+    last_typed: int | None = None  # the number typed by hand before the previous point's title
 
     def problem(self, row: int | None, loc: tuple[Any, ...], message: str, value: str | None = None) -> None:
         self.problems.append(Problem(self.file, row, field_label(loc), message, value, unit="kappale"))
@@ -470,13 +471,17 @@ def _read_point_block(reader: _Reader, block: _Block, points: list[dict[str, Any
     if block.list_kind == "number" or typed_number:
         title = typed_number.group(2) if typed_number else block.text
         index = _new_point(reader, points, block.number, title)
-        if typed_number and int(typed_number.group(1)) != index + 1:
-            reader.problem(
-                block.number,
-                ("points", index, "number"),
-                f"kohtien numerointi ei etene järjestyksessä: tämän kohdan numeron pitäisi olla {index + 1}",
-                typed_number.group(1),
-            )
+        if typed_number:
+            # a gap is reported once: the next point continues from the number typed
+            typed, expected = int(typed_number.group(1)), (reader.last_typed or index) + 1
+            reader.last_typed = typed
+            if typed != expected:
+                reader.problem(
+                    block.number,
+                    ("points", index, "number"),
+                    f"kohtien numerointi ei etene järjestyksessä: tämän kohdan numeron pitäisi olla {expected}",
+                    str(typed),
+                )
         return
     labelled = _LABELLED.match(block.text)
     if pending is not None:
