@@ -18,8 +18,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from council.config import PROJECT_ROOT
-from council.content import authoring
-from council.content.authoring import NOT_DOCX, read_authoring_docx, slug
+from council.content import authoring, docx_blocks
+from council.content.authoring import read_authoring_docx, slug
+from council.content.docx_blocks import NOT_DOCX
 from council.content.loading import dump_proposal_yaml, load_proposal
 from council.errors import ContentError, Problem
 
@@ -333,13 +334,13 @@ def test_an_empty_a_missing_and_a_huge_file_are_refused_before_reading(tmp_path:
     assert _refused(tmp_path / "puuttuu.docx").message == "tiedostoa ei löydy"
     huge = tmp_path / "iso.docx"
     with huge.open("wb") as handle:
-        handle.truncate(authoring.MAX_AUTHORING_BYTES + 1)  # sparse: no 10 MB written
+        handle.truncate(docx_blocks.MAX_AUTHORING_BYTES + 1)  # sparse: no 10 MB written
     assert _refused(huge).message.startswith("tiedosto on liian suuri")
 
 
 def test_a_docx_that_unpacks_too_large_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A document whose parts unpack past the limit (a zip bomb) is refused without being parsed."""
-    monkeypatch.setattr(authoring, "MAX_UNPACKED_BYTES", 10_000)
+    monkeypatch.setattr(docx_blocks, "MAX_UNPACKED_BYTES", 10_000)
     assert "purettuna liian suuri" in _refused(FIXTURE).message
 
 
@@ -374,3 +375,28 @@ def test_libreoffice_opens_the_template_and_shows_its_parts(libreoffice: str, tm
         "Ohje:",
     ):
         assert expected in text
+
+
+@pytest.mark.libreoffice
+def test_the_seed_saved_again_by_libreoffice_still_reads_as_the_seed(
+    libreoffice: str, tmp_path: Path
+) -> None:
+    """LibreOffice rewrites styles and list numbering when it saves a DOCX; the reader still finds every part."""
+    subprocess.run(
+        [
+            libreoffice,
+            f"-env:UserInstallation=file://{tmp_path / 'profile'}",
+            "--headless",
+            "--convert-to",
+            "docx:MS Word 2007 XML",
+            "--outdir",
+            str(tmp_path / "lo"),
+            str(FIXTURE),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=240,
+    )
+    saved = tmp_path / "lo" / FIXTURE.name
+    assert saved.read_bytes() != FIXTURE.read_bytes()
+    assert read_authoring_docx(saved) == load_proposal(SEED)

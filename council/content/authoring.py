@@ -19,34 +19,17 @@ whose problems name the paragraph ("kappale N") and the field in Finnish; nothin
 
 from __future__ import annotations
 
-import io
 import re
 import unicodedata
-import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import docx
-from docx.document import Document
-from docx.opc.exceptions import PackageNotFoundError
-from docx.oxml.ns import qn
-from docx.text.paragraph import Paragraph
-from lxml import etree
 from pydantic import ValidationError
 
+from council.content.docx_blocks import Block, document_blocks, heading_level, is_instruction, open_docx
 from council.errors import ContentError, Problem, validation_message
 from models.schemas import LocatedValueError, ProposalIn
-
-#: A DOCX larger than this is refused before it is opened (the seed proposal is about 50 kB).
-MAX_AUTHORING_BYTES = 10_000_000
-#: ...and one whose parts unpack to more than this (a zip bomb).
-MAX_UNPACKED_BYTES = 100_000_000
-
-NOT_DOCX = (
-    "ei ole Word-asiakirja (.docx) tai tiedosto on vioittunut; tallenna esitys Wordissa tai "
-    "LibreOfficessa muodossa Word-asiakirja (.docx) ja yritä uudelleen"
-)
 
 PLACEHOLDERS = ("[päättävä toimielin]", "[vastaanottaja]", "[vastaanottajan]", "[vastaanottajassa]")
 _PLACEHOLDER = re.compile(r"\[([^\W\d_][^\W\d_ ]*(?: [^\W\d_]+)*)\]")
@@ -95,14 +78,6 @@ _POINT_FIELDS = {
     "examples": "esimerkit",
 }
 _DUTY_FIELDS = {"purpose": "tarkoitus", "forums": "foorumit", "reporting": "raportointi"}
-
-
-@dataclass
-class _Block:
-    number: int
-    text: str
-    style: str
-    list_kind: str | None  # "number", "bullet" or None
 
 
 @dataclass
@@ -162,9 +137,9 @@ def field_label(loc: tuple[Any, ...]) -> str:
 def read_authoring_docx(path: Path) -> ProposalIn:
     """Read a proposal written on the authoring template; every problem is reported together."""
     name = str(path)
-    document = _open(path, name)
+    document = open_docx(path)
     reader = _Reader(name)
-    blocks, tables = _blocks(document)
+    blocks, tables = document_blocks(document)
     for rows in tables:
         _read_table(reader, rows)
     _read_body(reader, blocks)
@@ -177,132 +152,7 @@ def read_authoring_docx(path: Path) -> ProposalIn:
     return proposal
 
 
-def _open(path: Path, name: str) -> Document:
-    def refuse(message: str) -> ContentError:
-        return ContentError(name, [Problem(name, None, "(tiedosto)", message)])
-
-    try:
-        size = path.stat().st_size
-        if size > MAX_AUTHORING_BYTES:
-            raise refuse(
-                f"tiedosto on liian suuri ({size / 1_000_000:.1f} Mt; enintään "
-                f"{MAX_AUTHORING_BYTES // 1_000_000} Mt); poista asiakirjasta suuret kuvat"
-            )
-        raw = path.read_bytes()
-    except FileNotFoundError as exc:
-        raise refuse("tiedostoa ei löydy") from exc
-    except IsADirectoryError as exc:
-        raise refuse("on kansio, ei tiedosto") from exc
-    if not raw:
-        raise refuse("tiedosto on tyhjä")
-    try:
-        with zipfile.ZipFile(io.BytesIO(raw)) as archive:
-            if sum(info.file_size for info in archive.infolist()) > MAX_UNPACKED_BYTES:
-                raise refuse("tiedosto on purettuna liian suuri; se ei ole tavallinen Word-asiakirja")
-        return docx.Document(io.BytesIO(raw))
-    except (zipfile.BadZipFile, PackageNotFoundError, KeyError, ValueError, etree.XMLSyntaxError) as exc:
-        raise refuse(NOT_DOCX) from exc
-
-
-def _blocks(document: Document) -> tuple[list[_Block], list[list[list[_Block]]]]:
-    """The body's paragraphs outside tables in order, and each table as rows of cells' first
-    blocks (a cell's paragraphs joined by line breaks), all numbered in document order."""
-    body = document.element.body
-    everything = list(body.iter(qn("w:p")))  # held so that lxml keeps one proxy (one id) per element
-    numbers = {id(p): n for n, p in enumerate(everything, start=1)}
-    numbering = _numbering_formats(document)
-
-    def block(p: Any) -> _Block:
-        paragraph = Paragraph(p, document._body)
-        style = paragraph.style.name if paragraph.style is not None else ""
-        return _Block(numbers[id(p)], paragraph.text.strip(), style or "", _list_kind(paragraph, numbering))
-
-    paragraphs: list[_Block] = []
-    tables: list[list[list[_Block]]] = []
-    for child in _flatten(body):
-        if child.tag == qn("w:p"):
-            paragraphs.append(block(child))
-        elif child.tag == qn("w:tbl"):
-            rows = []
-            for tr in child.iter(qn("w:tr")):
-                cells = []
-                for tc in tr.findall(qn("w:tc")):
-                    parts = [block(p) for p in tc.iter(qn("w:p"))]
-                    text = "\n".join(b.text for b in parts if b.text and not _instruction(b))
-                    cells.append(_Block(parts[0].number if parts else 0, text, "", None))
-                rows.append(cells)
-            tables.append(rows)
-    return paragraphs, tables
-
-
-def _flatten(element: Any) -> list[Any]:
-    """Top-level paragraphs and tables, looking into content controls (w:sdt) Word may add."""
-    out = []
-    for child in element:
-        if child.tag == qn("w:sdt"):
-            content = child.find(qn("w:sdtContent"))
-            out += _flatten(content) if content is not None else []
-        elif child.tag in (qn("w:p"), qn("w:tbl")):
-            out.append(child)
-    return out
-
-
-def _numbering_formats(document: Document) -> dict[tuple[str, str], str]:
-    """(numId, ilvl) -> numFmt ("decimal", "bullet", …) from the numbering part, if there is one."""
-    try:
-        root = document.part.numbering_part.element
-    except (KeyError, NotImplementedError):
-        return {}
-    abstract = {}
-    for node in root.findall(qn("w:abstractNum")):
-        for lvl in node.findall(qn("w:lvl")):
-            fmt = lvl.find(qn("w:numFmt"))
-            abstract[(node.get(qn("w:abstractNumId")), lvl.get(qn("w:ilvl")))] = (
-                fmt.get(qn("w:val")) if fmt is not None else "decimal"
-            )
-    formats = {}
-    for num in root.findall(qn("w:num")):
-        ref = num.find(qn("w:abstractNumId"))
-        if ref is None:
-            continue
-        for (abstract_id, ilvl), fmt in abstract.items():
-            if abstract_id == ref.get(qn("w:val")):
-                formats[(num.get(qn("w:numId")), ilvl)] = fmt
-    return formats
-
-
-def _list_kind(paragraph: Paragraph, formats: dict[tuple[str, str], str]) -> str | None:
-    """The list kind ("number" or "bullet") of a paragraph in a Word list, by its own numbering or its style's."""
-    num_pr = paragraph._p.pPr.numPr if paragraph._p.pPr is not None else None
-    style = paragraph.style
-    while num_pr is None and style is not None:
-        ppr = style.element.pPr
-        num_pr = ppr.numPr if ppr is not None else None
-        style = style.base_style
-    if num_pr is None or num_pr.numId is None or num_pr.numId.val == 0:
-        return None
-    ilvl = str(num_pr.ilvl.val) if num_pr.ilvl is not None else "0"
-    fmt = formats.get((str(num_pr.numId.val), ilvl))
-    if fmt is None:
-        name = (paragraph.style.name if paragraph.style is not None else "").lower()
-        return "bullet" if "bullet" in name else "number"
-    return "bullet" if fmt == "bullet" else (None if fmt == "none" else "number")
-
-
-def _instruction(block: _Block) -> bool:
-    return block.text.lower().startswith("ohje:")
-
-
-def _heading_level(block: _Block) -> int | None:
-    """0 for the Title style, 1.. for Heading N (also the Finnish names), None for body text."""
-    name = block.style.lower()
-    if name in ("title", "otsikko"):
-        return 0
-    match = re.fullmatch(r"(?:heading|otsikko) (\d)", name)
-    return int(match.group(1)) if match else None
-
-
-def _read_table(reader: _Reader, rows: list[list[_Block]]) -> None:
+def _read_table(reader: _Reader, rows: list[list[Block]]) -> None:
     for cells in rows:
         if not cells or not cells[0].text:
             continue
@@ -335,7 +185,7 @@ def _read_table(reader: _Reader, rows: list[list[_Block]]) -> None:
             reader.put(loc, value, cell.number)
 
 
-def _read_body(reader: _Reader, blocks: list[_Block]) -> None:
+def _read_body(reader: _Reader, blocks: list[Block]) -> None:
     part: str | None = None  # None: before any heading; "section": a chapter; or a reserved part
     sections: list[dict[str, Any]] = []
     points: list[dict[str, Any]] = []
@@ -345,12 +195,12 @@ def _read_body(reader: _Reader, blocks: list[_Block]) -> None:
     title_seen = False
     for block in blocks:
         if not block.text:
-            if _heading_level(block) == 0:
+            if heading_level(block) == 0:
                 reader.where.setdefault(("title",), block.number)
             if part == "esitys" and block.list_kind == "number":
                 reader.pending_point = block.number  # a point only if its other paragraphs follow
             continue
-        if _instruction(block):
+        if is_instruction(block):
             continue
         if block.style.lower() == "ohje":
             reader.problems.append(
@@ -365,7 +215,7 @@ def _read_body(reader: _Reader, blocks: list[_Block]) -> None:
                 )
             )
             continue
-        level = _heading_level(block)
+        level = heading_level(block)
         if level == 0:
             if title_seen:
                 reader.problem(
@@ -450,7 +300,7 @@ def _read_body(reader: _Reader, blocks: list[_Block]) -> None:
     _finish_body(reader, title_seen, sections, points, references, duty)
 
 
-def _strip_bullet(block: _Block) -> str:
+def _strip_bullet(block: Block) -> str:
     typed = _TYPED_BULLET.match(block.text)
     return typed.group(1) if typed and block.list_kind is None else block.text
 
@@ -465,7 +315,7 @@ def _new_point(reader: _Reader, points: list[dict[str, Any]], row: int, title: s
     return index
 
 
-def _read_point_block(reader: _Reader, block: _Block, points: list[dict[str, Any]]) -> None:
+def _read_point_block(reader: _Reader, block: Block, points: list[dict[str, Any]]) -> None:
     typed_number = _TYPED_NUMBER.match(block.text) if block.list_kind is None else None
     pending, reader.pending_point = reader.pending_point, None
     if block.list_kind == "number" or typed_number:
@@ -540,7 +390,7 @@ def _read_point_block(reader: _Reader, block: _Block, points: list[dict[str, Any
     point["lead"] = block.text
 
 
-def _resolution(reader: _Reader, block: _Block, index: int, value: str) -> str | None:
+def _resolution(reader: _Reader, block: Block, index: int, value: str) -> str | None:
     """The part of the draft resolution after "[päättävä toimielin] päättää, että [vastaanottajassa]",
     without the closing ';' or '.' (the documents add it)."""
     opening = _OPENING.match(value)
@@ -626,12 +476,12 @@ def _finish_body(
             reader.reported.append(("id",))  # made from the short title, whose absence is reported
 
 
-def _check_placeholders(reader: _Reader, blocks: list[_Block]) -> None:
+def _check_placeholders(reader: _Reader, blocks: list[Block]) -> None:
     """Report a bracketed word that is not a placeholder, or a placeholder out of place: the
     documents fill in only the draft resolution's opening."""
     opening_rows = {row for loc, row in reader.where.items() if len(loc) == 3 and loc[2] == "resolution"}
     for block in blocks:
-        if not block.text or _instruction(block):
+        if not block.text or is_instruction(block):
             continue
         text = block.text
         if block.number in opening_rows and (opening := _OPENING.match(_LABELLED.sub(r"\2", text).strip())):
