@@ -114,6 +114,8 @@ def test_the_template_carries_instructions_a_real_numbered_list_and_every_part()
     num_id = doc.styles["List Number"].element.pPr.numPr.numId.val
     numbering = doc.part.numbering_part.element
     assert point.text == "" and numbering.num_having_numId(num_id) is not None
+    kinds = [(b.style, b.list_kind) for b in docx_blocks.document_blocks(doc)[0] if b.list_kind]
+    assert kinds == [("List Number", "number"), ("List Bullet", "bullet"), ("List Bullet", "bullet")]
     assert all(p.text.startswith("Ohje:") for p in doc.paragraphs if p.style.name == "Ohje")
 
 
@@ -210,6 +212,12 @@ def _text_in_ohje_style(doc: Document) -> tuple[Paragraph, str]:
     return par, "kappale on Ohje-tyyliä"
 
 
+def _placeholder_in_a_table(doc: Document) -> tuple[Paragraph, str]:
+    par = _cell(doc, "Vastaanottajat")
+    set_text(par, "[vastaanottaja]")
+    return par, "paikkamerkki [vastaanottaja] täytetään vain päätösehdotuksen alussa"
+
+
 def _line_break_in_a_line(doc: Document) -> tuple[Paragraph, str]:
     par = _cell(doc, "Lähettäjä")
     par.add_run().add_break()
@@ -232,6 +240,7 @@ BAD = [
     _yes_or_no,
     _text_in_ohje_style,
     _line_break_in_a_line,
+    _placeholder_in_a_table,
 ]
 
 

@@ -143,7 +143,7 @@ def read_authoring_docx(path: Path) -> ProposalIn:
     for rows in tables:
         _read_table(reader, rows)
     _read_body(reader, blocks)
-    _check_placeholders(reader, blocks)
+    _check_placeholders(reader, [*blocks, *(cell for rows in tables for row in rows for cell in row)])
     proposal = _validate(reader)
     if reader.problems:
         reader.problems.sort(key=lambda p: (p.row is None, p.row or 0))
