@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import subprocess
+import unicodedata
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
@@ -409,3 +410,16 @@ def test_the_seed_saved_again_by_libreoffice_still_reads_as_the_seed(
     saved = tmp_path / "lo" / FIXTURE.name
     assert saved.read_bytes() != FIXTURE.read_bytes()
     assert read_authoring_docx(saved) == load_proposal(SEED)
+
+
+def test_decomposed_letters_read_like_composed_ones(tmp_path: Path) -> None:
+    """A label and a value typed with a combining diaeresis (NFD, as some Mac tools save) read as NFC."""
+    doc = docx.Document(str(FIXTURE))
+    for table in doc.tables:
+        for row in table.rows:
+            if row.cells[0].text == "Lähettäjä":
+                set_text(row.cells[0].paragraphs[0], unicodedata.normalize("NFD", "Lähettäjä"))
+                set_text(row.cells[1].paragraphs[0], unicodedata.normalize("NFD", row.cells[1].text))
+    path = tmp_path / "nfd.docx"
+    doc.save(str(path))
+    assert read_authoring_docx(path) == load_proposal(SEED)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import re
+import unicodedata
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -85,7 +86,12 @@ def document_blocks(document: Document) -> tuple[list[Block], list[list[list[Blo
     def block(p: Any) -> Block:
         paragraph = Paragraph(p, document._body)
         style = paragraph.style.name if paragraph.style is not None else ""
-        return Block(numbers[id(p)], paragraph.text.strip(), style or "", _list_kind(paragraph, numbering))
+        return Block(
+            numbers[id(p)],
+            unicodedata.normalize("NFC", paragraph.text).strip(),
+            style or "",
+            _list_kind(paragraph, numbering),
+        )
 
     paragraphs: list[Block] = []
     tables: list[list[list[Block]]] = []
