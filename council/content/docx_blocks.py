@@ -19,6 +19,7 @@ from typing import Any
 
 import docx
 from docx.document import Document
+from docx.enum.style import WD_STYLE_TYPE
 from docx.opc.exceptions import PackageNotFoundError
 from docx.oxml.ns import qn
 from docx.text.paragraph import Paragraph
@@ -83,14 +84,17 @@ def document_blocks(document: Document) -> tuple[list[Block], list[list[list[Blo
     numbers = {id(p): n for n, p in enumerate(everything, start=1)}
     numbering = _numbering_formats(document)
 
+    # python-docx looks a paragraph's style up by scanning every style each time: index them once
+    styles = {s.style_id: s for s in document.styles if s.type == WD_STYLE_TYPE.PARAGRAPH}
+    default = document.styles.default(WD_STYLE_TYPE.PARAGRAPH)
+
     def block(p: Any) -> Block:
-        paragraph = Paragraph(p, document._body)
-        style = paragraph.style.name if paragraph.style is not None else ""
+        style = styles.get(p.style, default) if p.style is not None else default
         return Block(
             numbers[id(p)],
-            unicodedata.normalize("NFC", paragraph.text).strip(),
-            style or "",
-            _list_kind(paragraph, numbering),
+            unicodedata.normalize("NFC", Paragraph(p, document._body).text).strip(),
+            (style.name if style is not None else "") or "",
+            _list_kind(p, style, numbering),
         )
 
     paragraphs: list[Block] = []
@@ -147,21 +151,20 @@ def _numbering_formats(document: Document) -> dict[tuple[str, str], str]:
     return formats
 
 
-def _list_kind(paragraph: Paragraph, formats: dict[tuple[str, str], str]) -> str | None:
+def _list_kind(p: Any, style: Any, formats: dict[tuple[str, str], str]) -> str | None:
     """The list kind ("number" or "bullet") of a paragraph in a Word list, by its own numbering or its style's."""
-    num_pr = paragraph._p.pPr.numPr if paragraph._p.pPr is not None else None
-    style = paragraph.style
-    while num_pr is None and style is not None:
-        ppr = style.element.pPr
+    num_pr = p.pPr.numPr if p.pPr is not None else None
+    base = style
+    while num_pr is None and base is not None:
+        ppr = base.element.pPr
         num_pr = ppr.numPr if ppr is not None else None
-        style = style.base_style
+        base = base.base_style
     if num_pr is None or num_pr.numId is None or num_pr.numId.val == 0:
         return None
     ilvl = str(num_pr.ilvl.val) if num_pr.ilvl is not None else "0"
     fmt = formats.get((str(num_pr.numId.val), ilvl))
     if fmt is None:
-        name = (paragraph.style.name if paragraph.style is not None else "").lower()
-        return "bullet" if "bullet" in name else "number"
+        return "bullet" if "bullet" in (style.name if style is not None else "").lower() else "number"
     return "bullet" if fmt == "bullet" else (None if fmt == "none" else "number")
 
 
