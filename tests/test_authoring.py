@@ -426,13 +426,12 @@ def test_decomposed_letters_read_like_composed_ones(tmp_path: Path) -> None:
 
 
 def test_deleting_any_one_paragraph_reads_or_gives_finnish_problems_only(tmp_path: Path) -> None:
-    """Every other paragraph of the seed deleted in turn (half the cost, every kind of part still hit): the
-    reader returns a proposal or a ContentError whose every problem is in Finnish, never another
-    exception or pydantic's English text."""
+    """Each paragraph of the seed deleted in turn: the reader returns a proposal or a ContentError whose
+    every problem is in Finnish, never another exception or pydantic's English text."""
     count = len(docx.Document(str(FIXTURE)).paragraphs)
     english = re.compile(r"Field required|Input should|String should|Value error|validation error")
     refused = 0
-    for index in range(0, count, 2):
+    for index in range(count):
         doc = docx.Document(str(FIXTURE))
         remove(doc.paragraphs[index])
         path = tmp_path / f"poistettu-{index}.docx"
@@ -443,4 +442,4 @@ def test_deleting_any_one_paragraph_reads_or_gives_finnish_problems_only(tmp_pat
             refused += 1
             assert exc.problems and not english.search(str(exc)), str(exc)
             assert all(p.unit == "kappale" for p in exc.problems)
-    assert 5 < refused < count // 2, "a required paragraph's loss is refused, an optional one's is not"
+    assert 10 < refused < count, "a required paragraph's loss is refused, an optional one's is not"
