@@ -110,18 +110,20 @@ def validation_message(error: dict) -> str:
 
 @dataclass(frozen=True)
 class Problem:
-    """One thing wrong in a content file: where it is and what is wrong."""
+    """One thing wrong in a content file: where it is and what is wrong. ``unit`` names what ``row``
+    counts: a line ("rivi") of a YAML or CSV file, a paragraph ("kappale") of a DOCX file."""
 
     file: str
     row: int | None
     field: str
     message: str
     value: str | None = None
+    unit: str = "rivi"
 
     def __str__(self) -> str:
         where = self.file
         if self.row is not None:
-            where += f", rivi {self.row}"
+            where += f", {self.unit} {self.row}"
         text = f"{where}, kenttä '{self.field}': {self.message}"
         if self.value is not None:
             shown = self.value if len(self.value) <= 60 else self.value[:57] + "..."

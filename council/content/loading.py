@@ -14,6 +14,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from council.errors import ContentError, Problem, UnknownBodyError, UnknownProposalError, validation_message
+from council.paths import write_atomic
 from models.schemas import BodyIn, LocatedValueError, ProposalIn, RosterIn
 
 MAX_CONTENT_BYTES = 2_000_000
@@ -158,6 +159,19 @@ def load_proposal(path: Path) -> ProposalIn:
             [Problem(str(path), None, "id", "tunnisteen on vastattava tiedostonimeä", proposal.id)],
         )
     return proposal
+
+
+def dump_proposal_yaml(proposal: ProposalIn, path: Path) -> Path:
+    """Write ``proposal`` as a content file that :func:`load_proposal` reads back equal: UTF-8, block
+    style, keys in the schema's order, written atomically. Returns ``path``."""
+    text = yaml.safe_dump(
+        proposal.model_dump(mode="json"),
+        allow_unicode=True,
+        sort_keys=False,
+        default_flow_style=False,
+        width=100,
+    )
+    return write_atomic(path, text)
 
 
 def load_proposal_by_id(data_dir: Path, proposal_id: str) -> ProposalIn:
