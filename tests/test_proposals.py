@@ -51,6 +51,33 @@ def second_proposal_file(tmp_path: Path) -> Path:
     return path
 
 
+def second_proposal_docx(tmp_path: Path) -> Path:
+    """The second proposal written on the authoring template: the seed's DOCX with a new title,
+    short title, Dnro and id, edited as a secretary would in Word."""
+    from docx import Document
+
+    document = Document(str(PROJECT_ROOT / "tests" / "fixtures" / "esitys-jarjestoyhteistyomalli.docx"))
+    title = next(p for p in document.paragraphs if p.style.name == "Title")
+    title.runs[0].text = "Esitys liikuntapaikkojen yhteiskäytöstä Forssan seudulla"
+    for run in title.runs[1:]:
+        run.text = ""
+    values = {
+        "Lyhyt otsikko": "Liikuntapaikkojen yhteiskäyttö",
+        "Dnro": "FSHKY/301/00.04.01/2026",
+        "Tunniste (vapaaehtoinen)": SECOND,
+    }
+    for row in document.tables[0].rows:
+        label, cell = row.cells[0].text.strip(), row.cells[1]
+        if label in values:
+            paragraph = cell.paragraphs[0]
+            paragraph.runs[0].text = values[label]
+            for run in paragraph.runs[1:]:
+                run.text = ""
+    path = tmp_path / "liikuntapaikat.docx"
+    document.save(str(path))
+    return path
+
+
 def cli(*args: str) -> str:
     result = runner.invoke(app, list(args))
     assert result.exit_code == 0, result.output
@@ -79,6 +106,29 @@ def test_import_stores_a_draft_with_only_its_recipients(data: Path, tmp_path: Pa
     assert "luonnos" in listing and "Liikuntapaikkojen" in listing
 
 
+def test_import_from_the_authoring_template(data: Path, tmp_path: Path) -> None:
+    """A DOCX written on the template imports like its YAML: the same content, its recipients, the
+    YAML copy loading back equal; importing it again while a draft updates it."""
+    from council.content.loading import load_proposal
+    from council.store.proposals import proposal_content
+
+    cli("init")
+    out = cli("proposal", "import", str(second_proposal_docx(tmp_path)), "-r", "Tammelan kunta", "-r", "ypaja")
+    assert f"Tuotiin esitys {SECOND}" in out and "Vastaanottajia 2" in out
+    stored = proposal_content(get_settings(), SECOND)
+    assert stored.short_title == "Liikuntapaikkojen yhteiskäyttö" and stored.diary_number == "FSHKY/301/00.04.01/2026"
+    assert load_proposal(data / "proposals" / f"{SECOND}.yaml") == stored
+    seed = proposal_content(get_settings(), SEED)
+    assert stored.points == seed.points and stored.sections == seed.sections
+    assert "Päivitettiin" in cli("proposal", "import", str(second_proposal_docx(tmp_path)), "-r", "forssa")
+    with Session(make_engine(get_settings().effective_database_url)) as session:
+        assert set(session.scalars(sa.select(Recipient.body_id).where(Recipient.proposal_id == SECOND))) == {
+            "tammela",
+            "ypaja",
+            "forssa",
+        }
+
+
 def test_a_bad_import_stores_nothing(data: Path, tmp_path: Path) -> None:
     """A file with errors, or a body that is not in the roster, leaves no proposal behind."""
     cli("init")
@@ -86,6 +136,17 @@ def test_a_bad_import_stores_nothing(data: Path, tmp_path: Path) -> None:
     bad.write_text("id: Ei kelpaa\ntitle: x\n", "utf-8")
     result = runner.invoke(app, ["proposal", "import", str(bad)])
     assert result.exit_code == 2 and "bad.yaml" in result.output
+    from docx import Document
+
+    broken = second_proposal_docx(tmp_path)
+    document = Document(str(broken))
+    for row in document.tables[0].rows:
+        if row.cells[0].text.strip() == "Lyhyt otsikko":
+            for run in row.cells[1].paragraphs[0].runs:
+                run.text = ""
+    document.save(str(broken))
+    result = runner.invoke(app, ["proposal", "import", str(broken)])
+    assert result.exit_code == 2 and "liikuntapaikat.docx" in result.output and "kappale" in result.output
     result = runner.invoke(app, ["proposal", "import", str(second_proposal_file(tmp_path)), "-r", "Urjala"])
     assert result.exit_code == 2 and "Urjala" in result.output
     with Session(make_engine(get_settings().effective_database_url)) as session:

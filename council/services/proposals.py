@@ -7,13 +7,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
 from sqlalchemy.orm import Session
 
 from council.config import Settings
-from council.content.loading import load_roster, load_yaml_model
+from council.content.loading import dump_proposal_yaml, load_roster, load_yaml_model
 from council.errors import ContentError, CouncilError, Problem, UnknownBodyError, UnknownProposalError
-from council.paths import write_atomic
 from council.store.engine import checked_engine_for
 from council.store.proposals import ProposalSummary, list_proposals, recipient_ids, set_state
 from council.store.tracking import sync_content
@@ -104,11 +102,7 @@ def import_proposal(
         chosen = recipient_ids(session=session, proposal_id=proposal.id)
     copy = settings.path(settings.data_dir) / "proposals" / f"{proposal.id}.yaml"
     copy.parent.mkdir(parents=True, exist_ok=True)
-    write_atomic(
-        copy,
-        "# Tuotu esitys (tietokanta on ajonaikainen lähde; tämä on sen kopio).\n"
-        + yaml.safe_dump(proposal.model_dump(mode="json"), allow_unicode=True, sort_keys=False, width=100),
-    )
+    dump_proposal_yaml(proposal, copy)
     return Imported(proposal=proposal, recipients=chosen, yaml_copy=copy, created=known is None)
 
 
