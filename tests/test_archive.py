@@ -188,6 +188,8 @@ def test_verify_finds_a_changed_a_missing_and_an_extra_file(campaign: Settings, 
     assert verify_archive(tmp_path / "no-manifest.zip") == [
         "manifest.json puuttuu paketista tai siitä puuttuu tiedostoluettelo"
     ]
+    _rewrite(path, tmp_path / "bad-manifest.zip", change=MANIFEST)
+    assert verify_archive(tmp_path / "bad-manifest.zip")[0].startswith("manifest.json ei ole luettavissa")
     (tmp_path / "broken.zip").write_bytes(path.read_bytes()[:1000])
     assert "ei ole luettava ZIP-paketti" in verify_archive(tmp_path / "broken.zip")[0]
 
@@ -205,16 +207,22 @@ def test_a_message_sent_before_wire_bytes_were_kept_is_listed_not_rebuilt(campai
     assert verify_archive(path) == []
 
 
-def test_documents_keep_sub_folders_and_leave_out_writes_in_progress(campaign: Settings) -> None:
-    """A nested document keeps its folders; a temporary file of an unfinished write is not archived."""
+def test_documents_keep_sub_folders_and_leave_out_writes_in_progress(
+    campaign: Settings, tmp_path: Path
+) -> None:
+    """A nested document keeps its folders; a temporary file of an unfinished write and symbolic links
+    (to a file or a folder outside) are not archived."""
     folder = campaign.proposal_dir(campaign.proposal_id)
     (folder / "raportit" / "2026").mkdir(parents=True)
     (folder / "raportit" / "2026" / "tilanne.html").write_text("<p>tilanne</p>", encoding="utf-8")
     (folder / "jokioinen" / ".Esitys.docx-abc123.tmp").write_bytes(b"half")
+    (tmp_path / "salainen.txt").write_text("ei arkistoon", encoding="utf-8")
+    (folder / "linkki.txt").symlink_to(tmp_path / "salainen.txt")
+    (folder / "linkkikansio").symlink_to(tmp_path, target_is_directory=True)
     path = write_archive(campaign, campaign.proposal_id, on=DAY)
     names = zipfile.ZipFile(path).namelist()
     assert "asiakirjat/raportit/2026/tilanne.html" in names
-    assert not any(n.endswith(".tmp") for n in names)
+    assert not any(n.endswith(".tmp") or "linkki" in n for n in names)
 
 
 def test_unknown_proposal_is_refused(settings: Settings, tmp_path: Path) -> None:

@@ -202,7 +202,7 @@ def _documents(folder: Path, *, skip: Path) -> list[tuple[str, Path]]:
             continue
         if path.name.startswith(".") and path.name.endswith(".tmp"):
             continue
-        if skip == path.resolve().parent or skip in path.resolve().parents:
+        if skip in path.resolve().parents:
             continue
         found.append((path.relative_to(folder).as_posix(), path))
     return sorted(found)
@@ -338,6 +338,8 @@ def verify_archive(path: Path) -> list[str]:
             return [*problems, f"{MANIFEST} puuttuu paketista tai siitä puuttuu tiedostoluettelo"]
         except (ValueError, TypeError, zipfile.BadZipFile) as exc:
             return [*problems, f"{MANIFEST} ei ole luettavissa ({exc})"]
+        if manifest.get("muoto") != FORMAT:
+            problems.append(f"{MANIFEST}: tuntematon muoto {manifest.get('muoto')!r} (odotettiin {FORMAT!r})")
         present = set(names)
         for name, item in listed.items():
             if name not in present:
