@@ -195,15 +195,20 @@ def test_verify_finds_a_changed_a_missing_and_an_extra_file(campaign: Settings, 
 
 
 def test_a_message_sent_before_wire_bytes_were_kept_is_listed_not_rebuilt(campaign: Settings) -> None:
-    """A sent message without stored bytes (an old row) gets no .eml; the manifest names it instead."""
+    """A sent message without stored bytes (an old row: NULL or empty) gets no .eml; the manifest names it."""
     with Session(make_engine(campaign.effective_database_url)) as session, session.begin():
         session.execute(update(Message).where(Message.body_id == "ypaja").values(wire=None))
-        message_id = session.scalar(select(Message.message_id).where(Message.body_id == "ypaja"))
+        session.execute(update(Message).where(Message.body_id == "tammela").values(wire=b""))
+        old = session.scalars(
+            select(Message.message_id).where(Message.body_id.in_(["tammela", "ypaja"]))
+        ).all()
     path = write_archive(campaign, campaign.proposal_id, on=DAY)
     manifest = read_manifest(path)
-    assert manifest["sisalto"]["viesteja"] == 5
-    assert [m["message_id"] for m in manifest["viestit_ilman_tallennetta"]] == [message_id]
-    assert not any("ypaja" in item["polku"] for item in manifest["tiedostot"] if "viestit/" in item["polku"])
+    assert manifest["sisalto"]["viesteja"] == 4
+    assert sorted(m["message_id"] for m in manifest["viestit_ilman_tallennetta"]) == sorted(old)
+    assert {m["vastaanottaja"] for m in manifest["viestit_ilman_tallennetta"]} == {"tammela", "ypaja"}
+    emls = [item["polku"] for item in manifest["tiedostot"] if item["polku"].startswith("viestit/")]
+    assert len(emls) == 4 and not any("ypaja" in n or "tammela" in n for n in emls)
     assert verify_archive(path) == []
 
 
@@ -285,3 +290,17 @@ def test_cli_refuses_in_finnish(campaign: Settings, tmp_path: Path, args: list[s
     assert result.exit_code == 2, result.output
     assert "Virhe:" in result.output and message in result.output
     assert "Traceback" not in result.output
+
+
+def test_cli_verify_reports_problems_with_exit_code_2(
+    campaign: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """When --verify finds a problem the command lists it in Finnish and ends with exit code 2."""
+    monkeypatch.setattr(
+        archive_module, "verify_archive", lambda path: ["paatokset.xlsx: tiedosto puuttuu paketista"]
+    )
+    result = runner.invoke(
+        app, ["proposal", "archive", campaign.proposal_id, "--out", str(tmp_path), "--verify"]
+    )
+    assert result.exit_code == 2, result.output
+    assert "on virheitä" in result.output and "paatokset.xlsx: tiedosto puuttuu paketista" in result.output

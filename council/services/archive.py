@@ -34,7 +34,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import BinaryIO
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, defer
 
 from council.config import Settings
@@ -209,9 +209,9 @@ def _documents(folder: Path, *, skip: Path) -> list[tuple[str, Path]]:
 
 
 def _sent_messages(session: Session, proposal_id: str) -> list[tuple[str, Message, bool]]:
-    """Every sent message as (file name, row without its bytes, whether its bytes are stored),
-    sorted by file name (the sending day first)."""
-    has_wire = Message.wire.is_not(None)
+    """Every sent message as (file name, row without its bytes, whether its bytes are stored: not
+    NULL, not empty), sorted by file name (the sending day first)."""
+    has_wire = Message.wire.is_not(None) & (func.length(Message.wire) > 0)
     rows = session.execute(
         select(Message, has_wire)
         .options(defer(Message.wire))
