@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from council.cli import app
-from council.config import Settings
+from council.config import Settings, get_settings
 from council.delivery.mail import SmtpMailer
 from council.delivery.smtpd import LocalSmtpServer
 from council.errors import UnknownProposalError
@@ -29,7 +29,7 @@ from council.services.archive import MANIFEST, read_manifest, verify_archive, wr
 from council.services.bulk import read_rows
 from council.services.send import deliver_messages, prepare_proposal_messages, sync
 from council.store.decisions import record_decision
-from council.store.engine import make_engine
+from council.store.engine import make_engine, upgrade
 from models.decisions import DecisionIn, LiaisonIn
 from models.enums import Outcome
 from models.tables import Message
@@ -60,15 +60,29 @@ def _decide(settings: Settings) -> None:
             record_decision(session=session, proposal_id=settings.proposal_id, decision=decision)
 
 
-@pytest.fixture
-def campaign(settings: Settings, smtp_server: LocalSmtpServer) -> Settings:
-    """The seed proposal really sent to its six bodies over SMTP, and two decisions recorded."""
+def _send_and_decide(settings: Settings) -> Settings:
     sync(settings, actor="test")
     pending = prepare_proposal_messages(settings, [], actor="test")
     report = deliver_messages(settings, pending, SmtpMailer(settings), actor="test")
     assert len(report.sent) == 6 and not report.failed
     _decide(settings)
     return settings
+
+
+@pytest.fixture
+def campaign(settings: Settings, smtp_server: LocalSmtpServer) -> Settings:
+    """The seed proposal really sent to its six bodies over SMTP, and two decisions recorded."""
+    return _send_and_decide(settings)
+
+
+@pytest.fixture
+def campaign_any_db(env: pytest.MonkeyPatch, database_url: str, smtp_server: LocalSmtpServer) -> Settings:
+    """Like `campaign`, on SQLite and on PostgreSQL."""
+    env.setenv("COUNCIL_DATABASE_URL", database_url)
+    env.setenv("COUNCIL_LOCAL_SMTP_PORT", str(smtp_server.port))
+    settings = get_settings()
+    upgrade(settings.effective_database_url)
+    return _send_and_decide(settings)
 
 
 def _rewrite(source: Path, target: Path, *, drop: str | None = None, change: str | None = None) -> None:
@@ -118,10 +132,15 @@ def test_package_holds_every_file_its_manifest_lists_with_matching_checksums(cam
 
 
 def test_eml_files_are_the_bytes_the_smtp_server_received(
-    campaign: Settings, smtp_server: LocalSmtpServer
+    campaign_any_db: Settings, smtp_server: LocalSmtpServer
 ) -> None:
-    """Each sent message is in viestit/ exactly as the SMTP server received it, and parses."""
+    """Each sent message is in viestit/ exactly as the SMTP server received it, and parses, and the
+    package verifies (SQLite and PostgreSQL)."""
+    campaign = campaign_any_db
     path = write_archive(campaign, campaign.proposal_id, on=DAY)
+    assert verify_archive(path) == []
+    counts = read_manifest(path)["sisalto"]
+    assert (counts["asiakirjoja"], counts["viesteja"], counts["paatoksia"]) == (18, 6, 2)
     received = {p.read_bytes() for p in smtp_server.messages()}
     with zipfile.ZipFile(path) as zf:
         emls = {n: zf.read(n) for n in zf.namelist() if n.startswith("viestit/")}
