@@ -150,6 +150,11 @@ class Settings(BaseSettings):
         """outputs/preview: council docs-preview's docx/, pdf/ and png/."""
         return inside(self.outputs, "preview")
 
+    @property
+    def archive_dir(self) -> Path:
+        """outputs/arkisto: the proposals' archive packages for the registry (`council proposal archive`)."""
+        return inside(self.outputs, "arkisto")
+
     def proposal_dir(self, proposal_id: str) -> Path:
         """outputs/<proposal>: the proposal's status reports and digests, its bodies' folders."""
         return inside(self.outputs, proposal_id)

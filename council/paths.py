@@ -6,7 +6,10 @@ import os
 import re
 import tempfile
 import unicodedata
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import BinaryIO
 
 from council.errors import UnsafePathError
 
@@ -43,19 +46,20 @@ def inside(base: Path, *parts: str) -> Path:
     return target
 
 
-def write_atomic(target: Path, data: bytes | str, *, durable: bool = False) -> Path:
-    """Write ``data`` to ``target`` so that a reader sees the old file or the new one, never half of
-    it: a temporary file in the same folder, then ``os.replace``. Text is UTF-8 with ``\n`` line
-    ends. The file is 0644 (``mkstemp`` makes 0600; documents are for others to read).
-    ``durable`` also fsyncs the data before the rename (the dashboard), at a cost per file.
+@contextmanager
+def atomic_file(target: Path, *, durable: bool = False) -> Iterator[BinaryIO]:
+    """Yield a binary file that becomes ``target`` only when the block ends without an error: a
+    temporary file in the same folder, then ``os.replace``; on an error the temporary file is removed,
+    so a reader sees the old file or the new one, never half of it. For data streamed in pieces (an
+    archive package) rather than held in memory. The file is 0644 (``mkstemp`` makes 0600; documents
+    are for others to read). ``durable`` also fsyncs the data before the rename.
     """
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
-    payload = data.encode("utf-8") if isinstance(data, str) else data
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}-", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as handle:
-            handle.write(payload)
+            yield handle
             if durable:
                 handle.flush()
                 os.fsync(handle.fileno())
@@ -64,4 +68,14 @@ def write_atomic(target: Path, data: bytes | str, *, durable: bool = False) -> P
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
-    return target
+
+
+def write_atomic(target: Path, data: bytes | str, *, durable: bool = False) -> Path:
+    """Write ``data`` to ``target`` so that a reader sees the old file or the new one, never half of
+    it (see :func:`atomic_file`). Text is UTF-8 with ``\n`` line ends. ``durable`` also fsyncs the
+    data before the rename (the dashboard), at a cost per file.
+    """
+    payload = data.encode("utf-8") if isinstance(data, str) else data
+    with atomic_file(target, durable=durable) as handle:
+        handle.write(payload)
+    return Path(target)

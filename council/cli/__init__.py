@@ -4,6 +4,7 @@ One module per command group; each registers its commands on :data:`council.cli.
 
 - ``proposal``: init, render, send, docs-preview
 - ``proposals``: the ``proposal`` group (list, show, import, close, archive)
+- ``archive``: proposal archive (on the ``proposal`` group)
 - ``decisions``: record, agenda, history, import-decisions, export-decisions
 - ``follow_up``: follow-up
 - ``committee``: status, dashboard, report, digest
@@ -13,6 +14,7 @@ One module per command group; each registers its commands on :data:`council.cli.
 """
 
 from council.cli import (  # noqa: F401 - registers
+    archive,
     committee,
     decisions,
     follow_up,
