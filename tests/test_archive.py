@@ -85,6 +85,15 @@ def campaign_any_db(env: pytest.MonkeyPatch, database_url: str, smtp_server: Loc
     return _send_and_decide(settings)
 
 
+@pytest.fixture
+def closed(campaign: Settings) -> Settings:
+    """`campaign`, its follow-up ended by the coordinator: only a closed proposal is archived."""
+    from council.services.proposals import close_proposal
+
+    close_proposal(campaign, campaign.proposal_id, reason="testi", actor="test")
+    return campaign
+
+
 def _rewrite(source: Path, target: Path, *, drop: str | None = None, change: str | None = None) -> None:
     """Copy a package entry by entry, leaving one out or changing one's content."""
     with zipfile.ZipFile(source) as old, zipfile.ZipFile(target, "w") as new:
@@ -277,8 +286,23 @@ def test_a_failed_write_leaves_no_half_package(
     assert sorted(p.name for p in dest.iterdir()) == [earlier.name]
 
 
-def test_cli_writes_and_verifies_a_package(campaign: Settings, tmp_path: Path) -> None:
+def test_cli_refuses_an_open_proposal_and_marks_a_closed_one_archived(campaign: Settings, tmp_path: Path) -> None:
+    """An open proposal's package would miss what is still to come: refused, nothing written; once
+    closed it is archived and its state says so."""
+    from council.services.proposals import close_proposal, find_proposal
+
+    result = runner.invoke(app, ["proposal", "archive", campaign.proposal_id, "--out", str(tmp_path / "a")])
+    assert result.exit_code == 2 and "vielä seurannassa" in result.output and "proposal close" in result.output
+    assert not (tmp_path / "a").exists()
+    close_proposal(campaign, campaign.proposal_id, reason="testi", actor="test")
+    result = runner.invoke(app, ["proposal", "archive", campaign.proposal_id, "--out", str(tmp_path / "a")])
+    assert result.exit_code == 0, result.output
+    assert find_proposal(campaign, campaign.proposal_id).state_fi == "arkistoitu"
+
+
+def test_cli_writes_and_verifies_a_package(closed: Settings, tmp_path: Path) -> None:
     """`council proposal archive ID --out DIR --verify` names the file and the counts in Finnish."""
+    campaign = closed
     out = tmp_path / "kirjaamolle"
     result = runner.invoke(
         app,
@@ -300,8 +324,9 @@ def test_cli_writes_and_verifies_a_package(campaign: Settings, tmp_path: Path) -
     ],
     ids=["unknown-id", "out-is-a-file"],
 )
-def test_cli_refuses_in_finnish(campaign: Settings, tmp_path: Path, args: list[str], message: str) -> None:
+def test_cli_refuses_in_finnish(closed: Settings, tmp_path: Path, args: list[str], message: str) -> None:
     """An unknown proposal id, or an --out that is a file, ends with a Finnish message and exit code 2."""
+    campaign = closed
     blocker = tmp_path / "tiedosto"
     blocker.write_text("ei kansio", encoding="utf-8")
     argv = [a.format(proposal=campaign.proposal_id, file=blocker) for a in args]
@@ -312,9 +337,10 @@ def test_cli_refuses_in_finnish(campaign: Settings, tmp_path: Path, args: list[s
 
 
 def test_cli_verify_reports_problems_with_exit_code_2(
-    campaign: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    closed: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """When --verify finds a problem the command lists it in Finnish and ends with exit code 2."""
+    campaign = closed
     monkeypatch.setattr(
         archive_module, "verify_archive", lambda path: ["paatokset.xlsx: tiedosto puuttuu paketista"]
     )

@@ -32,11 +32,11 @@ def archive(
     today: TodayOpt = None,
 ) -> None:
     """Kirjoita esityksen arkistopaketti kirjaamolle: asiakirjat, viestit, päätökset, tapahtumat (ZIP)."""
-    from council.services.archive import read_manifest, verify_archive, write_archive
+    from council.services.archive import read_manifest, verify_archive
+    from council.services.proposals import archive_proposal
 
     settings = get_settings()
-    # Proposal states (issue 13): refuse a proposal that is not closed here, before write_archive.
-    path = write_archive(settings, proposal_id, out, on=parse_day(today))
+    path = archive_proposal(settings, proposal_id, out, on=parse_day(today), actor="cli:proposal-archive")
     counts = read_manifest(path)["sisalto"]
     console.print(f"Arkistopaketti kirjoitettu: {path}", highlight=False)
     console.print(

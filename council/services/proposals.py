@@ -5,6 +5,7 @@ authoring template), list, show and close proposals. The CLI (``council proposal
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 from sqlalchemy.orm import Session
@@ -129,3 +130,23 @@ def close_proposal(settings: Settings, proposal_id: str, *, reason: str, actor: 
         return set_state(
             session=session, proposal_id=proposal_id, state=ProposalState.closed, actor=actor, reason=reason.strip()
         )
+
+
+def archive_proposal(
+    settings: Settings, proposal_id: str, dest_dir: Path | None, *, on: date, actor: str
+) -> Path:
+    """Write the archive package of a closed proposal (council/services/archive.py) and mark it
+    archived; an open one is refused: its package would miss what is still to come."""
+    from council.services.archive import write_archive
+
+    found = find_proposal(settings, proposal_id)
+    if found.state not in (ProposalState.closed, ProposalState.archived):
+        raise CouncilError(
+            f"Esitys {proposal_id} on vielä seurannassa ({found.state_fi}): arkistoi vasta päättynyt esitys. "
+            f"Päätä se ensin: council proposal close {proposal_id} --reason \"…\" (esitys päättyy myös "
+            "itsestään, kun kaikki kohdat on päätetty kaikissa vastaanottajissa)."
+        )
+    path = write_archive(settings, proposal_id, dest_dir, on=on)
+    with Session(checked_engine_for(settings)) as session, session.begin():
+        set_state(session=session, proposal_id=proposal_id, state=ProposalState.archived, actor=actor)
+    return path
