@@ -73,7 +73,7 @@ def test_reminder_quotes_the_bodys_case_number_as_viite(
     description quote it as "Viite"; the reply-by date stays the first send's deadline."""
     _send(settings, ["jokioinen"])
     with Session(make_engine(settings.effective_database_url)) as session, session.begin():
-        session.add(
+        session.merge(  # the recipient's row exists (every recipient has one): give it the number
             Recipient(
                 proposal_id=settings.proposal_id,
                 body_id="jokioinen",
@@ -102,7 +102,7 @@ def test_first_send_quotes_a_case_number_known_before_sending(
     first send already quotes it (subject, text, both documents' first page)."""
     sync(settings, actor="test")
     with Session(make_engine(settings.effective_database_url)) as session, session.begin():
-        session.add(
+        session.merge(  # the recipient's row exists (every recipient has one): give it the number
             Recipient(
                 proposal_id=settings.proposal_id,
                 body_id="humppila",

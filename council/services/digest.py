@@ -240,7 +240,8 @@ def send_digests(
             results[proposal_id] = str(exc)
             failed.append(f"{proposal_id}: {exc}")
     if failed:
-        raise DigestsFailed("; ".join(failed), results)
+        said = "; ".join(failed) if len(ids) > 1 else results[ids[0]]
+        raise DigestsFailed(said, results)
     if not ids:
         results[""] = "Yhtään lähetettyä esitystä ei ole seurannassa: ei koostetta."
     return results
