@@ -54,7 +54,11 @@ class NewProposalIn(BaseModel):
         description="Valiokunnan oma diaarinumero, jos se ei ole tiedostossa",
     )
     vastausaika_paivina: int = Field(
-        default=90, ge=1, le=730, title="Vastausaika (päivää)", description="Montako päivää lähettämisestä vastaanottajilla on aikaa päättää"
+        default=0,
+        ge=0,
+        le=730,
+        title="Vastausaika (päivää)",
+        description="Montako päivää lähettämisestä vastaanottajilla on aikaa päättää; 0 = tiedoston oma (oletus 90)",
     )
 
 
@@ -80,7 +84,7 @@ def new_proposal(
             recipients=recipients,
             actor=actor(),
             diary_number=esitys.dnro or None,
-            deadline_days=esitys.vastausaika_paivina,
+            deadline_days=esitys.vastausaika_paivina or None,
         )
     except CouncilError as exc:  # every problem of the file, the recipients or the state: nothing stored
         return refuse(exc.refusal())
