@@ -42,6 +42,7 @@ clean:
 # Documents of every body at every stage, then the Prefect forms' screenshots for the README
 # (the browser test against a real stack; several minutes, needs Chromium).
 docs-preview: install
+	$(VENV)/bin/council init
 	$(VENV)/bin/council docs-preview
 	CI=true $(VENV)/bin/pytest tests/browser/test_prefect_ui.py -q
 	mkdir -p docs/forms

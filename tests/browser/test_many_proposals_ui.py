@@ -18,7 +18,15 @@ import pytest
 from council.config import PROJECT_ROOT
 from models.clock import today_helsinki
 from tests.browser.prefect_stack import CouncilStack
-from tests.browser.test_prefect_ui import RUN_TIMEOUT, UI_TIMEOUT, _choose, _open_form, _save, _submit
+from tests.browser.test_prefect_ui import (
+    RUN_TIMEOUT,
+    UI_TIMEOUT,
+    _choose,
+    _open_form,
+    _save,
+    _submit,
+    type_date,
+)
 from tests.test_proposals import SECOND, SEED, second_proposal_docx
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e]
@@ -124,8 +132,7 @@ def test_a_second_proposal_is_imported_sent_and_decided_from_the_forms(
             _open_form(page, stack, "record-decision")
             _choose(page, "Esitys", title)
             _choose(page, "Vastaanottaja", "Tammelan kunta")
-            page.get_by_role("textbox", name="Kokouspäivä", exact=True).click()
-            page.keyboard.type(day)
+            type_date(page, "Kokouspäivä", day)
             page.get_by_role("button", name="Add item", exact=True).click()
             _choose(page, "Kohta", point)
             _choose(page, "Päätös", outcome)

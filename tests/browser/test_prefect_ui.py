@@ -127,11 +127,21 @@ def _textbox(page, title: str):  # noqa: ANN202 - a Playwright locator
     return page.get_by_role("textbox", name=re.compile(rf"^{re.escape(title)}( \(Optional\))?$"))
 
 
+def type_date(page, title: str, day: str) -> None:  # noqa: ANN001
+    """Type a date key by key, as a person does. Each key re-renders the form: on a loaded 2-core
+    machine keys typed without a pause were lost ("15.3.2021" became "1"), so a short pause each."""
+    from playwright.sync_api import expect
+
+    box = page.get_by_role("textbox", name=title, exact=True)
+    box.click()
+    page.keyboard.type(day, delay=60)
+    expect(box).to_have_value(day)
+
+
 def _fill_decision(page, body: str, day: str, point: str, outcome: str, section: int) -> None:
     """The record-decision form's required fields; the date typed key by key as a person writes it."""
     _choose(page, "Vastaanottaja", body)
-    page.get_by_role("textbox", name="Kokouspäivä", exact=True).click()
-    page.keyboard.type(day)
+    type_date(page, "Kokouspäivä", day)
     page.get_by_role("button", name="Add item", exact=True).click()
     _choose(page, "Kohta", point)
     _choose(page, "Päätös", outcome)
