@@ -305,3 +305,16 @@ def test_upgrade_keeps_what_an_earlier_release_stored(env: pytest.MonkeyPatch, t
     with Session(engine) as session:
         assert session.get(Proposal, SEED).content["id"] == SEED
         assert session.scalar(sa.select(sa.func.count(Decision.id))) == 6 * 4
+
+
+def test_the_main_job_names_the_configured_proposal_when_several_are_active(data: Path, tmp_path: Path) -> None:
+    """`council run` sends the configured proposal; with a second one active its send-proposal run
+    names it by the short title the form's dropdown offers (else the run would be refused)."""
+    from council.cli.runner import _default_send
+
+    cli("init")
+    assert _default_send(get_settings()) == {}
+    cli("proposal", "import", str(second_proposal_file(tmp_path)), "-r", "tammela")
+    assert _default_send(get_settings()) == {
+        "lahetys": {"esitys": "Järjestöjen ja julkisen sektorin yhteistyömalli"}
+    }

@@ -124,12 +124,14 @@ def _run(args: list[str], env: dict[str, str], what: str) -> None:
         raise CouncilError(f"{what} epäonnistui:\n{result.stdout[-2000:]}\n{result.stderr[-2000:]}")
 
 
-def run_deployment_and_wait(env: dict[str, str], name: str, timeout: float = 600) -> str:
+def run_deployment_and_wait(
+    env: dict[str, str], name: str, timeout: float = 600, parameters: dict | None = None
+) -> str:
     """Start a deployment run through the API and wait for a final state; returns its state name."""
     code = (
         "import sys\n"
         "from prefect.deployments import run_deployment\n"
-        f"run = run_deployment({name!r}, timeout={timeout})\n"
+        f"run = run_deployment({name!r}, parameters={parameters or {}!r}, timeout={timeout})\n"
         "print(run.state.name if run.state else 'UNKNOWN')\n"
         "print(run.id)\n"
     )
@@ -145,6 +147,20 @@ def run_deployment_and_wait(env: dict[str, str], name: str, timeout: float = 600
         raise CouncilError(f"Ajon {name} käynnistys epäonnistui:\n{result.stderr[-2000:]}")
     state, run_id = result.stdout.strip().splitlines()[-2:]
     return f"{state} ({run_id})"
+
+
+def _default_send(settings: Settings) -> dict:
+    """The main job sends the configured proposal: named in the form (by the short title its
+    dropdown offers) when more than one proposal is active, so the run is not refused."""
+    from sqlalchemy.orm import Session
+
+    from council.store.engine import checked_engine_for
+    from council.store.proposals import list_proposals
+
+    with Session(checked_engine_for(settings)) as session:
+        active = [p for p in list_proposals(session=session) if p.active]
+    mine = [p.short_title for p in active if p.id == settings.proposal_id]
+    return {"lahetys": {"esitys": mine[0]}} if len(active) > 1 and mine else {}
 
 
 class FormKeeper:
@@ -242,7 +258,7 @@ def main_job(*, send: bool = True, wait: bool = True) -> int:
         console.print(f"Prefect-työntekijä käynnissä (työjono {POOL}); lokit: {children.log_dir}")
         if send:
             with console.status("Ajetaan send-proposal (asiakirjat, sähköpostit)"):
-                state = run_deployment_and_wait(env, "send-proposal/send-proposal")
+                state = run_deployment_and_wait(env, "send-proposal/send-proposal", parameters=_default_send(settings))
             console.print(f"send-proposal: {state}")
         mails = sorted((settings.mail_dir).glob("*.eml"))
         docs = sorted(settings.proposal_dir(settings.proposal_id).rglob("*.docx"))
