@@ -27,6 +27,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
+from email.header import Header
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr, getaddresses, make_msgid
 from pathlib import Path
@@ -146,7 +147,10 @@ def compose(mail: OutgoingMail) -> EmailMessage:
     msg["To"] = ", ".join(mail.recipients)
     if mail.cc:
         msg["Cc"] = ", ".join(mail.cc)
-    msg["Subject"] = mail.subject
+    # Encoded by us: Python's own folding can split "Liikuntapaikkojen yhteiskäyttö" into two encoded
+    # words with the space between them as folding white space, which every decoder drops (RFC 2047
+    # §6.2), so the reader saw "Liikuntapaikkojenyhteiskäyttö". Header keeps each space inside a word.
+    msg.set_raw("Subject", Header(mail.subject, "utf-8", maxlinelen=76, header_name="Subject").encode(linesep="\n"))
     msg["Date"] = format_datetime(now().astimezone(HELSINKI))  # the sender's local time, +0200/+0300
     msg["Message-ID"] = mail.message_id
     msg.set_content(mail.body_text)
