@@ -181,7 +181,7 @@ def test_dashboard_out_into_a_file_is_refused_in_finnish(sent: Settings, tmp_pat
 def test_dashboard_serve_is_read_only_and_stops_on_ctrl_c(
     sent: Settings, tmp_path: Path, start: Callable[..., subprocess.Popen]
 ) -> None:
-    """`dashboard --serve --port P` serves the current page on 127.0.0.1:P, refuses POST with 405,
+    """`dashboard --serve --port P` serves the index at / and the proposal's page on 127.0.0.1:P, refuses POST with 405,
     and exits 0 on SIGINT. (The handler itself is tested in test_dashboard.py.)"""
     _record_jokioinen()
     shutil.rmtree(sent.outputs / "dashboard")  # what is served must come from this command
@@ -196,9 +196,12 @@ def test_dashboard_serve_is_read_only_and_stops_on_ctrl_c(
             return False
 
     _wait_for(proc, serving, "dashboard --serve")
-    page = httpx.get(url, timeout=10)
-    assert page.headers["content-type"].startswith("text/html")
+    index = httpx.get(url, timeout=10)  # / is the index of every proposal
+    assert index.headers["content-type"].startswith("text/html")
+    assert "1/24 kohtaa päätetty" in index.text and f'href="{sent.proposal_id}/dashboard.html"' in index.text
+    page = httpx.get(f"{url}{sent.proposal_id}/dashboard.html", timeout=10)
     assert "Jokioisten kunta" in page.text and '<span class="big">4 %</span>' in page.text
+    assert httpx.get(url + "dashboard.html", timeout=10).text == page.text.replace("../index.html", "index.html")
     data = httpx.get(url + "dashboard.json", timeout=10).json()
     assert data["overall"] == {"decided": 1, "total": 24, "percent": 4}
     on_disk = (sent.outputs / "dashboard" / "dashboard.html").read_bytes()

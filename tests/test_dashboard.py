@@ -686,9 +686,16 @@ def test_page_has_landmarks_skip_link_cards_and_no_mid_word_breaking_css(sent: S
 
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[tuple[Path, int]]:
-    """A dashboard folder with a secret file beside it, served on a free port."""
+    """A dashboard folder (the index, the top page set, one proposal's page set) with secret files
+    beside them, served on a free port."""
     folder = tmp_path / "dash"
     folder.mkdir()
+    (folder / "index.html").write_text("<!DOCTYPE html><p>hakemisto</p>", encoding="utf-8")
+    (folder / "esitykset.json").write_text('{"esitykset": 2}', encoding="utf-8")
+    (folder / "toinen-esitys").mkdir()
+    (folder / "toinen-esitys" / "dashboard.html").write_text("<!DOCTYPE html><p>toinen</p>", encoding="utf-8")
+    (folder / "toinen-esitys" / "dashboard.json").write_text('{"toinen": 1}', encoding="utf-8")
+    (folder / "toinen-esitys" / "secret.txt").write_text("salainen", encoding="utf-8")
     (folder / "dashboard.html").write_text("<!DOCTYPE html><p>versio 1</p>", encoding="utf-8")
     (folder / "dashboard.json").write_text('{"versio": 1}', encoding="utf-8")
     (folder / "saavutettavuusseloste.html").write_text("<!DOCTYPE html><p>seloste</p>", encoding="utf-8")
@@ -718,9 +725,9 @@ def _request(port: int, method: str, path: str) -> tuple[int, dict[str, str], by
 
 
 def test_server_serves_page_and_json_uncached(served: tuple[Path, int]) -> None:
-    """GET / and /dashboard.html return the page, /dashboard.json the JSON, utf-8 and never cached."""
+    """GET /dashboard.html returns the page, /dashboard.json the JSON, utf-8 and never cached."""
     _, port = served
-    for path in ("/", "/dashboard.html", "/?x=1"):
+    for path in ("/dashboard.html", "/dashboard.html?x=1"):
         status, headers, body = _request(port, "GET", path)
         assert status == 200 and b"versio 1" in body
         assert headers["content-type"] == "text/html; charset=utf-8"
@@ -733,6 +740,27 @@ def test_server_serves_page_and_json_uncached(served: tuple[Path, int]) -> None:
     )
     status, headers, body = _request(port, "HEAD", "/")
     assert status == 200 and body == b"" and int(headers["content-length"]) > 0
+
+
+def test_server_serves_the_index_at_the_root_and_each_proposal_in_its_folder(served: tuple[Path, int]) -> None:
+    """/ and /index.html are the index, /esitykset.json its JSON; /<id>/ and /<id>/dashboard.html a
+    proposal's page, /<id>/dashboard.json its JSON."""
+    _, port = served
+    for path in ("/", "/index.html", "/?x=1"):
+        status, headers, body = _request(port, "GET", path)
+        assert status == 200 and b"hakemisto" in body, path
+        assert headers["content-type"] == "text/html; charset=utf-8" and headers["cache-control"] == "no-store"
+    status, headers, body = _request(port, "GET", "/esitykset.json")
+    assert status == 200 and json.loads(body) == {"esitykset": 2}
+    assert headers["content-type"] == "application/json; charset=utf-8"
+    for path in ("/toinen-esitys/", "/toinen-esitys/dashboard.html"):
+        status, headers, body = _request(port, "GET", path)
+        assert status == 200 and b"toinen" in body, path
+        assert headers["content-type"] == "text/html; charset=utf-8"
+    status, _, body = _request(port, "GET", "/toinen-esitys/dashboard.json")
+    assert status == 200 and json.loads(body) == {"toinen": 1}
+    status, _, body = _request(port, "GET", "/toinen-esitys/kalenteri.ics")
+    assert status == 404 and "ei ole vielä tuotettu".encode() in body  # a known name not yet written
 
 
 def test_server_serves_the_statement_calendar_and_feed(served: tuple[Path, int]) -> None:
@@ -762,7 +790,14 @@ def test_server_refuses_other_methods_and_paths(served: tuple[Path, int]) -> Non
         "/%2e%2e/README.md",
         "/dashboard.html/../secret.txt",
         "/dashboard.json/",
-        "/index.html",
+        "/toinen-esitys/secret.txt",
+        "/toinen-esitys/../secret.txt",
+        "/toinen-esitys/%2e%2e/secret.txt",
+        "/toinen-esitys",
+        "/Toinen-esitys/dashboard.html",
+        "/toinen-esitys/index.html",
+        "/toinen-esitys/toinen-esitys/dashboard.html",
+        "/../dash/index.html",
     ):
         status, _, body = _request(port, "GET", path)
         assert status == 404, path
@@ -772,9 +807,20 @@ def test_server_refuses_other_methods_and_paths(served: tuple[Path, int]) -> Non
 def test_server_shows_a_rewrite_on_the_next_request(served: tuple[Path, int]) -> None:
     """The file is read on each request, so a rewritten dashboard shows on the next GET."""
     folder, port = served
-    assert b"versio 1" in _request(port, "GET", "/")[2]
+    assert b"versio 1" in _request(port, "GET", "/dashboard.html")[2]
     (folder / "dashboard.html").write_text("<!DOCTYPE html><p>versio 2</p>", encoding="utf-8")
-    assert b"versio 2" in _request(port, "GET", "/")[2]
+    assert b"versio 2" in _request(port, "GET", "/dashboard.html")[2]
+
+
+def test_server_does_not_follow_a_symlinked_proposal_folder(served: tuple[Path, int], tmp_path: Path) -> None:
+    """A proposal folder that is a symlink (here to a folder outside) is never served."""
+    folder, port = served
+    outside = tmp_path / "muualla"
+    outside.mkdir()
+    (outside / "dashboard.html").write_text("ulkopuolinen", encoding="utf-8")
+    (folder / "linkki").symlink_to(outside, target_is_directory=True)
+    status, _, body = _request(port, "GET", "/linkki/dashboard.html")
+    assert status == 404 and b"ulkopuolinen" not in body
 
 
 def test_server_without_a_written_dashboard_is_404(tmp_path: Path) -> None:
