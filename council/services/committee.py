@@ -44,16 +44,26 @@ def every_dashboard(
 ) -> list[tuple[ProposalSummary, DashboardOut]]:
     """Every stored proposal with its dashboard (each with its own reminder policy), the newest first."""
     today = today or today_helsinki()
-    with Session(engine_for(settings)) as session:
+    engine = engine_for(settings)
+    with Session(engine) as session:
         summaries = list_proposals(session=session)
-        boards = []
-        for summary in summaries:
-            policy, overrides = content_policies(settings, summary.id)
-            board = build_dashboard(
-                session=session, proposal_id=summary.id, today=today, policy=policy, overrides=overrides
+    # Read outside the boards' session: content_policies opens its own, and on SQLite a second
+    # connection would wait for the first one's transaction.
+    policies = {s.id: content_policies(settings, s.id) for s in summaries}
+    with Session(engine) as session:
+        return [
+            (
+                summary,
+                build_dashboard(
+                    session=session,
+                    proposal_id=summary.id,
+                    today=today,
+                    policy=policies[summary.id][0],
+                    overrides=policies[summary.id][1],
+                ),
             )
-            boards.append((summary, board))
-    return boards
+            for summary in summaries
+        ]
 
 
 def write_dashboard_files(
