@@ -163,6 +163,29 @@ def test_dashboard_without_out_names_the_default_page(sent: Settings) -> None:
     assert "0 %" in page.read_text(encoding="utf-8") and "Ypäjän kunta" in page.read_text(encoding="utf-8")
 
 
+def test_dashboard_writes_every_proposal_and_the_index(sent: Settings, tmp_path: Path) -> None:
+    """With two proposals `dashboard` writes both page sets and the index and names the index;
+    `--proposal` puts the chosen one's page at the top and at --out."""
+    from tests.test_dashboard import SECOND, add_second_proposal
+
+    add_second_proposal(sent, tmp_path)
+    result = runner.invoke(app, ["dashboard"])
+    assert result.exit_code == 0, result.output
+    folder = sent.outputs / "dashboard"
+    assert f"Kaikki esitykset: {folder / 'index.html'}" in result.output
+    index = json.loads((folder / "esitykset.json").read_text(encoding="utf-8"))
+    assert {e["proposal_id"] for e in index["proposals"]} == {sent.proposal_id, SECOND}
+    assert (folder / SECOND / "dashboard.html").is_file() and (folder / sent.proposal_id / "dashboard.html").is_file()
+    assert json.loads((folder / "dashboard.json").read_text(encoding="utf-8"))["proposal_id"] == sent.proposal_id
+
+    out = tmp_path / "toinen.html"
+    result = runner.invoke(app, ["--proposal", SECOND, "dashboard", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert json.loads(out.with_suffix(".json").read_text(encoding="utf-8"))["proposal_id"] == SECOND
+    assert json.loads((folder / "dashboard.json").read_text(encoding="utf-8"))["proposal_id"] == SECOND
+    assert "Ypäjän kunta" not in out.read_text(encoding="utf-8")
+
+
 def test_dashboard_before_init_tells_to_run_init(env: pytest.MonkeyPatch) -> None:
     """On an empty database the dashboard exits 2 and points to `council init`."""
     result = runner.invoke(app, ["dashboard"])
@@ -248,6 +271,22 @@ def test_dashboard_serve_on_port_0_prints_the_port_it_got(
 
 
 # --- report -----------------------------------------------------------------------------------------
+
+
+def test_report_is_per_proposal(sent: Settings, tmp_path: Path) -> None:
+    """`--proposal ID report` reports that proposal only: its title, its three bodies, its progress,
+    into outputs/<ID>/."""
+    from tests.test_dashboard import SECOND, add_second_proposal
+
+    add_second_proposal(sent, tmp_path)
+    result = runner.invoke(app, ["--proposal", SECOND, "report"])
+    assert result.exit_code == 0, result.output
+    path = Path(result.output.strip())
+    assert path.parent == sent.outputs / SECOND
+    text = docx_text(path)
+    assert "Tilannekatsaus: Liikuntapaikkojen yhteiskäyttö" in text
+    assert "Kohdista on päätetty 1/12 (8 %)." in text
+    assert "Humppilan kunta" in text and "Ypäjän kunta" not in text
 
 
 def test_report_writes_the_status_report_docx(sent: Settings, tmp_path: Path) -> None:
