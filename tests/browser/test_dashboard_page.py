@@ -98,7 +98,7 @@ def test_dashboard_page_shows_decisions_and_a_rewrite_after_reload(
     try:
         page = chromium.new_page(viewport={"width": 1280, "height": 900}, locale="fi-FI")
         page.on("request", lambda request: requested.append(request.url))
-        response = page.goto(base + "/")
+        response = page.goto(base + "/dashboard.html")  # "/" is the index of every proposal
         assert response is not None and response.status == 200
         expect(page).to_have_title(re.compile(r"^Päätösten tilanne – Esitys järjestöjen"))
         matrix = page.get_by_role("table", name=re.compile("Vastaanottajien päätökset"))
@@ -297,7 +297,7 @@ def test_phone_width_shows_one_card_per_body_and_past_agendas(served_scenario: s
 
     page = chromium.new_page(viewport={"width": 390, "height": 844}, locale="fi-FI")
     try:
-        page.goto(served_scenario + "/")
+        page.goto(served_scenario + "/dashboard.html")
         expect(page.get_by_role("table", name=re.compile("Vastaanottajien päätökset"))).to_be_hidden()
         cards = page.get_by_role("list", name=re.compile("yksi kortti vastaanottajaa kohden")).get_by_role(
             "listitem"
@@ -326,7 +326,7 @@ def test_no_mid_word_breaks_at_1024_px(served_scenario: str, chromium) -> None:
 
     page = chromium.new_page(viewport={"width": 1024, "height": 900}, locale="fi-FI")
     try:
-        page.goto(served_scenario + "/")
+        page.goto(served_scenario + "/dashboard.html")
         expect(page.get_by_role("table", name=re.compile("Vastaanottajien päätökset"))).to_be_visible()
         expect(page.get_by_role("columnheader", name=re.compile("Järjestöyhdyshenkilö"))).to_be_visible()
         assert page.evaluate(BROKEN_WORDS_JS) == []
@@ -341,7 +341,7 @@ def test_keyboard_reaches_the_content_sections_and_timelines(served_scenario: st
 
     page = chromium.new_page(viewport={"width": 1366, "height": 900}, locale="fi-FI")
     try:
-        page.goto(served_scenario + "/")
+        page.goto(served_scenario + "/dashboard.html")
         page.keyboard.press("Tab")
         skip = page.get_by_role("link", name="Siirry pääsisältöön")
         expect(skip).to_be_focused()
