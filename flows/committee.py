@@ -81,7 +81,10 @@ def status_report_task() -> str:
 
 @flow(
     name="dashboard",
-    description="Päivittää tilannesivun, Prefect-artefaktit ja tilannekatsauksen (DOCX).",
+    description=(
+        "Päivittää kaikkien esitysten tilannesivut ja niiden luettelon, Prefect-artefaktit "
+        "ja tilannekatsauksen (DOCX)."
+    ),
     **ON_FAILURE,
 )
 def dashboard() -> dict:

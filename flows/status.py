@@ -1,4 +1,5 @@
-"""Shared task: refresh the dashboard files and the keyed Prefect artifacts after every change.
+"""Shared task: refresh the dashboard files (every proposal's page set and the index) and the keyed
+Prefect artifacts after every change.
 
 Artifacts, keyed per proposal so the Prefect UI keeps their history:
 ``paatokset-<id>`` (table: bodies × points with outcome, date and §),
@@ -12,7 +13,7 @@ from prefect.artifacts import create_markdown_artifact, create_progress_artifact
 
 from council.config import get_settings
 from council.dashboard.model import DashboardOut
-from council.services.committee import current_dashboard, write_dashboard_files
+from council.services.committee import every_dashboard, write_dashboard_files
 from models.enums import STATUS_LABEL_FI, DecisionStatus
 
 SYMBOL = {
@@ -73,13 +74,9 @@ def matrix_table(board: DashboardOut) -> list[dict]:
     return rows
 
 
-@task(name="publish-status")
-def publish_status() -> int:
-    """Rewrite the dashboard files and publish the three artifacts; returns the % decided."""
-    settings = get_settings()
-    board = current_dashboard(settings)
-    write_dashboard_files(settings, board=board)
-    key = settings.proposal_id
+def publish_artifacts(board: DashboardOut) -> None:
+    """The proposal's three artifacts, keyed by its id."""
+    key = board.proposal_id
     create_table_artifact(
         key=f"paatokset-{key}", table=matrix_table(board), description="Päätökset: vastaanottajat × kohdat"
     )
@@ -91,4 +88,19 @@ def publish_status() -> int:
         key=f"edistyminen-{key}",
         description=f"Päätetyt kohdat: {board.overall.decided}/{board.overall.total}",
     )
-    return board.overall.percent
+
+
+@task(name="publish-status")
+def publish_status() -> int:
+    """Rewrite the dashboard files of every proposal and their index, publish the artifacts of every
+    active proposal (and of the one acted on); returns the % decided of the one acted on."""
+    settings = get_settings()
+    boards = every_dashboard(settings)
+    write_dashboard_files(settings, boards=boards)
+    acted_on = None
+    for summary, board in boards:
+        if summary.id == settings.proposal_id:
+            acted_on = board
+        if summary.active or summary.id == settings.proposal_id:
+            publish_artifacts(board)
+    return (acted_on or boards[0][1]).overall.percent

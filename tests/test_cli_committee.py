@@ -163,6 +163,29 @@ def test_dashboard_without_out_names_the_default_page(sent: Settings) -> None:
     assert "0 %" in page.read_text(encoding="utf-8") and "Ypäjän kunta" in page.read_text(encoding="utf-8")
 
 
+def test_dashboard_writes_every_proposal_and_the_index(sent: Settings, tmp_path: Path) -> None:
+    """With two proposals `dashboard` writes both page sets and the index and names the index;
+    `--proposal` puts the chosen one's page at the top and at --out."""
+    from tests.test_dashboard import SECOND, add_second_proposal
+
+    add_second_proposal(sent, tmp_path)
+    result = runner.invoke(app, ["dashboard"])
+    assert result.exit_code == 0, result.output
+    folder = sent.outputs / "dashboard"
+    assert f"Kaikki esitykset: {folder / 'index.html'}" in result.output
+    index = json.loads((folder / "esitykset.json").read_text(encoding="utf-8"))
+    assert {e["proposal_id"] for e in index["proposals"]} == {sent.proposal_id, SECOND}
+    assert (folder / SECOND / "dashboard.html").is_file() and (folder / sent.proposal_id / "dashboard.html").is_file()
+    assert json.loads((folder / "dashboard.json").read_text(encoding="utf-8"))["proposal_id"] == sent.proposal_id
+
+    out = tmp_path / "toinen.html"
+    result = runner.invoke(app, ["--proposal", SECOND, "dashboard", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert json.loads(out.with_suffix(".json").read_text(encoding="utf-8"))["proposal_id"] == SECOND
+    assert json.loads((folder / "dashboard.json").read_text(encoding="utf-8"))["proposal_id"] == SECOND
+    assert "Ypäjän kunta" not in out.read_text(encoding="utf-8")
+
+
 def test_dashboard_before_init_tells_to_run_init(env: pytest.MonkeyPatch) -> None:
     """On an empty database the dashboard exits 2 and points to `council init`."""
     result = runner.invoke(app, ["dashboard"])
@@ -181,7 +204,7 @@ def test_dashboard_out_into_a_file_is_refused_in_finnish(sent: Settings, tmp_pat
 def test_dashboard_serve_is_read_only_and_stops_on_ctrl_c(
     sent: Settings, tmp_path: Path, start: Callable[..., subprocess.Popen]
 ) -> None:
-    """`dashboard --serve --port P` serves the current page on 127.0.0.1:P, refuses POST with 405,
+    """`dashboard --serve --port P` serves the index at / and the proposal's page on 127.0.0.1:P, refuses POST with 405,
     and exits 0 on SIGINT. (The handler itself is tested in test_dashboard.py.)"""
     _record_jokioinen()
     shutil.rmtree(sent.outputs / "dashboard")  # what is served must come from this command
@@ -196,9 +219,12 @@ def test_dashboard_serve_is_read_only_and_stops_on_ctrl_c(
             return False
 
     _wait_for(proc, serving, "dashboard --serve")
-    page = httpx.get(url, timeout=10)
-    assert page.headers["content-type"].startswith("text/html")
+    index = httpx.get(url, timeout=10)  # / is the index of every proposal
+    assert index.headers["content-type"].startswith("text/html")
+    assert "1/24 kohtaa päätetty" in index.text and f'href="{sent.proposal_id}/dashboard.html"' in index.text
+    page = httpx.get(f"{url}{sent.proposal_id}/dashboard.html", timeout=10)
     assert "Jokioisten kunta" in page.text and '<span class="big">4 %</span>' in page.text
+    assert httpx.get(url + "dashboard.html", timeout=10).text == page.text.replace("../index.html", "index.html")
     data = httpx.get(url + "dashboard.json", timeout=10).json()
     assert data["overall"] == {"decided": 1, "total": 24, "percent": 4}
     on_disk = (sent.outputs / "dashboard" / "dashboard.html").read_bytes()
@@ -245,6 +271,22 @@ def test_dashboard_serve_on_port_0_prints_the_port_it_got(
 
 
 # --- report -----------------------------------------------------------------------------------------
+
+
+def test_report_is_per_proposal(sent: Settings, tmp_path: Path) -> None:
+    """`--proposal ID report` reports that proposal only: its title, its three bodies, its progress,
+    into outputs/<ID>/."""
+    from tests.test_dashboard import SECOND, add_second_proposal
+
+    add_second_proposal(sent, tmp_path)
+    result = runner.invoke(app, ["--proposal", SECOND, "report"])
+    assert result.exit_code == 0, result.output
+    path = Path(result.output.strip())
+    assert path.parent == sent.outputs / SECOND
+    text = docx_text(path)
+    assert "Tilannekatsaus: Liikuntapaikkojen yhteiskäyttö" in text
+    assert "Kohdista on päätetty 1/12 (8 %)." in text
+    assert "Humppilan kunta" in text and "Ypäjän kunta" not in text
 
 
 def test_report_writes_the_status_report_docx(sent: Settings, tmp_path: Path) -> None:

@@ -686,9 +686,16 @@ def test_page_has_landmarks_skip_link_cards_and_no_mid_word_breaking_css(sent: S
 
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[tuple[Path, int]]:
-    """A dashboard folder with a secret file beside it, served on a free port."""
+    """A dashboard folder (the index, the top page set, one proposal's page set) with secret files
+    beside them, served on a free port."""
     folder = tmp_path / "dash"
     folder.mkdir()
+    (folder / "index.html").write_text("<!DOCTYPE html><p>hakemisto</p>", encoding="utf-8")
+    (folder / "esitykset.json").write_text('{"esitykset": 2}', encoding="utf-8")
+    (folder / "toinen-esitys").mkdir()
+    (folder / "toinen-esitys" / "dashboard.html").write_text("<!DOCTYPE html><p>toinen</p>", encoding="utf-8")
+    (folder / "toinen-esitys" / "dashboard.json").write_text('{"toinen": 1}', encoding="utf-8")
+    (folder / "toinen-esitys" / "secret.txt").write_text("salainen", encoding="utf-8")
     (folder / "dashboard.html").write_text("<!DOCTYPE html><p>versio 1</p>", encoding="utf-8")
     (folder / "dashboard.json").write_text('{"versio": 1}', encoding="utf-8")
     (folder / "saavutettavuusseloste.html").write_text("<!DOCTYPE html><p>seloste</p>", encoding="utf-8")
@@ -718,9 +725,9 @@ def _request(port: int, method: str, path: str) -> tuple[int, dict[str, str], by
 
 
 def test_server_serves_page_and_json_uncached(served: tuple[Path, int]) -> None:
-    """GET / and /dashboard.html return the page, /dashboard.json the JSON, utf-8 and never cached."""
+    """GET /dashboard.html returns the page, /dashboard.json the JSON, utf-8 and never cached."""
     _, port = served
-    for path in ("/", "/dashboard.html", "/?x=1"):
+    for path in ("/dashboard.html", "/dashboard.html?x=1"):
         status, headers, body = _request(port, "GET", path)
         assert status == 200 and b"versio 1" in body
         assert headers["content-type"] == "text/html; charset=utf-8"
@@ -733,6 +740,27 @@ def test_server_serves_page_and_json_uncached(served: tuple[Path, int]) -> None:
     )
     status, headers, body = _request(port, "HEAD", "/")
     assert status == 200 and body == b"" and int(headers["content-length"]) > 0
+
+
+def test_server_serves_the_index_at_the_root_and_each_proposal_in_its_folder(served: tuple[Path, int]) -> None:
+    """/ and /index.html are the index, /esitykset.json its JSON; /<id>/ and /<id>/dashboard.html a
+    proposal's page, /<id>/dashboard.json its JSON."""
+    _, port = served
+    for path in ("/", "/index.html", "/?x=1"):
+        status, headers, body = _request(port, "GET", path)
+        assert status == 200 and b"hakemisto" in body, path
+        assert headers["content-type"] == "text/html; charset=utf-8" and headers["cache-control"] == "no-store"
+    status, headers, body = _request(port, "GET", "/esitykset.json")
+    assert status == 200 and json.loads(body) == {"esitykset": 2}
+    assert headers["content-type"] == "application/json; charset=utf-8"
+    for path in ("/toinen-esitys/", "/toinen-esitys/dashboard.html"):
+        status, headers, body = _request(port, "GET", path)
+        assert status == 200 and b"toinen" in body, path
+        assert headers["content-type"] == "text/html; charset=utf-8"
+    status, _, body = _request(port, "GET", "/toinen-esitys/dashboard.json")
+    assert status == 200 and json.loads(body) == {"toinen": 1}
+    status, _, body = _request(port, "GET", "/toinen-esitys/kalenteri.ics")
+    assert status == 404 and "ei ole vielä tuotettu".encode() in body  # a known name not yet written
 
 
 def test_server_serves_the_statement_calendar_and_feed(served: tuple[Path, int]) -> None:
@@ -762,7 +790,14 @@ def test_server_refuses_other_methods_and_paths(served: tuple[Path, int]) -> Non
         "/%2e%2e/README.md",
         "/dashboard.html/../secret.txt",
         "/dashboard.json/",
-        "/index.html",
+        "/toinen-esitys/secret.txt",
+        "/toinen-esitys/../secret.txt",
+        "/toinen-esitys/%2e%2e/secret.txt",
+        "/toinen-esitys",
+        "/Toinen-esitys/dashboard.html",
+        "/toinen-esitys/index.html",
+        "/toinen-esitys/toinen-esitys/dashboard.html",
+        "/../dash/index.html",
     ):
         status, _, body = _request(port, "GET", path)
         assert status == 404, path
@@ -772,9 +807,20 @@ def test_server_refuses_other_methods_and_paths(served: tuple[Path, int]) -> Non
 def test_server_shows_a_rewrite_on_the_next_request(served: tuple[Path, int]) -> None:
     """The file is read on each request, so a rewritten dashboard shows on the next GET."""
     folder, port = served
-    assert b"versio 1" in _request(port, "GET", "/")[2]
+    assert b"versio 1" in _request(port, "GET", "/dashboard.html")[2]
     (folder / "dashboard.html").write_text("<!DOCTYPE html><p>versio 2</p>", encoding="utf-8")
-    assert b"versio 2" in _request(port, "GET", "/")[2]
+    assert b"versio 2" in _request(port, "GET", "/dashboard.html")[2]
+
+
+def test_server_does_not_follow_a_symlinked_proposal_folder(served: tuple[Path, int], tmp_path: Path) -> None:
+    """A proposal folder that is a symlink (here to a folder outside) is never served."""
+    folder, port = served
+    outside = tmp_path / "muualla"
+    outside.mkdir()
+    (outside / "dashboard.html").write_text("ulkopuolinen", encoding="utf-8")
+    (folder / "linkki").symlink_to(outside, target_is_directory=True)
+    status, _, body = _request(port, "GET", "/linkki/dashboard.html")
+    assert status == 404 and b"ulkopuolinen" not in body
 
 
 def test_server_without_a_written_dashboard_is_404(tmp_path: Path) -> None:
@@ -788,3 +834,194 @@ def test_server_without_a_written_dashboard_is_404(tmp_path: Path) -> None:
         server.shutdown()
         server.server_close()
     assert status == 404 and "ei ole vielä tuotettu".encode() in body
+
+
+# --- many proposals: one page set each and the index -------------------------------------------------
+
+SECOND = "liikuntapaikat-2027"
+SECOND_RECIPIENTS = ["humppila", "jokioinen", "tammela"]
+
+
+def _import_second(settings: Settings, tmp_path: Path, **changes: str) -> Settings:
+    """A second proposal (the seed's text under a new id, title and Dnro, ``changes`` on top) imported
+    as a draft for three bodies; the content folder copied first, since the import writes its YAML there."""
+    from council.services.proposals import import_proposal, read_proposal_file
+    from tests.test_proposals import second_proposal_file
+
+    data = tmp_path / "data"
+    shutil.copytree(PROJECT_ROOT / "data", data)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("COUNCIL_DATA_DIR", str(data))
+        mp.setenv("COUNCIL_ROSTER_FILE", str(data / "rosters" / "forssan-seutu.yaml"))
+        path = second_proposal_file(tmp_path)
+        if changes:
+            content = yaml.safe_load(path.read_text("utf-8")) | changes
+            path.write_text(yaml.safe_dump(content, allow_unicode=True, sort_keys=False), "utf-8")
+        import_proposal(get_settings(), read_proposal_file(path), recipients=SECOND_RECIPIENTS, actor="test")
+    return get_settings()
+
+
+def _set_state(settings: Settings, proposal_id: str, state: str, reason: str | None = None) -> None:
+    from council.store.proposals import set_state
+    from models.enums import ProposalState
+
+    with Session(make_engine(settings.effective_database_url)) as session, session.begin():
+        set_state(
+            session=session, proposal_id=proposal_id, state=ProposalState(state), actor="test", reason=reason
+        )
+
+
+@pytest.fixture
+def two(sent: Settings, tmp_path: Path) -> Settings:
+    """The seed sent to six bodies (Jokioinen decided point 1, Ypäjä overdue) and a second proposal
+    sent to three bodies, Humppila's point 1 decided."""
+    return second_proposal_sent(sent, tmp_path)
+
+
+def second_proposal_sent(sent: Settings, tmp_path: Path) -> Settings:
+    """The set-up of the ``two`` fixture."""
+    _set_state(sent, sent.proposal_id, "sent")
+    _record(
+        sent,
+        DecisionIn(body_id="jokioinen", point=1, outcome=Outcome.hyvaksytty, meeting_date=MEETING, section=59),
+    )
+    _deliver_proposal(sent, "ypaja", sent_at=datetime.now(UTC) - timedelta(days=100))
+    return add_second_proposal(sent, tmp_path)
+
+
+def add_second_proposal(sent: Settings, tmp_path: Path) -> Settings:
+    """The second proposal imported, sent to its three bodies, Humppila's point 1 decided (the
+    browser tests use it too)."""
+    from council.store.tracking import mark_sent
+
+    _import_second(sent, tmp_path)
+    _set_state(sent, SECOND, "sent")
+    with Session(make_engine(sent.effective_database_url)) as session, session.begin():
+        for body_id in SECOND_RECIPIENTS:
+            mark_sent(session=session, proposal_id=SECOND, body_id=body_id, actor="test", message_id="<t@x>")
+        record_decision(
+            session=session,
+            proposal_id=SECOND,
+            decision=DecisionIn(
+                body_id="humppila", point=1, outcome=Outcome.hyvaksytty, meeting_date=MEETING, section=3
+            ),
+        )
+    return sent
+
+
+def test_every_proposal_gets_its_page_set_and_the_index_lists_them(two: Settings) -> None:
+    """write_dashboard_files writes a page set per proposal and an index whose HTML and JSON give each
+    one's state, Dnro, progress, overdue count and deadline, the page set at the top staying the
+    acted-on proposal's."""
+    from council.services.committee import write_dashboard_files
+
+    page, data = write_dashboard_files(two)
+    folder = two.dashboard_dir
+    assert (page, data) == (folder / "dashboard.html", folder / "dashboard.json")
+    for proposal_id in (two.proposal_id, SECOND):
+        assert sorted(p.name for p in (folder / proposal_id).iterdir()) == sorted(FILES)
+    assert json.loads(data.read_text("utf-8"))["proposal_id"] == two.proposal_id
+
+    index = json.loads((folder / "esitykset.json").read_text("utf-8"))
+    assert index["schema_version"] == 1 and index["today"] == today_helsinki().isoformat()
+    entries = {e["proposal_id"]: e for e in index["proposals"]}
+    assert [e["proposal_id"] for e in index["proposals"]] == [SECOND, two.proposal_id]  # the newest first
+    seed, second = entries[two.proposal_id], entries[SECOND]
+    ypaja = _body(_build(two, policy=content_policies(two)[0]), "ypaja")
+    expected = {
+        "state": "sent",
+        "state_fi": "lähetetty",
+        "active": True,
+        "recipients": 6,
+        "progress": {"decided": 1, "total": 24, "percent": 4},
+        "overdue": 1,
+        "deadline_first": ypaja.deadline,
+        "deadline_last": ypaja.deadline,
+        "deadline_first_iso": ypaja.deadline_iso.isoformat(),
+        "closed_date": None,
+        "page": f"{two.proposal_id}/dashboard.html",
+        "json_path": f"{two.proposal_id}/dashboard.json",
+    }
+    assert {key: seed[key] for key in expected} == expected
+    assert second["state"] == "sent" and second["state_fi"] == "lähetetty" and second["active"]
+    assert second["diary_number"] == "FSHKY/301/00.04.01/2026"
+    assert second["short_title"] == "Liikuntapaikkojen yhteiskäyttö"
+    assert second["recipients"] == 3 and second["overdue"] == 0 and second["deadline_first"] is None
+    assert second["progress"] == {"decided": 1, "total": 12, "percent": 8}
+    for entry in index["proposals"]:  # the paths in the index lead to the proposal's own files
+        assert json.loads((folder / entry["json_path"]).read_text("utf-8"))["proposal_id"] == entry["proposal_id"]
+        assert (folder / entry["page"]).is_file()
+
+    html = (folder / "index.html").read_text("utf-8")
+    assert '<html lang="fi">' in html and 'href="#main"' in html and '<main id="main"' in html
+    assert f'<a href="{SECOND}/dashboard.html">Liikuntapaikkojen yhteiskäyttö</a>' in html
+    assert f'<a href="{two.proposal_id}/dashboard.html">' in html
+    assert "1/24 kohtaa päätetty</strong>\n      <span class=\"nowrap\">(4 %)</span>" in html
+    assert "1/12 kohtaa päätetty" in html
+    assert "1 vastaanottaja myöhässä" in html and ypaja.deadline in html
+    assert html.count('class="state state-sent">lähetetty</span>') == 2 and "ei tiedossa" in html
+    assert "FSHKY/301/00.04.01/2026" in html
+    assert "http://" not in html and "https://" not in html and "<script" not in html
+
+
+def test_each_proposal_page_shows_only_its_recipients_and_links_to_the_index(two: Settings) -> None:
+    """The second proposal's page lists its three bodies only, the seed's all six; both link back to
+    the index, and so does the page set kept at the top."""
+    from council.services.committee import write_dashboard_files
+
+    write_dashboard_files(two)
+    folder = two.dashboard_dir
+    second = (folder / SECOND / "dashboard.html").read_text("utf-8")
+    seed = (folder / two.proposal_id / "dashboard.html").read_text("utf-8")
+    assert "Humppilan kunta" in second and "Tammelan kunta" in second
+    assert "Ypäjän kunta" not in second and "Forssan kaupunki" not in second
+    assert "Ypäjän kunta" in seed and "Forssan kaupunki" in seed
+    assert '<span class="big">8 %</span>' in second and '<span class="big">4 %</span>' in seed
+    for page in (second, seed):
+        assert page.count('href="../index.html"') == 2  # the breadcrumb and the footer
+    assert (folder / "dashboard.html").read_text("utf-8") == seed.replace("../index.html", "index.html")
+    statement = (folder / SECOND / "saavutettavuusseloste.html").read_text("utf-8")
+    assert 'href="../index.html">Kaikki esitykset</a>' in statement
+    second_json = json.loads((folder / SECOND / "dashboard.json").read_text("utf-8"))
+    assert {b["body_id"] for b in second_json["bodies"]} == set(SECOND_RECIPIENTS)
+
+
+def test_a_closed_proposal_shows_as_ended_after_the_active_ones(two: Settings) -> None:
+    """Closing the second proposal moves it after the seed on the index, marked päättynyt with its
+    date and reason; its page set is still written."""
+    from council.services.committee import write_dashboard_files
+    from council.services.proposals import close_proposal
+
+    close_proposal(two, SECOND, reason="esitys vanhentunut", actor="test")
+    write_dashboard_files(two)
+    folder = two.dashboard_dir
+    index = json.loads((folder / "esitykset.json").read_text("utf-8"))
+    assert [e["proposal_id"] for e in index["proposals"]] == [two.proposal_id, SECOND]
+    closed = index["proposals"][1]
+    assert (closed["state"], closed["state_fi"], closed["active"]) == ("closed", "päättynyt", False)
+    assert closed["closed_date"] == fi_date(today_helsinki()) and closed["close_reason"] == "esitys vanhentunut"
+    html = (folder / "index.html").read_text("utf-8")
+    active, ended = html.split('id="h-ended"')
+    assert f'href="{two.proposal_id}/dashboard.html"' in active and SECOND not in active
+    assert f'href="{SECOND}/dashboard.html"' in ended
+    assert f"päättynyt</span> {fi_date(today_helsinki())}" in ended and "(esitys vanhentunut)" in ended
+    assert "ei enää seurata" in ended and "ei enää seurata" not in active
+    assert (folder / SECOND / "dashboard.html").is_file()
+
+
+def test_titles_are_escaped_on_the_index_and_in_its_json(sent: Settings, tmp_path: Path) -> None:
+    """A proposal titled with <script> and & appears literally on the index, never as markup, and
+    unchanged in esitykset.json; being a draft, it reads luonnos, not yet sent."""
+    from council.services.committee import write_dashboard_files
+
+    nasty = '<script>alert("x")</script> & Oy'
+    _import_second(sent, tmp_path, title=nasty, short_title=nasty)
+    write_dashboard_files(sent)
+    html = (sent.dashboard_dir / "index.html").read_text("utf-8")
+    assert "<script" not in html
+    assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt; &amp; Oy" in html
+    index = json.loads((sent.dashboard_dir / "esitykset.json").read_text("utf-8"))
+    assert {e["short_title"] for e in index["proposals"]} >= {nasty}
+    page = (sent.dashboard_dir / SECOND / "dashboard.html").read_text("utf-8")
+    assert "<script" not in page
+    assert 'class="state state-draft">luonnos</span>' in html and "esitystä ei ole vielä lähetetty" in html

@@ -55,16 +55,19 @@ def status(
 @app.command()
 def dashboard(
     out: Annotated[
-        Path | None, typer.Option("--out", help="Kirjoita tilannesivu tähän HTML-tiedostoon")
+        Path | None,
+        typer.Option("--out", help="Kopioi esityksen tilannesivu (ja sen JSON) tähän HTML-tiedostoon"),
     ] = None,
     serve: Annotated[
         bool, typer.Option("--serve", help="Tarjoa tilannesivu (vain luku) osoitteessa 127.0.0.1")
     ] = False,
     port: Annotated[int, typer.Option("--port", help="Portti --serve-tilassa")] = 8050,
 ) -> None:
-    """Kirjoita valiokunnan tilannesivu (HTML + JSON) tai tarjoa se selaimelle vain luku -tilassa."""
+    """Kirjoita valiokunnan tilannesivut (jokaisen esityksen sivu ja kaikkien esitysten luettelo, HTML + JSON)
+    tai tarjoa ne selaimelle vain luku -tilassa."""
     import shutil
 
+    from council.dashboard.publish import INDEX_NAME
     from council.dashboard.server import serve_dashboard
     from council.services.committee import write_dashboard_files
 
@@ -81,6 +84,7 @@ def dashboard(
         console.print(f"Tilannesivu: {out} (ja {out.with_suffix('.json').name})", highlight=False)
     else:
         console.print(f"Tilannesivu: {html}", highlight=False)
+    console.print(f"Kaikki esitykset: {settings.dashboard_dir / INDEX_NAME}", highlight=False)
     if serve:
         try:
             server = serve_dashboard(settings.dashboard_dir, port=port)

@@ -160,3 +160,64 @@ class DashboardOut(BaseModel):
     liaisons: list[Liaison]
     overdue: list[str]
     follow_up: list[str] = []
+
+
+#: ``esitykset.json``'s own version (the index of every proposal's dashboard).
+INDEX_SCHEMA_VERSION = 1
+
+
+class IndexEntry(BaseModel):
+    """One proposal on the dashboard index (``esitykset.json``'s ``proposals`` and ``index.html``)."""
+
+    proposal_id: str
+    title: str
+    short_title: str
+    state: str
+    state_fi: str
+    active: bool
+    diary_number: str | None
+    recipients: int
+    progress: Progress
+    overdue: int
+    follow_up: int = 0
+    deadline_first: str | None
+    deadline_first_iso: date | None
+    deadline_last: str | None
+    deadline_last_iso: date | None
+    closed_date: str | None = None
+    close_reason: str | None = None
+    page: str
+    json_path: str
+
+
+class DashboardIndex(BaseModel):
+    """Every stored proposal with its progress; its JSON form is ``esitykset.json``::
+
+        {
+          "schema_version": 1,
+          "today": "YYYY-MM-DD",
+          "generated_at": datetime, "generated_at_text": "28.11.2026 klo 10.15",
+          "proposals": [                         # active (draft, sent) first, then closed and archived;
+            {"proposal_id": str,                 # the newest first within each
+             "title": str, "short_title": str,
+             "state": "draft|sent|closed|archived", "state_fi": "luonnos|lähetetty|päättynyt|arkistoitu",
+             "active": bool, "diary_number": str|null, "recipients": int,
+             "progress": {"decided": int, "total": int, "percent": int},   # cells decided or final
+             "overdue": int,                     # recipients past their response deadline
+             "follow_up": int,                   # recipients with an agenda meeting passed, no decision
+             "deadline_first": "2.5.2021"|null, "deadline_first_iso": "YYYY-MM-DD"|null,
+             "deadline_last": "2.5.2021"|null, "deadline_last_iso": "YYYY-MM-DD"|null,
+                                                 # response deadlines of recipients with open points
+             "closed_date": "1.6.2021"|null, "close_reason": str|null,
+             "page": "<proposal_id>/dashboard.html", "json_path": "<proposal_id>/dashboard.json"}
+          ]
+        }
+
+    Paths are relative to ``esitykset.json`` itself. Fields are only ever added within version 1.
+    """
+
+    schema_version: int = INDEX_SCHEMA_VERSION
+    today: date
+    generated_at: datetime
+    generated_at_text: str
+    proposals: list[IndexEntry]

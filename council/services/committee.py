@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 
@@ -10,16 +11,17 @@ from sqlalchemy.orm import Session
 from council.config import Settings
 from council.content.i18n import text
 from council.dashboard.build import build_dashboard, content_policies
+from council.dashboard.index import build_index, proposal_folder_name
 from council.dashboard.model import DashboardOut
-from council.dashboard.publish import write_board
+from council.dashboard.publish import INDEX_NAME, write_board, write_index
 from council.paths import safe_filename
 from council.rendering.contexts import document_meta
 from council.rendering.environment import STATUS_REPORT_TEMPLATE
 from council.rendering.render import render_docx
-from council.rules.formatting import fi_date
+from council.rules.formatting import fi_date, today_helsinki
 from council.store.engine import engine_for
 from council.store.matrix import read_states
-from council.store.proposals import proposal_content
+from council.store.proposals import ProposalSummary, list_proposals, proposal_content
 from models.contexts import (
     ReportLiaison,
     ReportPoint,
@@ -37,16 +39,63 @@ def current_dashboard(settings: Settings, *, today: date | None = None) -> Dashb
         )
 
 
+def every_dashboard(
+    settings: Settings, *, today: date | None = None
+) -> list[tuple[ProposalSummary, DashboardOut]]:
+    """Every stored proposal with its dashboard (each with its own reminder policy), the newest first."""
+    today = today or today_helsinki()
+    engine = engine_for(settings)
+    with Session(engine) as session:
+        summaries = list_proposals(session=session)
+    # Read outside the boards' session: content_policies opens its own, and on SQLite a second
+    # connection would wait for the first one's transaction.
+    policies = {s.id: content_policies(settings, s.id) for s in summaries}
+    with Session(engine) as session:
+        return [
+            (
+                summary,
+                build_dashboard(
+                    session=session,
+                    proposal_id=summary.id,
+                    today=today,
+                    policy=policies[summary.id][0],
+                    overrides=policies[summary.id][1],
+                ),
+            )
+            for summary in summaries
+        ]
+
+
 def write_dashboard_files(
-    settings: Settings, *, today: date | None = None, board: DashboardOut | None = None
+    settings: Settings,
+    *,
+    today: date | None = None,
+    boards: Sequence[tuple[ProposalSummary, DashboardOut]] | None = None,
 ) -> tuple[Path, Path]:
-    """Rewrite outputs/dashboard/ (from ``board`` when given): the page, its JSON, the accessibility
-    statement, the calendar and the Atom feed; return the page's and the JSON's paths."""
-    return write_board(
-        board or current_dashboard(settings, today=today),
-        settings.dashboard_dir,
-        contact_email=str(settings.sender),
-    )
+    """Rewrite outputs/dashboard/ (from ``boards`` when given, else :func:`every_dashboard`): one page
+    set per stored proposal in ``<proposal_id>/`` (the page, its JSON, the accessibility statement,
+    the calendar and the Atom feed), the index of them all (``index.html``, ``esitykset.json``) and,
+    for links made before there were many proposals, the page set of ``settings.proposal_id`` (the
+    proposal acted on, else the first on the index) once more at the top. Return the top page's and
+    JSON's paths.
+    """
+    today = today or today_helsinki()
+    if boards is None:
+        boards = every_dashboard(settings, today=today)
+    if not boards:  # nothing stored yet: the same error as a single board of an unknown proposal
+        current_dashboard(settings, today=today)
+    folder = settings.dashboard_dir
+    contact = str(settings.sender)
+    for summary, board in boards:
+        sub = folder / proposal_folder_name(summary.id)
+        write_board(board, sub, contact_email=contact, index=f"../{INDEX_NAME}")
+    index = build_index(boards, today=today)
+    default = next((b for s, b in boards if s.id == settings.proposal_id), None)
+    if default is None:
+        default = next(b for s, b in boards if s.id == index.proposals[0].proposal_id)
+    page = write_board(default, folder, contact_email=contact, index=INDEX_NAME)
+    write_index(index, folder)  # last: the index appears once every page it links to exists
+    return page
 
 
 def status_report_context(settings: Settings, *, today: date) -> StatusReportContext:

@@ -98,7 +98,7 @@ def test_dashboard_page_shows_decisions_and_a_rewrite_after_reload(
     try:
         page = chromium.new_page(viewport={"width": 1280, "height": 900}, locale="fi-FI")
         page.on("request", lambda request: requested.append(request.url))
-        response = page.goto(base + "/")
+        response = page.goto(base + "/dashboard.html")  # "/" is the index of every proposal
         assert response is not None and response.status == 200
         expect(page).to_have_title(re.compile(r"^Päätösten tilanne – Esitys järjestöjen"))
         matrix = page.get_by_role("table", name=re.compile("Vastaanottajien päätökset"))
@@ -297,7 +297,7 @@ def test_phone_width_shows_one_card_per_body_and_past_agendas(served_scenario: s
 
     page = chromium.new_page(viewport={"width": 390, "height": 844}, locale="fi-FI")
     try:
-        page.goto(served_scenario + "/")
+        page.goto(served_scenario + "/dashboard.html")
         expect(page.get_by_role("table", name=re.compile("Vastaanottajien päätökset"))).to_be_hidden()
         cards = page.get_by_role("list", name=re.compile("yksi kortti vastaanottajaa kohden")).get_by_role(
             "listitem"
@@ -326,7 +326,7 @@ def test_no_mid_word_breaks_at_1024_px(served_scenario: str, chromium) -> None:
 
     page = chromium.new_page(viewport={"width": 1024, "height": 900}, locale="fi-FI")
     try:
-        page.goto(served_scenario + "/")
+        page.goto(served_scenario + "/dashboard.html")
         expect(page.get_by_role("table", name=re.compile("Vastaanottajien päätökset"))).to_be_visible()
         expect(page.get_by_role("columnheader", name=re.compile("Järjestöyhdyshenkilö"))).to_be_visible()
         assert page.evaluate(BROKEN_WORDS_JS) == []
@@ -341,7 +341,7 @@ def test_keyboard_reaches_the_content_sections_and_timelines(served_scenario: st
 
     page = chromium.new_page(viewport={"width": 1366, "height": 900}, locale="fi-FI")
     try:
-        page.goto(served_scenario + "/")
+        page.goto(served_scenario + "/dashboard.html")
         page.keyboard.press("Tab")
         skip = page.get_by_role("link", name="Siirry pääsisältöön")
         expect(skip).to_be_focused()
@@ -361,3 +361,106 @@ def test_keyboard_reaches_the_content_sections_and_timelines(served_scenario: st
         expect(page).to_have_title(re.compile("^Saavutettavuusseloste"))
     finally:
         page.close()
+
+
+# --- many proposals: the index and each proposal's page ----------------------------------------------
+
+INDEX_PAGES = ("", "jarjestoyhteistyomalli-forssan-seutu/", "liikuntapaikat-2027/dashboard.html")
+
+
+@pytest.fixture
+def served_index(sent: Settings, tmp_path: Path):  # noqa: ANN201
+    """The follow-up scenario on the seed and a second proposal (three bodies, one decision), closed,
+    written by write_dashboard_files and served on a free port; yields the base URL."""
+    from council.services.committee import write_dashboard_files
+    from council.services.proposals import close_proposal
+    from tests.test_dashboard import SECOND, add_second_proposal
+
+    _follow_up_scenario(sent)
+    add_second_proposal(sent, tmp_path)
+    close_proposal(sent, SECOND, reason="esitys vanhentunut", actor="test")
+    write_dashboard_files(sent)
+    server = serve_dashboard(sent.dashboard_dir, port=0)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+def test_index_links_to_each_proposal_page_and_back(served_index: str, chromium) -> None:
+    """Chromium shows both proposals on the index (the closed one as päättynyt), each short title opens
+    that proposal's page with only its recipients, and "Kaikki esitykset" leads back."""
+    from playwright.sync_api import expect
+
+    requested: list[str] = []
+    page = chromium.new_page(viewport={"width": 1366, "height": 900}, locale="fi-FI")
+    page.on("request", lambda request: requested.append(request.url))
+    try:
+        response = page.goto(served_index + "/")
+        assert response is not None and response.status == 200
+        expect(page).to_have_title("Esitysten tilanne – kaikki esitykset")
+        active = page.get_by_role("list", name=re.compile("^Seurannassa olevat esitykset"))
+        ended = page.get_by_role("list", name=re.compile("^Päättyneet ja arkistoidut"))
+        expect(active.get_by_role("listitem")).to_have_count(1)
+        expect(ended.get_by_role("listitem")).to_have_count(1)
+        expect(active).to_contain_text("lähetetty")
+        expect(active).to_contain_text("1/24 kohtaa päätetty")
+        expect(active).to_contain_text("1 vastaanottaja myöhässä")
+        expect(ended).to_contain_text("päättynyt")
+        expect(ended).to_contain_text("(esitys vanhentunut)")
+        expect(ended).to_contain_text("1/12 kohtaa päätetty")
+
+        ended.get_by_role("link", name="Liikuntapaikkojen yhteiskäyttö", exact=True).click()
+        expect(page).to_have_url(served_index + "/liikuntapaikat-2027/dashboard.html")
+        expect(page).to_have_title(re.compile("^Päätösten tilanne – Esitys liikuntapaikkojen"))
+        matrix = page.get_by_role("table", name=re.compile("Vastaanottajien päätökset"))
+        expect(matrix.locator("tbody tr")).to_have_count(3)
+        expect(matrix).not_to_contain_text("Ypäjän kunta")
+        page.get_by_role("navigation", name="Sivupolku").get_by_role("link", name="Kaikki esitykset").click()
+        expect(page).to_have_url(served_index + "/index.html")
+
+        active.get_by_role("link").first.click()
+        expect(page).to_have_url(served_index + "/jarjestoyhteistyomalli-forssan-seutu/dashboard.html")
+        expect(matrix.locator("tbody tr")).to_have_count(6)
+        page.get_by_role("link", name="Saavutettavuusseloste").click()
+        expect(page).to_have_title(re.compile("^Saavutettavuusseloste"))
+        page.get_by_role("link", name="Kaikki esitykset").first.click()
+        expect(page).to_have_title("Esitysten tilanne – kaikki esitykset")
+    finally:
+        page.close()
+    assert all(url.startswith(served_index + "/") for url in requested), requested
+
+
+def test_index_and_proposal_pages_pass_axe_at_desktop_and_phone_width(
+    served_index: str, chromium, axe_source: str, tmp_path: Path
+) -> None:
+    """axe-core finds no violation on the index and both proposal pages at 1366 and 390 px, none
+    scrolls sideways and no word is broken mid-word; the index screenshots are kept."""
+    problems: dict[str, object] = {}
+    SCREENS.mkdir(parents=True, exist_ok=True)
+    for width in WIDTHS:
+        context = chromium.new_context(viewport={"width": width, "height": 900}, locale="fi-FI", bypass_csp=True)
+        try:
+            page = context.new_page()
+            for path in INDEX_PAGES:
+                response = page.goto(f"{served_index}/{path}")
+                assert response is not None and response.status == 200, path
+                page.evaluate("() => document.querySelectorAll('details').forEach(d => { d.open = true; })")
+                violations = _axe(page, axe_source)
+                if violations:
+                    problems[f"axe /{path} @ {width}px"] = violations
+                overflow = page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
+                if overflow > 0:
+                    problems[f"sideways scroll /{path} @ {width}px"] = f"{overflow} px"
+                broken = page.evaluate(BROKEN_WORDS_JS)
+                if broken:
+                    problems[f"mid-word breaks /{path} @ {width}px"] = broken
+                if not path:
+                    page.screenshot(path=str(SCREENS / f"index-{width}.png"), full_page=True)
+        finally:
+            context.close()
+    assert not problems, json.dumps(problems, ensure_ascii=False, indent=2)

@@ -229,3 +229,22 @@ def test_dashboard_returns_the_percent_and_writes_files_and_artifacts(
     progress = _artifact(run_id, f"edistyminen-{pid}")
     assert float(progress.data) == 12.0
     assert progress.description == "Päätetyt kohdat: 3/24"
+
+
+def test_dashboard_writes_every_proposal_and_publishes_each_active_ones_artifacts(
+    prefect_harness: None, sent: Settings, tmp_path: Path
+) -> None:
+    """With a second proposal the flow writes both page sets and the index, and publishes the
+    progress artifact of each (both are active), the percent returned being the configured one's."""
+    from tests.test_dashboard import SECOND, add_second_proposal
+
+    add_second_proposal(sent, tmp_path)
+    state = dashboard(return_state=True)
+    assert state.result()["percent"] == 0
+    folder = sent.outputs / "dashboard"
+    index = json.loads((folder / "esitykset.json").read_text(encoding="utf-8"))
+    assert {e["proposal_id"] for e in index["proposals"]} == {sent.proposal_id, SECOND}
+    assert (folder / "index.html").is_file() and (folder / SECOND / "dashboard.html").is_file()
+    run_id = state.state_details.flow_run_id
+    assert _artifact(run_id, f"edistyminen-{SECOND}").description == "Päätetyt kohdat: 1/12"
+    assert _artifact(run_id, f"edistyminen-{sent.proposal_id}").description == "Päätetyt kohdat: 0/24"
