@@ -140,7 +140,7 @@ def _unknown_placeholder(doc: Document) -> tuple[Paragraph, str]:
 def _placeholder_out_of_place(doc: Document) -> tuple[Paragraph, str]:
     par = paragraph(doc, "Elinvoimainen yhdistystoiminta")
     set_text(par, "Elinvoimainen yhdistystoiminta vaikuttaa [vastaanottajan] talouteen.")
-    return par, "paikkamerkki [vastaanottajan] täytetään vain päätösehdotuksen alussa"
+    return par, "paikkamerkki [vastaanottajan] täytetään vain päätösehdotuksessa"
 
 
 def _resolution_without_opening(doc: Document) -> tuple[Paragraph, str]:
@@ -216,7 +216,7 @@ def _text_in_ohje_style(doc: Document) -> tuple[Paragraph, str]:
 def _placeholder_in_a_table(doc: Document) -> tuple[Paragraph, str]:
     par = _cell(doc, "Vastaanottajat")
     set_text(par, "[vastaanottaja]")
-    return par, "paikkamerkki [vastaanottaja] täytetään vain päätösehdotuksen alussa"
+    return par, "paikkamerkki [vastaanottaja] täytetään vain päätösehdotuksessa"
 
 
 def _line_break_in_a_line(doc: Document) -> tuple[Paragraph, str]:
@@ -443,3 +443,30 @@ def test_deleting_any_one_paragraph_reads_or_gives_finnish_problems_only(tmp_pat
             assert exc.problems and not english.search(str(exc)), str(exc)
             assert all(p.unit == "kappale" for p in exc.problems)
     assert 10 < refused < count, "a required paragraph's loss is refused, an optional one's is not"
+
+
+def test_placeholders_inside_a_resolution_are_filled_for_each_body(tmp_path: Path) -> None:
+    """[vastaanottajan], [vastaanottaja], [vastaanottajassa] and [päättävä toimielin] inside a draft
+    resolution are kept as written and printed in each body's own case forms."""
+    from council.content.loading import load_roster
+    from council.rendering.contexts import proposal_context
+    from models.clock import today_helsinki
+
+    doc = docx.Document(str(FIXTURE))
+    par = paragraph(doc, "Päätösehdotus: [päättävä toimielin] päättää, että [vastaanottajassa] vahvistetaan")
+    set_text(
+        par,
+        "Päätösehdotus: [päättävä toimielin] päättää, että [vastaanottajassa] päivitetään [vastaanottajan] "
+        "yhdistysohjelma ja [vastaanottaja] raportoi siitä; [Päättävä toimielin] seuraa toteutumista.",
+    )
+    path = tmp_path / "esitys.docx"
+    doc.save(str(path))
+    proposal = read_authoring_docx(path)
+    point = next(p for p in proposal.points if "[vastaanottajan]" in p.resolution)
+    roster = load_roster(PROJECT_ROOT / "data/rosters/forssan-seutu.yaml")
+    jokioinen = next(b for b in roster.bodies if b.id == "jokioinen")
+    context = proposal_context(proposal, jokioinen, on=today_helsinki())
+    printed = context.resolution_items[point.number - 1]
+    assert "Jokioisten kunnassa" not in printed  # the opening is the intro's, not the item's
+    assert "päivitetään Jokioisten kunnan yhdistysohjelma ja Jokioisten kunta raportoi siitä" in printed
+    assert "Jokioisten kunnanhallitus seuraa toteutumista" in printed and "[" not in printed

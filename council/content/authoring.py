@@ -478,19 +478,22 @@ def _finish_body(
 
 def _check_placeholders(reader: _Reader, blocks: list[Block]) -> None:
     """Report a bracketed word that is not a placeholder, or a placeholder out of place: the
-    documents fill in only the draft resolution's opening."""
+    documents fill them in only in the draft resolutions (each body's own case forms)."""
     opening_rows = {row for loc, row in reader.where.items() if len(loc) == 3 and loc[2] == "resolution"}
     for block in blocks:
         if not block.text or is_instruction(block):
             continue
         text = block.text
+        in_resolution = False
         if block.number in opening_rows and (opening := _OPENING.match(_LABELLED.sub(r"\2", text).strip())):
-            text = opening.group("rest")
+            text, in_resolution = opening.group("rest"), True
         for match in _PLACEHOLDER.finditer(text):
             found = match.group(0)
+            if in_resolution and found.lower() in PLACEHOLDERS:
+                continue  # filled in for each body where the resolution is printed
             if found.lower() in PLACEHOLDERS:
                 message = (
-                    f"paikkamerkki {found} täytetään vain päätösehdotuksen alussa "
+                    f"paikkamerkki {found} täytetään vain päätösehdotuksessa "
                     "('[päättävä toimielin] päättää, että [vastaanottajassa] …'); kirjoita tämä kohta ilman sitä"
                 )
             else:

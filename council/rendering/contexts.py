@@ -5,6 +5,7 @@ liaison's duty description, as the pydantic models in :mod:`models.contexts`.
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 from council.content.i18n import text
@@ -113,7 +114,10 @@ def proposal_context(
         resolution_intro=text(
             lang, "resolution_intro", deciding_body=body.deciding_body, name_inessive=body.name_inessive
         ),
-        resolution_items=[p.resolution + (";" if i < len(shown) - 1 else ".") for i, p in enumerate(shown)],
+        resolution_items=[
+            with_placeholders_filled(p.resolution, body) + (";" if i < len(shown) - 1 else ".")
+            for i, p in enumerate(shown)
+        ],
         resolution_outro=text(lang, "resolution_outro", sender_allative=proposal.sender_allative),
         references=list(proposal.references),
     )
@@ -172,3 +176,18 @@ def duty_description_context(
 def body_recipients(body: BodyIn) -> list[str]:
     """A body's registry office first, then its contact people."""
     return [str(body.registry_email), *[str(c) for c in body.contacts]]
+
+
+def with_placeholders_filled(text: str, body: BodyIn) -> str:
+    """A draft resolution for one body: the authoring template's placeholders ([vastaanottaja],
+    [vastaanottajan], [vastaanottajassa], [päättävä toimielin]; any case) in its own case forms."""
+    values = {
+        "[päättävä toimielin]": body.deciding_body,
+        "[vastaanottajassa]": body.name_inessive,
+        "[vastaanottajan]": body.name_genitive,
+        "[vastaanottaja]": body.name,
+    }
+    return _PLACEHOLDER.sub(lambda m: values.get(m.group(0).lower(), m.group(0)), text)
+
+
+_PLACEHOLDER = re.compile(r"\[(?:päättävä toimielin|vastaanottajassa|vastaanottajan|vastaanottaja)\]", re.I)
