@@ -44,7 +44,7 @@ clean:
 docs-preview: install
 	$(VENV)/bin/council init
 	$(VENV)/bin/council docs-preview
-	CI=true $(VENV)/bin/pytest tests/browser/test_prefect_ui.py -q
+	CI=true $(VENV)/bin/pytest tests/browser/test_prefect_ui.py tests/browser/test_many_proposals_ui.py -q
 	mkdir -p docs/forms
 	cp outputs/forms/*.png outputs/prefect-ui-empty-form.png outputs/prefect-ui-refused-run.png docs/forms/
 
