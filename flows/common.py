@@ -64,7 +64,8 @@ ProposalTitle = Annotated[
 def for_chosen_proposal(fn: Callable[..., Any]) -> Callable[..., Any]:
     """Run a flow for the proposal its form names (a form model's ``esitys``; empty = the only
     active one): every ``get_settings()`` within the run, its tasks' too, reads that proposal. A
-    proposal that cannot be chosen ends the run as refused, in Finnish."""
+    proposal that cannot be chosen, or is closed (these flows send, record or remind), ends the run
+    as refused, in Finnish."""
 
     @functools.wraps(fn)
     def run(*args: Any, **kwargs: Any) -> Any:
@@ -73,7 +74,7 @@ def for_chosen_proposal(fn: Callable[..., Any]) -> Callable[..., Any]:
             (getattr(v, "esitys", None) for v in given.values() if hasattr(v, "esitys")), None
         )
         try:
-            chosen = choose_proposal(get_settings(), wanted)
+            chosen = choose_proposal(get_settings(), wanted, to_change=True)
         except CouncilError as exc:
             return refuse(exc.refusal())
         with using_proposal(chosen):

@@ -99,7 +99,18 @@ def follow_up(
                 get_settings(), today=today, actor=actor(), dry_run=ajo.kuivaharjoitus, steps=STEPS, claimed=claimed
             )
 
-    day = follow_up_day(get_settings(), today=today, actor=actor(), run_one=one, dry_run=ajo.kuivaharjoitus)
+    def leftovers(proposal_id: str) -> DeliveryReport:
+        with using_proposal(proposal_id):
+            return deliver_queued()
+
+    day = follow_up_day(
+        get_settings(),
+        today=today,
+        actor=actor(),
+        run_one=one,
+        dry_run=ajo.kuivaharjoitus,
+        deliver_leftovers=leftovers,
+    )
     report = FollowUpReport(
         today=today,
         due=day.due,

@@ -290,11 +290,21 @@ def test_upgrade_keeps_what_an_earlier_release_stored(env: pytest.MonkeyPatch, t
         c.execute(sa.text(
             f"INSERT INTO event (occurred_at, proposal_id, kind, actor, data) VALUES ('{now}', '{SEED}', 'x', 'a', '{{}}')"
         ))  # fmt: skip
+        # a campaign taken over from outside the service: no message, a sending day, cells sent
+        c.execute(sa.text(
+            "INSERT INTO proposal (id, title, sender, preparer, content_sha256, duties_point, created_at) "
+            f"VALUES ('otettu', 'T', 'S', 'P', 'x', 1, '{now}')"
+        ))  # fmt: skip
+        c.execute(sa.text(
+            "INSERT INTO recipient (proposal_id, body_id, sent_outside_on, updated_at) "
+            f"VALUES ('otettu', 'forssa', '2026-10-01', '{now}')"
+        ))  # fmt: skip
     upgrade(url)
     with Session(engine) as session:
         row = session.get(Proposal, SEED)
         assert row.state == "sent" and not row.recipients_chosen
-        recipients = set(session.scalars(sa.select(Recipient.body_id)))
+        assert session.get(Proposal, "otettu").state == "sent"
+        recipients = set(session.scalars(sa.select(Recipient.body_id).where(Recipient.proposal_id == SEED)))
         assert recipients == {"forssa", "humppila"}
         assert session.scalar(sa.select(sa.func.count(Decision.id))) == 2
         assert session.scalar(sa.select(sa.func.count(Message.id))) == 1
@@ -307,14 +317,68 @@ def test_upgrade_keeps_what_an_earlier_release_stored(env: pytest.MonkeyPatch, t
         assert session.scalar(sa.select(sa.func.count(Decision.id))) == 6 * 4
 
 
-def test_the_main_job_names_the_configured_proposal_when_several_are_active(data: Path, tmp_path: Path) -> None:
-    """`council run` sends the configured proposal; with a second one active its send-proposal run
-    names it by the short title the form's dropdown offers (else the run would be refused)."""
+def test_the_main_job_sends_only_the_configured_proposal(data: Path, tmp_path: Path) -> None:
+    """`council run` sends the configured proposal, named by its form label even when it is the only
+    one (a draft imported for review must not be mailed by a restart); a closed one is not sent."""
     from council.cli.runner import _default_send
 
+    label = f"Järjestöjen ja julkisen sektorin yhteistyömalli ({SEED})"
     cli("init")
-    assert _default_send(get_settings()) == {}
+    assert _default_send(get_settings()) == {"lahetys": {"esitys": label}}
     cli("proposal", "import", str(second_proposal_file(tmp_path)), "-r", "tammela")
-    assert _default_send(get_settings()) == {
-        "lahetys": {"esitys": "Järjestöjen ja julkisen sektorin yhteistyömalli"}
-    }
+    assert _default_send(get_settings()) == {"lahetys": {"esitys": label}}
+    cli("proposal", "close", SEED, "--reason", "testi")
+    assert _default_send(get_settings()) is None
+
+
+def test_a_closed_proposal_is_not_sent_recorded_or_reminded(data: Path, tmp_path: Path, smtp_server) -> None:  # noqa: ANN001
+    two_proposals(tmp_path)
+    cli("-p", SECOND, "send", "--today", "2.2.2026")
+    cli("proposal", "close", SECOND, "--reason", "vanhentui")
+    for command in (["send"], ["follow-up", "--dry-run", "--today", "1.4.2026"], ["sent-outside", "forssa", "--date", "1.2.2026"]):
+        result = runner.invoke(app, ["-p", SECOND, *command])
+        assert result.exit_code == 2 and "päättynyt" in result.output and "vanhentui" in result.output, command
+    assert "Humppilan" in cli("-p", SECOND, "status")  # reading is fine
+
+
+def test_a_title_two_proposals_share_is_refused_with_their_ids(data: Path, tmp_path: Path) -> None:
+    two_proposals(tmp_path)
+    content = yaml.safe_load(second_proposal_file(tmp_path).read_text("utf-8"))
+    content["id"] = "liikuntapaikat-2028"
+    third = tmp_path / "kolmas.yaml"
+    third.write_text(yaml.safe_dump(content, allow_unicode=True, sort_keys=False), "utf-8")
+    cli("proposal", "import", str(third), "-r", "forssa")
+    result = runner.invoke(app, ["-p", "Liikuntapaikkojen yhteiskäyttö", "status"])
+    assert result.exit_code == 2 and SECOND in result.output and "liikuntapaikat-2028" in result.output
+    # the forms' label names one of them exactly
+    assert "Forssan" in cli("-p", "Liikuntapaikkojen yhteiskäyttö (liikuntapaikat-2028)", "status")
+
+
+def test_help_needs_no_proposal(data: Path, tmp_path: Path) -> None:
+    two_proposals(tmp_path)
+    for command in ("status", "send", "record"):
+        result = runner.invoke(app, [command, "--help"])
+        assert result.exit_code == 0 and "Käyttö:" in result.output, result.output
+
+
+def test_sent_outside_only_for_a_recipient(data: Path, tmp_path: Path) -> None:
+    two_proposals(tmp_path)
+    result = runner.invoke(app, ["-p", SECOND, "sent-outside", "ypaja", "--date", "1.11.2026"])
+    assert result.exit_code == 2 and "ypaja" in result.output and "tammela" in result.output
+    assert "Ypäjän" not in cli("proposal", "show", SECOND)
+
+
+def test_mail_left_queued_by_a_closed_proposal_still_goes(data: Path, tmp_path: Path, smtp_server) -> None:  # noqa: ANN001
+    """Closing stops new mail, not what the outbox already holds: the daily run delivers it."""
+    two_proposals(tmp_path)
+    cli("-p", SECOND, "send", "--today", "2.2.2026")
+    with Session(make_engine(get_settings().effective_database_url)) as session, session.begin():
+        message = session.scalars(sa.select(Message).where(Message.proposal_id == SECOND)).first()
+        message.state, message.sent_at = "queued", None
+        queued = message.message_id
+    cli("proposal", "close", SECOND, "--reason", "testi")
+    cli("proposal", "close", SEED, "--reason", "testi")
+    out = cli("follow-up", "--today", "3.2.2026")
+    assert "Lähetetty 1 viestiä" in out
+    with Session(make_engine(get_settings().effective_database_url)) as session:
+        assert session.scalar(sa.select(Message.state).where(Message.message_id == queued)) == "sent"

@@ -50,6 +50,9 @@ class CouncilGroup(TyperGroup):
     command's writes are in transactions that the error rolls back."""
 
     def invoke(self, ctx):  # noqa: ANN001, ANN201 - click's signature
+        # What follows the group's own options (the command and its arguments): click clears it
+        # before the group's callback runs, which needs to know whether help was asked for.
+        ctx.meta.setdefault("council.rest", [*getattr(ctx, "_protected_args", []), *ctx.args])
         try:
             return super().invoke(ctx)
         except (CouncilError, SQLAlchemyError, OSError) as exc:
@@ -90,6 +93,12 @@ ONE_PROPOSAL_COMMANDS = frozenset(
 )
 
 
+#: Commands that send, record or remind: refused for a closed or archived proposal.
+CHANGE_COMMANDS = frozenset(
+    {"send", "record", "agenda", "sent-outside", "import-decisions", "follow-up", "digest"}
+)
+
+
 @app.callback()
 def choose_proposal_option(
     ctx: typer.Context,
@@ -105,7 +114,10 @@ def choose_proposal_option(
     from council.store.proposals import choose_proposal
 
     ctx.obj = {"proposal": proposal}
+    rest = ctx.meta.get("council.rest", [])
+    if ctx.resilient_parsing or "--help" in rest:
+        return  # help needs no proposal (and must show even when the choice would be refused)
     if proposal or ctx.invoked_subcommand in ONE_PROPOSAL_COMMANDS:
-        chosen = choose_proposal(get_settings(), proposal)
+        chosen = choose_proposal(get_settings(), proposal, to_change=ctx.invoked_subcommand in CHANGE_COMMANDS)
         ctx.obj["proposal"] = chosen
         ctx.with_resource(using_proposal(chosen))

@@ -23,7 +23,7 @@ def follow_up_cmd(
     from council.content.loading import load_roster
     from council.delivery.mail import FileMailer, SmtpMailer
     from council.rules.formatting import fi_date
-    from council.services.follow_up import FollowUpReport, follow_up_day, run_follow_up
+    from council.services.follow_up import FollowUpReport, deliver_pending, follow_up_day, run_follow_up
 
     settings = get_settings()
     checked_engine_for(settings)
@@ -39,7 +39,15 @@ def follow_up_cmd(
 
     chosen = (ctx.obj or {}).get("proposal")
     result = follow_up_day(
-        settings, today=day, actor=actor, run_one=one, proposal_ids=[chosen] if chosen else None, dry_run=dry_run
+        settings,
+        today=day,
+        actor=actor,
+        run_one=one,
+        proposal_ids=[chosen] if chosen else None,
+        dry_run=dry_run,
+        deliver_leftovers=lambda proposal_id: deliver_pending(
+            settings.model_copy(update={"proposal_id": proposal_id}), mailer, actor=actor
+        ),
     )
     verb = "saisi" if dry_run else "saa"
     names = {b.id: b.name for b in load_roster(settings.path(settings.roster_file)).bodies}

@@ -149,18 +149,22 @@ def run_deployment_and_wait(
     return f"{state} ({run_id})"
 
 
-def _default_send(settings: Settings) -> dict:
-    """The main job sends the configured proposal: named in the form (by the short title its
-    dropdown offers) when more than one proposal is active, so the run is not refused."""
+def _default_send(settings: Settings) -> dict | None:
+    """The main job's send-proposal parameters: always the configured proposal, named by the label
+    its form's dropdown offers (another active proposal, say a draft imported for review, must not be
+    mailed by a restart); None when the configured proposal is closed: then nothing is sent."""
     from sqlalchemy.orm import Session
 
     from council.store.engine import checked_engine_for
     from council.store.proposals import list_proposals
 
     with Session(checked_engine_for(settings)) as session:
-        active = [p for p in list_proposals(session=session) if p.active]
-    mine = [p.short_title for p in active if p.id == settings.proposal_id]
-    return {"lahetys": {"esitys": mine[0]}} if len(active) > 1 and mine else {}
+        mine = next((p for p in list_proposals(session=session) if p.id == settings.proposal_id), None)
+    if mine is None:
+        return {}  # not stored yet: the run stores it (the only proposal there is)
+    if not mine.active:
+        return None
+    return {"lahetys": {"esitys": mine.label}}
 
 
 class FormKeeper:
@@ -256,9 +260,15 @@ def main_job(*, send: bool = True, wait: bool = True) -> int:
                 console.print(f"[yellow]Lomakkeiden valintalistoja ei päivitetty:[/] {exc}", highlight=False)
         children.start("prefect-worker", [_bin("prefect"), "worker", "start", "--pool", POOL], env)
         console.print(f"Prefect-työntekijä käynnissä (työjono {POOL}); lokit: {children.log_dir}")
-        if send:
+        parameters = _default_send(settings) if send else None
+        if send and parameters is None:
+            console.print(
+                f"Esitys {settings.proposal_id} on päättynyt: sitä ei lähetetä. "
+                "Valitse toinen esitys (COUNCIL_PROPOSAL_ID) tai lähetä send-proposal-lomakkeella."
+            )
+        elif send:
             with console.status("Ajetaan send-proposal (asiakirjat, sähköpostit)"):
-                state = run_deployment_and_wait(env, "send-proposal/send-proposal", parameters=_default_send(settings))
+                state = run_deployment_and_wait(env, "send-proposal/send-proposal", parameters=parameters)
             console.print(f"send-proposal: {state}")
         mails = sorted((settings.mail_dir).glob("*.eml"))
         docs = sorted(settings.proposal_dir(settings.proposal_id).rglob("*.docx"))

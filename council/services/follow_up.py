@@ -33,7 +33,12 @@ from council.services.stored import Prepared, one_message
 from council.store.engine import engine_for
 from council.store.matrix import read_states
 from council.store.outbox import bodies_mailed_on, queue_message
-from council.store.proposals import active_ids, close_finished, proposal_content
+from council.store.proposals import (
+    active_ids,
+    close_finished,
+    proposal_content,
+    proposals_with_pending_mail,
+)
 from council.store.recipients import case_numbers
 from models.contexts import MailPointNote, ReminderMailContext
 from models.enums import MessageKind, MessageState
@@ -351,11 +356,13 @@ def follow_up_day(
     run_one: Callable[[str, frozenset[str]], FollowUpReport],
     proposal_ids: list[str] | None = None,
     dry_run: bool = False,
+    deliver_leftovers: Callable[[str], DeliveryReport] | None = None,
 ) -> FollowUpDay:
     """Run ``run_one(proposal_id, claimed)`` for every active proposal (or ``proposal_ids``), the
     oldest first; ``claimed`` holds the bodies an earlier proposal reminds today, so a body gets one
-    email a day and another proposal's reminder waits for the next working day. Afterwards each
-    sent proposal whose every point is final is closed (not in a dry run)."""
+    email a day and another proposal's reminder waits for the next working day. Then the mail
+    still queued for closed proposals goes out (``deliver_leftovers``), and each sent proposal whose
+    every point is final is closed (neither in a dry run)."""
     with Session(engine_for(settings)) as session:
         ids = proposal_ids if proposal_ids is not None else active_ids(session=session)
     day = FollowUpDay(today=today)
@@ -364,6 +371,16 @@ def follow_up_day(
         report = run_one(proposal_id, frozenset(claimed))
         day.reports[proposal_id] = report
         claimed.update(r.body_id for r in report.due)
+    if not dry_run and proposal_ids is None and deliver_leftovers is not None:
+        # A closed proposal sends nothing new, but what it had queued (a thank-you, a retry after a
+        # 4xx) is still delivered: the outbox delivers every queued message whatever the state.
+        with Session(engine_for(settings)) as session:
+            leftovers = proposals_with_pending_mail(session=session, other_than=ids)
+        for proposal_id in leftovers:
+            delivery = deliver_leftovers(proposal_id)
+            day.reports[proposal_id] = FollowUpReport(
+                today=today, due=[], delivered=delivery.sent, failed=dict(delivery.failed)
+            )
     if not dry_run:
         with Session(engine_for(settings)) as session, session.begin():
             day.closed = close_finished(session=session, today=today, actor=actor)

@@ -38,7 +38,7 @@ def point_label(number: int, short_title: str) -> str:
 
 def form_choices(settings: Settings) -> dict[str, list[str]]:
     """What each kind of marked field offers, read now: the roster's official names, the active
-    proposals' short titles (newest first) and the points of each of them (one label per point
+    proposals as "short title (id)" (newest first) and the points of each of them (one label per point
     wording; the run checks a point against the proposal it was given)."""
     roster = load_roster(settings.path(settings.roster_file))
     try:
@@ -56,7 +56,7 @@ def form_choices(settings: Settings) -> dict[str, list[str]]:
     return {
         "bodies": [b.name for b in roster.bodies],
         "points": points,
-        "proposals": [p.short_title for p in active],
+        "proposals": [p.label for p in active],
         "proposal_files": proposal_files(settings),
     }
 

@@ -7,6 +7,7 @@ take a keyword-only ``session``; the caller owns the transaction.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -20,9 +21,16 @@ from council.rules.transitions import effective_status
 from council.store.engine import checked_engine_for
 from council.store.tracking import add_event
 from models.clock import now
-from models.enums import ACTIVE_STATES, PROPOSAL_STATE_FI, DecisionStatus, EventKind, ProposalState
+from models.enums import (
+    ACTIVE_STATES,
+    PROPOSAL_STATE_FI,
+    DecisionStatus,
+    EventKind,
+    MessageState,
+    ProposalState,
+)
 from models.schemas import ProposalIn
-from models.tables import Decision, Proposal, Recipient
+from models.tables import Decision, Message, Proposal, Recipient
 
 
 @dataclass(frozen=True)
@@ -46,6 +54,11 @@ class ProposalSummary:
     @property
     def active(self) -> bool:
         return self.state in ACTIVE_STATES
+
+    @property
+    def label(self) -> str:
+        """How the forms' Esitys dropdown names it: the short title and, unambiguous, the id."""
+        return f"{self.short_title} ({self.id})"
 
 
 def stored_content(*, session: Session, proposal_id: str) -> ProposalIn | None:
@@ -169,30 +182,57 @@ def close_finished(*, session: Session, today: date, actor: str) -> list[str]:
     return closed
 
 
-def choose_proposal(settings: Settings, wanted: str | None = None) -> str:
+_LABELLED_ID = re.compile(r"\(([a-z0-9][a-z0-9-]{0,98}[a-z0-9])\)\s*$")
+
+
+def choose_proposal(settings: Settings, wanted: str | None = None, *, to_change: bool = False) -> str:
     """The id of the proposal a command or a form means.
 
-    ``wanted`` may be an id, a title or a short title (any case), as typed or chosen in a form. Without
-    it: the only active proposal; with none stored yet, the configured one (``COUNCIL_PROPOSAL_ID``,
-    its content read from data/ until it is stored); with several active, the configured one when
-    COUNCIL_PROPOSAL_ID names one of them, else a Finnish error that lists them.
+    ``wanted`` may be an id, a form's label "short title (id)", a title or a short title (any case).
+    A title that several proposals share is refused with their ids. Without ``wanted``: the only
+    active proposal; with none stored yet, the configured one (``COUNCIL_PROPOSAL_ID``, its content
+    read from data/ until it is stored); with several active, the configured one when
+    COUNCIL_PROPOSAL_ID names one of them, else a Finnish error that lists them. ``to_change``
+    (sending, recording, reminding) refuses a closed or archived proposal.
     """
     try:
         with Session(checked_engine_for(settings)) as session:
             known = list_proposals(session=session)
     except CouncilError:
         known = []  # no database yet
-    if wanted and wanted.strip():
-        key = wanted.strip().casefold()
-        for p in known:
-            if key in (p.id.casefold(), p.title.casefold(), p.short_title.casefold()):
-                return p.id
-        if (settings.path(settings.data_dir) / "proposals" / f"{wanted.strip()}.yaml").is_file():
-            return wanted.strip()
-        raise UnknownProposalError(
-            wanted.strip(),
-            "Tunnetut esitykset: " + (", ".join(p.id for p in known) or "ei yhtään") + ".",
+    chosen = _named(settings, known, wanted.strip()) if wanted and wanted.strip() else _default(settings, known)
+    found = next((p for p in known if p.id == chosen), None)
+    if to_change and found is not None and not found.active:
+        raise CouncilError(
+            f"Esitys {found.id} on {found.state_fi}"
+            + (f" ({found.close_reason})" if found.close_reason else "")
+            + ": sille ei enää lähetetä, kirjata eikä muistuteta. Katso tilanne: council proposal show "
+            + found.id
         )
+    return chosen
+
+
+def _named(settings: Settings, known: list[ProposalSummary], wanted: str) -> str:
+    if match := _LABELLED_ID.search(wanted):
+        wanted = match.group(1)
+    key = wanted.casefold()
+    by_id = [p for p in known if p.id.casefold() == key]
+    matches = by_id or [p for p in known if key in (p.title.casefold(), p.short_title.casefold())]
+    if len(matches) == 1:
+        return matches[0].id
+    if len(matches) > 1:
+        raise CouncilError(
+            f"Otsikko {wanted!r} sopii {len(matches)} esitykseen: valitse tunnisteella "
+            f"({', '.join(p.id for p in matches)})."
+        )
+    if (settings.path(settings.data_dir) / "proposals" / f"{wanted}.yaml").is_file():
+        return wanted
+    raise UnknownProposalError(
+        wanted, "Tunnetut esitykset: " + (", ".join(p.id for p in known) or "ei yhtään") + "."
+    )
+
+
+def _default(settings: Settings, known: list[ProposalSummary]) -> str:
     active = [p for p in known if p.active]
     if len(active) == 1:
         return active[0].id
@@ -200,8 +240,24 @@ def choose_proposal(settings: Settings, wanted: str | None = None) -> str:
         return settings.proposal_id
     if proposal_named_in_environment() and settings.proposal_id in {p.id for p in active}:
         return settings.proposal_id
-    listing = "; ".join(f"{p.id} ({p.short_title})" for p in active)
+    listing = "; ".join(p.label for p in active)
     raise CouncilError(
         f"Seurannassa on {len(active)} esitystä, joten valitse yksi: --proposal TUNNISTE "
         f"(lomakkeella kenttä Esitys). Esitykset: {listing}."
+    )
+
+
+def proposals_with_pending_mail(*, session: Session, other_than: list[str]) -> list[str]:
+    """Proposals outside ``other_than`` (closed or archived ones, for the follow-up) that still have a
+    message queued or abandoned mid-send: the outbox delivers those whatever the proposal's state."""
+    return list(
+        session.scalars(
+            select(Message.proposal_id)
+            .where(
+                Message.proposal_id.not_in(other_than),
+                Message.state.in_((MessageState.queued.value, MessageState.sending.value)),
+            )
+            .distinct()
+            .order_by(Message.proposal_id)
+        )
     )

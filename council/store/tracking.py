@@ -13,7 +13,7 @@ from pydantic import BaseModel
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from council.errors import UnknownProposalError
+from council.errors import UnknownBodyError, UnknownProposalError
 from models.clock import HELSINKI, now
 from models.enums import STATUS_LABEL_FI, DecisionStatus, EventKind, MessageKind, MessageState, ProposalState
 from models.schemas import ProposalIn, RosterIn
@@ -269,9 +269,8 @@ def mark_sent_outside(*, session: Session, proposal_id: str, body_id: str, on: d
     """The proposal reached the body outside the service on ``on`` (a campaign taken over): store the
     day, which then counts as its sending day, and make its ``not_sent`` cells ``sent``."""
     row = session.get(Recipient, (proposal_id, body_id))
-    if row is None:
-        row = Recipient(proposal_id=proposal_id, body_id=body_id, updated_at=now())
-        session.add(row)
+    if row is None:  # every recipient has its row (sync_content): this body is not one
+        raise UnknownBodyError(body_id, sorted(recipient_ids_of(session=session, proposal_id=proposal_id)))
     row.sent_outside_on, row.updated_at = on, now()
     session.flush()
     return _advance(
@@ -283,6 +282,10 @@ def mark_sent_outside(*, session: Session, proposal_id: str, body_id: str, on: d
         actor=actor,
         data={"sent_outside_on": on.isoformat()},
     )
+
+
+def recipient_ids_of(*, session: Session, proposal_id: str) -> list[str]:
+    return list(session.scalars(select(Recipient.body_id).where(Recipient.proposal_id == proposal_id)))
 
 
 def mark_reminded(

@@ -27,9 +27,12 @@ def upgrade() -> None:
     op.add_column("proposal", sa.Column("close_reason", sa.Text(), nullable=True))
     # What an earlier release stored: a proposal that has any message is under way. Its content is
     # filled in from data/ by the next sync (init, run, send), which every earlier release did too.
+    # So is one taken over from outside the service (sent-outside) or with any cell past not_sent.
     op.execute(
         "UPDATE proposal SET state = 'sent' WHERE EXISTS "
-        "(SELECT 1 FROM message WHERE message.proposal_id = proposal.id AND message.body_id IS NOT NULL)"
+        "(SELECT 1 FROM message WHERE message.proposal_id = proposal.id AND message.body_id IS NOT NULL) "
+        "OR EXISTS (SELECT 1 FROM recipient r WHERE r.proposal_id = proposal.id AND r.sent_outside_on IS NOT NULL) "
+        "OR EXISTS (SELECT 1 FROM decision d WHERE d.proposal_id = proposal.id AND d.status <> 'not_sent')"
     )
     # Every body with a matrix cell was a recipient: give each its row (case number and
     # sent-outside date stay as they are where a row exists).
@@ -42,9 +45,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("proposal") as batch_op:
-        batch_op.drop_column("close_reason")
-        batch_op.drop_column("closed_at")
-        batch_op.drop_column("recipients_chosen")
-        batch_op.drop_column("content")
-        batch_op.drop_column("state")
+    # DROP COLUMN (SQLite 3.35+, PostgreSQL), not a batch copy: see upgrade().
+    for column in ("close_reason", "closed_at", "recipients_chosen", "content", "state"):
+        op.drop_column("proposal", column)

@@ -31,8 +31,8 @@ from tests.test_proposals import SECOND, SEED, second_proposal_docx
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e]
 
-SECOND_TITLE = "Liikuntapaikkojen yhteiskäyttö"
-SEED_TITLE = "Järjestöjen ja julkisen sektorin yhteistyömalli"
+SECOND_TITLE = f"Liikuntapaikkojen yhteiskäyttö ({SECOND})"  # the forms' label: short title (id)
+SEED_TITLE = f"Järjestöjen ja julkisen sektorin yhteistyömalli ({SEED})"
 RECIPIENTS = ["Humppilan kunta", "Jokioisten kunta", "Tammelan kunta"]
 
 

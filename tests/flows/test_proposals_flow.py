@@ -68,9 +68,12 @@ def test_new_proposal_form_lists_the_folder_and_the_forms_then_know_it(inbox: Pa
         assert row.content["reminder_policy"]["deadline_days"] == 60
     # every form now offers both proposals; the record form's proposal field among them
     choices = form_choices(get_settings())
-    assert set(choices["proposals"]) == {"Järjestöjen ja julkisen sektorin yhteistyömalli", "Liikuntapaikkojen yhteiskäyttö"}
+    assert set(choices["proposals"]) == {
+        f"Järjestöjen ja julkisen sektorin yhteistyömalli ({SEED})",
+        f"Liikuntapaikkojen yhteiskäyttö ({SECOND})",
+    }
     record = with_choices(parameter_schema(record_decision).model_dump(), choices)
-    assert "Liikuntapaikkojen yhteiskäyttö" in record["definitions"]["RecordDecisionIn"]["properties"]["esitys"]["enum"]
+    assert f"Liikuntapaikkojen yhteiskäyttö ({SECOND})" in record["definitions"]["RecordDecisionIn"]["properties"]["esitys"]["enum"]
 
 
 def test_a_bad_file_is_refused_and_nothing_is_stored(inbox: Path, prefect_harness: None) -> None:
@@ -148,4 +151,4 @@ def test_follow_up_runs_every_active_proposal_and_close_stops_one(inbox: Path, p
             "tammela",
             "ypaja",
         }
-    assert "Liikuntapaikkojen yhteiskäyttö" not in form_choices(get_settings())["proposals"]
+    assert f"Liikuntapaikkojen yhteiskäyttö ({SECOND})" not in form_choices(get_settings())["proposals"]
