@@ -366,6 +366,8 @@ def test_sent_outside_only_for_a_recipient(data: Path, tmp_path: Path) -> None:
     result = runner.invoke(app, ["-p", SECOND, "sent-outside", "ypaja", "--date", "1.11.2026"])
     assert result.exit_code == 2 and "ypaja" in result.output and "tammela" in result.output
     assert "Ypäjän" not in cli("proposal", "show", SECOND)
+    result = runner.invoke(app, ["-p", SECOND, "record", "ypaja", "2", "hylätty", "--date", "1.11.2026", "--section", "3"])
+    assert result.exit_code == 2 and "ei ole esityksen liikuntapaikat-2027 vastaanottaja" in result.output
 
 
 def test_mail_left_queued_by_a_closed_proposal_still_goes(data: Path, tmp_path: Path, smtp_server) -> None:  # noqa: ANN001

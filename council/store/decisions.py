@@ -104,6 +104,13 @@ def record_decision(*, session: Session, proposal_id: str, decision: DecisionIn)
     ).one_or_none()
     if cell is None:
         numbers = session.scalars(select(Point.number).where(Point.proposal_id == proposal_id)).all()
+        if decision.point in numbers:  # the point exists: the body is not one of the recipients
+            raise InvalidDecisionError(
+                name,
+                decision.point,
+                "Vastaanottaja",
+                f"{name} ei ole esityksen {proposal_id} vastaanottaja (katso council proposal show {proposal_id})",
+            )
         raise InvalidDecisionError(
             name,
             decision.point,
