@@ -145,6 +145,16 @@ class ProposalIn(_In):
                 ("duty_description", "duties_point"),
                 str(self.duty_description.duties_point),
             )
+        duties = self.duty_description.duties_point
+        if not self.points[duties - 1].examples:
+            # The duty description lists its duties from this point's examples: without any, its
+            # "Tehtävät" heading would stand over an empty list in every body's document.
+            raise LocatedValueError(
+                f"toimenkuvan tehtävät otetaan kohdan {duties} esimerkeistä: lisää kohtaan {duties} "
+                "vähintään yksi esimerkki (luettelo kohdan alle) tai valitse toinen kohta",
+                ("duty_description", "duties_point"),
+                str(duties),
+            )
         return self
 
     def point(self, number: int) -> PointIn:

@@ -147,3 +147,19 @@ def test_select_bodies_refuses_unknown_id() -> None:
     assert [b.id for b in select_bodies(roster, ["ypaja", "forssa"])] == ["forssa", "ypaja"]
     with pytest.raises(UnknownBodyError, match="helsinki"):
         select_bodies(roster, ["helsinki"])
+
+
+def test_the_duties_point_must_have_examples(tmp_path: Path) -> None:
+    """The duty description lists its duties from that point's examples: a point without any would
+    print an empty list under "Tehtävät" for every body, so the file is refused, naming the field."""
+    import yaml
+
+    source = PROJECT_ROOT / "data/proposals/jarjestoyhteistyomalli-forssan-seutu.yaml"
+    content = yaml.safe_load(source.read_text("utf-8"))
+    content["points"][0]["examples"] = []
+    path = tmp_path / "jarjestoyhteistyomalli-forssan-seutu.yaml"
+    path.write_text(yaml.safe_dump(content, allow_unicode=True, sort_keys=False), "utf-8")
+    with pytest.raises(ContentError) as caught:
+        load_proposal(path)
+    [problem] = caught.value.problems
+    assert problem.field == "duty_description.duties_point" and "kohdan 1 esimerkeistä" in problem.message

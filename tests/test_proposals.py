@@ -384,3 +384,15 @@ def test_mail_left_queued_by_a_closed_proposal_still_goes(data: Path, tmp_path: 
     assert "Lähetetty 1 viestiä" in out
     with Session(make_engine(get_settings().effective_database_url)) as session:
         assert session.scalar(sa.select(Message.state).where(Message.message_id == queued)) == "sent"
+
+
+def test_stored_content_that_todays_rules_refuse_is_a_finnish_message(data: Path, tmp_path: Path) -> None:
+    """A proposal stored by an older version under looser rules is reported, naming it, not a traceback."""
+    cli("init")
+    with Session(make_engine(get_settings().effective_database_url)) as session, session.begin():
+        row = session.get(Proposal, SEED)
+        content = dict(row.content)
+        content["points"] = [dict(p, examples=[]) for p in content["points"]]
+        row.content = content
+    result = runner.invoke(app, ["proposal", "show", SEED])
+    assert result.exit_code == 2 and f"tietokanta, esitys {SEED}" in result.output and "Traceback" not in result.output

@@ -11,12 +11,13 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from pydantic import ValidationError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from council.config import Settings, proposal_named_in_environment
 from council.content.loading import load_proposal_by_id
-from council.errors import CouncilError, UnknownProposalError
+from council.errors import ContentError, CouncilError, Problem, UnknownProposalError, validation_message
 from council.rules.transitions import effective_status
 from council.store.engine import checked_engine_for
 from council.store.tracking import add_event
@@ -64,7 +65,19 @@ class ProposalSummary:
 def stored_content(*, session: Session, proposal_id: str) -> ProposalIn | None:
     """The proposal's content as stored, or None when it has not been stored yet."""
     content = session.scalar(select(Proposal.content).where(Proposal.id == proposal_id))
-    return ProposalIn.model_validate(content) if content else None
+    if not content:
+        return None
+    try:
+        return ProposalIn.model_validate(content)
+    except ValidationError as exc:  # stored by an older version whose rules were looser
+        where = f"tietokanta, esitys {proposal_id}"
+        raise ContentError(
+            where,
+            [
+                Problem(where, None, ".".join(str(p) for p in err["loc"]) or "(esitys)", validation_message(err))
+                for err in exc.errors()
+            ],
+        ) from None
 
 
 def proposal_content(settings: Settings, proposal_id: str | None = None) -> ProposalIn:
@@ -73,10 +86,13 @@ def proposal_content(settings: Settings, proposal_id: str | None = None) -> Prop
     before its first sync, a fresh set-up before ``council init``)."""
     proposal_id = proposal_id or settings.proposal_id
     try:
-        with Session(checked_engine_for(settings)) as session:
-            content = stored_content(session=session, proposal_id=proposal_id)
+        engine = checked_engine_for(settings)
     except CouncilError:
-        content = None  # no database yet: the import file is all there is
+        engine = None  # no database yet: the import file is all there is
+    content = None
+    if engine is not None:
+        with Session(engine) as session:
+            content = stored_content(session=session, proposal_id=proposal_id)
     if content is not None:
         return content
     return load_proposal_by_id(settings.path(settings.data_dir), proposal_id)
