@@ -111,3 +111,13 @@ def test_council_run_keeps_the_forms_current(prefect_harness: None, settings: Se
     with get_client(sync_client=True) as client:
         schema = client.read_deployment(deployment_id).parameter_openapi_schema
     assert schema["definitions"]["_NewForm"]["properties"]["tiedosto"]["enum"] == ["liikuntapaikat.docx"]
+
+
+def test_a_kind_with_nothing_to_offer_drops_the_last_pushed_choices() -> None:
+    """Once every proposal is closed (or the new-proposals folder is empty) the field is free text
+    again, not a dropdown of what was there at the last push."""
+    schema = with_choices(_NewForm.model_json_schema(), {"proposal_files": ["vanha.docx"]})
+    assert schema["properties"]["tiedosto"]["enum"] == ["vanha.docx"]
+    assert "enum" not in with_choices(schema, {"proposal_files": []})["properties"]["tiedosto"]
+    kept = with_choices(schema, {"bodies": ["Tammelan kunta"]})  # a kind not given is left alone
+    assert kept["properties"]["tiedosto"]["enum"] == ["vanha.docx"]

@@ -84,10 +84,12 @@ def with_choices(schema: dict[str, Any], choices: dict[str, list[str]]) -> dict[
 def _fill(node: Any, choices: dict[str, list[str]]) -> None:
     if isinstance(node, dict):
         kind = node.get(CHOICES_KEY)
-        if kind in choices and choices[kind]:
-            target = (
-                node["items"] if node.get("type") == "array" and isinstance(node.get("items"), dict) else node
-            )
+        target = node["items"] if node.get("type") == "array" and isinstance(node.get("items"), dict) else node
+        if kind in choices and not choices[kind]:
+            # Nothing to offer now (every proposal closed, the folder emptied): free text again
+            # rather than the last push's stale choices.
+            target.pop("enum", None)
+        elif kind in choices:
             values = list(choices[kind])
             default = node.get("default")
             if isinstance(default, str) and default not in values:
