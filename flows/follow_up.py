@@ -111,14 +111,7 @@ def follow_up(
         dry_run=ajo.kuivaharjoitus,
         deliver_leftovers=leftovers,
     )
-    report = FollowUpReport(
-        today=today,
-        due=day.due,
-        delivered=[d for r in day.reports.values() for d in r.delivered],
-        failed={k: v for r in day.reports.values() for k, v in r.failed.items()},
-        confirmations=sum(r.confirmations for r in day.reports.values()),
-        duty_descriptions=sum(r.duty_descriptions for r in day.reports.values()),
-    )
+    report = day.total()
     several = len(day.reports) > 1
     reminded = [
         (f"{proposal_id}: " if several else "")

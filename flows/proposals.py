@@ -14,7 +14,7 @@ from prefect.artifacts import create_markdown_artifact
 from prefect.states import State
 from pydantic import BaseModel, ConfigDict, Field
 
-from council.config import get_settings
+from council.config import Settings, get_settings
 from council.errors import CouncilError
 from council.rules.formatting import today_helsinki
 from council.services.forms import refresh_forms
@@ -100,10 +100,7 @@ def new_proposal(
             markdown=f"![Esityksen ensimmäinen sivu: {body_name(first)}](data:image/png;base64,{image})",
             description=f"Esikatselu: {body_name(first)}",
         )
-    try:
-        refresh_forms(settings, _api_url())
-    except (CouncilError, httpx.HTTPError, ValueError) as exc:
-        logger.warning("Lomakkeiden valintalistoja ei päivitetty: %s", exc)
+    _push_choices(settings)
     names = ", ".join(body_name(b) for b in done.recipients)
     report_done(
         f"# Uusi esitys: {proposal.short_title}\n\n"
@@ -148,10 +145,7 @@ def close_proposal_flow(
         changed = close_proposal(settings, proposal_id, reason=paatos.syy, actor=actor())
     except CouncilError as exc:  # every problem of the file, the recipients or the state: nothing stored
         return refuse(exc.refusal())
-    try:
-        refresh_forms(settings, _api_url())
-    except (CouncilError, httpx.HTTPError, ValueError) as exc:
-        get_run_logger().warning("Lomakkeiden valintalistoja ei päivitetty: %s", exc)
+    _push_choices(settings)
     create_markdown_artifact(
         markdown=f"# Esitys päätetty\n\n`{proposal_id}`: {paatos.syy}\n\nMuistutuksia ei enää lähetetä.",
         description="Ajon yhteenveto",
@@ -159,10 +153,14 @@ def close_proposal_flow(
     return {"proposal": proposal_id, "closed": changed}
 
 
-def _api_url() -> str:
+def _push_choices(settings: Settings) -> None:
+    """Every form's dropdowns at once (`council run` would catch up within seconds anyway); a
+    failure leaves them as they are and is logged: the run's own work is done."""
     from prefect.settings import PREFECT_API_URL
 
-    url = PREFECT_API_URL.value()
-    if not url:
-        raise ValueError("PREFECT_API_URL puuttuu")
-    return url
+    try:
+        if not (url := PREFECT_API_URL.value()):
+            raise ValueError("PREFECT_API_URL puuttuu")
+        refresh_forms(settings, url)
+    except (CouncilError, httpx.HTTPError, ValueError) as exc:
+        get_run_logger().warning("Lomakkeiden valintalistoja ei päivitetty: %s", exc)

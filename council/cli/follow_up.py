@@ -63,15 +63,14 @@ def follow_up_cmd(
                 highlight=False,
                 markup=False,
             )
-    if not result.due:
+    total = result.total()
+    if not total.due:
         console.print(f"{fi_date(day)}: ei erääntyneitä muistutuksia.")
     if not dry_run:
-        delivered = sum(len(r.delivered) for r in result.reports.values())
-        thanks = sum(r.confirmations for r in result.reports.values())
-        console.print(f"Lähetetty {delivered} viestiä, kiitoksia {thanks}.")
+        console.print(f"Lähetetty {len(total.delivered)} viestiä, kiitoksia {total.confirmations}.")
         for proposal_id in result.closed:
             console.print(f"Esitys {proposal_id} päättyi: kaikki kohdat on päätetty.", highlight=False)
-        failed = {label: why for r in result.reports.values() for label, why in r.failed.items()}
+        failed = total.failed
         for label, why in failed.items():
             err.print(f"[red]Epäonnistui[/] {label}: {why}", highlight=False)
         if any(f.permanent for f in failed.values()):

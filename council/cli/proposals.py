@@ -48,7 +48,8 @@ def show_cmd(proposal_id: Annotated[str, typer.Argument(help="Esityksen tunniste
     from council.cli.common import body_name
     from council.services.proposals import find_proposal
     from council.store.engine import checked_engine_for
-    from council.store.proposals import proposal_content, recipient_ids
+    from council.store.proposals import proposal_content
+    from council.store.recipients import recipient_ids
 
     settings = get_settings()
     found = find_proposal(settings, proposal_id)

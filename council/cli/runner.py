@@ -194,7 +194,7 @@ class FormKeeper:
         try:
             choices = form_choices(self.settings)
             if choices != self.pushed:
-                refresh_forms(self.settings, self.api_url)
+                refresh_forms(self.settings, self.api_url, choices)
                 self.pushed, self.complained = choices, ""
         except (CouncilError, httpx.HTTPError) as exc:
             if str(exc) != self.complained:  # once per problem, not every ten seconds

@@ -22,7 +22,7 @@ from council.rules.formatting import HELSINKI, fi_date
 from council.services.committee import write_status_report
 from council.store.engine import engine_for
 from council.store.outbox import queue_message
-from council.store.proposals import active_ids, proposal_content
+from council.store.proposals import proposal_content
 from models.contexts import DigestMailContext
 from models.enums import EventKind, MessageKind, MessageState, ProposalState
 from models.tables import Body, Event, Message, Proposal
@@ -221,7 +221,13 @@ class DigestsFailed(CouncilError):
 def digest_proposals(settings: Settings) -> list[str]:
     """The proposals a weekly digest is about: every sent one (drafts have nothing to tell yet)."""
     with Session(engine_for(settings)) as session:
-        return [p for p in active_ids(session=session) if session.get(Proposal, p).state == ProposalState.sent.value]
+        return list(
+            session.scalars(
+                select(Proposal.id)
+                .where(Proposal.state == ProposalState.sent.value)
+                .order_by(Proposal.created_at, Proposal.id)
+            )
+        )
 
 
 def send_digests(

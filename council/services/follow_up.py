@@ -343,9 +343,17 @@ class FollowUpDay:
     reports: dict[str, FollowUpReport] = field(default_factory=dict)
     closed: list[str] = field(default_factory=list)
 
-    @property
-    def due(self) -> list[DueReminder]:
-        return [r for report in self.reports.values() for r in report.due]
+    def total(self) -> FollowUpReport:
+        """The day as one report: every proposal's reminders, deliveries, failures and thank-yous."""
+        reports = self.reports.values()
+        return FollowUpReport(
+            today=self.today,
+            due=[r for report in reports for r in report.due],
+            delivered=[d for report in reports for d in report.delivered],
+            failed={k: v for report in reports for k, v in report.failed.items()},
+            confirmations=sum(r.confirmations for r in reports),
+            duty_descriptions=sum(r.duty_descriptions for r in reports),
+        )
 
 
 def follow_up_day(

@@ -113,11 +113,12 @@ def _patient(request: Callable[[], httpx.Response], attempts: int = 5) -> httpx.
     return response
 
 
-def refresh_forms(settings: Settings, api_url: str) -> int:
+def refresh_forms(settings: Settings, api_url: str, choices: dict[str, list[str]] | None = None) -> int:
     """Write the forms' current choices (bodies, points) into every deployment's parameter schema on
     the server at ``api_url`` (see council/services/forms.py); returns how many changed. Content that
-    does not load leaves the forms as they are and raises its Finnish ContentError."""
-    choices = form_choices(settings)
+    does not load leaves the forms as they are and raises its Finnish ContentError. ``choices``: already
+    read by the caller (they are read from the content otherwise)."""
+    choices = choices if choices is not None else form_choices(settings)
     headers = {}
     auth = os.environ.get("PREFECT_API_AUTH_STRING")
     if auth:  # the same basic auth the Prefect client sends

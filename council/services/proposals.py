@@ -14,8 +14,9 @@ from council.config import Settings
 from council.content.loading import dump_proposal_yaml, load_roster, load_yaml_model
 from council.errors import ContentError, CouncilError, Problem, UnknownBodyError, UnknownProposalError
 from council.store.engine import checked_engine_for
-from council.store.proposals import ProposalSummary, list_proposals, recipient_ids, set_state
-from council.store.tracking import sync_content
+from council.store.proposals import ProposalSummary, list_proposals
+from council.store.recipients import recipient_ids
+from council.store.tracking import set_state, sync_content
 from models.enums import ProposalState
 from models.schemas import ProposalIn, ReminderPolicyIn
 

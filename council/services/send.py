@@ -39,8 +39,8 @@ from council.store.outbox import (
     queue_message,
     requeue_failed,
 )
-from council.store.proposals import proposal_content, recipient_ids
-from council.store.recipients import case_numbers
+from council.store.proposals import proposal_content
+from council.store.recipients import case_numbers, recipient_ids
 from council.store.tracking import add_event, mark_reminded, mark_sent, sync_content
 from models.contexts import MailPoint, ProposalMailContext
 from models.enums import EventKind, MessageKind, MessageState

@@ -20,13 +20,11 @@ from council.content.loading import load_proposal_by_id
 from council.errors import ContentError, CouncilError, Problem, UnknownProposalError, validation_message
 from council.rules.transitions import effective_status
 from council.store.engine import checked_engine_for
-from council.store.tracking import add_event
-from models.clock import now
+from council.store.tracking import set_state
 from models.enums import (
     ACTIVE_STATES,
     PROPOSAL_STATE_FI,
     DecisionStatus,
-    EventKind,
     MessageState,
     ProposalState,
 )
@@ -135,39 +133,6 @@ def active_ids(*, session: Session) -> list[str]:
             .order_by(Proposal.created_at, Proposal.id)
         )
     )
-
-
-def recipient_ids(*, session: Session, proposal_id: str) -> list[str]:
-    """The bodies the proposal is (to be) sent to."""
-    return list(
-        session.scalars(
-            select(Recipient.body_id).where(Recipient.proposal_id == proposal_id).order_by(Recipient.body_id)
-        )
-    )
-
-
-def set_state(
-    *, session: Session, proposal_id: str, state: ProposalState, actor: str, reason: str | None = None
-) -> bool:
-    """Move the proposal to ``state``; False when it already is there. Closing stamps the time and
-    the reason; every change is an event."""
-    row = session.get(Proposal, proposal_id)
-    if row is None:
-        raise UnknownProposalError(proposal_id, "Esitystä ei ole tallennettu.")
-    if row.state == state.value:
-        return False
-    old = row.state
-    row.state = state.value
-    if state == ProposalState.closed:
-        row.closed_at, row.close_reason = now(), reason
-    add_event(
-        session=session,
-        kind=EventKind.proposal_state_changed,
-        actor=actor,
-        proposal_id=proposal_id,
-        data={"from": old, "to": state.value} | ({"reason": reason} if reason else {}),
-    )
-    return True
 
 
 def everything_final(*, session: Session, proposal_id: str, today: date) -> bool:

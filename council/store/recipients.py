@@ -19,3 +19,12 @@ def case_numbers(*, session: Session, proposal_id: str) -> dict[str, str]:
         )
         if number and number.strip()
     }
+
+
+def recipient_ids(*, session: Session, proposal_id: str) -> list[str]:
+    """The bodies the proposal is (to be) sent to."""
+    return list(
+        session.scalars(
+            select(Recipient.body_id).where(Recipient.proposal_id == proposal_id).order_by(Recipient.body_id)
+        )
+    )

@@ -14,6 +14,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from council.errors import UnknownBodyError, UnknownProposalError
+from council.store.recipients import recipient_ids
 from models.clock import HELSINKI, now
 from models.enums import STATUS_LABEL_FI, DecisionStatus, EventKind, MessageKind, MessageState, ProposalState
 from models.schemas import ProposalIn, RosterIn
@@ -212,20 +213,33 @@ def _advance(
 
 def _under_way(*, session: Session, proposal_id: str, actor: str) -> None:
     """A draft proposal becomes sent when it first reaches a body (by mail or outside the service)."""
-    changed = session.execute(
-        update(Proposal)
-        .where(Proposal.id == proposal_id, Proposal.state == ProposalState.draft.value)
-        .values(state=ProposalState.sent.value)
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    if changed:
-        add_event(
-            session=session,
-            kind=EventKind.proposal_state_changed,
-            actor=actor,
-            proposal_id=proposal_id,
-            data={"from": ProposalState.draft.value, "to": ProposalState.sent.value},
-        )
+    row = session.get(Proposal, proposal_id)
+    if row is not None and row.state == ProposalState.draft.value:
+        set_state(session=session, proposal_id=proposal_id, state=ProposalState.sent, actor=actor)
+
+
+def set_state(
+    *, session: Session, proposal_id: str, state: ProposalState, actor: str, reason: str | None = None
+) -> bool:
+    """Move the proposal to ``state``; False when it already is there. Closing stamps the time and
+    the reason; every change is an event."""
+    row = session.get(Proposal, proposal_id)
+    if row is None:
+        raise UnknownProposalError(proposal_id, "Esitystä ei ole tallennettu.")
+    if row.state == state.value:
+        return False
+    old = row.state
+    row.state = state.value
+    if state == ProposalState.closed:
+        row.closed_at, row.close_reason = now(), reason
+    add_event(
+        session=session,
+        kind=EventKind.proposal_state_changed,
+        actor=actor,
+        proposal_id=proposal_id,
+        data={"from": old, "to": state.value} | ({"reason": reason} if reason else {}),
+    )
+    return True
 
 
 def mark_sent(*, session: Session, proposal_id: str, body_id: str, actor: str, message_id: str) -> int:
@@ -270,7 +284,7 @@ def mark_sent_outside(*, session: Session, proposal_id: str, body_id: str, on: d
     day, which then counts as its sending day, and make its ``not_sent`` cells ``sent``."""
     row = session.get(Recipient, (proposal_id, body_id))
     if row is None:  # every recipient has its row (sync_content): this body is not one
-        raise UnknownBodyError(body_id, sorted(recipient_ids_of(session=session, proposal_id=proposal_id)))
+        raise UnknownBodyError(body_id, recipient_ids(session=session, proposal_id=proposal_id))
     row.sent_outside_on, row.updated_at = on, now()
     session.flush()
     return _advance(
@@ -282,10 +296,6 @@ def mark_sent_outside(*, session: Session, proposal_id: str, body_id: str, on: d
         actor=actor,
         data={"sent_outside_on": on.isoformat()},
     )
-
-
-def recipient_ids_of(*, session: Session, proposal_id: str) -> list[str]:
-    return list(session.scalars(select(Recipient.body_id).where(Recipient.proposal_id == proposal_id)))
 
 
 def mark_reminded(
