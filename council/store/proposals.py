@@ -97,30 +97,38 @@ def proposal_content(settings: Settings, proposal_id: str | None = None) -> Prop
 
 
 def list_proposals(*, session: Session) -> list[ProposalSummary]:
-    """Every stored proposal, the newest first."""
+    """Every stored proposal, the newest first (its columns and the short title, not the content:
+    every command and the forms' keeper read this list)."""
     counts = select(Recipient.proposal_id, func.count().label("n")).group_by(Recipient.proposal_id).subquery()
     rows = session.execute(
-        select(Proposal, func.coalesce(counts.c.n, 0))
+        select(
+            Proposal.id,
+            Proposal.title,
+            Proposal.content["short_title"].as_string().label("short_title"),
+            Proposal.state,
+            Proposal.diary_number,
+            func.coalesce(counts.c.n, 0).label("recipients"),
+            Proposal.created_at,
+            Proposal.closed_at,
+            Proposal.close_reason,
+        )
         .outerjoin(counts, counts.c.proposal_id == Proposal.id)
         .order_by(Proposal.created_at.desc(), Proposal.id)
     )
-    result = []
-    for row, n in rows:
-        short = (row.content or {}).get("short_title") or row.title
-        result.append(
-            ProposalSummary(
-                id=row.id,
-                title=row.title,
-                short_title=short,
-                state=ProposalState(row.state),
-                diary_number=row.diary_number,
-                recipients=n,
-                created_at=row.created_at,
-                closed_at=row.closed_at,
-                close_reason=row.close_reason,
-            )
+    return [
+        ProposalSummary(
+            id=row.id,
+            title=row.title,
+            short_title=row.short_title or row.title,
+            state=ProposalState(row.state),
+            diary_number=row.diary_number,
+            recipients=row.recipients,
+            created_at=row.created_at,
+            closed_at=row.closed_at,
+            close_reason=row.close_reason,
         )
-    return result
+        for row in rows
+    ]
 
 
 def active_ids(*, session: Session) -> list[str]:
