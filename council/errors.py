@@ -138,7 +138,7 @@ MAX_SHOWN_PROBLEMS = 50
 class ContentError(CouncilError):
     """A content file is invalid; ``problems`` lists every problem found, not just the first."""
 
-    advice = "Korjaa tiedostosta mainitut rivit ja kentät ja aja uudelleen. Mitään ei tallennettu."
+    advice = "Korjaa tiedostosta mainitut rivit tai kappaleet ja kentät ja aja uudelleen. Mitään ei tallennettu."
 
     def __init__(self, file: str | Path, problems: list[Problem]):
         self.file = str(file)
