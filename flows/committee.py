@@ -14,8 +14,8 @@ from council.delivery.mail import SmtpMailer
 from council.errors import INPUT_ERRORS
 from council.rendering.run_reports import committee_summary
 from council.rules.formatting import today_helsinki
-from council.services.committee import write_status_report
-from council.services.digest import DigestsFailed, send_digest, send_digests
+from council.services.committee import report_proposals, write_status_report
+from council.services.digest import DigestsFailed, send_digests
 from flows.common import ON_FAILURE, actor, form_day, form_title, refuse, report_done
 from flows.status import publish_status
 from models.fields import FI_DATE_OR_EMPTY_PATTERN
@@ -35,9 +35,11 @@ class DigestIn(BaseModel):
 
 
 @task(name="send-digest", retries=2, retry_delay_seconds=[5, 30])
-def send_digest_task(today: date) -> str:
+def send_digest_task(today: date) -> dict[str, str]:
+    """The week's digest of every sent proposal, one email where they share the committee's
+    addresses (a retry reports what the first try left: sent, failed for good, or waiting)."""
     settings = get_settings()
-    return send_digest(settings, today=today, mailer=SmtpMailer(settings), actor=actor())
+    return send_digests(settings, today=today, mailer=SmtpMailer(settings), actor=actor())
 
 
 @flow(
@@ -52,12 +54,8 @@ def committee_digest(
         day = form_day(kooste.paiva)
     except INPUT_ERRORS as exc:
         return refuse(exc.refusal())
-    def one(proposal_id: str) -> str:
-        with using_proposal(proposal_id):
-            return send_digest_task(day)
-
     try:
-        results = send_digests(get_settings(), today=day, send_one=one)
+        results = send_digest_task(day)
     except DigestsFailed as exc:
         report_done(committee_summary(_said(exc.results), settings=get_settings()))
         raise
@@ -74,26 +72,31 @@ def _said(results: dict[str, str]) -> str:
 
 
 @task(name="write-status-report")
-def status_report_task() -> str:
-    settings = get_settings()
-    return str(write_status_report(settings, today=today_helsinki()))
+def status_report_task(proposal_id: str) -> str:
+    with using_proposal(proposal_id):
+        settings = get_settings()
+        return str(write_status_report(settings, today=today_helsinki()))
 
 
 @flow(
     name="dashboard",
     description=(
         "Päivittää kaikkien esitysten tilannesivut ja niiden luettelon, Prefect-artefaktit "
-        "ja tilannekatsauksen (DOCX)."
+        "ja jokaisen seurannassa olevan esityksen tilannekatsauksen (DOCX)."
     ),
     **ON_FAILURE,
 )
 def dashboard() -> dict:
     percent = publish_status()
-    report = status_report_task()
-    get_run_logger().info("Päätetty %d %%; tilannekatsaus: %s", percent, report)
-    report_done(
-        committee_summary(
-            f"Päätetty {percent} % kohdista. Tilannekatsaus (DOCX): `{report}`", settings=get_settings()
-        )
-    )
-    return {"percent": percent, "report": report}
+    settings = get_settings()
+    reports = {proposal_id: status_report_task(proposal_id) for proposal_id in report_proposals(settings)}
+    for proposal_id, path in reports.items():
+        get_run_logger().info("Tilannekatsaus %s: %s", proposal_id, path)
+    lines = [f"Päätetty {percent} % kohdista.", "", "Tilannekatsaukset (DOCX):"]
+    lines += [f"- {proposal_id}: `{path}`" for proposal_id, path in reports.items()]
+    report_done(committee_summary("\n".join(lines), settings=settings))
+    return {
+        "percent": percent,
+        "report": reports.get(settings.proposal_id, next(iter(reports.values()))),
+        "reports": reports,
+    }

@@ -18,11 +18,13 @@ from council.services.follow_up import (
     FollowOn,
     FollowUpReport,
     FollowUpSteps,
+    Shared,
     deliver_pending,
     find_due,
     follow_up_day,
     prepare_follow_on,
     prepare_reminders,
+    remind_combined,
     run_follow_up,
 )
 from council.services.stored import Prepared
@@ -70,6 +72,13 @@ def deliver_queued() -> DeliveryReport:
     return deliver_pending(settings, SmtpMailer(settings), actor=actor())
 
 
+@task(name="combined-reminders", retries=2, retry_delay_seconds=[5, 30])
+def combined_reminders(shared: Shared, today: date) -> DeliveryReport:
+    """One email to each body that several proposals remind today (exactly once per round)."""
+    settings = get_settings()
+    return remind_combined(settings, shared, SmtpMailer(settings), today=today, actor=actor())
+
+
 STEPS = FollowUpSteps(
     find_due=select_due,
     prepare_reminders=prepare_batch,
@@ -93,10 +102,16 @@ def follow_up(
         today = form_day(ajo.paiva)
     except INPUT_ERRORS as exc:
         return refuse(exc.refusal())
+
     def one(proposal_id: str, claimed: frozenset[str]) -> FollowUpReport:
         with using_proposal(proposal_id):
             return run_follow_up(
-                get_settings(), today=today, actor=actor(), dry_run=ajo.kuivaharjoitus, steps=STEPS, claimed=claimed
+                get_settings(),
+                today=today,
+                actor=actor(),
+                dry_run=ajo.kuivaharjoitus,
+                steps=STEPS,
+                claimed=claimed,
             )
 
     def leftovers(proposal_id: str) -> DeliveryReport:
@@ -108,6 +123,7 @@ def follow_up(
         today=today,
         actor=actor(),
         run_one=one,
+        combine=lambda shared: combined_reminders(shared, today),
         dry_run=ajo.kuivaharjoitus,
         deliver_leftovers=leftovers,
     )
@@ -119,6 +135,10 @@ def follow_up(
         + (f", kopio {', '.join(r.cc)}" if r.cc else "")
         for proposal_id, one_report in day.reports.items()
         for r in one_report.due
+    ]
+    reminded += [
+        f"{body_name(body_id)}: yksi muistutusviesti esityksistä {', '.join(proposal_ids)}"
+        for body_id, proposal_ids in day.combined.items()
     ]
     reminded += [f"Esitys {proposal_id} päättyi: kaikki kohdat on päätetty." for proposal_id in day.closed]
     for line in reminded:

@@ -176,6 +176,18 @@ class ReminderMailContext(BaseModel):
     attachment_names: list[str]
 
 
+class CombinedReminderMailContext(BaseModel):
+    """Variables of templates/email/muistutus_koottu_subject.txt, muistutus_koottu.txt and .html:
+    one email to a body due reminders of several proposals on the same day, each proposal's own
+    reminder as one section (the oldest proposal first)."""
+
+    body: BodyContext
+    sender: str
+    preparers: list[str]
+    sections: list[ReminderMailContext]
+    attachment_names: list[str]
+
+
 class DutyMailContext(BaseModel):
     """Variables of templates/email/toimenkuva_subject.txt, toimenkuva.txt and toimenkuva.html."""
 
@@ -217,6 +229,18 @@ class DigestMailContext(BaseModel):
     until: str
     changes: list[str]
     summary: str
+    attachment_names: list[str]
+
+
+class CombinedDigestMailContext(BaseModel):
+    """Variables of templates/email/viikkokooste_koottu_subject.txt, viikkokooste_koottu.txt and
+    .html: the week's digest of several proposals in one email, one section per proposal."""
+
+    sender: str
+    week: str
+    since: str
+    until: str
+    sections: list[DigestMailContext]
     attachment_names: list[str]
 
 

@@ -41,6 +41,9 @@ STATUS_LABEL_FI: dict[DecisionStatus, str] = {
 class MessageKind(StrEnum):
     proposal = "proposal"
     reminder = "reminder"
+    #: One email to a body that is due reminders of several proposals on the same day: it lists each
+    #: proposal's open points and carries each one's reminder document (see MessageState.carried).
+    combined_reminder = "combined_reminder"
     duty_description = "duty_description"
     confirmation = "confirmation"
     digest = "digest"
@@ -52,6 +55,9 @@ class MessageState(StrEnum):
     sending = "sending"
     sent = "sent"
     failed = "failed"
+    #: A proposal's reminder round that goes out inside a combined reminder (``carried_by``), never
+    #: on its own: it counts as the round, and its cells become "reminded" when the carrier is sent.
+    carried = "carried"
 
 
 class EventKind(StrEnum):

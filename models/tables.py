@@ -224,3 +224,5 @@ class Message(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: For a ``carried`` reminder: the combined reminder (same table) that went out in its place.
+    carried_by: Mapped[int | None] = mapped_column(Integer, index=True)

@@ -192,13 +192,14 @@ def _record_all(proposal_id: str, body_id: str, on: date) -> None:
 
 
 def test_120_days_with_two_proposals_one_email_a_day(data: Path, tmp_path: Path, smtp_server) -> None:  # noqa: ANN001
-    """Both proposals open for 120 days, three bodies in both: no body gets two emails on one day,
-    every Message-ID is unique, nothing is sent to a body on a proposal after its last decision
-    there, and a proposal whose every point became final closes by itself."""
+    """Both proposals open for 120 days, three bodies in both, the second sent 14 days after the
+    first so that their reminders fall due on the same days: no body gets two emails on one day
+    (the shared bodies get combined ones), every Message-ID is unique, each carried round went out
+    inside a sent email, nothing is sent to a body on a proposal after its last decision there."""
     two_proposals(tmp_path)
     start = date(2026, 2, 2)  # decisions are recorded after their meetings: the whole run is in the past
     cli("-p", SEED, "send", "--today", start.strftime("%d.%m.%Y"))
-    cli("-p", SECOND, "send", "--today", (start + timedelta(days=8)).strftime("%d.%m.%Y"))
+    cli("-p", SECOND, "send", "--today", (start + timedelta(days=14)).strftime("%d.%m.%Y"))
     decided = {(SEED, "jokioinen"): start + timedelta(days=40), (SECOND, "humppila"): start + timedelta(days=50)}
     for offset in range(1, 121):
         day = start + timedelta(days=offset)
@@ -207,23 +208,30 @@ def test_120_days_with_two_proposals_one_email_a_day(data: Path, tmp_path: Path,
                 _record_all(proposal_id, body_id, day)
         cli("follow-up", "--today", day.strftime("%d.%m.%Y"))
 
+    reminder_kinds = (MessageKind.reminder.value, MessageKind.combined_reminder.value)
     with Session(make_engine(get_settings().effective_database_url)) as session:
         messages = session.execute(
-            sa.select(Message.proposal_id, Message.body_id, Message.kind, Message.logical_date, Message.message_id)
-            .where(Message.body_id.is_not(None), Message.kind.in_([MessageKind.proposal.value, MessageKind.reminder.value]))
-        ).all()
+            sa.select(Message.id, Message.proposal_id, Message.body_id, Message.kind, Message.logical_date,
+                      Message.message_id, Message.state, Message.carried_by)
+            .where(Message.body_id.is_not(None), Message.kind.in_([MessageKind.proposal.value, *reminder_kinds]))
+        ).all()  # fmt: skip
         closed = session.get(Proposal, SECOND).state
-    per_day = Counter((m.body_id, m.logical_date) for m in messages)
+    on_the_wire = [m for m in messages if m.state != "carried"]
+    per_day = Counter((m.body_id, m.logical_date) for m in on_the_wire)
     assert max(per_day.values()) == 1, [k for k, n in per_day.items() if n > 1]
     assert len({m.message_id for m in messages}) == len(messages)
+    sent = {m.id for m in on_the_wire if m.state == "sent"}
+    carried = [m for m in messages if m.state == "carried"]
+    assert carried and all(m.carried_by in sent for m in carried)
+    combined = [m for m in on_the_wire if m.kind == MessageKind.combined_reminder.value]
+    assert {m.body_id for m in combined} <= set(SECOND_RECIPIENTS) and len(combined) >= 3
     reminders = Counter((m.proposal_id, m.body_id) for m in messages if m.kind == MessageKind.reminder.value)
-    # both proposals reminded the shared bodies, on different days
     assert reminders[(SEED, "tammela")] >= 2 and reminders[(SECOND, "tammela")] >= 2
     for (proposal_id, body_id), on in decided.items():
         assert all(
             m.logical_date <= on
             for m in messages
-            if (m.proposal_id, m.body_id) == (proposal_id, body_id) and m.kind == MessageKind.reminder.value
+            if (m.proposal_id, m.body_id) == (proposal_id, body_id) and m.kind in reminder_kinds
         )
     assert closed == "sent"  # two of its bodies never decided
 

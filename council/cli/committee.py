@@ -134,21 +134,20 @@ def digest(
     """Lähetä valiokunnalle viikkokooste jokaisesta lähetetystä esityksestä (vain jos viikolla
     tapahtui jotain)."""
     from council.delivery.mail import SmtpMailer
-    from council.services.digest import DigestsFailed, send_digest, send_digests
+    from council.services.digest import DigestsFailed, send_digests
 
     settings = get_settings()
     checked_engine_for(settings)
     day = parse_day(today)
-    mailer = SmtpMailer(settings)
-
-    def one(proposal_id: str) -> str:
-        return send_digest(
-            settings.model_copy(update={"proposal_id": proposal_id}), today=day, mailer=mailer, actor="cli:digest"
-        )
-
     chosen = (ctx.obj or {}).get("proposal")
     try:
-        results = send_digests(settings, today=day, send_one=one, proposal_ids=[chosen] if chosen else None)
+        results = send_digests(
+            settings,
+            today=day,
+            mailer=SmtpMailer(settings),
+            actor="cli:digest",
+            proposal_ids=[chosen] if chosen else None,
+        )
     except DigestsFailed as exc:
         results = exc.results
         _print_digests(results)

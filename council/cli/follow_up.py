@@ -23,7 +23,13 @@ def follow_up_cmd(
     from council.content.loading import load_roster
     from council.delivery.mail import FileMailer, SmtpMailer
     from council.rules.formatting import fi_date
-    from council.services.follow_up import FollowUpReport, deliver_pending, follow_up_day, run_follow_up
+    from council.services.follow_up import (
+        FollowUpReport,
+        deliver_pending,
+        follow_up_day,
+        remind_combined,
+        run_follow_up,
+    )
 
     settings = get_settings()
     checked_engine_for(settings)
@@ -43,6 +49,7 @@ def follow_up_cmd(
         today=day,
         actor=actor,
         run_one=one,
+        combine=lambda shared: remind_combined(settings, shared, mailer, today=day, actor=actor),
         proposal_ids=[chosen] if chosen else None,
         dry_run=dry_run,
         deliver_leftovers=lambda proposal_id: deliver_pending(
@@ -63,6 +70,13 @@ def follow_up_cmd(
                 highlight=False,
                 markup=False,
             )
+    for body_id, proposal_ids in result.combined.items():
+        console.print(
+            f"{names.get(body_id, body_id)} {verb} yhden muistutusviestin, jossa ovat esitykset "
+            f"{', '.join(proposal_ids)}.",
+            highlight=False,
+            markup=False,
+        )
     total = result.total()
     if not total.due:
         console.print(f"{fi_date(day)}: ei erääntyneitä muistutuksia.")

@@ -62,6 +62,7 @@ NO_OVERRIDES: Mapping[str, ReminderPolicyOverrideIn] = MappingProxyType({})
 MESSAGE_KIND_FI: dict[str, str] = {
     MessageKind.proposal: "esitys",
     MessageKind.reminder: "muistutus",
+    MessageKind.combined_reminder: "yhdistetty muistutus",
     MessageKind.duty_description: "toimenkuva",
     MessageKind.confirmation: "vahvistus",
     MessageKind.digest: "kooste",
@@ -226,7 +227,8 @@ def _build_dashboard(
         .where(
             Message.proposal_id == proposal_id,
             Message.kind == MessageKind.reminder.value,
-            Message.state == MessageState.sent.value,
+            # a round carried by a combined reminder went out when the combined email did
+            Message.state.in_((MessageState.sent.value, MessageState.carried.value)),
             Message.sent_at.is_not(None),
         )
         .order_by(Message.body_id, Message.round)

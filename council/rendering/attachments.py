@@ -41,9 +41,11 @@ def attach(
     on: date,
     reference: str | None = None,
     pdf_copies: PdfCopies | None = None,
+    first_number: int = 1,
 ) -> Attachments:
     """``documents`` (label key in wording.yaml, DOCX path) with their PDF/A copies when
-    ``pdf_copies`` makes them, and a JHS 143 metadata file written beside the first one."""
+    ``pdf_copies`` makes them, and a JHS 143 metadata file written beside the first one; the
+    lines are numbered from ``first_number`` (a combined reminder numbers on across proposals)."""
     lang = body.language.value
     paths = [path for _, path in documents]
     files = pdf_copies(paths) if pdf_copies else list(paths)
@@ -70,7 +72,7 @@ def attach(
     labelled.append(("label_metadata", [metadata]))
     lines = [
         text(lang, "attachment_line", number=n, label=text(lang, key), files=", ".join(f.name for f in group))
-        for n, (key, group) in enumerate(labelled, start=1)
+        for n, (key, group) in enumerate(labelled, start=first_number)
     ]
     return Attachments(files=[f for _, group in labelled for f in group], lines=lines)
 

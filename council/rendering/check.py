@@ -35,6 +35,8 @@ from council.rendering.environment import (
     text_environment,
 )
 from models.contexts import (
+    CombinedDigestMailContext,
+    CombinedReminderMailContext,
     ConfirmationMailContext,
     DigestMailContext,
     DutyDescriptionContext,
@@ -75,6 +77,11 @@ CONTRACTS: tuple[TemplateContract, ...] = (
     TemplateContract(
         ("muistutus_subject.txt", "muistutus.txt", "muistutus.html"), "text", ReminderMailContext
     ),
+    TemplateContract(
+        ("muistutus_koottu_subject.txt", "muistutus_koottu.txt", "muistutus_koottu.html"),
+        "text",
+        CombinedReminderMailContext,
+    ),
     TemplateContract(("kiitos_subject.txt", "kiitos.txt", "kiitos.html"), "text", ConfirmationMailContext),
     TemplateContract(
         ("toimenkuva_subject.txt", "toimenkuva.txt", "toimenkuva.html"), "text", DutyMailContext
@@ -83,6 +90,12 @@ CONTRACTS: tuple[TemplateContract, ...] = (
         ("viikkokooste_subject.txt", "viikkokooste.txt", "viikkokooste.html"),
         "text",
         DigestMailContext,
+        ("fi",),
+    ),
+    TemplateContract(
+        ("viikkokooste_koottu_subject.txt", "viikkokooste_koottu.txt", "viikkokooste_koottu.html"),
+        "text",
+        CombinedDigestMailContext,
         ("fi",),
     ),
     TemplateContract(
@@ -216,7 +229,9 @@ def _page_kinds(document: bytes, rels: bytes) -> dict[str, str]:
     kinds: dict[str, str] = {}
     for ref in etree.fromstring(document).iter(f"{{{_W}}}headerReference", f"{{{_W}}}footerReference"):
         kind = ref.get(f"{{{_W}}}type")
-        target = targets.get(ref.get("{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"))
+        target = targets.get(
+            ref.get("{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id")
+        )
         if target and kind in _PAGE_LABELS:
             kinds[target] = _PAGE_LABELS[kind]
     return kinds

@@ -16,6 +16,7 @@ from models.enums import STATUS_LABEL_FI, DecisionStatus, EventKind
 MESSAGE_KIND_FI = {
     "proposal": "esitys",
     "reminder": "muistutus",
+    "combined_reminder": "yhdistetty muistutus",
     "duty_description": "toimenkuva",
     "confirmation": "kiitos",
     "digest": "viikkokooste",

@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session, defer
+from sqlalchemy.orm import Session, aliased, defer
 
 from council.config import Settings
 from council.errors import UnknownProposalError
@@ -145,7 +145,7 @@ def write_archive(
             export_decisions(session=session, proposal_id=proposal_id, path=xlsx_path)
             counts = {
                 "asiakirjoja": len(documents),
-                "viesteja": sum(1 for _, _, has_wire in messages if has_wire),
+                "viesteja": sum(1 for _, _, wire_of in messages if wire_of is not None),
                 "paatoksia": decisions,
                 "tapahtumia": 0,
             }
@@ -155,9 +155,9 @@ def write_archive(
                 for relative, path in documents:
                     package.add_file(f"{DOCUMENTS}/{relative}", path)
                 missing = []
-                for name, row, has_wire in messages:
-                    if has_wire:
-                        wire = session.scalar(select(Message.wire).where(Message.id == row.id))
+                for name, row, wire_of in messages:
+                    if wire_of is not None:
+                        wire = session.scalar(select(Message.wire).where(Message.id == wire_of))
                         package.add_bytes(f"{MESSAGES}/{name}", bytes(wire or b""))
                     else:
                         missing.append(_message_summary(row))
@@ -208,21 +208,36 @@ def _documents(folder: Path, *, skip: Path) -> list[tuple[str, Path]]:
     return sorted(found)
 
 
-def _sent_messages(session: Session, proposal_id: str) -> list[tuple[str, Message, bool]]:
-    """Every sent message as (file name, row without its bytes, whether its bytes are stored: not
-    NULL, not empty), sorted by file name (the sending day first)."""
+def _sent_messages(session: Session, proposal_id: str) -> list[tuple[str, Message, int | None]]:
+    """Every sent message as (file name, row without its bytes, the id of the row whose stored
+    bytes went out, or None when none are stored), sorted by file name (the sending day first).
+
+    A reminder round carried by a combined reminder (several proposals in one email) is the
+    combined email as sent: its bytes are the carrier's, named after this proposal's round."""
+    carrier = aliased(Message)
     has_wire = Message.wire.is_not(None) & (func.length(Message.wire) > 0)
-    rows = session.execute(
-        select(Message, has_wire)
+    carrier_has_wire = carrier.wire.is_not(None) & (func.length(carrier.wire) > 0)
+    own = session.execute(
+        select(Message, has_wire, Message.sent_at)
         .options(defer(Message.wire))
         .where(Message.proposal_id == proposal_id, Message.state == MessageState.sent.value)
-    )
+    ).all()
+    carried = session.execute(
+        select(Message, carrier_has_wire, carrier.sent_at, carrier.id)
+        .options(defer(Message.wire))
+        .join(carrier, carrier.id == Message.carried_by)
+        .where(
+            Message.proposal_id == proposal_id,
+            Message.state == MessageState.carried.value,
+            carrier.state == MessageState.sent.value,
+        )
+    ).all()
     found = []
-    for row, stored in rows:
-        when = row.sent_at or row.created_at
+    for row, stored, sent_at, *source in [*own, *carried]:
+        when = sent_at or row.created_at
         day = when.astimezone(HELSINKI).date().isoformat()
         name = safe_filename(f"{day}-{row.body_id or 'valiokunta'}-{row.kind}-{row.round}", ".eml")
-        found.append((name, row, bool(stored)))
+        found.append((name, row, (source[0] if source else row.id) if stored else None))
     return sorted(found, key=lambda item: (item[0], item[1].id))
 
 

@@ -21,7 +21,7 @@ from council.rendering.render import render_docx
 from council.rules.formatting import fi_date, today_helsinki
 from council.store.engine import engine_for
 from council.store.matrix import read_states
-from council.store.proposals import ProposalSummary, list_proposals, proposal_content
+from council.store.proposals import ProposalSummary, active_ids, list_proposals, proposal_content
 from models.contexts import (
     ReportLiaison,
     ReportPoint,
@@ -37,6 +37,13 @@ def current_dashboard(settings: Settings, *, today: date | None = None) -> Dashb
         return build_dashboard(
             session=session, proposal_id=settings.proposal_id, today=today, policy=policy, overrides=overrides
         )
+
+
+def report_proposals(settings: Settings) -> list[str]:
+    """The proposals the dashboard run writes a status report of: every active one (else the
+    configured one, so a service with nothing sent still gets its report)."""
+    with Session(engine_for(settings)) as session:
+        return active_ids(session=session) or [settings.proposal_id]
 
 
 def every_dashboard(
@@ -190,10 +197,17 @@ def status_report_context(settings: Settings, *, today: date) -> StatusReportCon
 
 
 def write_status_report(
-    settings: Settings, *, today: date, folder: Path | None = None, context: StatusReportContext | None = None
+    settings: Settings,
+    *,
+    today: date,
+    folder: Path | None = None,
+    context: StatusReportContext | None = None,
+    tag: str | None = None,
 ) -> Path:
     """Render the status report DOCX into ``folder`` (default outputs/<proposal>/), from ``context``
-    when the caller has already built it."""
+    when the caller has already built it; ``tag`` (the proposal's short title) goes in the file
+    name where several proposals' reports are attached to one email."""
     folder = folder or settings.proposal_dir(settings.proposal_id)
-    path = folder / safe_filename(text("fi", "file_report", date=fi_date(today)), ".docx")
+    name = text("fi", "file_report", date=fi_date(today))
+    path = folder / safe_filename(f"{name} {tag}" if tag else name, ".docx")
     return render_docx(STATUS_REPORT_TEMPLATE, context or status_report_context(settings, today=today), path)

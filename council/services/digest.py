@@ -5,9 +5,10 @@ One message per ISO week (outbox round ``YYYYWW``, no body); nothing is sent whe
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -21,10 +22,11 @@ from council.rendering.render import render_mail
 from council.rules.formatting import HELSINKI, fi_date
 from council.services.committee import write_status_report
 from council.store.engine import engine_for
-from council.store.outbox import queue_message
+from council.store.outbox import queue_combined, queue_message
 from council.store.proposals import proposal_content
-from models.contexts import DigestMailContext
+from models.contexts import CombinedDigestMailContext, DigestMailContext
 from models.enums import EventKind, MessageKind, MessageState, ProposalState
+from models.results import DeliveryReport
 from models.tables import Body, Event, Message, Proposal
 
 
@@ -99,45 +101,57 @@ class DigestPlan:
         }[self.state]
 
 
-def prepare_digest(settings: Settings, *, today: date, actor: str) -> DigestPlan:
-    """Queue this week's digest to the committee unless nothing changed or it already exists.
+def _for(settings: Settings, proposal_id: str) -> Settings:
+    return settings.model_copy(update={"proposal_id": proposal_id})
 
-    One digest per ISO week: a rerun finds the week's row and reports its state instead of
-    queueing another, so a failed delivery is never mistaken for "no changes".
-    """
+
+def _existing_plan(session: Session, proposal_id: str, week: int) -> DigestPlan | None:
+    """The plan of the week's row when there is one; a row carried by a combined digest answers
+    with that digest's state."""
+    row = session.execute(
+        select(Message.id, Message.state, Message.last_error, Message.carried_by).where(
+            Message.proposal_id == proposal_id,
+            Message.kind == MessageKind.digest.value,
+            Message.round == week,
+            Message.body_id.is_(None),
+        )
+    ).first()
+    if row is None:
+        return None
+    if row.state == MessageState.carried.value and row.carried_by is not None:
+        row = session.execute(
+            select(Message.id, Message.state, Message.last_error).where(Message.id == row.carried_by)
+        ).one()
+    state = MessageState(row.state)
+    if state == MessageState.sending:  # claimed by a run that may have died: deliver decides
+        state = MessageState.queued
+    return DigestPlan(state.value, row.id, row.last_error)
+
+
+@dataclass(frozen=True)
+class _Fresh:
+    """A proposal whose week has changes and no digest yet."""
+
+    proposal_id: str
+    recipients: tuple[str, ...]
+    changes: list[str]
+
+
+def _section(settings: Settings, fresh: _Fresh, *, today: date, since: datetime, tag: bool) -> tuple[DigestMailContext, Path]:
+    """One proposal's part of a digest and its status report (named after the proposal when
+    several reports go in one email)."""
     from council.services.committee import status_report_context
 
+    settings = _for(settings, fresh.proposal_id)
     proposal = proposal_content(settings)
-    if not proposal.committee_emails:
-        return DigestPlan("no_recipients")
-    engine = engine_for(settings)
-    with Session(engine) as session:
-        existing = session.execute(
-            select(Message.id, Message.state, Message.last_error).where(
-                Message.proposal_id == proposal.id,
-                Message.kind == MessageKind.digest.value,
-                Message.round == week_round(today),
-            )
-        ).first()
-    if existing is not None:
-        state = MessageState(existing.state)
-        if state == MessageState.sending:  # claimed by a run that may have died: deliver decides
-            state = MessageState.queued
-        return DigestPlan(state.value, existing.id, existing.last_error)
-    until = datetime.combine(today + timedelta(days=1), time.min, tzinfo=HELSINKI)
-    since = until - timedelta(days=7)
-    with Session(engine) as session:
-        changes = changes_since(session=session, proposal_id=proposal.id, since=since, until=until)
-    if not changes:
-        return DigestPlan("no_changes")
     report_context = status_report_context(settings, today=today)
     report = write_status_report(
         settings,
         today=today,
         folder=inside(settings.proposal_dir(proposal.id), "viikkokooste"),
         context=report_context,
+        tag=proposal.short_title if tag else None,
     )
-    summary = report_context.summary
     _, week, _ = today.isocalendar()
     ctx = DigestMailContext(
         sender=proposal.sender,
@@ -146,53 +160,106 @@ def prepare_digest(settings: Settings, *, today: date, actor: str) -> DigestPlan
         week=str(week),
         since=fi_date(since.date()),
         until=fi_date(today),
-        changes=changes,
-        summary=summary,
+        changes=fresh.changes,
+        summary=report_context.summary,
         attachment_names=[report.name],
     )
-    with Session(engine) as session, session.begin():
-        message_pk, _ = queue_message(
-            session=session,
-            settings=settings,
-            proposal_id=proposal.id,
-            kind=MessageKind.digest,
-            round_=week_round(today),
-            mail=render_mail(
-                "viikkokooste",
-                ctx,
-                body_id=None,
-                recipients=[str(a) for a in proposal.committee_emails],
-                attachments=[report],
-            ),
-            actor=actor,
-            logical_date=today,
-        )
-    return DigestPlan("queued", message_pk)
+    return ctx, report
 
 
-def send_digest(settings: Settings, *, today: date, mailer: Mailer, actor: str) -> str:
-    """Queue and deliver this week's digest; returns what happened in Finnish.
+def prepare_digests(
+    settings: Settings, proposal_ids: list[str], *, today: date, actor: str
+) -> dict[str, DigestPlan]:
+    """Queue this week's digest to the committee for each of ``proposal_ids`` that changed and has
+    none yet; proposals with the same committee addresses share one email (one section and one
+    status report each), so the committee gets one digest a week.
 
-    Raises :class:`CouncilError` when the delivery failed (for now or for good), so a Prefect run
-    or the command line reports a failure instead of "nothing to send".
+    One digest per proposal and ISO week: a rerun finds the week's row (its own, or the combined
+    one that carried it) and reports its state, so a failed delivery is never taken for "no changes".
     """
-    from council.services.send import deliver_messages
+    week = week_round(today)
+    until = datetime.combine(today + timedelta(days=1), time.min, tzinfo=HELSINKI)
+    since = until - timedelta(days=7)
+    engine = engine_for(settings)
+    plans: dict[str, DigestPlan] = {}
+    groups: dict[tuple[str, ...], list[_Fresh]] = {}
+    for proposal_id in proposal_ids:
+        proposal = proposal_content(_for(settings, proposal_id))
+        if not proposal.committee_emails:
+            plans[proposal_id] = DigestPlan("no_recipients")
+            continue
+        with Session(engine) as session:
+            existing = _existing_plan(session, proposal_id, week)
+            changes = [] if existing else changes_since(session=session, proposal_id=proposal_id, since=since, until=until)
+        if existing is not None or not changes:
+            plans[proposal_id] = existing or DigestPlan("no_changes")
+            continue
+        recipients = tuple(str(a) for a in proposal.committee_emails)
+        groups.setdefault(tuple(sorted(recipients)), []).append(_Fresh(proposal_id, recipients, changes))
+    for group in groups.values():
+        sections = [_section(settings, fresh, today=today, since=since, tag=len(group) > 1) for fresh in group]
+        own = [
+            render_mail("viikkokooste", ctx, body_id=None, recipients=list(fresh.recipients), attachments=[report])
+            for fresh, (ctx, report) in zip(group, sections, strict=True)
+        ]
+        with Session(engine) as session, session.begin():
+            if len(group) == 1:
+                message_pk, _ = queue_message(
+                    session=session,
+                    settings=settings,
+                    proposal_id=group[0].proposal_id,
+                    kind=MessageKind.digest,
+                    round_=week,
+                    mail=own[0],
+                    actor=actor,
+                    logical_date=today,
+                )
+            else:
+                combined = CombinedDigestMailContext(
+                    sender=sections[0][0].sender,
+                    week=sections[0][0].week,
+                    since=sections[0][0].since,
+                    until=sections[0][0].until,
+                    sections=[ctx for ctx, _ in sections],
+                    attachment_names=[report.name for _, report in sections],
+                )
+                message_pk, _ = queue_combined(
+                    session=session,
+                    settings=settings,
+                    carrier=(group[0].proposal_id, week),
+                    mail=render_mail(
+                        "viikkokooste_koottu",
+                        combined,
+                        body_id=None,
+                        recipients=list(group[0].recipients),
+                        attachments=[report for _, report in sections],
+                    ),
+                    carried=[(f.proposal_id, week, mail) for f, mail in zip(group[1:], own[1:], strict=True)],
+                    actor=actor,
+                    logical_date=today,
+                    kind=MessageKind.digest,
+                    carried_kind=MessageKind.digest,
+                )
+        for fresh in group:
+            plans[fresh.proposal_id] = DigestPlan("queued", message_pk)
+    return {proposal_id: plans[proposal_id] for proposal_id in proposal_ids}
 
-    plan = prepare_digest(settings, today=today, actor=actor)
-    if plan.state == "failed":
-        raise CouncilError(plan.text)
-    if plan.state != "queued" or plan.message_id is None:
-        return plan.text
-    # Backoff respected: a retry seconds after a 4xx (greylisting) would only use up attempts; the
-    # daily follow-up run delivers a digest left queued.
-    report = deliver_messages(settings, [plan.message_id], mailer, actor=actor, respect_backoff=True)
+
+def prepare_digest(settings: Settings, *, today: date, actor: str) -> DigestPlan:
+    """This week's digest of the settings' proposal alone (see :func:`prepare_digests`)."""
+    return prepare_digests(settings, [settings.proposal_id], today=today, actor=actor)[settings.proposal_id]
+
+
+def _delivered(settings: Settings, message_pk: int, report: DeliveryReport) -> str:
+    """What became of one digest's delivery, in Finnish; raises :class:`CouncilError` when it
+    failed (for now or for good) or another run holds it."""
     if report.failed:
         reasons = "; ".join(map(str, report.failed.values()))
         raise CouncilError(f"Viikkokoosteen lähetys epäonnistui: {reasons}")
     if report.sent:
         return "Viikkokooste lähetetty."
     with Session(engine_for(settings)) as session:
-        row = session.get_one(Message, plan.message_id)
+        row = session.get_one(Message, message_pk)
         state, retry_at = MessageState(row.state), row.next_attempt_at
     if state == MessageState.sent:
         return "Viikkokooste oli jo lähetetty."
@@ -206,6 +273,14 @@ def send_digest(settings: Settings, *, today: date, mailer: Mailer, actor: str) 
         "Viikkokooste on lähetyksessä toisessa ajossa tai sen lähetys jäi kesken; "
         "keskeytynyt lähetys yritetään uudelleen 15 minuutin kuluttua"
     )
+
+
+def send_digest(settings: Settings, *, today: date, mailer: Mailer, actor: str) -> str:
+    """Queue and deliver this week's digest of the settings' proposal; returns what happened in
+    Finnish, or raises :class:`CouncilError` (see :func:`send_digests`)."""
+    return send_digests(settings, today=today, mailer=mailer, actor=actor, proposal_ids=[settings.proposal_id])[
+        settings.proposal_id
+    ]
 
 
 class DigestsFailed(CouncilError):
@@ -231,23 +306,46 @@ def digest_proposals(settings: Settings) -> list[str]:
 
 
 def send_digests(
-    settings: Settings, *, today: date, send_one: Callable[[str], str], proposal_ids: list[str] | None = None
+    settings: Settings, *, today: date, mailer: Mailer, actor: str, proposal_ids: list[str] | None = None
 ) -> dict[str, str]:
-    """This week's digest of every sent proposal (or of ``proposal_ids``): ``send_one(proposal_id)``
-    for each, each proposal its own message; what happened to each, in Finnish. A failure of one
-    does not stop the others; :class:`DigestsFailed` afterwards carries every result."""
+    """This week's digest of every sent proposal (or of ``proposal_ids``), one email for the
+    proposals that share the committee's addresses; what happened to each proposal, in Finnish.
+
+    A failure of one email does not stop the others; :class:`DigestsFailed` afterwards carries
+    every result, so a Prefect run or the command line reports a failure instead of "nothing to
+    send".
+    """
+    from council.services.send import deliver_messages
+
     ids = proposal_ids if proposal_ids is not None else digest_proposals(settings)
+    if not ids:
+        return {"": "Yhtään lähetettyä esitystä ei ole seurannassa: ei koostetta."}
+    plans = prepare_digests(settings, ids, today=today, actor=actor)
+    outcome: dict[int, str | CouncilError] = {}
+    for message_pk in dict.fromkeys(p.message_id for p in plans.values() if p.state == "queued"):
+        assert message_pk is not None
+        # Backoff respected: a retry seconds after a 4xx (greylisting) would only use up attempts;
+        # the daily follow-up run delivers a digest left queued.
+        report = deliver_messages(settings, [message_pk], mailer, actor=actor, respect_backoff=True)
+        try:
+            outcome[message_pk] = _delivered(settings, message_pk, report)
+        except CouncilError as exc:
+            outcome[message_pk] = exc
     results: dict[str, str] = {}
     failed: list[str] = []
-    for proposal_id in ids:
-        try:
-            results[proposal_id] = send_one(proposal_id)
-        except CouncilError as exc:
-            results[proposal_id] = str(exc)
-            failed.append(f"{proposal_id}: {exc}")
+    shared = Counter(p.message_id for p in plans.values() if p.message_id is not None)
+    for proposal_id, plan in plans.items():
+        said: str | CouncilError = plan.text
+        if plan.state == "failed":
+            said = CouncilError(plan.text)
+        elif plan.state == "queued" and plan.message_id is not None:
+            said = outcome[plan.message_id]
+        if isinstance(said, CouncilError):
+            failed.append(f"{proposal_id}: {said}")
+            said = str(said)
+        elif plan.message_id is not None and shared[plan.message_id] > 1:
+            said += f" (yksi viesti, jossa on {shared[plan.message_id]} esitystä)"
+        results[proposal_id] = said
     if failed:
-        said = "; ".join(failed) if len(ids) > 1 else results[ids[0]]
-        raise DigestsFailed(said, results)
-    if not ids:
-        results[""] = "Yhtään lähetettyä esitystä ei ole seurannassa: ei koostetta."
+        raise DigestsFailed("; ".join(failed) if len(ids) > 1 else results[ids[0]], results)
     return results

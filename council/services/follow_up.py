@@ -21,7 +21,7 @@ from council.delivery.mail import Mailer, RenderedMail
 from council.delivery.pdf import batch_pdf_copies
 from council.paths import safe_filename
 from council.perf import chunks
-from council.rendering.attachments import PdfCopies, attach
+from council.rendering.attachments import Attachments, PdfCopies, attach
 from council.rendering.contexts import body_context, body_recipients, proposal_context
 from council.rendering.environment import PROPOSAL_TEMPLATE
 from council.rendering.render import render_docx, render_mail
@@ -32,7 +32,7 @@ from council.services.after_decision import prepare_confirmations
 from council.services.stored import Prepared, one_message
 from council.store.engine import engine_for
 from council.store.matrix import read_states
-from council.store.outbox import bodies_mailed_on, queue_message
+from council.store.outbox import bodies_mailed_on, queue_combined, queue_message
 from council.store.proposals import (
     active_ids,
     close_finished,
@@ -40,7 +40,7 @@ from council.store.proposals import (
     proposals_with_pending_mail,
 )
 from council.store.recipients import case_numbers
-from models.contexts import MailPointNote, ReminderMailContext
+from models.contexts import CombinedReminderMailContext, MailPointNote, ReminderMailContext
 from models.enums import MessageKind, MessageState
 from models.results import DeliveryFailure, DeliveryReport
 from models.schemas import BodyIn, ProposalIn
@@ -48,9 +48,10 @@ from models.tables import Message
 
 
 def find_due(settings: Settings, today: date, claimed: frozenset[str] = frozenset()) -> list[DueReminder]:
-    """Every reminder due today for the settings' proposal, except to a body that gets another
-    proposal's email today (queued already, or ``claimed`` by an earlier proposal's turn in this
-    run): a body gets at most one email a day from the service, and its reminder waits a day."""
+    """Every reminder due today for the settings' proposal, except to the ``claimed`` bodies (their
+    reminders of several proposals go in one combined email, :func:`prepare_combined`) and to a
+    body that has another proposal's email today already: a body gets at most one email a day from
+    the service, and that reminder waits a day."""
     proposal = proposal_content(settings)
     roster = load_roster(settings.path(settings.roster_file))
     per_body = policies(proposal, list(roster.bodies))
@@ -67,9 +68,12 @@ def find_due(settings: Settings, today: date, claimed: frozenset[str] = frozense
     return due
 
 
-def _reminder_path(body: BodyIn, due: DueReminder, folder: Path) -> Path:
+def _reminder_path(body: BodyIn, due: DueReminder, folder: Path, tag: str | None = None) -> Path:
+    """The reminder document's file; ``tag`` (the proposal's short title) tells apart the documents
+    of several proposals attached to one combined reminder."""
+    name = body.name if tag is None else f"{tag} {body.name}"
     return folder / safe_filename(
-        text(body.language.value, "file_reminder", name=body.name, round=str(due.round)), ".docx"
+        text(body.language.value, "file_reminder", name=name, round=str(due.round)), ".docx"
     )
 
 
@@ -82,6 +86,7 @@ def render_reminder_document(
     *,
     on: date,
     reference: str | None = None,
+    tag: str | None = None,
 ) -> Path:
     """The proposal regenerated with only the open points, with the committee's Dnro, the body's
     case number as "Viite" when known and the reply-by date (the first send's deadline)."""
@@ -99,12 +104,12 @@ def render_reminder_document(
             reference=reference,
             reply_by=due.deadline,
         ),
-        _reminder_path(body, due, folder),
+        _reminder_path(body, due, folder, tag),
         lang,
     )
 
 
-def reminder_mail(
+def reminder_parts(
     proposal: ProposalIn,
     body: BodyIn,
     state: BodyState,
@@ -114,19 +119,23 @@ def reminder_mail(
     on: date,
     reference: str | None = None,
     pdf_copies: PdfCopies | None = None,
-) -> RenderedMail:
-    """The reminder email with the rendered reminder document (and its PDF/A copy when
-    ``pdf_copies`` gives it) and their JHS 143 description."""
+    tag: str | None = None,
+    first_number: int = 1,
+) -> tuple[ReminderMailContext, Attachments]:
+    """One proposal's reminder to ``body`` as mail variables and the rendered reminder document's
+    attachments (with its PDF/A copy when ``pdf_copies`` gives it, and their JHS 143 description):
+    a reminder of its own, or one section of a combined reminder."""
     lang = body.language.value
     proposal = translated(proposal, lang)
     decided = {c.point: cell_note(c, lang) or "" for c in state.cells if c.status not in OPEN}
     attached = attach(
-        [("label_reminder", _reminder_path(body, due, folder))],
+        [("label_reminder", _reminder_path(body, due, folder, tag))],
         proposal=proposal,
         body=body,
         on=on,
         reference=reference,
         pdf_copies=pdf_copies,
+        first_number=first_number,
     )
     cells = {c.point: c for c in state.cells}
     ctx = ReminderMailContext(
@@ -149,10 +158,33 @@ def reminder_mail(
         ],
         attachment_names=attached.lines,
     )
+    return ctx, attached
+
+
+def reminder_mail(
+    proposal: ProposalIn,
+    body: BodyIn,
+    state: BodyState,
+    due: DueReminder,
+    folder: Path,
+    *,
+    on: date,
+    reference: str | None = None,
+    pdf_copies: PdfCopies | None = None,
+) -> RenderedMail:
+    """The reminder email with the rendered reminder document (and its PDF/A copy when
+    ``pdf_copies`` gives it) and their JHS 143 description."""
+    ctx, attached = reminder_parts(
+        proposal, body, state, due, folder, on=on, reference=reference, pdf_copies=pdf_copies
+    )
+    return _reminder_of(ctx, attached, body, due)
+
+
+def _reminder_of(ctx: ReminderMailContext, attached: Attachments, body: BodyIn, due: DueReminder) -> RenderedMail:
     return render_mail(
         "muistutus",
         ctx,
-        lang=lang,
+        lang=body.language.value,
         body_id=body.id,
         recipients=body_recipients(body),
         attachments=attached.files,
@@ -219,6 +251,116 @@ def prepare_reminders(settings: Settings, due: list[DueReminder], *, today: date
                 )
             prepared.ids.append(message_pk)
     return prepared
+
+
+#: Reminders due today to bodies that several proposals remind today: body id -> [(proposal id,
+#: its due reminder)], the oldest proposal first.
+Shared = dict[str, list[tuple[str, DueReminder]]]
+
+
+def _for(settings: Settings, proposal_id: str) -> Settings:
+    return settings.model_copy(update={"proposal_id": proposal_id})
+
+
+def shared_reminders(settings: Settings, proposal_ids: list[str], today: date) -> Shared:
+    """The bodies due reminders of more than one of ``proposal_ids`` today (read only)."""
+    per_body: Shared = {}
+    for proposal_id in proposal_ids:
+        for due in find_due(_for(settings, proposal_id), today):
+            per_body.setdefault(due.body_id, []).append((proposal_id, due))
+    return {body_id: pairs for body_id, pairs in per_body.items() if len(pairs) > 1}
+
+
+def prepare_combined(settings: Settings, shared: Shared, *, today: date, actor: str) -> Prepared:
+    """One email to each body of ``shared``: every proposal's open points in its own section and
+    every proposal's reminder document attached. Each proposal's round is queued as a ``carried``
+    row (with the reminder it would have sent alone, as its record), in the same transaction as
+    the combined email; the ids of the combined emails to deliver, and what could not be made."""
+    prepared = Prepared()
+    if not shared:
+        return prepared
+    bodies = {b.id: b for b in load_roster(settings.path(settings.roster_file)).bodies}
+    proposal_ids = list(dict.fromkeys(pid for pairs in shared.values() for pid, _ in pairs))
+    content = {pid: proposal_content(_for(settings, pid)) for pid in proposal_ids}
+    engine = engine_for(settings)
+    with Session(engine) as session:
+        states = {pid: read_states(session=session, proposal_id=pid) for pid in proposal_ids}
+        references = {pid: case_numbers(session=session, proposal_id=pid) for pid in proposal_ids}
+
+    def label(body_id: str) -> str:
+        return f"{body_id}/{MessageKind.combined_reminder.value}/{shared[body_id][0][1].round}"
+
+    def document_of(body_id: str, pid: str, due: DueReminder) -> tuple[Path, dict]:
+        where = {
+            "folder": settings.body_dir(pid, body_id),
+            "on": today,
+            "reference": references[pid].get(body_id),
+            "tag": content[pid].short_title,
+        }
+        path = render_reminder_document(content[pid], bodies[body_id], states[pid][body_id], due, **where)
+        return path, where
+
+    documents: list[Path] = []
+    made: dict[str, list[tuple[str, DueReminder, dict]]] = {}
+    for body_id, pairs in shared.items():
+        with one_message(label(body_id), prepared):
+            rendered = [(pid, due, document_of(body_id, pid, due)) for pid, due in pairs]
+            documents += [path for _, _, (path, _) in rendered]
+            made[body_id] = [(pid, due, where) for pid, due, (_, where) in rendered]
+    pdf_copies = batch_pdf_copies(settings, documents)
+    for body_id, pairs in made.items():
+        body = bodies[body_id]
+        lang = body.language.value
+        with one_message(label(body_id), prepared):
+            sections, files, own, number = [], [], [], 1
+            for pid, due, where in pairs:
+                state = states[pid][body_id]
+                ctx, attached = reminder_parts(
+                    content[pid], body, state, due, pdf_copies=pdf_copies, first_number=number, **where
+                )
+                number += len(attached.lines)
+                sections.append(ctx)
+                files += attached.files
+                own.append((pid, due.round, _reminder_of(ctx, attached, body, due)))
+            combined = render_mail(
+                "muistutus_koottu",
+                CombinedReminderMailContext(
+                    body=body_context(body),
+                    sender=sections[0].sender,
+                    preparers=list(dict.fromkeys(s.preparer for s in sections)),
+                    sections=sections,
+                    attachment_names=[line for s in sections for line in s.attachment_names],
+                ),
+                lang=lang,
+                body_id=body_id,
+                recipients=body_recipients(body),
+                attachments=files,
+                cc=sorted({cc for _, due, _ in pairs for cc in due.cc}),
+            )
+            with Session(engine) as session, session.begin():
+                combined_pk, _created = queue_combined(
+                    session=session,
+                    settings=settings,
+                    carrier=(pairs[0][0], pairs[0][1].round),
+                    mail=combined,
+                    carried=own,
+                    actor=actor,
+                    logical_date=today,
+                )
+            prepared.ids.append(combined_pk)
+    return prepared
+
+
+def remind_combined(
+    settings: Settings, shared: Shared, mailer: Mailer, *, today: date, actor: str
+) -> DeliveryReport:
+    """Queue and deliver the combined reminders of ``shared``; what could not be made is failed."""
+    from council.services.send import deliver_messages
+
+    prepared = prepare_combined(settings, shared, today=today, actor=actor)
+    report = deliver_messages(settings, prepared.ids, mailer, actor=actor)
+    report.failed.update(prepared.refused)
+    return report
 
 
 def pending_message_ids(settings: Settings) -> list[int]:
@@ -336,11 +478,13 @@ def run_follow_up(
 
 @dataclass
 class FollowUpDay:
-    """One day's follow-up over every active proposal: each proposal's report, in turn order, and
-    the proposals closed because every point of every recipient became final."""
+    """One day's follow-up over every active proposal: each proposal's report, in turn order, the
+    bodies reminded of several proposals in one email (body id -> proposal ids) and the proposals
+    closed because every point of every recipient became final."""
 
     today: date
     reports: dict[str, FollowUpReport] = field(default_factory=dict)
+    combined: dict[str, list[str]] = field(default_factory=dict)
     closed: list[str] = field(default_factory=list)
 
     def total(self) -> FollowUpReport:
@@ -362,23 +506,33 @@ def follow_up_day(
     today: date,
     actor: str,
     run_one: Callable[[str, frozenset[str]], FollowUpReport],
+    combine: Callable[[Shared], DeliveryReport],
     proposal_ids: list[str] | None = None,
     dry_run: bool = False,
     deliver_leftovers: Callable[[str], DeliveryReport] | None = None,
 ) -> FollowUpDay:
-    """Run ``run_one(proposal_id, claimed)`` for every active proposal (or ``proposal_ids``), the
-    oldest first; ``claimed`` holds the bodies an earlier proposal reminds today, so a body gets one
-    email a day and another proposal's reminder waits for the next working day. Then the mail
-    still queued for closed proposals goes out (``deliver_leftovers``), and each sent proposal whose
-    every point is final is closed (neither in a dry run)."""
+    """Run ``run_one(proposal_id, combined_bodies)`` for every active proposal (or
+    ``proposal_ids``), the oldest first: a body that several proposals remind today is left out of
+    each (``combined_bodies``) and gets one email listing them all (``combine``), so a body gets
+    one email a day. Then the mail still queued for closed proposals goes out
+    (``deliver_leftovers``), and each sent proposal whose every point is final is closed (neither
+    in a dry run)."""
     with Session(engine_for(settings)) as session:
         ids = proposal_ids if proposal_ids is not None else active_ids(session=session)
-    day = FollowUpDay(today=today)
-    claimed: set[str] = set()
+    shared = shared_reminders(settings, ids, today) if len(ids) > 1 else {}
+    day = FollowUpDay(
+        today=today, combined={body: [pid for pid, _ in pairs] for body, pairs in shared.items()}
+    )
     for proposal_id in ids:
-        report = run_one(proposal_id, frozenset(claimed))
-        day.reports[proposal_id] = report
-        claimed.update(r.body_id for r in report.due)
+        day.reports[proposal_id] = run_one(proposal_id, frozenset(shared))
+    for pairs in shared.values():
+        for proposal_id, due in pairs:
+            day.reports[proposal_id].due.append(due)
+    if shared and not dry_run:
+        delivery = combine(shared)
+        carrier = day.reports[next(iter(shared.values()))[0][0]]
+        carrier.delivered += delivery.sent
+        carrier.failed.update(delivery.failed)
     if not dry_run and proposal_ids is None and deliver_leftovers is not None:
         # A closed proposal sends nothing new, but what it had queued (a thank-you, a retry after a
         # 4xx) is still delivered: the outbox delivers every queued message whatever the state.

@@ -31,6 +31,7 @@ from council.rules.formatting import fi_date, today_helsinki
 from council.rules.reminders import response_deadline
 from council.store.engine import checked_engine_for, engine_for
 from council.store.outbox import (
+    carried_rounds,
     claim,
     find_messages,
     mark_delivered,
@@ -379,6 +380,16 @@ def deliver_messages(
                         message_id=message.message_id,
                         round_=message.round,
                     )
+                elif message.kind == MessageKind.combined_reminder.value:
+                    for carried in carried_rounds(session=session, combined_pk=message.id):
+                        mark_reminded(
+                            session=session,
+                            proposal_id=carried.proposal_id,
+                            body_id=message.body_id,
+                            actor=actor,
+                            message_id=message.message_id,
+                            round_=carried.round,
+                        )
             report.sent.append(label)
     return report
 

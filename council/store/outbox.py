@@ -147,6 +147,73 @@ def queue_message(
     return row.id, True
 
 
+class AlreadyQueuedError(ValueError):
+    """A round meant for a combined email was queued on its own by another run."""
+
+    def __init__(self, proposal_id: str, body_id: str | None, round_: int) -> None:
+        super().__init__(
+            f"esityksen {proposal_id} viesti (kierros {round_}) vastaanottajalle {body_id or 'valiokunta'} "
+            "on jo jonossa toisen ajon tekemänä; yhdistettyä viestiä ei tehty"
+        )
+
+
+def queue_combined(
+    *,
+    session: Session,
+    settings: Settings,
+    carrier: tuple[str, int],
+    mail: RenderedMail,
+    carried: list[tuple[str, int, RenderedMail]],
+    actor: str,
+    logical_date: date,
+    kind: MessageKind = MessageKind.combined_reminder,
+    carried_kind: MessageKind = MessageKind.reminder,
+) -> tuple[int, bool]:
+    """Queue one email that covers several proposals (``kind``, keyed by its ``carrier`` proposal
+    and round) and, as ``carried`` rows pointing to it, each proposal's own ``carried_kind`` round
+    (proposal, round, the mail it would have had alone, kept as the record): all in the caller's
+    transaction, so a crash leaves all or none. Returns (id, created); when the combined row exists
+    already nothing else is queued."""
+    combined_pk, created = queue_message(
+        session=session,
+        settings=settings,
+        proposal_id=carrier[0],
+        kind=kind,
+        round_=carrier[1],
+        mail=mail,
+        actor=actor,
+        logical_date=logical_date,
+    )
+    if not created:
+        return combined_pk, False
+    for proposal_id, round_, own in carried:
+        row_pk, row_created = queue_message(
+            session=session,
+            settings=settings,
+            proposal_id=proposal_id,
+            kind=carried_kind,
+            round_=round_,
+            mail=own,
+            actor=actor,
+            logical_date=logical_date,
+        )
+        if not row_created:
+            raise AlreadyQueuedError(proposal_id, own.body_id, round_)
+        session.execute(
+            update(Message)
+            .where(Message.id == row_pk)
+            .values(state=MessageState.carried.value, carried_by=combined_pk)
+        )
+    return combined_pk, True
+
+
+def carried_rounds(*, session: Session, combined_pk: int) -> list[Message]:
+    """The reminder rounds a combined reminder carries, the oldest proposal's first."""
+    return list(
+        session.scalars(select(Message).where(Message.carried_by == combined_pk).order_by(Message.id))
+    )
+
+
 def never_delivered(*, session: Session, message: Message) -> bool:
     """True when no failed attempt of ``message`` can have reached anyone (every attempt was
     refused by the server or never got through), so sending it again duplicates nothing."""
@@ -226,23 +293,28 @@ def claim(*, session: Session, message_id: int, respect_backoff: bool = False) -
 
 
 def mark_delivered(*, session: Session, message: Message, actor: str) -> None:
+    """``message`` went out: it is sent, and so is each round it carries (their ``sent_at`` and a
+    "sent" event in their own proposal's history; their state stays ``carried``)."""
     message.state = MessageState.sent.value
     message.sent_at = now()
     message.last_error = None
-    add_event(
-        session=session,
-        kind=EventKind.message_sent,
-        actor=actor,
-        proposal_id=message.proposal_id,
-        body_id=message.body_id,
-        data={
-            "message": message.id,
-            "message_id": message.message_id,
-            "kind": message.kind,
-            "round": message.round,
-            "recipients": message.recipients,
-        },
-    )
+    for row in (message, *carried_rounds(session=session, combined_pk=message.id)):
+        row.sent_at = message.sent_at
+        add_event(
+            session=session,
+            kind=EventKind.message_sent,
+            actor=actor,
+            proposal_id=row.proposal_id,
+            body_id=row.body_id,
+            data={
+                "message": row.id,
+                "message_id": message.message_id,
+                "kind": row.kind,
+                "round": row.round,
+                "recipients": message.recipients,
+                **({"carried_by": message.id} if row is not message else {}),
+            },
+        )
 
 
 def mark_undelivered(

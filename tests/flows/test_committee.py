@@ -197,7 +197,8 @@ def test_dashboard_returns_the_percent_and_writes_files_and_artifacts(
     )
     state = dashboard(return_state=True)
     result = state.result()
-    assert set(result) == {"percent", "report"} and result["percent"] == 12
+    assert set(result) == {"percent", "report", "reports"} and result["percent"] == 12
+    assert result["reports"] == {sent.proposal_id: result["report"]}  # one per active proposal
 
     report = Path(result["report"])
     assert report.parent == (sent.outputs / sent.proposal_id).resolve()

@@ -1,0 +1,248 @@
+"""One email for several proposals (issue 13).
+
+A body that several proposals remind on the same day gets one email that lists each proposal's
+open points and carries each proposal's reminder document; each proposal's round is still counted
+once (a ``carried`` row), its cells become "reminded" when the combined email is sent, and a rerun
+sends nothing more. The committee's weekly digest covers every proposal that changed in one email.
+"""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import zipfile
+from collections import Counter
+from datetime import date
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from council.config import Settings, get_settings
+from council.delivery.mail import RenderedMail
+from council.rendering.render import render_mail
+from council.services.archive import verify_archive, write_archive
+from council.store.engine import make_engine
+from council.store.outbox import AlreadyQueuedError, queue_combined, queue_message
+from models.contexts import CombinedReminderMailContext
+from models.enums import Language, MessageKind, MessageState
+from models.tables import Decision, Message
+from tests.test_proposals import SECOND, SECOND_RECIPIENTS, SEED, cli, data, two_proposals
+
+__all__ = ["data"]  # the fixture: the project's content in the test's folder
+
+SENT = date(2026, 2, 2)  # a Monday
+FIRST_REMINDER = date(2026, 2, 23)  # 21 days later, a Monday
+SECOND_REMINDER = date(2026, 3, 9)  # 14 days after the first
+
+
+def _engine() -> sa.Engine:
+    return make_engine(get_settings().effective_database_url)
+
+
+def _messages() -> list[Message]:
+    with Session(_engine()) as session:
+        return list(session.scalars(sa.select(Message).order_by(Message.id)))
+
+
+def _received(folder: Path) -> dict[str, email.message.EmailMessage]:
+    """Every message the SMTP server received, by Message-ID."""
+    found = {}
+    for path in folder.glob("*.eml"):
+        message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+        found[str(message["Message-ID"]).strip()] = message
+    return found
+
+
+@pytest.fixture
+def both_sent(data: Path, tmp_path: Path, smtp_server) -> Path:  # noqa: ANN001
+    """Both proposals sent on the same day: the three bodies they share are due both reminders on
+    the same days. The folder where the SMTP server keeps what it receives."""
+    two_proposals(tmp_path)
+    cli("-p", SEED, "send", "--today", SENT.strftime("%d.%m.%Y"))
+    cli("-p", SECOND, "send", "--today", SENT.strftime("%d.%m.%Y"))
+    return tmp_path / "outputs" / "mail"
+
+
+def test_a_body_reminded_of_two_proposals_gets_one_email_listing_both(both_sent: Path) -> None:
+    out = cli("follow-up", "--today", FIRST_REMINDER.strftime("%d.%m.%Y"))
+    assert "yhden muistutusviestin" in out
+
+    rows = [m for m in _messages() if m.logical_date == FIRST_REMINDER]
+    on_the_wire = [m for m in rows if m.state != MessageState.carried.value]
+    # one email per body: the three shared bodies a combined one, the seed's other three their own
+    assert Counter(m.body_id for m in on_the_wire) == Counter(
+        ["forssa", "humppila", "jokioinen", "tammela", "ypaja", "fshky"]
+    )
+    assert all(m.state == MessageState.sent.value for m in on_the_wire)
+    combined = {m.body_id: m for m in on_the_wire if m.kind == MessageKind.combined_reminder.value}
+    assert set(combined) == set(SECOND_RECIPIENTS)
+    carried = [m for m in rows if m.state == MessageState.carried.value]
+    # each proposal's round is counted once, and points to the email that carried it
+    assert sorted((m.proposal_id, m.body_id, m.round) for m in carried) == sorted(
+        (pid, body, 1) for pid in (SEED, SECOND) for body in SECOND_RECIPIENTS
+    )
+    assert all(m.carried_by == combined[m.body_id].id and m.kind == "reminder" for m in carried)
+    assert all(m.proposal_id == SEED for m in combined.values())  # the oldest proposal carries it
+
+    received = _received(both_sent)
+    tammela = received[combined["tammela"].message_id]
+    subject = str(tammela["Subject"])
+    assert "2 esitystä" in subject and "FSHKY/301/00.04.01/2026" in subject and "FSHKY/245" in subject
+    text = tammela.get_body(("plain",)).get_content()
+    assert "Esitys liikuntapaikkojen yhteiskäytöstä Forssan seudulla" in text
+    assert "järjestöjen ja julkisen sektorin yhteistyömallista" in text
+    assert text.count("Avoimet kohdat:") == 2 and "muistutus 1" in text
+    names = [part.get_filename() for part in tammela.iter_attachments()]
+    documents = [n for n in names if n.endswith(".docx")]
+    assert len(documents) == 2 and len(set(names)) == len(names), names
+    assert any("Liikuntapaikkojen" in n for n in documents)
+    # the attachments are numbered on across both proposals, as the text lists them
+    assert "Liite 1:" in text and "Liite 3:" in text and "Liite 5:" not in text
+
+    # both proposals' cells of a shared body are reminded now
+    with Session(_engine()) as session:
+        statuses = Counter(
+            session.execute(
+                sa.select(Decision.proposal_id, Decision.status).where(Decision.body_id == "tammela")
+            ).all()
+        )
+    assert statuses == {(SEED, "reminded"): 4, (SECOND, "reminded"): 4}
+
+    before = len(_messages())
+    cli("follow-up", "--today", FIRST_REMINDER.strftime("%d.%m.%Y"))
+    assert len(_messages()) == before  # a rerun the same day makes nothing new
+
+
+def test_the_next_round_is_combined_again_and_counts_for_each_proposal(both_sent: Path) -> None:
+    """A proposal's carried round counts like a reminder of its own: the next one is round 2,
+    due 14 days later, and a body that decided on one proposal gets the other's reminder alone."""
+    cli("follow-up", "--today", FIRST_REMINDER.strftime("%d.%m.%Y"))
+    for point in range(1, 5):
+        liaison = ["--liaison-name", "Maija Meikäläinen", "--liaison-title", "hyvinvointikoordinaattori",
+                   "--liaison-email", "maija@example.fi", "--liaison-work-time", "8 h/kk"] if point == 1 else []  # fmt: skip
+        cli("-p", SECOND, "record", "humppila", str(point), "hyväksytty ehdotuksen mukaisesti",
+            "--date", "2.3.2026", "--section", str(20 + point), *liaison)  # fmt: skip
+    cli("follow-up", "--today", SECOND_REMINDER.strftime("%d.%m.%Y"))
+    rows = [m for m in _messages() if m.logical_date == SECOND_REMINDER and m.kind != MessageKind.confirmation.value]
+    by_body = {
+        m.body_id: (m.kind, m.round, m.proposal_id) for m in rows if m.state != MessageState.carried.value
+    }
+    assert by_body["tammela"] == (MessageKind.combined_reminder.value, 2, SEED)
+    assert by_body["humppila"] == (MessageKind.reminder.value, 2, SEED)  # decided on the second
+    carried = sorted((m.proposal_id, m.body_id, m.round) for m in rows if m.state == MessageState.carried.value)
+    assert carried == sorted((p, b, 2) for p in (SEED, SECOND) for b in ("jokioinen", "tammela"))
+
+
+def test_archive_of_the_second_proposal_holds_the_combined_email(both_sent: Path, tmp_path: Path) -> None:
+    """The second proposal's reminder went out inside the first one's email: its archive holds that
+    email as sent (the same bytes), and the package verifies."""
+    cli("follow-up", "--today", FIRST_REMINDER.strftime("%d.%m.%Y"))
+    cli("proposal", "close", SECOND, "--reason", "testi")
+    settings = get_settings()
+    path = write_archive(settings, SECOND, dest_dir=tmp_path / "arkisto")
+    assert verify_archive(path) == []
+    combined = {
+        m.body_id: m for m in _messages() if m.kind == MessageKind.combined_reminder.value and m.state == "sent"
+    }
+    with zipfile.ZipFile(path) as zf:
+        reminders = [n for n in zf.namelist() if n.endswith(".eml") and "-reminder-1" in n]
+        assert len(reminders) == 3, zf.namelist()
+        tammela = next(n for n in reminders if "tammela" in n)
+        assert zf.read(tammela) == combined["tammela"].wire
+
+
+def test_combined_rows_are_all_or_nothing(settings: Settings) -> None:
+    """A round another run has queued on its own already: nothing of the combined email is kept
+    (the caller's transaction rolls back), so no round is counted without being sent."""
+    from council.cli import app  # noqa: F401 - the CLI's init stores the seed and the roster
+
+    cli("init")
+    mail = RenderedMail(body_id="forssa", recipients=["kirjaamo@forssa.example"], subject="s", body_text="t",
+                        body_html="<p>t</p>", attachments=[], cc=[], language="fi")  # fmt: skip
+    engine = make_engine(settings.effective_database_url)
+    with Session(engine) as session, session.begin():
+        queue_message(session=session, settings=settings, proposal_id=SEED, kind=MessageKind.reminder,
+                      round_=1, mail=mail, actor="test", logical_date=FIRST_REMINDER)  # fmt: skip
+    with pytest.raises(AlreadyQueuedError, match="jo jonossa"), Session(engine) as session, session.begin():
+        queue_combined(session=session, settings=settings, carrier=(SEED, 1), mail=mail,
+                       carried=[(SEED, 1, mail)], actor="test", logical_date=FIRST_REMINDER)  # fmt: skip
+    with Session(engine) as session:
+        kinds = list(session.scalars(sa.select(Message.kind)))
+    assert kinds == [MessageKind.reminder.value]
+
+
+@pytest.mark.parametrize(("lang", "words"), [("fi", ("esitystä", "Avoimet kohdat")), ("sv", ("förslag", "Öppna punkter"))])
+def test_the_combined_email_in_each_language(both_sent: Path, lang: str, words: tuple[str, str]) -> None:
+    """The Swedish template renders the same sections as the Finnish one."""
+    from council.content.loading import load_roster
+    from council.rendering.contexts import body_context
+    from council.rules.reminders import due_reminder, policies
+    from council.services.follow_up import reminder_parts
+    from council.store.matrix import read_states
+    from council.store.proposals import proposal_content
+
+    settings = get_settings()
+    body = next(b for b in load_roster(settings.path(settings.roster_file)).bodies if b.id == "tammela")
+    body = body.model_copy(update={"language": Language(lang)})
+    sections = []
+    for pid in (SEED, SECOND):
+        proposal = proposal_content(settings.model_copy(update={"proposal_id": pid}))
+        with Session(_engine()) as session:
+            state = read_states(session=session, proposal_id=pid)["tammela"]
+        due = due_reminder(state, policies(proposal, [body])["tammela"], FIRST_REMINDER)
+        ctx, _ = reminder_parts(proposal, body, state, due, settings.body_dir(pid, "tammela"), on=FIRST_REMINDER)
+        sections.append(ctx)
+    mail = render_mail(
+        "muistutus_koottu",
+        CombinedReminderMailContext(body=body_context(body), sender=sections[0].sender,
+                                    preparers=[sections[0].preparer], sections=sections,
+                                    attachment_names=[]),  # fmt: skip
+        lang=lang, body_id="tammela", recipients=["k@example.fi"], attachments=[],
+    )  # fmt: skip
+    assert words[0] in mail.subject and mail.body_text.count(words[1]) == 2
+    assert "FSHKY/301/00.04.01/2026" in mail.body_text and f'lang="{lang}"' in mail.body_html
+
+
+def test_one_weekly_digest_covers_every_proposal_that_changed(both_sent: Path, tmp_path: Path) -> None:
+    """Decisions on both proposals in one week: the committee gets one digest with a section and a
+    status report for each; each proposal's week is counted once; a rerun says it was sent."""
+    for pid, body in ((SEED, "forssa"), (SECOND, "tammela")):
+        cli("-p", pid, "record", body, "2", "hyväksytty ehdotuksen mukaisesti", "--date", "10.2.2026",
+            "--section", "30")  # fmt: skip
+    out = cli("digest", "--today", date.today().strftime("%d.%m.%Y"))
+    assert out.count("yksi viesti, jossa on 2 esitystä") == 2, out
+    digests = [m for m in _messages() if m.kind == MessageKind.digest.value]
+    assert {(m.proposal_id, m.state) for m in digests} == {(SECOND, "carried"), (SEED, "sent")}
+    carrier = next(m for m in digests if m.state == "sent")
+    assert next(m for m in digests if m.state == "carried").carried_by == carrier.id
+    mail = _received(both_sent)[carrier.message_id]
+    assert "2 esitystä" in str(mail["Subject"]) and "FSHKY/301/00.04.01/2026" in str(mail["Subject"])
+    text = mail.get_body(("plain",)).get_content()
+    assert "Forssan kaupunki, kohta 2" in text and "Tammelan kunta, kohta 2" in text
+    reports = [part.get_filename() for part in mail.iter_attachments()]
+    assert len(reports) == 2 and len(set(reports)) == 2 and any("Liikuntapaikkojen" in r for r in reports)
+    again = cli("digest", "--today", date.today().strftime("%d.%m.%Y"))
+    assert again.count("oli jo lähetetty") == 2
+    assert len([m for m in _messages() if m.kind == MessageKind.digest.value]) == 2
+
+
+def test_proposals_with_other_committee_addresses_get_their_own_digest(both_sent: Path) -> None:
+    """A proposal whose committee has other addresses is not folded into another's digest."""
+    from council.store.proposals import proposal_content
+    from models.tables import Proposal
+
+    settings = get_settings()
+    second = proposal_content(settings.model_copy(update={"proposal_id": SECOND}))
+    changed = second.model_copy(update={"committee_emails": ["toinen.valiokunta@forssanseutu.example"]})
+    with Session(_engine()) as session, session.begin():
+        session.get(Proposal, SECOND).content = changed.model_dump(mode="json")
+    for pid, body in ((SEED, "forssa"), (SECOND, "tammela")):
+        cli("-p", pid, "record", body, "2", "hyväksytty ehdotuksen mukaisesti", "--date", "10.2.2026",
+            "--section", "30")  # fmt: skip
+    out = cli("digest", "--today", date.today().strftime("%d.%m.%Y"))
+    assert out.count("Viikkokooste lähetetty.") == 2 and "yksi viesti" not in out
+    digests = [m for m in _messages() if m.kind == MessageKind.digest.value]
+    assert sorted(m.state for m in digests) == ["sent", "sent"]
+    assert {tuple(m.recipients) for m in digests} >= {("toinen.valiokunta@forssanseutu.example",)}
