@@ -56,9 +56,10 @@ def _received(folder: Path) -> dict[str, email.message.EmailMessage]:
 
 
 @pytest.fixture
-def both_sent(data: Path, tmp_path: Path, smtp_server) -> Path:  # noqa: ANN001
-    """Both proposals sent on the same day: the three bodies they share are due both reminders on
-    the same days. The folder where the SMTP server keeps what it receives."""
+def both_sent(data: Path, tmp_path: Path, smtp_server, database_url: str, env: pytest.MonkeyPatch) -> Path:  # noqa: ANN001
+    """Both proposals sent on the same day, on SQLite and on PostgreSQL: the three bodies they share
+    are due both reminders on the same days. The folder where the SMTP server keeps what it receives."""
+    env.setenv("COUNCIL_DATABASE_URL", database_url)
     two_proposals(tmp_path)
     cli("-p", SEED, "send", "--today", SENT.strftime("%d.%m.%Y"))
     cli("-p", SECOND, "send", "--today", SENT.strftime("%d.%m.%Y"))
@@ -246,3 +247,33 @@ def test_proposals_with_other_committee_addresses_get_their_own_digest(both_sent
     digests = [m for m in _messages() if m.kind == MessageKind.digest.value]
     assert sorted(m.state for m in digests) == ["sent", "sent"]
     assert {tuple(m.recipients) for m in digests} >= {("toinen.valiokunta@forssanseutu.example",)}
+
+
+def test_a_reply_to_a_combined_reminder_gives_each_proposal_the_case_number(both_sent: Path, tmp_path: Path) -> None:
+    """The registry files our one email once: its case number is the body's for every proposal the
+    email carried, and the committee's own Dnro quoted in the subject is not taken for it."""
+    from email.message import EmailMessage
+
+    from models.tables import Recipient
+
+    cli("follow-up", "--today", FIRST_REMINDER.strftime("%d.%m.%Y"))
+    combined = next(m for m in _messages() if m.kind == MessageKind.combined_reminder.value and m.body_id == "tammela")
+    folder = tmp_path / "vastaukset"
+    folder.mkdir()
+    reply = EmailMessage()
+    reply["From"] = "kirjaamo@tammela.example"
+    reply["To"] = "hyvinvointivaliokunta@forssanseutu.example"
+    reply["Subject"] = f"Re: {combined.subject}"
+    reply["Message-ID"] = "<kuittaus-1@tammela.example>"
+    reply["In-Reply-To"] = combined.message_id
+    reply.set_content("Viestinne on kirjattu saapuneeksi. Asianumero TAM/77/00.04.01/2026")
+    (folder / "kuittaus.eml").write_bytes(reply.as_bytes())
+    out = cli("replies", str(folder))
+    assert "asianumero TAM/77/00.04.01/2026 (esitys" in out, out
+    with Session(_engine()) as session:
+        numbers = dict(
+            session.execute(
+                sa.select(Recipient.proposal_id, Recipient.case_number).where(Recipient.body_id == "tammela")
+            ).all()
+        )
+    assert numbers == {SEED: "TAM/77/00.04.01/2026", SECOND: "TAM/77/00.04.01/2026"}

@@ -139,3 +139,20 @@ def test_the_local_smtp_server_drops_mail_to_the_committee_into_the_inbox(tmp_pa
     assert len(server.messages()) == 2
     [dropped] = list(inbox.glob("*.eml"))
     assert b"Dnro 1/2026" in dropped.read_bytes()
+
+
+def test_the_committees_own_diary_number_quoted_back_is_not_the_bodys() -> None:
+    """A reply's subject quotes ours ("Re: … (Dnro FSHKY/245/…)"): the body's number is the next one."""
+    ours = frozenset({"FSHKY/245/00.04.01/2026"})
+    reply = Reply(
+        path=Path("x.eml"),
+        message_id="<x>",
+        sender="",
+        subject="Re: Muistutus: Järjestöyhteistyön malli (Dnro FSHKY/245/00.04.01/2026)",
+        text="Asia on kirjattu. Asianumero TAM/77/2026",
+        refers_to=(),
+    )
+    assert case_number(reply, ours) == "TAM/77/2026"
+    assert case_number(reply) == "FSHKY/245/00.04.01/2026"  # without knowing ours, the first one
+    only_ours = Reply(path=Path("y.eml"), message_id="<y>", sender="", subject=reply.subject, text="Kiitos.", refers_to=())
+    assert case_number(only_ours, ours) is None

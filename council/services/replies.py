@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from council.store.tracking import add_event, now
 from models.enums import EventKind
-from models.tables import Body, Event, Message, Recipient
+from models.tables import Body, Event, Message, Proposal, Recipient
 
 #: How registries write their case number: the label, then the number (letters, digits, / . - and
 #: single spaces between parts, ending in a digit), e.g. "Dnro JOK/45/00.01.02/2026".
@@ -75,36 +75,47 @@ def read_reply(path: Path) -> Reply:
     )
 
 
-def case_number(reply: Reply) -> str | None:
-    """The body's own case number from the subject or the start of the text, or None."""
+def _plain(number: str) -> str:
+    return " ".join(number.split()).casefold()
+
+
+def case_number(reply: Reply, ours: frozenset[str] = frozenset()) -> str | None:
+    """The body's own case number from the subject or the start of the text, or None. A number in
+    ``ours`` (the committee's own diary numbers, quoted back in "Re: … (Dnro …)") is not theirs."""
+    skip = {_plain(n) for n in ours}
     for source in (reply.subject, reply.text):
-        found = _CASE.search(source)
-        if found:
-            return found.group("number").strip()
+        for found in _CASE.finditer(source):
+            number = found.group("number").strip()
+            if _plain(number) not in skip:
+                return number
     return None
 
 
-def _match(session: Session, reply: Reply) -> tuple[str, str] | None:
-    """(proposal, body) by our Message-IDs first, then by the sender's domain (one body only)."""
+def _match(session: Session, reply: Reply) -> list[tuple[str, str]]:
+    """(proposal, body) by our Message-IDs first, then by the sender's domain (one body only). A
+    reply to a combined reminder concerns every proposal it carried: one pair for each."""
     if reply.refers_to:
         row = session.execute(
-            select(Message.proposal_id, Message.body_id)
+            select(Message.id, Message.proposal_id, Message.body_id)
             .where(Message.message_id.in_(reply.refers_to), Message.body_id.is_not(None))
             .order_by(Message.id.desc())
             .limit(1)
         ).first()
         if row is not None:
-            return row.proposal_id, row.body_id
+            carried = session.scalars(
+                select(Message.proposal_id).where(Message.carried_by == row.id).order_by(Message.id)
+            ).all()
+            return [(proposal_id, row.body_id) for proposal_id in dict.fromkeys([row.proposal_id, *carried])]
     domain = reply.sender.rsplit("@", 1)[-1] if "@" in reply.sender else ""
     if not domain:
-        return None
+        return []
     bodies = [b for b in session.scalars(select(Body)) if b.registry_email.lower().endswith("@" + domain)]
     if len(bodies) != 1:
-        return None
+        return []
     proposals = session.scalars(
         select(Message.proposal_id).where(Message.body_id == bodies[0].id).distinct()
     ).all()
-    return (proposals[0], bodies[0].id) if len(proposals) == 1 else None
+    return [(proposals[0], bodies[0].id)] if len(proposals) == 1 else []
 
 
 def take_replies(*, session: Session, folder: Path, actor: str) -> RepliesReport:
@@ -114,6 +125,7 @@ def take_replies(*, session: Session, folder: Path, actor: str) -> RepliesReport
         (data or {}).get("message_id")
         for data in session.scalars(select(Event.data).where(Event.kind == EventKind.reply_received.value))
     }
+    ours = frozenset(n for n in session.scalars(select(Proposal.diary_number)) if n)
     for path in sorted(folder.glob("*.eml")):
         reply = read_reply(path)
         if reply.message_id in read_before:
@@ -121,14 +133,14 @@ def take_replies(*, session: Session, folder: Path, actor: str) -> RepliesReport
             continue
         read_before.add(reply.message_id)
         matched = _match(session, reply)
-        number = case_number(reply)
+        number = case_number(reply, ours)
         data = {
             "message_id": reply.message_id,
             "file": path.name,
             "sender": reply.sender,
             "case_number": number,
         }
-        if matched is None:
+        if not matched:
             report.unmatched.append(
                 f"{path.name}: lähettäjää {reply.sender or '?'} ei tunnistettu esityksen viestiksi"
             )
@@ -136,30 +148,33 @@ def take_replies(*, session: Session, folder: Path, actor: str) -> RepliesReport
                 session=session, kind=EventKind.reply_received, actor=actor, data=data | {"matched": False}
             )
             continue
-        proposal_id, body_id = matched
-        body = session.get_one(Body, body_id)
-        add_event(
-            session=session,
-            kind=EventKind.reply_received,
-            actor=actor,
-            proposal_id=proposal_id,
-            body_id=body_id,
-            data=data | {"matched": True},
-        )
-        if number is None:
-            report.matched.append(f"{body.name}: vastaus luettu, asianumeroa ei löytynyt ({path.name})")
-            continue
-        row = session.get(Recipient, (proposal_id, body_id))
-        if row is None:
-            row = Recipient(proposal_id=proposal_id, body_id=body_id, updated_at=now())
-            session.add(row)
-        if row.case_number and row.case_number != number:
-            report.matched.append(
-                f"{body.name}: vastauksessa on eri asianumero {number} kuin tallennettu {row.case_number}; "
-                "tallennettua ei muutettu"
+        body = session.get_one(Body, matched[0][1])
+        several = f" (esitykset {', '.join(p for p, _ in matched)})" if len(matched) > 1 else ""
+        for proposal_id, body_id in matched:
+            add_event(
+                session=session,
+                kind=EventKind.reply_received,
+                actor=actor,
+                proposal_id=proposal_id,
+                body_id=body_id,
+                data=data | {"matched": True},
             )
+        if number is None:
+            report.matched.append(f"{body.name}: vastaus luettu, asianumeroa ei löytynyt ({path.name}){several}")
             continue
-        row.case_number, row.updated_at = number, now()
-        session.flush()
-        report.matched.append(f"{body.name}: asianumero {number}")
+        # One email registered once: a combined reminder's case number is the same for each proposal.
+        for proposal_id, body_id in matched:
+            row = session.get(Recipient, (proposal_id, body_id))
+            if row is None:
+                row = Recipient(proposal_id=proposal_id, body_id=body_id, updated_at=now())
+                session.add(row)
+            if row.case_number and row.case_number != number:
+                report.matched.append(
+                    f"{body.name}: vastauksessa on eri asianumero {number} kuin tallennettu {row.case_number}"
+                    f"{f' (esitys {proposal_id})' if several else ''}; tallennettua ei muutettu"
+                )
+                continue
+            row.case_number, row.updated_at = number, now()
+            session.flush()
+            report.matched.append(f"{body.name}: asianumero {number}{f' (esitys {proposal_id})' if several else ''}")
     return report
