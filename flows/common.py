@@ -21,13 +21,13 @@ from prefect.client.schemas.objects import FlowRun
 from prefect.exceptions import FailedRun
 from prefect.runtime import flow_run
 from prefect.states import Failed, State
-from pydantic import Field
+from pydantic import BaseModel, Field, model_validator
 from pydantic.fields import FieldInfo
 
 from council.config import get_settings, using_proposal
 from council.content.loading import load_roster
 from council.errors import CouncilError, InvalidInputError, UnknownBodyError
-from council.services.forms import CHOICES_KEY
+from council.services.forms import CHOICES_KEY, PER_PROPOSAL
 from council.store.proposals import choose_proposal, proposal_content
 from models.clock import today_helsinki
 from models.fields import parse_fi_date
@@ -59,6 +59,20 @@ ProposalTitle = Annotated[
         json_schema_extra={CHOICES_KEY: "proposals"},
     ),
 ]
+
+
+class ProposalForm(BaseModel):
+    """A form with a proposal field (``esitys``) and a body field: with several active proposals the
+    server shows the two as one choice per proposal (``kohde``, council/services/forms.py), whose
+    value is read back into the two fields here."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_tabs(cls, data: Any) -> Any:
+        if isinstance(data, dict) and isinstance(data.get(PER_PROPOSAL), dict):
+            data = {**data, **data[PER_PROPOSAL]}
+            del data[PER_PROPOSAL]
+        return data
 
 
 def for_chosen_proposal(fn: Callable[..., Any]) -> Callable[..., Any]:

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from prefect import flow, get_run_logger, task
 from prefect.states import State
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic import ConfigDict, Field, TypeAdapter, ValidationError
 from sqlalchemy.orm import Session
 
 from council.config import get_settings
@@ -20,6 +20,7 @@ from flows.common import (
     ON_FAILURE,
     BodyName,
     PointLabel,
+    ProposalForm,
     ProposalTitle,
     actor,
     body_ids,
@@ -34,7 +35,7 @@ from models.fields import FI_DATE_PATTERN, Line, parse_fi_date
 from models.results import Refusal
 
 
-class AgendaIn(BaseModel):
+class AgendaIn(ProposalForm):
     """Merkitse vastaanottajan kohdat kokouksen esityslistalle.
 
     Muistutuksia ei lähetetä ennen kokousta seuraavaa päivää. Kokouspäivä voi olla tulevaisuudessa.

@@ -21,6 +21,7 @@ from flows.common import (
     ON_FAILURE,
     BodyName,
     PointLabel,
+    ProposalForm,
     ProposalTitle,
     actor,
     body_ids,
@@ -86,7 +87,7 @@ class LiaisonForm(BaseModel):
             ) from None
 
 
-class RecordDecisionIn(BaseModel):
+class RecordDecisionIn(ProposalForm):
     """Kirjaa yhden vastaanottajan yhden kokouksen päätökset.
 
     Valitse vastaanottaja, kirjoita kokouspäivä (15.3.2021) ja lisää jokaisesta päätetystä kohdasta

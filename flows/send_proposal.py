@@ -6,7 +6,7 @@ from typing import Annotated
 
 from prefect import flow, get_run_logger, task
 from prefect.states import State
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from council.config import get_settings
 from council.delivery.mail import SmtpMailer
@@ -18,6 +18,7 @@ from council.services.send import send_proposal as send_all
 from flows.common import (
     ON_FAILURE,
     BodyName,
+    ProposalForm,
     ProposalTitle,
     actor,
     body_ids,
@@ -31,7 +32,7 @@ from flows.status import publish_status
 from models.results import DeliveryReport
 
 
-class SendProposalIn(BaseModel):
+class SendProposalIn(ProposalForm):
     """Esityksen lähetys vastaanottajille."""
 
     model_config = ConfigDict(title="Esityksen lähetys")

@@ -277,3 +277,20 @@ def test_a_reply_to_a_combined_reminder_gives_each_proposal_the_case_number(both
             ).all()
         )
     assert numbers == {SEED: "TAM/77/00.04.01/2026", SECOND: "TAM/77/00.04.01/2026"}
+
+
+@pytest.mark.prefect
+def test_the_follow_up_flow_sends_one_combined_reminder_per_shared_body(both_sent: Path, prefect_harness: None) -> None:
+    """The follow-up deployment runs the same day as the command: the combined reminders as their
+    own task, once; a second run the same day adds nothing."""
+    from council.rules.formatting import fi_date
+    from flows.follow_up import FollowUpIn, follow_up
+
+    result = follow_up(ajo=FollowUpIn(paiva=fi_date(FIRST_REMINDER)))
+    combined = [m for m in _messages() if m.kind == MessageKind.combined_reminder.value]
+    assert sorted(m.body_id for m in combined) == sorted(SECOND_RECIPIENTS)
+    assert all(m.state == MessageState.sent.value for m in combined)
+    assert len([label for label in result["sent"] if "/combined_reminder/" in label]) == 3
+    before = len(_messages())
+    follow_up(ajo=FollowUpIn(paiva=fi_date(FIRST_REMINDER)))
+    assert len(_messages()) == before

@@ -121,3 +121,86 @@ def test_a_kind_with_nothing_to_offer_drops_the_last_pushed_choices() -> None:
     assert "enum" not in with_choices(schema, {"proposal_files": []})["properties"]["tiedosto"]
     kept = with_choices(schema, {"bodies": ["Tammelan kunta"]})  # a kind not given is left alone
     assert kept["properties"]["tiedosto"]["enum"] == ["vanha.docx"]
+
+
+def _flow_schema(model: type[BaseModel]) -> dict:
+    """A deployment's parameter schema as Prefect builds it: the form model under definitions."""
+    name = model.__name__
+    return {
+        "type": "object",
+        "properties": {"lomake": {"$ref": f"#/definitions/{name}"}},
+        "definitions": {name: model.model_json_schema()},
+    }
+
+
+SEED_LABEL = "Järjestöjen ja julkisen sektorin yhteistyömalli (jarjestoyhteistyomalli-forssan-seutu)"
+SECOND_LABEL = "Liikuntapaikkojen yhteiskäyttö (liikuntapaikat-2027)"
+SEED_NAMES = ["Forssan kaupunki", "Humppilan kunta", "Jokioisten kunta", "Tammelan kunta", "Ypäjän kunta"]
+SECOND_NAMES = ["Humppilan kunta", "Tammelan kunta"]
+
+
+def _choices(*labels: str) -> dict[str, list[str]]:
+    names = {SEED_LABEL: SEED_NAMES, SECOND_LABEL: SECOND_NAMES}
+    return {
+        "bodies": [*SEED_NAMES, "Forssan seudun hyvinvointikuntayhtymä"],
+        "points": ["1 – Järjestöyhdyshenkilö"],
+        "proposals": list(labels),
+        **{f"recipients:{label}": names[label] for label in labels},
+    }
+
+
+def test_each_proposal_forms_body_dropdown_lists_only_its_recipients() -> None:
+    """Every form that chooses a proposal and a body (record-decision, mark-agenda, send-proposal):
+    with one active proposal the body dropdown lists its recipients; with several, one tab per
+    proposal, each with that proposal's recipients; a push over a pushed schema gives the same
+    schema, and with one proposal again the flow's own fields come back. The new-proposal form,
+    which chooses among every roster body, keeps the whole roster."""
+    from flows.mark_agenda import AgendaIn
+    from flows.proposals import NewProposalIn
+    from flows.record_decision import RecordDecisionIn
+    from flows.send_proposal import SendProposalIn
+
+    for model, body_field in ((RecordDecisionIn, "vastaanottaja"), (AgendaIn, "vastaanottaja"), (SendProposalIn, "vastaanottajat")):
+        original = _flow_schema(model)
+        name = model.__name__
+
+        one = with_choices(original, _choices(SEED_LABEL))
+        form = one["definitions"][name]
+        prop = form["properties"][body_field]
+        assert (prop.get("items") or prop)["enum"] == SEED_NAMES, name
+        assert form["properties"]["esitys"]["enum"][-1] == SEED_LABEL
+
+        two = with_choices(one, _choices(SEED_LABEL, SECOND_LABEL))
+        form = two["definitions"][name]
+        assert "esitys" not in form["properties"] and body_field not in form["properties"]
+        assert list(form["properties"])[0] == "kohde" and "kohde" in form["required"]
+        tabs = {v["title"]: v["properties"] for v in form["properties"]["kohde"]["anyOf"]}
+        assert list(tabs) == [SEED_LABEL, SECOND_LABEL]
+        for label, names in ((SEED_LABEL, SEED_NAMES), (SECOND_LABEL, SECOND_NAMES)):
+            assert tabs[label]["esitys"]["enum"] == [label] and tabs[label]["esitys"]["default"] == label
+            prop = tabs[label][body_field]
+            assert (prop.get("items") or prop)["enum"] == names, (name, label)
+        assert with_choices(two, _choices(SEED_LABEL, SECOND_LABEL)) == two  # the next push changes nothing
+        assert with_choices(two, _choices(SEED_LABEL)) == one  # back to one proposal: its own fields
+        closed = with_choices(two, {"proposals": []})["definitions"][name]["properties"]  # every proposal closed
+        assert "kohde" not in closed and "enum" not in closed["esitys"] and body_field in closed
+
+    new = with_choices(_flow_schema(NewProposalIn), _choices(SEED_LABEL, SECOND_LABEL))
+    props = new["definitions"]["NewProposalIn"]["properties"]
+    assert "kohde" not in props and len(props["vastaanottajat"]["items"]["enum"]) == 6
+
+
+def test_the_flows_read_the_tab_back_into_their_fields() -> None:
+    """What the form sends from a tab ({"kohde": {"esitys", "vastaanottaja"}}) is the same run as
+    the flow's own fields."""
+    from flows.record_decision import RecordDecisionIn
+    from flows.send_proposal import SendProposalIn
+
+    common = {"kokouspaiva": "1.3.2021", "kohdat": [{"kohta": "1 – A", "paatos": "hylätty", "pykala": 3}]}
+    tabbed = RecordDecisionIn.model_validate(
+        {"kohde": {"esitys": SECOND_LABEL, "vastaanottaja": "Tammelan kunta"}, **common}
+    )
+    plain = RecordDecisionIn.model_validate({"esitys": SECOND_LABEL, "vastaanottaja": "Tammelan kunta", **common})
+    assert tabbed == plain
+    sent = SendProposalIn.model_validate({"kohde": {"esitys": SECOND_LABEL, "vastaanottajat": ["Tammelan kunta"]}})
+    assert (sent.esitys, sent.vastaanottajat) == (SECOND_LABEL, ["Tammelan kunta"])

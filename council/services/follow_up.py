@@ -6,6 +6,7 @@ the flow alike. The rules of when a reminder is due are in :mod:`council.rules.r
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
@@ -19,6 +20,7 @@ from council.content.i18n import text, translated
 from council.content.loading import load_roster
 from council.delivery.mail import Mailer, RenderedMail
 from council.delivery.pdf import batch_pdf_copies
+from council.errors import CouncilError
 from council.paths import safe_filename
 from council.perf import chunks
 from council.rendering.attachments import Attachments, PdfCopies, attach
@@ -45,6 +47,8 @@ from models.enums import MessageKind, MessageState
 from models.results import DeliveryFailure, DeliveryReport
 from models.schemas import BodyIn, ProposalIn
 from models.tables import Message
+
+log = logging.getLogger(__name__)
 
 
 def find_due(settings: Settings, today: date, claimed: frozenset[str] = frozenset()) -> list[DueReminder]:
@@ -263,10 +267,16 @@ def _for(settings: Settings, proposal_id: str) -> Settings:
 
 
 def shared_reminders(settings: Settings, proposal_ids: list[str], today: date) -> Shared:
-    """The bodies due reminders of more than one of ``proposal_ids`` today (read only)."""
+    """The bodies due reminders of more than one of ``proposal_ids`` today (read only). A proposal
+    whose content or state does not load is left out here; its own round reports why."""
     per_body: Shared = {}
     for proposal_id in proposal_ids:
-        for due in find_due(_for(settings, proposal_id), today):
+        try:
+            due_today = find_due(_for(settings, proposal_id), today)
+        except CouncilError as exc:
+            log.warning("Esityksen %s muistutuksia ei voitu yhdistää: %s", proposal_id, exc)
+            continue
+        for due in due_today:
             per_body.setdefault(due.body_id, []).append((proposal_id, due))
     return {body_id: pairs for body_id, pairs in per_body.items() if len(pairs) > 1}
 

@@ -26,6 +26,7 @@ from council.content.loading import load_roster
 from council.errors import CouncilError
 from council.store.engine import checked_engine_for
 from council.store.proposals import list_proposals, proposal_content
+from council.store.recipients import recipient_ids
 
 #: The JSON-schema key that marks a text field whose choices come from the content.
 CHOICES_KEY = "x-council-choices"
@@ -36,14 +37,24 @@ def point_label(number: int, short_title: str) -> str:
     return f"{number} – {short_title}"
 
 
+#: The key prefix of one proposal's recipients in the choices: ``"recipients:<proposal label>"``.
+RECIPIENTS_PREFIX = "recipients:"
+
+
 def form_choices(settings: Settings) -> dict[str, list[str]]:
     """What each kind of marked field offers, read now: the roster's official names, the active
-    proposals as "short title (id)" (newest first) and the points of each of them (one label per point
-    wording; the run checks a point against the proposal it was given)."""
+    proposals as "short title (id)" (newest first), the points of each of them (one label per point
+    wording; the run checks a point against the proposal it was given) and each active proposal's
+    recipients by official name (``recipients:<label>``)."""
     roster = load_roster(settings.path(settings.roster_file))
+    names = {b.id: b.name for b in roster.bodies}
+    recipients: dict[str, list[str]] = {}
     try:
         with Session(checked_engine_for(settings)) as session:
             active = [p for p in list_proposals(session=session) if p.active]
+            for p in active:
+                ids = set(recipient_ids(session=session, proposal_id=p.id))
+                recipients[RECIPIENTS_PREFIX + p.label] = [b.name for b in roster.bodies if b.id in ids]
     except CouncilError:
         active = []  # no database yet: the configured proposal's file is all there is
     ids = [p.id for p in active] or [settings.proposal_id]
@@ -54,10 +65,11 @@ def form_choices(settings: Settings) -> dict[str, list[str]]:
             if label not in points:
                 points.append(label)
     return {
-        "bodies": [b.name for b in roster.bodies],
+        "bodies": list(names.values()),
         "points": points,
         "proposals": [p.label for p in active],
         "proposal_files": proposal_files(settings),
+        **recipients,
     }
 
 
@@ -75,10 +87,119 @@ def proposal_files(settings: Settings) -> list[str]:
 
 def with_choices(schema: dict[str, Any], choices: dict[str, list[str]]) -> dict[str, Any]:
     """A copy of a parameter schema with an ``enum`` on every marked field (on its items for a list);
-    a kind without choices is left free text."""
+    a kind without choices is left free text. In a form that chooses a proposal and its body (or
+    bodies), the body dropdown lists the chosen proposal's recipients: with one active proposal
+    its recipients only, with several one tab per proposal (:func:`_per_proposal`)."""
     result = copy.deepcopy(schema)
+    _restore(result)
     _fill(result, choices)
+    _per_proposal(result, choices)
     return result
+
+
+#: The property that holds one tab per proposal, and where it keeps the fields it replaced.
+PER_PROPOSAL = "kohde"
+_REPLACED = "x-council-replaced"
+
+
+def _marked(properties: dict[str, Any], kind: str) -> str | None:
+    """The name of the property marked with ``kind`` (directly or on a list's items)."""
+    for name, prop in properties.items():
+        if isinstance(prop, dict) and kind in (prop.get(CHOICES_KEY), (prop.get("items") or {}).get(CHOICES_KEY)):
+            return name
+    return None
+
+
+def _with_enum(prop: dict[str, Any], values: list[str]) -> dict[str, Any]:
+    prop = copy.deepcopy(prop)
+    target = prop["items"] if prop.get("type") == "array" and isinstance(prop.get("items"), dict) else prop
+    target["enum"] = list(values)
+    return prop
+
+
+def _per_proposal(node: Any, choices: dict[str, list[str]]) -> None:
+    """Where an object has a proposal field and a body field: with one active proposal the body
+    field lists its recipients; with several the two fields become one ``kohde`` field, a choice of
+    one object per proposal (the Prefect UI shows them as tabs) holding that proposal (its only
+    option) and a body field that lists its recipients. The flows read ``kohde`` back into the two
+    fields (flows/common.py ProposalForm); the replaced fields are kept for the next push."""
+    if isinstance(node, list):
+        for value in node:
+            _per_proposal(value, choices)
+        return
+    if not isinstance(node, dict):
+        return
+    for value in node.values():
+        _per_proposal(value, choices)
+    properties = node.get("properties")
+    if not isinstance(properties, dict):
+        return
+    proposal_field, body_field = _marked(properties, "proposals"), _marked(properties, "bodies")
+    offered = {label: choices.get(RECIPIENTS_PREFIX + label) for label in choices.get("proposals", [])}
+    offered = {label: names for label, names in offered.items() if names}
+    if proposal_field is None or body_field is None or not offered:
+        return
+    if len(offered) == 1:
+        properties[body_field] = _with_enum(properties[body_field], next(iter(offered.values())))
+        return
+    required = list(node.get("required", []))
+    body_required = body_field in required
+    variants = []
+    for label, names in offered.items():
+        chosen = {"title": properties[proposal_field].get("title", "Esitys"), "type": "string", "enum": [label], "default": label}
+        variants.append(
+            {
+                "title": label,
+                "type": "object",
+                "properties": {proposal_field: chosen, body_field: _with_enum(properties[body_field], names)},
+                "required": [proposal_field, body_field] if body_required else [proposal_field],
+            }
+        )
+    replaced = {
+        "fields": {proposal_field: properties[proposal_field], body_field: properties[body_field]},
+        "required": node.get("required"),
+        "order": list(properties),
+    }
+    combined = {
+        "title": "Esitys ja " + str(properties[body_field].get("title", "vastaanottaja")).lower(),
+        "description": "Valitse ensin esitys (välilehdet); vastaanottajissa ovat vain sen vastaanottajat.",
+        "anyOf": variants,
+        _REPLACED: replaced,
+    }
+    rebuilt: dict[str, Any] = {}
+    for name, prop in properties.items():
+        if name == proposal_field:
+            rebuilt[PER_PROPOSAL] = combined
+        elif name != body_field:
+            rebuilt[name] = prop
+    node["properties"] = rebuilt
+    node["required"] = [PER_PROPOSAL] + [r for r in required if r not in (proposal_field, body_field)]
+
+
+def _restore(node: Any) -> None:
+    """Undo :func:`_per_proposal` (a schema read back from the server), so each push starts from
+    the flow's own fields."""
+    if isinstance(node, list):
+        for value in node:
+            _restore(value)
+        return
+    if not isinstance(node, dict):
+        return
+    properties = node.get("properties")
+    if isinstance(properties, dict) and isinstance(properties.get(PER_PROPOSAL), dict):
+        replaced = properties[PER_PROPOSAL].get(_REPLACED)
+        if isinstance(replaced, dict):
+            fields = {**properties, **replaced["fields"]}
+            fields.pop(PER_PROPOSAL)
+            node["properties"] = {name: fields[name] for name in replaced["order"] if name in fields} | {
+                name: prop for name, prop in fields.items() if name not in replaced["order"]
+            }
+            if replaced["required"] is None:
+                node.pop("required", None)
+            else:
+                node["required"] = replaced["required"]
+    for value in node.values():
+        _restore(value)
 
 
 def _fill(node: Any, choices: dict[str, list[str]]) -> None:

@@ -4,6 +4,7 @@ proposal their form names when several are active (issue 13)."""
 from __future__ import annotations
 
 import shutil
+from collections import Counter
 from datetime import date
 from pathlib import Path
 
@@ -73,7 +74,12 @@ def test_new_proposal_form_lists_the_folder_and_the_forms_then_know_it(inbox: Pa
         f"Liikuntapaikkojen yhteiskäyttö ({SECOND})",
     }
     record = with_choices(parameter_schema(record_decision).model_dump(), choices)
-    assert f"Liikuntapaikkojen yhteiskäyttö ({SECOND})" in record["definitions"]["RecordDecisionIn"]["properties"]["esitys"]["enum"]
+    tabs = {
+        v["title"]: v["properties"]["vastaanottaja"]["enum"]
+        for v in record["definitions"]["RecordDecisionIn"]["properties"]["kohde"]["anyOf"]
+    }
+    assert tabs[f"Liikuntapaikkojen yhteiskäyttö ({SECOND})"] == ["Humppilan kunta", "Jokioisten kunta", "Tammelan kunta"]
+    assert len(tabs[f"Järjestöjen ja julkisen sektorin yhteistyömalli ({SEED})"]) == 6
 
 
 def test_a_bad_file_is_refused_and_nothing_is_stored(inbox: Path, prefect_harness: None) -> None:
@@ -128,19 +134,27 @@ def test_follow_up_runs_every_active_proposal_and_close_stops_one(inbox: Path, p
     result = follow_up(ajo=FollowUpIn(paiva="23.3.2026"))  # both due: 21 days after sending
     with Session(_engine()) as session:
         reminders = session.execute(
-            sa.select(Message.proposal_id, Message.body_id).where(Message.kind == "reminder")
+            sa.select(Message.proposal_id, Message.body_id, Message.state).where(Message.kind == "reminder")
         ).all()
+        combined = set(session.scalars(sa.select(Message.body_id).where(Message.kind == "combined_reminder")))
+        on_the_wire = Counter(
+            session.scalars(
+                sa.select(Message.body_id).where(
+                    Message.logical_date == date(2026, 3, 23), Message.state != "carried"
+                )
+            )
+        )
     by_body: dict[str, set[str]] = {}
-    for proposal_id, body_id in reminders:
+    for proposal_id, body_id, _state in reminders:
         by_body.setdefault(body_id, set()).add(proposal_id)
-    assert by_body["tammela"] == {SEED} and by_body["ypaja"] == {SEED}  # their second waits a day
+    # the shared bodies: both rounds counted, carried by one combined email each
+    assert by_body["tammela"] == {SEED, SECOND} and by_body["ypaja"] == {SEED, SECOND}
+    assert combined == {"tammela", "ypaja"} and set(on_the_wire.values()) == {1}
     assert by_body["forssa"] == {SEED} and set(result["due"]) == {"forssa", "tammela", "ypaja"}
     follow_up(ajo=FollowUpIn(paiva="24.3.2026"))
     with Session(_engine()) as session:
-        second_reminded = set(
-            session.scalars(sa.select(Message.body_id).where(Message.kind == "reminder", Message.proposal_id == SECOND))
-        )
-    assert second_reminded == {"tammela", "ypaja"}
+        next_day = session.scalars(sa.select(Message.id).where(Message.logical_date == date(2026, 3, 24))).all()
+    assert next_day == []  # each round was counted the day before
 
     state = close_proposal_flow(paatos=CloseProposalIn(esitys=SECOND, syy="   "), return_state=True)
     assert state.is_failed() and "syy" in state.message  # a blank reason
