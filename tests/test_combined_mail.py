@@ -114,6 +114,8 @@ def test_a_body_reminded_of_two_proposals_gets_one_email_listing_both(both_sent:
     before = len(_messages())
     cli("follow-up", "--today", FIRST_REMINDER.strftime("%d.%m.%Y"))
     assert len(_messages()) == before  # a rerun the same day makes nothing new
+    for pid in (SEED, SECOND):  # a carried round that went out is not listed as undelivered
+        assert "reminder/1" not in cli("-p", pid, "status")
 
 
 def test_the_next_round_is_combined_again_and_counts_for_each_proposal(both_sent: Path) -> None:
@@ -294,3 +296,105 @@ def test_the_follow_up_flow_sends_one_combined_reminder_per_shared_body(both_sen
     before = len(_messages())
     follow_up(ajo=FollowUpIn(paiva=fi_date(FIRST_REMINDER)))
     assert len(_messages()) == before
+
+
+def test_a_section_decided_since_the_day_began_is_left_out(both_sent: Path) -> None:
+    """The day's shared reminders are found first; when one proposal's points of a body are all
+    decided before its combined email is made, that body gets the other proposal's reminder alone
+    (an ordinary one), and the other shared bodies their combined emails."""
+    from council.services.follow_up import prepare_combined, shared_reminders
+    from council.store.decisions import record_decision
+    from models.decisions import DecisionIn
+    from models.enums import Outcome
+
+    settings = get_settings()
+    shared = shared_reminders(settings, [SEED, SECOND], FIRST_REMINDER)
+    assert set(shared) == set(SECOND_RECIPIENTS)
+    with Session(_engine()) as session, session.begin():
+        for point in range(1, 5):
+            record_decision(
+                session=session,
+                proposal_id=SECOND,
+                decision=DecisionIn(body_id="tammela", point=point, outcome=Outcome.merkitty_tiedoksi,
+                                    meeting_date=date(2026, 2, 20), section=40 + point),  # fmt: skip
+            )
+    prepared = prepare_combined(settings, shared, today=FIRST_REMINDER, actor="test")
+    assert not prepared.refused
+    rows = {m.id: m for m in _messages() if m.logical_date == FIRST_REMINDER}
+    queued = [rows[pk] for pk in prepared.ids]
+    assert sorted((m.body_id, m.kind, m.proposal_id) for m in queued) == [
+        ("humppila", "combined_reminder", SEED),
+        ("jokioinen", "combined_reminder", SEED),
+        ("tammela", "reminder", SEED),
+    ]
+    assert not [m for m in rows.values() if m.proposal_id == SECOND and m.body_id == "tammela"]
+
+
+def test_a_proposal_whose_digest_cannot_be_made_leaves_the_others_alone(both_sent: Path) -> None:
+    """A proposal whose stored content no longer loads: the others' digest still goes, and the
+    command fails naming that proposal (a digest is never silently missing)."""
+    from council.delivery.mail import SmtpMailer
+    from council.services.digest import DigestsFailed, send_digests
+    from models.tables import Proposal
+
+    for pid, body in ((SEED, "forssa"), (SECOND, "tammela")):
+        cli("-p", pid, "record", body, "2", "hyväksytty ehdotuksen mukaisesti", "--date", "10.2.2026",
+            "--section", "30")  # fmt: skip
+    with Session(_engine()) as session, session.begin():
+        broken = dict(session.get(Proposal, SECOND).content)
+        broken["points"] = []
+        session.get(Proposal, SECOND).content = broken
+    settings = get_settings()
+    with pytest.raises(DigestsFailed) as failed:
+        send_digests(settings, today=date.today(), mailer=SmtpMailer(settings), actor="test")
+    assert failed.value.results[SEED] == "Viikkokooste lähetetty."
+    assert failed.value.results[SECOND].startswith("Viikkokoostetta ei voitu koota:")
+    assert SECOND in str(failed.value)
+    digests = [m for m in _messages() if m.kind == MessageKind.digest.value]
+    assert [(m.proposal_id, m.state) for m in digests] == [(SEED, "sent")]
+
+
+class _RejectAll:
+    async def handle_DATA(self, server, session, envelope):  # noqa: ANN001
+        return "554 5.7.1 Message rejected"
+
+
+def test_a_combined_email_refused_for_good_shows_in_each_proposals_history(
+    both_sent: Path, env: pytest.MonkeyPatch
+) -> None:
+    """Each carried round fails with the email that carried it: its error and a failure event in
+    its own proposal's history, and `council status` of each proposal lists it as undelivered."""
+    from aiosmtpd.controller import Controller
+
+    from models.tables import Event
+    from tests.conftest import free_port
+
+    port = free_port()
+    controller = Controller(_RejectAll(), hostname="127.0.0.1", port=port)
+    controller.start()
+    env.setenv("COUNCIL_LOCAL_SMTP_PORT", str(port))
+    try:
+        result = runner_invoke("follow-up", "--today", FIRST_REMINDER.strftime("%d.%m.%Y"))
+    finally:
+        controller.stop()
+    assert result.exit_code == 1  # refused for good: the command fails
+    combined = {m.body_id: m for m in _messages() if m.kind == MessageKind.combined_reminder.value}
+    assert {m.state for m in combined.values()} == {"failed"}
+    carried = [m for m in _messages() if m.state == MessageState.carried.value]
+    assert carried and all("554" in (m.last_error or "") for m in carried)
+    with Session(_engine()) as session:
+        failures = set(
+            session.execute(
+                sa.select(Event.proposal_id, Event.body_id).where(Event.kind == "message_failed")
+            ).all()
+        )
+    assert {(SECOND, b) for b in SECOND_RECIPIENTS} <= failures
+    assert "tammela/reminder/1" in cli("-p", SECOND, "status")
+
+
+def runner_invoke(*args: str):  # noqa: ANN201 - click's Result
+    from typer.testing import CliRunner
+
+    from council.cli import app
+
+    return CliRunner().invoke(app, list(args))

@@ -328,13 +328,26 @@ def test_upgrade_keeps_what_an_earlier_release_stored(env: pytest.MonkeyPatch, t
 def test_the_main_job_sends_only_the_configured_proposal(data: Path, tmp_path: Path) -> None:
     """`council run` sends the configured proposal, named by its form label even when it is the only
     one (a draft imported for review must not be mailed by a restart); a closed one is not sent."""
+    from prefect.utilities.callables import parameter_schema
+    from prefect.utilities.schema_tools.validation import validate
+
     from council.cli.runner import _default_send
+    from council.services.forms import form_choices, with_choices
+    from flows.send_proposal import SendProposalIn, send_proposal
+
+    def accepted_by_the_server(parameters: dict) -> bool:
+        """Checked as the Prefect server checks a run against the schema the forms keeper pushed."""
+        schema = with_choices(parameter_schema(send_proposal).model_dump(), form_choices(get_settings()))
+        return not validate(parameters, schema, raise_on_error=False)
 
     label = f"Järjestöjen ja julkisen sektorin yhteistyömalli ({SEED})"
     cli("init")
-    assert _default_send(get_settings()) == {"lahetys": {"esitys": label}}
+    sent = {"lahetys": {"kohde": {"esitys": label}}}  # the form's tab shape, valid with any number of proposals
+    assert _default_send(get_settings()) == sent and accepted_by_the_server(sent)
     cli("proposal", "import", str(second_proposal_file(tmp_path)), "-r", "tammela")
-    assert _default_send(get_settings()) == {"lahetys": {"esitys": label}}
+    assert _default_send(get_settings()) == sent and accepted_by_the_server(sent)
+    assert not accepted_by_the_server({"lahetys": {"esitys": label}})  # two proposals: a tab is required
+    assert SendProposalIn.model_validate(sent["lahetys"]).esitys == label
     cli("proposal", "close", SEED, "--reason", "testi")
     assert _default_send(get_settings()) is None
 

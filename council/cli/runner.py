@@ -23,7 +23,7 @@ from rich.console import Console
 
 from council.config import PROJECT_ROOT, Settings, get_settings
 from council.errors import CouncilError
-from council.services.forms import refresh_forms
+from council.services.forms import PER_PROPOSAL, refresh_forms
 from council.store.engine import prepare_database_folder, upgrade
 
 console = Console()
@@ -164,7 +164,9 @@ def _default_send(settings: Settings) -> dict | None:
         return {}  # not stored yet: the run stores it (the only proposal there is)
     if not mine.active:
         return None
-    return {"lahetys": {"esitys": mine.label}}
+    # The form's tab shape (council/services/forms.py): what the server's schema asks for when several
+    # proposals are active, and read back into ``esitys`` by the flow either way.
+    return {"lahetys": {PER_PROPOSAL: {"esitys": mine.label}}}
 
 
 class FormKeeper:

@@ -230,6 +230,8 @@ def _sent_messages(session: Session, proposal_id: str) -> list[tuple[str, Messag
             Message.proposal_id == proposal_id,
             Message.state == MessageState.carried.value,
             carrier.state == MessageState.sent.value,
+            # the carrier proposal's own archive holds the combined email already
+            carrier.proposal_id != proposal_id,
         )
     ).all()
     found = []

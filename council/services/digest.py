@@ -98,6 +98,7 @@ class DigestPlan:
             "failed": f"Viikkokoosteen lähetys epäonnistui pysyvästi: {self.last_error or 'katso council history'}",
             "no_changes": "Ei muutoksia tällä viikolla: koostetta ei lähetetty.",
             "no_recipients": "Esityksessä ei ole valiokunnan osoitteita (committee_emails): ei koostetta.",
+            "not_made": f"Viikkokoostetta ei voitu koota: {self.last_error}",
         }[self.state]
 
 
@@ -137,7 +138,9 @@ class _Fresh:
     changes: list[str]
 
 
-def _section(settings: Settings, fresh: _Fresh, *, today: date, since: datetime, tag: bool) -> tuple[DigestMailContext, Path]:
+def _section(
+    settings: Settings, fresh: _Fresh, *, today: date, since: datetime, tag: bool
+) -> tuple[DigestMailContext, Path]:
     """One proposal's part of a digest and its status report (named after the proposal when
     several reports go in one email)."""
     from council.services.committee import status_report_context
@@ -184,65 +187,104 @@ def prepare_digests(
     plans: dict[str, DigestPlan] = {}
     groups: dict[tuple[str, ...], list[_Fresh]] = {}
     for proposal_id in proposal_ids:
-        proposal = proposal_content(_for(settings, proposal_id))
+        try:  # one proposal that does not load leaves the others' digests alone
+            proposal = proposal_content(_for(settings, proposal_id))
+        except CouncilError as exc:
+            plans[proposal_id] = DigestPlan("not_made", last_error=str(exc))
+            continue
         if not proposal.committee_emails:
             plans[proposal_id] = DigestPlan("no_recipients")
             continue
         with Session(engine) as session:
             existing = _existing_plan(session, proposal_id, week)
-            changes = [] if existing else changes_since(session=session, proposal_id=proposal_id, since=since, until=until)
+            changes = (
+                []
+                if existing
+                else changes_since(session=session, proposal_id=proposal_id, since=since, until=until)
+            )
         if existing is not None or not changes:
             plans[proposal_id] = existing or DigestPlan("no_changes")
             continue
         recipients = tuple(str(a) for a in proposal.committee_emails)
         groups.setdefault(tuple(sorted(recipients)), []).append(_Fresh(proposal_id, recipients, changes))
-    for group in groups.values():
-        sections = [_section(settings, fresh, today=today, since=since, tag=len(group) > 1) for fresh in group]
+    for fresh_ones in groups.values():
+        group, sections = [], []
+        for fresh in fresh_ones:
+            try:
+                sections.append(_section(settings, fresh, today=today, since=since, tag=len(fresh_ones) > 1))
+                group.append(fresh)
+            except (CouncilError, OSError) as exc:  # its status report could not be made
+                plans[fresh.proposal_id] = DigestPlan("not_made", last_error=str(exc))
+        if not group:
+            continue
         own = [
-            render_mail("viikkokooste", ctx, body_id=None, recipients=list(fresh.recipients), attachments=[report])
+            render_mail(
+                "viikkokooste", ctx, body_id=None, recipients=list(fresh.recipients), attachments=[report]
+            )
             for fresh, (ctx, report) in zip(group, sections, strict=True)
         ]
-        with Session(engine) as session, session.begin():
-            if len(group) == 1:
-                message_pk, _ = queue_message(
-                    session=session,
-                    settings=settings,
-                    proposal_id=group[0].proposal_id,
-                    kind=MessageKind.digest,
-                    round_=week,
-                    mail=own[0],
-                    actor=actor,
-                    logical_date=today,
-                )
-            else:
-                combined = CombinedDigestMailContext(
-                    sender=sections[0][0].sender,
-                    week=sections[0][0].week,
-                    since=sections[0][0].since,
-                    until=sections[0][0].until,
-                    sections=[ctx for ctx, _ in sections],
-                    attachment_names=[report.name for _, report in sections],
-                )
-                message_pk, _ = queue_combined(
-                    session=session,
-                    settings=settings,
-                    carrier=(group[0].proposal_id, week),
-                    mail=render_mail(
-                        "viikkokooste_koottu",
-                        combined,
-                        body_id=None,
-                        recipients=list(group[0].recipients),
-                        attachments=[report for _, report in sections],
-                    ),
-                    carried=[(f.proposal_id, week, mail) for f, mail in zip(group[1:], own[1:], strict=True)],
-                    actor=actor,
-                    logical_date=today,
-                    kind=MessageKind.digest,
-                    carried_kind=MessageKind.digest,
-                )
+        try:
+            message_pk = _queue_group(settings, group, sections, own, week=week, today=today, actor=actor)
+        except (CouncilError, ValueError) as exc:  # a row another run queued, a header it cannot carry
+            for fresh in group:
+                plans[fresh.proposal_id] = DigestPlan("not_made", last_error=str(exc))
+            continue
         for fresh in group:
             plans[fresh.proposal_id] = DigestPlan("queued", message_pk)
     return {proposal_id: plans[proposal_id] for proposal_id in proposal_ids}
+
+
+def _queue_group(
+    settings: Settings,
+    group: list[_Fresh],
+    sections: list[tuple[DigestMailContext, Path]],
+    own: list,
+    *,
+    week: int,
+    today: date,
+    actor: str,
+) -> int:
+    """Queue the digest of proposals that share the committee's addresses: one alone as it is,
+    several as one email carrying the others' weeks."""
+    with Session(engine_for(settings)) as session, session.begin():
+        if len(group) == 1:
+            message_pk, _ = queue_message(
+                session=session,
+                settings=settings,
+                proposal_id=group[0].proposal_id,
+                kind=MessageKind.digest,
+                round_=week,
+                mail=own[0],
+                actor=actor,
+                logical_date=today,
+            )
+        else:
+            combined = CombinedDigestMailContext(
+                sender=sections[0][0].sender,
+                week=sections[0][0].week,
+                since=sections[0][0].since,
+                until=sections[0][0].until,
+                sections=[ctx for ctx, _ in sections],
+                attachment_names=[report.name for _, report in sections],
+            )
+            message_pk, _ = queue_combined(
+                session=session,
+                settings=settings,
+                carrier=(group[0].proposal_id, week),
+                mail=render_mail(
+                    "viikkokooste_koottu",
+                    combined,
+                    body_id=None,
+                    recipients=list(group[0].recipients),
+                    attachments=[report for _, report in sections],
+                ),
+                carried=[(f.proposal_id, week, mail) for f, mail in zip(group[1:], own[1:], strict=True)],
+                actor=actor,
+                logical_date=today,
+                kind=MessageKind.digest,
+                carried_kind=MessageKind.digest,
+            )
+    return message_pk
 
 
 def prepare_digest(settings: Settings, *, today: date, actor: str) -> DigestPlan:
@@ -278,15 +320,17 @@ def _delivered(settings: Settings, message_pk: int, report: DeliveryReport) -> s
 def send_digest(settings: Settings, *, today: date, mailer: Mailer, actor: str) -> str:
     """Queue and deliver this week's digest of the settings' proposal; returns what happened in
     Finnish, or raises :class:`CouncilError` (see :func:`send_digests`)."""
-    return send_digests(settings, today=today, mailer=mailer, actor=actor, proposal_ids=[settings.proposal_id])[
-        settings.proposal_id
-    ]
+    return send_digests(
+        settings, today=today, mailer=mailer, actor=actor, proposal_ids=[settings.proposal_id]
+    )[settings.proposal_id]
 
 
 class DigestsFailed(CouncilError):
     """One or more proposals' digests failed; ``results`` holds what happened to each."""
 
-    advice = "Katso epäonnistuneen esityksen tilanne komennolla council history; seuranta-ajo yrittää uudelleen."
+    advice = (
+        "Katso epäonnistuneen esityksen tilanne komennolla council history; seuranta-ajo yrittää uudelleen."
+    )
 
     def __init__(self, message: str, results: dict[str, str]):
         super().__init__(message)
@@ -336,7 +380,7 @@ def send_digests(
     shared = Counter(p.message_id for p in plans.values() if p.message_id is not None)
     for proposal_id, plan in plans.items():
         said: str | CouncilError = plan.text
-        if plan.state == "failed":
+        if plan.state in ("failed", "not_made"):
             said = CouncilError(plan.text)
         elif plan.state == "queued" and plan.message_id is not None:
             said = outcome[plan.message_id]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 
@@ -285,80 +285,120 @@ def prepare_combined(settings: Settings, shared: Shared, *, today: date, actor: 
     """One email to each body of ``shared``: every proposal's open points in its own section and
     every proposal's reminder document attached. Each proposal's round is queued as a ``carried``
     row (with the reminder it would have sent alone, as its record), in the same transaction as
-    the combined email; the ids of the combined emails to deliver, and what could not be made."""
+    the combined email; the ids of the emails to deliver, and what could not be made.
+
+    Each section stands alone: one that cannot be made from what is stored is refused and the
+    others go (a single one left goes as an ordinary reminder); a point decided since the day's
+    reminders were found is left out, and a section with no open point left with it."""
     prepared = Prepared()
     if not shared:
         return prepared
     bodies = {b.id: b for b in load_roster(settings.path(settings.roster_file)).bodies}
     proposal_ids = list(dict.fromkeys(pid for pairs in shared.values() for pid, _ in pairs))
-    content = {pid: proposal_content(_for(settings, pid)) for pid in proposal_ids}
+
+    def section(pid: str, body_id: str, due: DueReminder) -> str:
+        return f"{pid}:{body_id}/{MessageKind.reminder.value}/{due.round}"
+
+    content: dict[str, ProposalIn] = {}
+    for pid in proposal_ids:
+        try:
+            content[pid] = proposal_content(_for(settings, pid))
+        except CouncilError as exc:
+            for body_id, pairs in shared.items():
+                for other, due in pairs:
+                    if other == pid:
+                        prepared.refused[section(pid, body_id, due)] = DeliveryFailure(
+                            state=MessageState.failed, error=str(exc)
+                        )
     engine = engine_for(settings)
     with Session(engine) as session:
-        states = {pid: read_states(session=session, proposal_id=pid) for pid in proposal_ids}
-        references = {pid: case_numbers(session=session, proposal_id=pid) for pid in proposal_ids}
-
-    def label(body_id: str) -> str:
-        return f"{body_id}/{MessageKind.combined_reminder.value}/{shared[body_id][0][1].round}"
-
-    def document_of(body_id: str, pid: str, due: DueReminder) -> tuple[Path, dict]:
-        where = {
-            "folder": settings.body_dir(pid, body_id),
-            "on": today,
-            "reference": references[pid].get(body_id),
-            "tag": content[pid].short_title,
-        }
-        path = render_reminder_document(content[pid], bodies[body_id], states[pid][body_id], due, **where)
-        return path, where
+        states = {pid: read_states(session=session, proposal_id=pid) for pid in content}
+        references = {pid: case_numbers(session=session, proposal_id=pid) for pid in content}
 
     documents: list[Path] = []
     made: dict[str, list[tuple[str, DueReminder, dict]]] = {}
     for body_id, pairs in shared.items():
-        with one_message(label(body_id), prepared):
-            rendered = [(pid, due, document_of(body_id, pid, due)) for pid, due in pairs]
-            documents += [path for _, _, (path, _) in rendered]
-            made[body_id] = [(pid, due, where) for pid, due, (_, where) in rendered]
+        for pid, due in pairs:
+            state = states.get(pid, {}).get(body_id)
+            still_open = {c.point for c in state.open_cells} if state else set()
+            due = replace(due, open_points=tuple(p for p in due.open_points if p in still_open))
+            if pid not in content or not due.open_points:
+                continue
+            where = {
+                "folder": settings.body_dir(pid, body_id),
+                "on": today,
+                "reference": references[pid].get(body_id),
+                "tag": content[pid].short_title,
+            }
+            with one_message(section(pid, body_id, due), prepared):
+                documents.append(render_reminder_document(content[pid], bodies[body_id], state, due, **where))
+                made.setdefault(body_id, []).append((pid, due, where))
     pdf_copies = batch_pdf_copies(settings, documents)
     for body_id, pairs in made.items():
         body = bodies[body_id]
-        lang = body.language.value
-        with one_message(label(body_id), prepared):
-            sections, files, own, number = [], [], [], 1
-            for pid, due, where in pairs:
-                state = states[pid][body_id]
+        parts: list[tuple[str, DueReminder, ReminderMailContext, Attachments]] = []
+        for pid, due, where in pairs:
+            with one_message(section(pid, body_id, due), prepared):
                 ctx, attached = reminder_parts(
-                    content[pid], body, state, due, pdf_copies=pdf_copies, first_number=number, **where
+                    content[pid],
+                    body,
+                    states[pid][body_id],
+                    due,
+                    pdf_copies=pdf_copies,
+                    first_number=1 + sum(len(a.lines) for *_, a in parts),
+                    **where,
                 )
-                number += len(attached.lines)
-                sections.append(ctx)
-                files += attached.files
-                own.append((pid, due.round, _reminder_of(ctx, attached, body, due)))
-            combined = render_mail(
-                "muistutus_koottu",
-                CombinedReminderMailContext(
-                    body=body_context(body),
-                    sender=sections[0].sender,
-                    preparers=list(dict.fromkeys(s.preparer for s in sections)),
-                    sections=sections,
-                    attachment_names=[line for s in sections for line in s.attachment_names],
-                ),
-                lang=lang,
-                body_id=body_id,
-                recipients=body_recipients(body),
-                attachments=files,
-                cc=sorted({cc for _, due, _ in pairs for cc in due.cc}),
-            )
+                parts.append((pid, due, ctx, attached))
+        if not parts:
+            continue
+        carrier_pid, carrier_due = parts[0][0], parts[0][1]
+        with one_message(f"{body_id}/{MessageKind.combined_reminder.value}/{carrier_due.round}", prepared):
+            own = [(pid, due.round, _reminder_of(ctx, attached, body, due)) for pid, due, ctx, attached in parts]
             with Session(engine) as session, session.begin():
-                combined_pk, _created = queue_combined(
-                    session=session,
-                    settings=settings,
-                    carrier=(pairs[0][0], pairs[0][1].round),
-                    mail=combined,
-                    carried=own,
-                    actor=actor,
-                    logical_date=today,
-                )
-            prepared.ids.append(combined_pk)
+                if len(parts) == 1:  # the others could not be made: this one goes as it would alone
+                    message_pk, _created = queue_message(
+                        session=session,
+                        settings=settings,
+                        proposal_id=carrier_pid,
+                        kind=MessageKind.reminder,
+                        round_=carrier_due.round,
+                        mail=own[0][2],
+                        actor=actor,
+                        logical_date=today,
+                    )
+                else:
+                    message_pk, _created = queue_combined(
+                        session=session,
+                        settings=settings,
+                        carrier=(carrier_pid, carrier_due.round),
+                        mail=_combined_mail(body, parts),
+                        carried=own,
+                        actor=actor,
+                        logical_date=today,
+                    )
+            prepared.ids.append(message_pk)
     return prepared
+
+
+def _combined_mail(
+    body: BodyIn, parts: list[tuple[str, DueReminder, ReminderMailContext, Attachments]]
+) -> RenderedMail:
+    sections = [ctx for _, _, ctx, _ in parts]
+    return render_mail(
+        "muistutus_koottu",
+        CombinedReminderMailContext(
+            body=body_context(body),
+            sender=sections[0].sender,
+            preparers=list(dict.fromkeys(s.preparer for s in sections)),
+            sections=sections,
+            attachment_names=[line for s in sections for line in s.attachment_names],
+        ),
+        lang=body.language.value,
+        body_id=body.id,
+        recipients=body_recipients(body),
+        attachments=[f for *_, attached in parts for f in attached.files],
+        cc=sorted({cc for _, due, _, _ in parts for cc in due.cc}),
+    )
 
 
 def remind_combined(

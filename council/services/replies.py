@@ -21,6 +21,9 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from council.config import Settings
+from council.errors import CouncilError
+from council.store.engine import checked_engine_for
 from council.store.tracking import add_event, now
 from models.enums import EventKind
 from models.tables import Body, Event, Message, Proposal, Recipient
@@ -178,3 +181,55 @@ def take_replies(*, session: Session, folder: Path, actor: str) -> RepliesReport
             session.flush()
             report.matched.append(f"{body.name}: asianumero {number}{f' (esitys {proposal_id})' if several else ''}")
     return report
+
+
+@dataclass(frozen=True)
+class ReadReplies:
+    """One reading of the replies: from the mailbox (``mailbox`` is its host when one is set) into
+    the drop folder, then the folder's new messages."""
+
+    folder: Path
+    mailbox: str | None
+    fetched: int
+    fetched_before: int
+    report: RepliesReport
+
+    def lines(self) -> list[str]:
+        """What happened, in Finnish, one line each (the CLI prints them, a flow run reports them)."""
+        report = self.report
+        lines = []
+        if self.mailbox:
+            lines.append(
+                f"Postilaatikosta {self.mailbox}: {self.fetched} uutta viestiä ({self.fetched_before} haettu jo aiemmin)"
+            )
+        lines += report.matched
+        lines += [f"Tunnistamaton: {line}" for line in report.unmatched]
+        lines.append(
+            f"Luettu {len(report.matched) + len(report.unmatched)} uutta vastausta "
+            f"({report.already_read} luettu jo aiemmin) kansiosta {self.folder}"
+        )
+        return lines
+
+
+def read_replies(settings: Settings, *, actor: str, folder: Path | None = None) -> ReadReplies:
+    """Fetch the committee's mailbox into the drop folder when one is configured
+    (``COUNCIL_IMAP_HOST``, read-only), then read every reply not read before (:func:`take_replies`).
+    The service's own drop folder is made when missing (nothing has arrived yet); a folder the
+    caller names must exist."""
+    from council.delivery.imap import fetch_to_folder
+
+    where = folder or settings.inbox_dir
+    if folder is None:
+        where.mkdir(parents=True, exist_ok=True)
+    fetched = fetch_to_folder(settings, where) if settings.imap_host else None
+    if not where.is_dir():
+        raise CouncilError(f"{where}: kansiota ei ole; tallenna vastaukset .eml-tiedostoina tähän kansioon")
+    with Session(checked_engine_for(settings)) as session, session.begin():
+        report = take_replies(session=session, folder=where, actor=actor)
+    return ReadReplies(
+        folder=where,
+        mailbox=settings.imap_host,
+        fetched=len(fetched.new) if fetched else 0,
+        fetched_before=fetched.already if fetched else 0,
+        report=report,
+    )

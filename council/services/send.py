@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Protocol
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from council.config import Settings
 from council.content.loading import load_proposal, load_roster, select_bodies
@@ -420,12 +420,21 @@ def dry_run(settings: Settings, body_ids: list[str], *, on: date | None = None) 
 
 
 def undelivered(settings: Settings, proposal_id: str) -> list[Message]:
+    carrier = aliased(Message)
     engine = engine_for(settings)
     with Session(engine) as session:
         return list(
             session.scalars(
                 select(Message).where(
-                    Message.proposal_id == proposal_id, Message.state != MessageState.sent.value
+                    Message.proposal_id == proposal_id,
+                    Message.state != MessageState.sent.value,
+                    # a round carried by a combined email that went out was delivered with it
+                    ~(
+                        (Message.state == MessageState.carried.value)
+                        & Message.carried_by.in_(
+                            select(carrier.id).where(carrier.state == MessageState.sent.value)
+                        )
+                    ),
                 )
             )
         )

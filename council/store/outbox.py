@@ -337,18 +337,23 @@ def mark_undelivered(
         error = f"{error} (viesti saattoi mennä osalle vastaanottajista)"
     message.last_error = error[:2000]
     message.next_attempt_at = None if final else now() + retry_after(message.attempts)
-    add_event(
-        session=session,
-        kind=EventKind.message_failed,
-        actor=actor,
-        proposal_id=message.proposal_id,
-        body_id=message.body_id,
-        data={
-            "message": message.id,
-            "error": error[:500],
-            "attempt": message.attempts,
-            "final": final,
-            "maybe_delivered": maybe_delivered,
-        },
-    )
+    # The rounds a combined email carries fail with it, each in its own proposal's history.
+    for row in (message, *carried_rounds(session=session, combined_pk=message.id)):
+        if row is not message:
+            row.last_error = message.last_error
+        add_event(
+            session=session,
+            kind=EventKind.message_failed,
+            actor=actor,
+            proposal_id=row.proposal_id,
+            body_id=row.body_id,
+            data={
+                "message": row.id,
+                "error": error[:500],
+                "attempt": message.attempts,
+                "final": final,
+                "maybe_delivered": maybe_delivered,
+                **({"carried_by": message.id} if row is not message else {}),
+            },
+        )
     return MessageState(message.state)

@@ -1,0 +1,57 @@
+"""read-replies under Prefect's test harness: the drop folder's replies read once, the case number
+stored; a scheduled run with nothing received yet makes the folder and reports nothing new."""
+
+from __future__ import annotations
+
+from email.message import EmailMessage
+
+import pytest
+import yaml
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from typer.testing import CliRunner
+
+from council.cli import app
+from council.config import PROJECT_ROOT, Settings
+from council.delivery.smtpd import LocalSmtpServer
+from council.store.engine import make_engine
+from flows.replies import read_replies_flow
+from models.tables import Message, Recipient
+
+pytestmark = pytest.mark.prefect
+
+
+def test_a_reply_in_the_drop_folder_is_read_once(
+    prefect_harness: None, settings: Settings, smtp_server: LocalSmtpServer
+) -> None:
+    assert not settings.inbox_dir.exists()
+    first = read_replies_flow()  # nothing received yet: the folder is made, nothing is read
+    assert settings.inbox_dir.is_dir() and first["matched"] == [] and first["already_read"] == 0
+
+    assert CliRunner().invoke(app, ["send", "--today", "1.3.2021"]).exit_code == 0
+    engine = make_engine(settings.effective_database_url)
+    with Session(engine) as session:
+        ours = session.scalar(select(Message.message_id).where(Message.body_id == "jokioinen"))
+    reply = EmailMessage()
+    reply["From"] = "Jokioisten kunnan kirjaamo <kirjaamo@jokioinen.example>"
+    reply["To"] = "hyvinvointivaliokunta@forssanseutu.example"
+    reply["Subject"] = "Re: Esitys (Dnro FSHKY/245/00.04.01/2026)"
+    reply["Message-ID"] = "<kuittaus-7@jokioinen.example>"
+    reply["In-Reply-To"] = ours
+    reply.set_content("Kirjattu saapuneeksi.\nAsianumero: JOK/45/00.01.02/2026\n")
+    (settings.inbox_dir / "kuittaus.eml").write_bytes(reply.as_bytes())
+
+    result = read_replies_flow()
+    assert result["matched"] == ["Jokioisten kunta: asianumero JOK/45/00.01.02/2026"]
+    with Session(engine) as session:
+        stored = session.scalar(select(Recipient.case_number).where(Recipient.body_id == "jokioinen"))
+    assert stored == "JOK/45/00.01.02/2026"  # not the committee's own Dnro quoted in the subject
+    again = read_replies_flow()
+    assert again["matched"] == [] and again["already_read"] == 1
+
+
+def test_the_deployment_reads_the_mailbox_every_15_minutes() -> None:
+    config = yaml.safe_load((PROJECT_ROOT / "prefect.yaml").read_text(encoding="utf-8"))
+    [deployment] = [d for d in config["deployments"] if d["name"] == "read-replies"]
+    assert deployment["entrypoint"] == "flows/replies.py:read_replies_flow"
+    assert deployment["schedules"] == [{"interval": 900, "active": True}]
