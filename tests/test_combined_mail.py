@@ -398,3 +398,26 @@ def runner_invoke(*args: str):  # noqa: ANN201 - click's Result
     from council.cli import app
 
     return CliRunner().invoke(app, list(args))
+
+
+def test_proposals_with_the_same_short_title_get_distinct_attachment_names(
+    data: Path, tmp_path: Path, smtp_server  # noqa: ANN001
+) -> None:
+    """Two proposals a committee titled alike: the combined email's documents still differ by name."""
+    import yaml
+
+    from council.config import PROJECT_ROOT
+
+    content = yaml.safe_load((PROJECT_ROOT / "data" / "proposals" / f"{SEED}.yaml").read_text("utf-8"))
+    content.update(id="toinen-malli", diary_number="FSHKY/302/00.04.01/2026")  # the same short title
+    path = tmp_path / "toinen.yaml"
+    path.write_text(yaml.safe_dump(content, allow_unicode=True, sort_keys=False), "utf-8")
+    cli("init")
+    cli("proposal", "import", str(path), "-r", "tammela")
+    for pid in (SEED, "toinen-malli"):
+        cli("-p", pid, "send", "--today", SENT.strftime("%d.%m.%Y"))
+    cli("follow-up", "--today", FIRST_REMINDER.strftime("%d.%m.%Y"))
+    combined = next(m for m in _messages() if m.kind == MessageKind.combined_reminder.value)
+    mail = _received(tmp_path / "outputs" / "mail")[combined.message_id]
+    names = [part.get_filename() for part in mail.iter_attachments()]
+    assert len(names) == 4 and len(set(names)) == 4, names

@@ -7,6 +7,7 @@ the flow alike. The rules of when a reminder is due are in :mod:`council.rules.r
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date
@@ -318,6 +319,7 @@ def prepare_combined(settings: Settings, shared: Shared, *, today: date, actor: 
     documents: list[Path] = []
     made: dict[str, list[tuple[str, DueReminder, dict]]] = {}
     for body_id, pairs in shared.items():
+        titles = Counter(content[pid].short_title for pid, _ in pairs if pid in content)
         for pid, due in pairs:
             state = states.get(pid, {}).get(body_id)
             still_open = {c.point for c in state.open_cells} if state else set()
@@ -328,7 +330,8 @@ def prepare_combined(settings: Settings, shared: Shared, *, today: date, actor: 
                 "folder": settings.body_dir(pid, body_id),
                 "on": today,
                 "reference": references[pid].get(body_id),
-                "tag": content[pid].short_title,
+                # the documents' names tell the proposals apart (by id too when short titles match)
+                "tag": content[pid].short_title + (f" {pid}" if titles[content[pid].short_title] > 1 else ""),
             }
             with one_message(section(pid, body_id, due), prepared):
                 documents.append(render_reminder_document(content[pid], bodies[body_id], state, due, **where))
