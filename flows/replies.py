@@ -6,13 +6,24 @@ from __future__ import annotations
 from prefect import flow, get_run_logger, task
 
 from council.config import get_settings
+from council.errors import CouncilError
 from council.services.replies import ReadReplies, read_replies
 from flows.common import ON_FAILURE, actor, report_done
 
 
-@task(name="read-replies", retries=2, retry_delay_seconds=[10, 60])
+class MailboxUnreadable(CouncilError):
+    """The committee's mailbox stopped answering (the drop folder was read all the same)."""
+
+    advice = (
+        "Tarkista postilaatikon asetukset (COUNCIL_IMAP_*) ja palvelimen tila. Seuraavat ajot yrittävät "
+        "15 minuutin välein; uutta ilmoitusta ei lähetetä ennen kuin postilaatikko on välillä toiminut."
+    )
+
+
+@task(name="read-replies")
 def read_replies_task() -> ReadReplies:
-    return read_replies(get_settings(), actor=actor())
+    # Not retried in place: the next scheduled run (15 minutes) is the retry.
+    return read_replies(get_settings(), actor=actor(), mailbox_may_fail=True)
 
 
 @flow(
@@ -27,9 +38,16 @@ def read_replies_flow() -> dict:
     for line in lines:
         logger.info(line)
     report_done("\n".join(["## Kirjaamoiden vastaukset", "", *[f"- {line}" for line in lines]]))
+    if result.mailbox_error:
+        logger.warning("Postilaatikkoa ei voitu lukea: %s", result.mailbox_error)
+        if result.mailbox_was_ok:
+            # The mailbox has just stopped answering: this run fails, and the coordinator gets one
+            # email. The runs after it, every 15 minutes, complete with the warning until it answers.
+            raise MailboxUnreadable(result.mailbox_error)
     return {
         "matched": result.report.matched,
         "unmatched": result.report.unmatched,
         "already_read": result.report.already_read,
         "fetched": result.fetched,
+        "mailbox_error": result.mailbox_error,
     }

@@ -70,6 +70,8 @@ class EventKind(StrEnum):
     message_sent = "message_sent"
     message_failed = "message_failed"
     reply_received = "reply_received"
+    #: One reading of the committee's mailbox: ``data.ok`` and, when it failed, ``data.error``.
+    mailbox_read = "mailbox_read"
     proposal_state_changed = "proposal_state_changed"
     recipients_chosen = "recipients_chosen"
 
@@ -128,4 +130,5 @@ EVENT_LABEL_FI: dict[str, str] = {
     EventKind.message_sent: "viesti lähetetty",
     EventKind.message_failed: "viestin lähetys epäonnistui",
     EventKind.reply_received: "vastaus luettu",
+    EventKind.mailbox_read: "postilaatikko luettu",
 }

@@ -186,19 +186,25 @@ def take_replies(*, session: Session, folder: Path, actor: str) -> RepliesReport
 @dataclass(frozen=True)
 class ReadReplies:
     """One reading of the replies: from the mailbox (``mailbox`` is its host when one is set) into
-    the drop folder, then the folder's new messages."""
+    the drop folder, then the folder's new messages. ``mailbox_error``: the mailbox could not be
+    read (the folder still was); ``mailbox_was_ok``: the reading before this one succeeded (or
+    there was none), so this failure is news."""
 
     folder: Path
     mailbox: str | None
     fetched: int
     fetched_before: int
     report: RepliesReport
+    mailbox_error: str | None = None
+    mailbox_was_ok: bool = True
 
     def lines(self) -> list[str]:
         """What happened, in Finnish, one line each (the CLI prints them, a flow run reports them)."""
         report = self.report
         lines = []
-        if self.mailbox:
+        if self.mailbox_error:
+            lines.append(f"Postilaatikkoa ei voitu lukea: {self.mailbox_error}")
+        elif self.mailbox:
             lines.append(
                 f"Postilaatikosta {self.mailbox}: {self.fetched} uutta viestiä ({self.fetched_before} haettu jo aiemmin)"
             )
@@ -211,17 +217,30 @@ class ReadReplies:
         return lines
 
 
-def read_replies(settings: Settings, *, actor: str, folder: Path | None = None) -> ReadReplies:
+def read_replies(
+    settings: Settings, *, actor: str, folder: Path | None = None, mailbox_may_fail: bool = False
+) -> ReadReplies:
     """Fetch the committee's mailbox into the drop folder when one is configured
     (``COUNCIL_IMAP_HOST``, read-only), then read every reply not read before (:func:`take_replies`).
     The service's own drop folder is made when missing (nothing has arrived yet); a folder the
-    caller names must exist."""
-    from council.delivery.imap import fetch_to_folder
+    caller names must exist. Each mailbox reading is logged as an event; with ``mailbox_may_fail``
+    a mailbox that cannot be read is reported in the result (the folder is read all the same)
+    instead of raised."""
+    from council.delivery.imap import MailboxError, fetch_to_folder
 
     where = folder or settings.inbox_dir
     if folder is None:
         where.mkdir(parents=True, exist_ok=True)
-    fetched = fetch_to_folder(settings, where) if settings.imap_host else None
+    fetched, error, was_ok = None, None, True
+    if settings.imap_host:
+        try:
+            fetched = fetch_to_folder(settings, where)
+        except MailboxError as exc:
+            if not mailbox_may_fail:
+                _log_mailbox(settings, actor=actor, error=str(exc))
+                raise
+            error = str(exc)
+        was_ok = _log_mailbox(settings, actor=actor, error=error)
     if not where.is_dir():
         raise CouncilError(f"{where}: kansiota ei ole; tallenna vastaukset .eml-tiedostoina tähän kansioon")
     with Session(checked_engine_for(settings)) as session, session.begin():
@@ -232,4 +251,24 @@ def read_replies(settings: Settings, *, actor: str, folder: Path | None = None) 
         fetched=len(fetched.new) if fetched else 0,
         fetched_before=fetched.already if fetched else 0,
         report=report,
+        mailbox_error=error,
+        mailbox_was_ok=was_ok,
     )
+
+
+def _log_mailbox(settings: Settings, *, actor: str, error: str | None) -> bool:
+    """Log this mailbox reading; whether the one before it succeeded (True when there was none)."""
+    with Session(checked_engine_for(settings)) as session, session.begin():
+        before = session.scalars(
+            select(Event.data)
+            .where(Event.kind == EventKind.mailbox_read.value)
+            .order_by(Event.id.desc())
+            .limit(1)
+        ).first()
+        add_event(
+            session=session,
+            kind=EventKind.mailbox_read,
+            actor=actor,
+            data={"host": settings.imap_host, "ok": error is None, **({"error": error[:500]} if error else {})},
+        )
+    return before is None or bool(before.get("ok"))

@@ -55,3 +55,35 @@ def test_the_deployment_reads_the_mailbox_every_15_minutes() -> None:
     [deployment] = [d for d in config["deployments"] if d["name"] == "read-replies"]
     assert deployment["entrypoint"] == "flows/replies.py:read_replies_flow"
     assert deployment["schedules"] == [{"interval": 900, "active": True}]
+
+
+def test_a_mailbox_that_stops_answering_alerts_once_and_the_folder_is_still_read(
+    prefect_harness: None, settings: Settings, env: pytest.MonkeyPatch
+) -> None:
+    """Nothing listens on the mailbox's port: the first run fails (the coordinator's one alert),
+    the runs after it complete with the warning, and the drop folder is read every time."""
+    from tests.conftest import free_port
+
+    env.setenv("COUNCIL_IMAP_HOST", "127.0.0.1")
+    env.setenv("COUNCIL_IMAP_PORT", str(free_port()))
+    env.setenv("COUNCIL_IMAP_USER", "valiokunta")
+    env.setenv("COUNCIL_IMAP_PASSWORD", "salasana")
+    env.setenv("COUNCIL_IMAP_TIMEOUT", "2")
+    settings.inbox_dir.mkdir(parents=True, exist_ok=True)
+    reply = EmailMessage()
+    reply["From"] = "kirjaamo@tammela.example"
+    reply["Subject"] = "Vastaanottokuittaus, asianumero TAM/5/2026"
+    reply["Message-ID"] = "<k-1@tammela.example>"
+    reply.set_content("Kirjattu.")
+    (settings.inbox_dir / "k1.eml").write_bytes(reply.as_bytes())
+
+    first = read_replies_flow(return_state=True)
+    assert first.is_failed() and "127.0.0.1" in first.message
+    second = read_replies_flow()
+    assert "127.0.0.1" in second["mailbox_error"]
+    assert second["already_read"] == 1  # the first run read the folder although it failed
+    with Session(make_engine(settings.effective_database_url)) as session:
+        from models.tables import Event
+
+        readings = session.scalars(select(Event.data).where(Event.kind == "mailbox_read")).all()
+    assert [r["ok"] for r in readings] == [False, False]
