@@ -70,8 +70,9 @@ class EventKind(StrEnum):
     message_sent = "message_sent"
     message_failed = "message_failed"
     reply_received = "reply_received"
-    #: One reading of the committee's mailbox: ``data.ok`` and, when it failed, ``data.error``.
+    #: One reading of the committee's mailbox that succeeded / failed (``data.error``).
     mailbox_read = "mailbox_read"
+    mailbox_failed = "mailbox_failed"
     proposal_state_changed = "proposal_state_changed"
     recipients_chosen = "recipients_chosen"
 
@@ -131,4 +132,5 @@ EVENT_LABEL_FI: dict[str, str] = {
     EventKind.message_failed: "viestin lähetys epäonnistui",
     EventKind.reply_received: "vastaus luettu",
     EventKind.mailbox_read: "postilaatikko luettu",
+    EventKind.mailbox_failed: "postilaatikkoa ei voitu lukea",
 }

@@ -207,6 +207,11 @@ def test_replies_are_fetched_read_only_once_and_their_case_numbers_kept(
     second = runner.invoke(app, ["replies"])
     assert "1 uutta viestiä (2 haettu jo aiemmin)" in second.output, second.output
     assert "Ypäjän kunta: asianumero YPA 12/2026" in second.output
+    from council.dashboard.build import mailbox_status
+
+    with Session(make_engine(settings.effective_database_url)) as session:
+        status = mailbox_status(session=session)
+    assert status is not None and status.ok and status.last_ok == status.last_read and status.error is None
 
 
 @pytest.mark.parametrize(

@@ -27,6 +27,7 @@ from council.dashboard.model import (
     DashboardOut,
     DashboardPoint,
     Liaison,
+    MailboxStatus,
     Progress,
     ReminderSent,
     TimelineEntry,
@@ -400,3 +401,39 @@ def content_policies(
     roster = load_roster(settings.path(settings.roster_file))
     overrides = {b.id: b.reminder_policy for b in roster.bodies if b.reminder_policy is not None}
     return proposal.reminder_policy, overrides
+
+
+def mailbox_status(*, session: Session) -> MailboxStatus | None:
+    """The mailbox's last reading from its events; None when none was ever read."""
+    kinds = (EventKind.mailbox_read.value, EventKind.mailbox_failed.value)
+    last = session.execute(
+        select(Event.id, Event.kind, Event.occurred_at, Event.data)
+        .where(Event.kind.in_(kinds))
+        .order_by(Event.id.desc())
+        .limit(1)
+    ).first()
+    if last is None:
+        return None
+    last_ok = session.execute(
+        select(Event.id, Event.occurred_at)
+        .where(Event.kind == EventKind.mailbox_read.value)
+        .order_by(Event.id.desc())
+        .limit(1)
+    ).first()
+    ok = last.kind == EventKind.mailbox_read.value
+    first_failed = None
+    if not ok:
+        first_failed = session.scalar(
+            select(Event.occurred_at)
+            .where(Event.kind == EventKind.mailbox_failed.value, Event.id > (last_ok.id if last_ok else 0))
+            .order_by(Event.id)
+            .limit(1)
+        )
+    return MailboxStatus(
+        host=str((last.data or {}).get("host") or ""),
+        ok=ok,
+        last_read=fi_datetime(last.occurred_at),
+        last_ok=fi_datetime(last_ok.occurred_at) if last_ok else None,
+        failing_since=fi_datetime(first_failed) if first_failed else None,
+        error=None if ok else (last.data or {}).get("error"),
+    )

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from datetime import UTC, date, datetime
 
 from council.dashboard.build import fi_datetime
-from council.dashboard.model import DashboardIndex, DashboardOut, IndexEntry
+from council.dashboard.model import DashboardIndex, DashboardOut, IndexEntry, MailboxStatus
 from council.dashboard.publish import HTML_NAME, JSON_NAME
 from council.rules.formatting import HELSINKI, fi_date
 from council.store.proposals import ProposalSummary
@@ -51,12 +51,18 @@ def index_entry(summary: ProposalSummary, board: DashboardOut) -> IndexEntry:
     )
 
 
-def build_index(boards: Iterable[tuple[ProposalSummary, DashboardOut]], *, today: date) -> DashboardIndex:
+def build_index(
+    boards: Iterable[tuple[ProposalSummary, DashboardOut]], *, today: date, mailbox: MailboxStatus | None = None
+) -> DashboardIndex:
     """The index of ``boards`` (in :func:`~council.store.proposals.list_proposals` order, the newest
     first): the active proposals first, then the closed and archived ones, each group keeping its order."""
     entries = [index_entry(summary, board) for summary, board in boards]
     entries.sort(key=lambda e: not e.active)  # stable: the newest first within each group
     generated = datetime.now(HELSINKI)
     return DashboardIndex(
-        today=today, generated_at=generated, generated_at_text=fi_datetime(generated), proposals=entries
+        today=today,
+        generated_at=generated,
+        generated_at_text=fi_datetime(generated),
+        proposals=entries,
+        mailbox=mailbox,
     )

@@ -190,6 +190,18 @@ class IndexEntry(BaseModel):
     json_path: str
 
 
+class MailboxStatus(BaseModel):
+    """The committee's mailbox as the replies' source: its last reading and, when that failed, since
+    when it has not answered (the dashboard says so rather than going silently stale)."""
+
+    host: str
+    ok: bool
+    last_read: str  # "1.12.2026 klo 8.15"
+    last_ok: str | None  # the last successful reading, None when it never answered
+    failing_since: str | None  # the first failed reading after the last successful one
+    error: str | None
+
+
 class DashboardIndex(BaseModel):
     """Every stored proposal with its progress; its JSON form is ``esitykset.json``::
 
@@ -210,10 +222,13 @@ class DashboardIndex(BaseModel):
                                                  # response deadlines of recipients with open points
              "closed_date": "1.6.2021"|null, "close_reason": str|null,
              "page": "<proposal_id>/dashboard.html", "json_path": "<proposal_id>/dashboard.json"}
-          ]
+          ],
+          "mailbox": null | {"host": str, "ok": bool, "last_read": "1.12.2026 klo 8.15",
+                             "last_ok": str|null, "failing_since": str|null, "error": str|null}
         }
 
-    Paths are relative to ``esitykset.json`` itself. Fields are only ever added within version 1.
+    Paths are relative to ``esitykset.json`` itself. Fields are only ever added within version 1
+    (``mailbox`` was: null until the service has read a mailbox).
     """
 
     schema_version: int = INDEX_SCHEMA_VERSION
@@ -221,3 +236,4 @@ class DashboardIndex(BaseModel):
     generated_at: datetime
     generated_at_text: str
     proposals: list[IndexEntry]
+    mailbox: MailboxStatus | None = None

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from council.config import Settings
 from council.content.i18n import text
-from council.dashboard.build import build_dashboard, content_policies
+from council.dashboard.build import build_dashboard, content_policies, mailbox_status
 from council.dashboard.index import build_index, proposal_folder_name
 from council.dashboard.model import DashboardOut
 from council.dashboard.publish import INDEX_NAME, write_board, write_index
@@ -96,7 +96,9 @@ def write_dashboard_files(
     for summary, board in boards:
         sub = folder / proposal_folder_name(summary.id)
         write_board(board, sub, contact_email=contact, index=f"../{INDEX_NAME}")
-    index = build_index(boards, today=today)
+    with Session(engine_for(settings)) as session:
+        mailbox = mailbox_status(session=session)
+    index = build_index(boards, today=today, mailbox=mailbox)
     default = next((b for s, b in boards if s.id == settings.proposal_id), None)
     if default is None:
         default = next(b for s, b in boards if s.id == index.proposals[0].proposal_id)

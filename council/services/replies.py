@@ -258,17 +258,15 @@ def read_replies(
 
 def _log_mailbox(settings: Settings, *, actor: str, error: str | None) -> bool:
     """Log this mailbox reading; whether the one before it succeeded (True when there was none)."""
+    kinds = (EventKind.mailbox_read.value, EventKind.mailbox_failed.value)
     with Session(checked_engine_for(settings)) as session, session.begin():
         before = session.scalars(
-            select(Event.data)
-            .where(Event.kind == EventKind.mailbox_read.value)
-            .order_by(Event.id.desc())
-            .limit(1)
+            select(Event.kind).where(Event.kind.in_(kinds)).order_by(Event.id.desc()).limit(1)
         ).first()
         add_event(
             session=session,
-            kind=EventKind.mailbox_read,
+            kind=EventKind.mailbox_failed if error else EventKind.mailbox_read,
             actor=actor,
-            data={"host": settings.imap_host, "ok": error is None, **({"error": error[:500]} if error else {})},
+            data={"host": settings.imap_host, **({"error": error[:500]} if error else {})},
         )
-    return before is None or bool(before.get("ok"))
+    return before != EventKind.mailbox_failed.value

@@ -85,5 +85,19 @@ def test_a_mailbox_that_stops_answering_alerts_once_and_the_folder_is_still_read
     with Session(make_engine(settings.effective_database_url)) as session:
         from models.tables import Event
 
-        readings = session.scalars(select(Event.data).where(Event.kind == "mailbox_read")).all()
-    assert [r["ok"] for r in readings] == [False, False]
+        readings = session.scalars(select(Event.kind).where(Event.kind.like("mailbox_%"))).all()
+    assert readings == ["mailbox_failed", "mailbox_failed"]
+
+    # the dashboard index says so instead of going silently stale
+    import json
+
+    from council.config import get_settings
+    from council.services.committee import write_dashboard_files
+
+    assert CliRunner().invoke(app, ["init"]).exit_code == 0
+    write_dashboard_files(get_settings())
+    index = settings.dashboard_dir / "index.html"
+    page = index.read_text(encoding="utf-8")
+    assert "Postilaatikko 127.0.0.1 ei vastaa" in page and "palvelimeen ei saada yhteyttä" in page
+    mailbox = json.loads((settings.dashboard_dir / "esitykset.json").read_text(encoding="utf-8"))["mailbox"]
+    assert mailbox["ok"] is False and mailbox["last_ok"] is None and mailbox["failing_since"]
