@@ -348,7 +348,9 @@ def build_proposal(lang: str = "fi") -> DocxDocument:
     _p(doc, "{{ sender }}", keep=True)
     _p(doc, f"{L['more']}: {{{{ preparer }}}}", keep=True)
     _p(doc, "", keep=True)
+    _p(doc, "{%p if has_duty_description %}")
     _p(doc, L["annex"], keep=True)
+    _p(doc, "{%p endif %}")
     _p(doc, f"{L['distribution']}: {{{{ body.name }}}}, {L['registry_lc']}")
     return doc
 
