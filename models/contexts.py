@@ -128,6 +128,7 @@ class StatusReportContext(_Ctx):
     points: list[ReportPoint]
     rows: list[ReportRow]
     liaisons: list[ReportLiaison]
+    has_duty_description: bool  # False: the proposal names no liaison (no liaisons part)
     overdue: list[str]
     reminders: list[str]
 
