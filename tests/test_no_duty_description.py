@@ -26,8 +26,12 @@ from models.decisions import DecisionIn, LiaisonIn
 from models.enums import Language, MessageKind, Outcome
 from models.schemas import ProposalIn
 from models.tables import NO_DUTIES_POINT, Decision, Message, Proposal
+from tests import test_proposals
 from tests.helpers import docx_text, read_eml
-from tests.test_proposals import SEED, cli, data, runner  # noqa: F401 - `data` is a fixture
+from tests.test_proposals import SEED, cli, runner
+
+#: The project's content copied to the test's folder (test_proposals' fixture, used here too).
+data = test_proposals.data
 
 NO_DUTY = "liikuntapaikat-2027"
 RECIPIENTS = ["humppila", "jokioinen", "tammela"]
@@ -171,7 +175,7 @@ def test_the_seed_keeps_its_duty_description_and_its_checks() -> None:
 
 
 @pytest.mark.parametrize("null", [False, True], ids=["key-left-out", "key-null"])
-def test_import_stores_it_and_its_yaml_copy_round_trips(data: Path, tmp_path: Path, null: bool) -> None:  # noqa: F811
+def test_import_stores_it_and_its_yaml_copy_round_trips(data: Path, tmp_path: Path, null: bool) -> None:
     """`council proposal import FILE -r BODY` stores it with no liaison point, and the YAML copy it
     writes under data/ (dump_proposal_yaml) loads back equal, duty description None."""
     from council.store.proposals import proposal_content
@@ -195,7 +199,7 @@ def test_the_authoring_template_says_the_duty_part_may_be_deleted() -> None:
     assert "poista koko Toimenkuva-osa" in instructions
 
 
-def test_a_docx_without_the_duty_part_imports_equal_to_the_yaml(data: Path, tmp_path: Path) -> None:  # noqa: F811
+def test_a_docx_without_the_duty_part_imports_equal_to_the_yaml(data: Path, tmp_path: Path) -> None:
     """The seed written on the authoring template, retitled and with its Toimenkuva part deleted,
     reads as the same proposal as the YAML without a duty description, and imports as one."""
     from council.store.proposals import proposal_content
@@ -229,7 +233,7 @@ def test_a_duty_table_without_its_heading_is_still_an_error(tmp_path: Path) -> N
 
 
 @pytest.mark.parametrize("lang", [Language.fi, Language.sv], ids=["fi", "sv"])
-def test_every_body_gets_the_proposal_alone(data: Path, tmp_path: Path, lang: Language) -> None:  # noqa: F811
+def test_every_body_gets_the_proposal_alone(data: Path, tmp_path: Path, lang: Language) -> None:
     """For every body of the roster, in Finnish and in Swedish: the first send attaches the proposal
     DOCX and its description only, and neither the email (text and HTML) nor the document mentions a
     duty description or a liaison."""
@@ -248,7 +252,7 @@ def test_every_body_gets_the_proposal_alone(data: Path, tmp_path: Path, lang: La
         assert "Liite 3:" not in mail.body_text and "Bilaga 3:" not in mail.body_text
 
 
-def test_it_is_sent_by_smtp_to_its_recipients_only(data: Path, tmp_path: Path, smtp_server) -> None:  # noqa: ANN001, F811
+def test_it_is_sent_by_smtp_to_its_recipients_only(data: Path, tmp_path: Path, smtp_server) -> None:  # noqa: ANN001
     """`council send` delivers one email to each of its recipients: the proposal DOCX and the JHS 143
     description attached, no toimenkuva anywhere in the message."""
     import_no_duty(tmp_path)
@@ -281,7 +285,7 @@ def test_it_is_sent_by_smtp_to_its_recipients_only(data: Path, tmp_path: Path, s
 # --- decisions -----------------------------------------------------------------------------------
 
 
-def test_recorded_without_liaisons_it_closes_by_itself(data: Path, tmp_path: Path, smtp_server) -> None:  # noqa: ANN001, F811
+def test_recorded_without_liaisons_it_closes_by_itself(data: Path, tmp_path: Path, smtp_server) -> None:  # noqa: ANN001
     """Every point of every recipient is recorded without liaison fields; no duty description is
     queued, each thank-you names no liaison and attaches nothing, and once the decisions are final
     the next `council follow-up` closes the proposal."""
@@ -315,8 +319,12 @@ def test_recorded_without_liaisons_it_closes_by_itself(data: Path, tmp_path: Pat
     ids=[name.removeprefix("--") for name in LIAISON] + ["all-four"],
 )
 def test_the_cli_refuses_liaison_fields(
-    data: Path, tmp_path: Path, smtp_server, options: list[str], point: int
-) -> None:  # noqa: ANN001, F811
+    data: Path,
+    tmp_path: Path,
+    smtp_server,  # noqa: ANN001
+    options: list[str],
+    point: int,
+) -> None:
     """Any liaison option, alone or all four, on any point of such a proposal is refused in Finnish,
     naming the field and the option, and nothing is stored."""
     import_no_duty(tmp_path)
@@ -334,7 +342,7 @@ def test_the_cli_refuses_liaison_fields(
     assert _record(SEED, "tammela", 1, *[p for kv in LIAISON.items() for p in kv]).exit_code == 0
 
 
-def test_the_store_and_the_bulk_import_refuse_a_liaison(data: Path, tmp_path: Path, smtp_server) -> None:  # noqa: ANN001, F811
+def test_the_store_and_the_bulk_import_refuse_a_liaison(data: Path, tmp_path: Path, smtp_server) -> None:  # noqa: ANN001
     """The store's own check (a DecisionIn built without the proposal's context) and an import file
     with the liaison columns refuse it, naming the field / column."""
     from council.services.bulk import parse_rows
@@ -395,7 +403,7 @@ def _form(**values: object):  # noqa: ANN202
 )  # fmt: skip
 def test_the_flow_refuses_liaison_fields(
     prefect_harness: None, data: Path, tmp_path: Path, liaison: dict
-) -> None:  # noqa: F811
+) -> None:
     """Any liaison field filled on the form of such a proposal ends the run Failed in Finnish,
     naming the field, and stores nothing."""
     from flows.record_decision import LiaisonForm, record_decision
@@ -414,7 +422,7 @@ def test_the_flow_refuses_liaison_fields(
 @pytest.mark.prefect
 def test_the_flow_records_every_point_without_a_liaison(
     prefect_harness: None, data: Path, tmp_path: Path
-) -> None:  # noqa: F811
+) -> None:
     """With the liaison left empty the run records all three points and queues no duty description."""
     from flows.record_decision import record_decision
 
