@@ -312,6 +312,43 @@ def test_recorded_without_liaisons_it_closes_by_itself(data: Path, tmp_path: Pat
         assert message.attachments == [] and not any(w in message.body_text.casefold() for w in DUTY_WORDS)
 
 
+def test_views_have_no_liaisons_part(data: Path, tmp_path: Path, smtp_server) -> None:  # noqa: ANN001
+    """The dashboard (HTML and JSON), the status report, the preview documents and the closed
+    proposal's archive work and show no (empty) liaisons part or duty description."""
+    import json
+    import zipfile
+
+    from council.config import using_proposal
+    from council.services.preview import render_all
+
+    import_no_duty(tmp_path)
+    cli("-p", NO_DUTY, "send", "--today", "2.2.2026")
+    for point in range(1, 4):
+        assert _record(NO_DUTY, "tammela", point).exit_code == 0
+    cli("-p", NO_DUTY, "dashboard", "--out", str(tmp_path / "sivu.html"))
+    page = (tmp_path / "sivu.html").read_text("utf-8")
+    board = json.loads((tmp_path / "sivu.json").read_text("utf-8"))
+    assert "Tammelan kunta" in page and "yhdyshenkilö" not in page.casefold()
+    assert (board["has_duty_description"], board["duties_point"], board["liaisons"]) == (False, 0, [])
+    cli("-p", NO_DUTY, "report", "--out", str(tmp_path / "katsaus"))
+    report = docx_text(next((tmp_path / "katsaus").glob("*.docx")))
+    assert "Päätökset vastaanottajittain" in report and "yhdyshenkilö" not in report.casefold()
+    with using_proposal(NO_DUTY):
+        previews = render_all(get_settings(), today=date(2026, 3, 2))
+    assert previews and not any("toimenkuva" in p.name.casefold() for p in previews)
+    assert not any(w in docx_text(p).casefold() for p in previews for w in DUTY_WORDS)
+    # the seed's dashboard keeps its liaisons part
+    cli("-p", SEED, "dashboard", "--out", str(tmp_path / "seed.html"))
+    assert "Nimetyt järjestöyhdyshenkilöt" in (tmp_path / "seed.html").read_text("utf-8")
+    cli("proposal", "close", NO_DUTY, "--reason", "testi")
+    cli("proposal", "archive", NO_DUTY, "--out", str(tmp_path / "arkisto"))
+    with zipfile.ZipFile(next((tmp_path / "arkisto").glob("*.zip"))) as package:
+        readme = package.read("LUEMINUT.txt").decode("utf-8")
+        names = package.namelist()
+    assert "(esitys, muistutukset," in readme and "toimenkuva" not in readme
+    assert not any("toimenkuva" in name.casefold() for name in names)
+
+
 @pytest.mark.parametrize("point", [1, 2, 3], ids=lambda p: f"point-{p}")
 @pytest.mark.parametrize(
     "options",
