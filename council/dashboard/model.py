@@ -57,8 +57,7 @@ JSON shape (``dashboard.json``, ``schema_version`` 1; dates as ISO strings, ``*_
 Fields are only ever added within ``schema_version`` 1 (``sender``, ``preparer``, the cells'
 ``reminders`` and ``agenda_past``, the bodies' ``reminders_sent``, ``next_reminder*`` and
 ``follow_up``, the timeline's ``event_id``, the top-level ``follow_up`` and ``has_duty_description``
-came later); a reader
-ignores keys it does not know.
+came later); a reader ignores keys it does not know.
 
 Percentages are rounded down, so 100 % means every cell (or every body) has decided.
 """
