@@ -413,6 +413,45 @@ def test_the_store_and_the_bulk_import_refuse_a_liaison(data: Path, tmp_path: Pa
     assert any("toimenkuvaa" in p.message and p.field == "yhdyshenkilo_nimi" for p in problems), problems
 
 
+def test_stored_on_sqlite_and_postgresql_as_no_liaison_point(database_url: str) -> None:
+    """On both databases the proposal is stored with duties point 0 (NOT NULL kept, no migration),
+    read back as None, and the store refuses a liaison on any of its points."""
+    from council.store.decisions import duties_point, record_decision
+    from council.store.engine import upgrade
+    from council.store.tracking import sync_content
+
+    upgrade(database_url)
+    engine = make_engine(database_url)
+    roster = load_roster(PROJECT_ROOT / "data" / "rosters" / "forssan-seutu.yaml")
+    seed = load_proposal(PROJECT_ROOT / "data" / "proposals" / f"{SEED}.yaml")
+    with Session(engine) as session, session.begin():
+        sync_content(
+            session=session, proposal=ProposalIn.model_validate(sports_content()), roster=roster, actor="t"
+        )
+        sync_content(session=session, proposal=seed, roster=roster, actor="t")
+    liaison = LiaisonIn(name="Maija", title="koordinaattori", email="maija@example.fi", work_time="8 h/kk")
+    with Session(engine) as session:
+        stored = dict(session.execute(sa.select(Proposal.id, Proposal.duties_point)).all())
+        assert stored == {NO_DUTY: NO_DUTIES_POINT, SEED: 1}
+        assert duties_point(session=session, proposal_id=NO_DUTY) is None
+        assert duties_point(session=session, proposal_id=SEED) == 1
+        for point in (1, 2, 3):
+            # as a caller would build it that wrongly believes the liaison belongs on this point
+            decision = DecisionIn.for_proposal(
+                point,
+                body_id="forssa",
+                point=point,
+                outcome=Outcome.hyvaksytty,
+                meeting_date=date(2026, 2, 16),
+                section=3,
+                liaison=liaison,
+            )
+            with pytest.raises(InvalidDecisionError, match="kenttä 'Järjestöyhdyshenkilö'"):
+                record_decision(session=session, proposal_id=NO_DUTY, decision=decision)
+            session.rollback()
+    engine.dispose()
+
+
 # --- the record-decision flow --------------------------------------------------------------------
 
 
