@@ -17,6 +17,7 @@ from council.rules.formatting import today_helsinki
 from council.services.after_decision import after_decisions
 from council.store.decisions import record_many
 from council.store.engine import engine_for
+from council.store.proposals import proposal_content
 from flows.common import (
     ON_FAILURE,
     BodyName,
@@ -25,7 +26,6 @@ from flows.common import (
     ProposalTitle,
     actor,
     body_ids,
-    duties_point,
     for_chosen_proposal,
     form_title,
     point_number,
@@ -33,7 +33,7 @@ from flows.common import (
     report_done,
 )
 from flows.status import publish_status
-from models.decisions import DecisionIn, DecisionOut, LiaisonIn
+from models.decisions import DecisionIn, DecisionOut, LiaisonIn, no_liaison_message
 from models.enums import Outcome
 from models.fields import FI_DATE_PATTERN, parse_fi_date
 from models.results import DeliveryReport, Refusal
@@ -68,15 +68,17 @@ class LiaisonForm(BaseModel):
         default="", max_length=100, title="Työaika", description="Esim. 8 h/kk tai 10 % työajasta"
     )
 
+    def _values(self) -> dict[str, str]:
+        return {"name": self.nimi, "title": self.nimike, "email": self.sahkoposti, "work_time": self.tyoaika}
+
+    def filled(self) -> bool:
+        """True when any of the four fields has text."""
+        return any(v.strip() for v in self._values().values())
+
     def liaison(self) -> LiaisonIn | None:
         """The liaison when any field is filled (all four are then required), None when all are empty."""
-        values = {
-            "name": self.nimi,
-            "title": self.nimike,
-            "email": self.sahkoposti,
-            "work_time": self.tyoaika,
-        }
-        if not any(v.strip() for v in values.values()):
+        values = self._values()
+        if not self.filled():
             return None
         try:
             return LiaisonIn.model_validate(values)
@@ -129,7 +131,7 @@ class RecordDecisionIn(ProposalForm):
         default_factory=LiaisonForm,
         title="Järjestöyhdyshenkilö",
         description="Täytä vain, kun päätöksessä nimettiin yhdyshenkilö (esityksen yhdyshenkilökohta, "
-        "yleensä kohta 1)",
+        "yleensä kohta 1); jätä tyhjäksi, jos esityksessä ei ole järjestöyhdyshenkilön toimenkuvaa",
     )
     korjattava_versio: int = Field(
         default=0,
@@ -151,9 +153,12 @@ class RecordDecisionIn(ProposalForm):
         repeated = sorted({label for label in labels if labels.count(label) > 1})
         if repeated:
             raise InvalidInputError("Sama kohta on lomakkeella kahdesti", [", ".join(repeated)])
+        # The proposal as it is now; None when it has no duty description (no point names a liaison).
+        duties = proposal_content(get_settings()).duties_point
+        if duties is None and self.yhdyshenkilo.filled():
+            raise InvalidInputError("Virheellinen kirjaus", [f"Järjestöyhdyshenkilö: {no_liaison_message()}"])
         liaison = self.yhdyshenkilo.liaison()
         points = [point_number(label) for label in labels]
-        duties = duties_point()
         if liaison is not None and duties not in points:
             raise InvalidInputError(
                 "Järjestöyhdyshenkilö kirjataan vain kohdan päätökseen",

@@ -68,6 +68,7 @@ class ProposalContext(_Ctx):
     resolution_items: list[str]
     resolution_outro: str
     references: list[str]
+    has_duty_description: bool  # False: no duty description is attached (no "Liite" line)
 
 
 class LiaisonContext(_Ctx):
@@ -127,6 +128,7 @@ class StatusReportContext(_Ctx):
     points: list[ReportPoint]
     rows: list[ReportRow]
     liaisons: list[ReportLiaison]
+    has_duty_description: bool  # False: the proposal names no liaison (no liaisons part)
     overdue: list[str]
     reminders: list[str]
 
@@ -148,7 +150,7 @@ class ProposalMailContext(BaseModel):
     short_title: str
     points: list[MailPoint]
     reply_by: str
-    duties_point: int
+    duties_point: int | None  # None: the proposal has no duty description (none is attached)
     attachment_names: list[str]
 
 

@@ -14,10 +14,21 @@ from models.enums import Outcome
 from models.fields import Email, Line, Text, WorkTime
 
 
-def duties_point_of(info: ValidationInfo) -> int:
-    """The proposal's duties point from the validation context (1 when none was given)."""
+def duties_point_of(info: ValidationInfo) -> int | None:
+    """The proposal's duties point from the validation context (1 when none was given; None when the
+    proposal has no duty description, so no point names a liaison)."""
     context = info.context if isinstance(info.context, dict) else {}
-    return int(context.get("duties_point", 1))
+    duties = context.get("duties_point", 1)
+    return None if duties is None else int(duties)
+
+
+def no_liaison_message(point: int | None = None) -> str:
+    """Why a liaison is refused on a proposal without a duty description (the CLI, the form, the store)."""
+    where = f" (kohta {point})" if point is not None else ""
+    return (
+        "esityksessä ei ole järjestöyhdyshenkilön toimenkuvaa, joten järjestöyhdyshenkilöä ei kirjata"
+        f"{where}; jätä yhdyshenkilön tiedot tyhjiksi"
+    )
 
 
 class LiaisonIn(BaseModel):
@@ -75,13 +86,16 @@ class DecisionIn(BaseModel):
         # in the validation context (``DecisionIn.for_proposal``); without one it is point 1.
         point = info.data.get("point")
         duties = duties_point_of(info)
+        if value is not None and duties is None:
+            raise ValueError(no_liaison_message(point))
         if value is not None and point is not None and point != duties:
             raise ValueError(f"järjestöyhdyshenkilö kirjataan vain kohtaan {duties}, ei kohtaan {point}")
         return value
 
     @classmethod
-    def for_proposal(cls, duties_point: int, /, **values: object) -> DecisionIn:
-        """Validate ``values`` for a proposal whose liaison is named in point ``duties_point``."""
+    def for_proposal(cls, duties_point: int | None, /, **values: object) -> DecisionIn:
+        """Validate ``values`` for a proposal whose liaison is named in point ``duties_point`` (None:
+        the proposal has no duty description, and a liaison is refused on every point)."""
         return cls.model_validate(values, context={"duties_point": duties_point})
 
 

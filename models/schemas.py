@@ -124,7 +124,9 @@ class ProposalIn(_In):
         default_factory=list
     )
     source_note: Line | None = None
-    duty_description: DutyDescriptionIn
+    duty_description: DutyDescriptionIn | None = Field(
+        default=None, description="None when no point names an NGO liaison (no duty description is sent)"
+    )
     reminder_policy: ReminderPolicyIn = Field(default_factory=ReminderPolicyIn)
     committee_emails: list[Email] = Field(default_factory=list, description="Weekly digest recipients")
 
@@ -139,6 +141,8 @@ class ProposalIn(_In):
                     ("points", index, "number"),
                     str(point.number),
                 )
+        if self.duty_description is None:
+            return self
         if self.duty_description.duties_point > count:
             raise LocatedValueError(
                 f"esityksessä on vain {count} kohtaa",
@@ -159,6 +163,11 @@ class ProposalIn(_In):
 
     def point(self, number: int) -> PointIn:
         return self.points[number - 1]
+
+    @property
+    def duties_point(self) -> int | None:
+        """The point whose decision names the NGO liaison; None when the proposal has no duty description."""
+        return self.duty_description.duties_point if self.duty_description is not None else None
 
 
 class BodyIn(_In):

@@ -61,6 +61,10 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+#: ``proposal.duties_point`` of a proposal without a duty description: no point names a liaison.
+NO_DUTIES_POINT = 0
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
@@ -73,7 +77,10 @@ class Proposal(Base):
     sender: Mapped[str] = mapped_column(String(200))
     preparer: Mapped[str] = mapped_column(String(300))
     content_sha256: Mapped[str] = mapped_column(String(64))
-    #: The point whose decision names the NGO liaison (the duty description's point).
+    #: The point whose decision names the NGO liaison (the duty description's point);
+    #: NO_DUTIES_POINT (0) for a proposal without a duty description. 0 rather than NULL: points are
+    #: numbered from 1, so 0 names none, and SQLite cannot drop the column's NOT NULL without copying
+    #: the table, which the decisions' foreign keys forbid once anything is stored (see 0008).
     duties_point: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     #: The committee's own diary number (Dnro) for this proposal, quoted in every document and email.
     diary_number: Mapped[str | None] = mapped_column(String(60))

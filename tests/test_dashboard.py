@@ -446,12 +446,13 @@ def test_json_has_the_documented_shape(sent: Settings) -> None:
         "points",
         "bodies",
         "duties_point",
+        "has_duty_description",
         "liaisons",
         "overdue",
         "follow_up",
     }
     assert data["schema_version"] == 1 and data["proposal_id"] == sent.proposal_id
-    assert data["duties_point"] == 1
+    assert data["duties_point"] == 1 and data["has_duty_description"] is True
     assert datetime.fromisoformat(data["generated_at"]).tzinfo is not None
     assert set(data["overall"]) == {"decided", "total", "percent"}
     assert set(data["points"][0]) == {"number", "short_title", "title", "progress"}

@@ -78,9 +78,9 @@ def after_change(settings, *, decisions: bool, actor: str) -> None:  # noqa: ANN
         console.print(f"Tilannesivu: {html}", highlight=False)
 
 
-def decision_in(duties_point: int, /, **values: object):
-    """Build a DecisionIn from CLI values for a proposal whose liaison is named in ``duties_point``;
-    pydantic errors become one Finnish message per field."""
+def decision_in(duties_point: int | None, /, **values: object):
+    """Build a DecisionIn from CLI values for a proposal whose liaison is named in ``duties_point``
+    (None: the proposal has no duty description); pydantic errors become one Finnish message per field."""
     from pydantic import ValidationError
 
     from models.decisions import DecisionIn

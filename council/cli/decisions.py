@@ -12,11 +12,15 @@ from sqlalchemy.orm import Session
 from council.cli.app import app, console
 from council.cli.common import after_change, body_name, decision_in, parse_day, resolve_body_id
 from council.config import get_settings
-from council.errors import CouncilError
+from council.errors import CouncilError, InvalidDecisionError
 from council.rules.formatting import today_helsinki
 from council.store.engine import checked_engine_for
 from council.store.proposals import proposal_content
+from models.decisions import no_liaison_message
 from models.tables import Body
+
+#: The liaison's options of `council record`, in the order of its parameters.
+LIAISON_OPTIONS = ("--liaison-name", "--liaison-title", "--liaison-email", "--liaison-work-time")
 
 
 @app.command()
@@ -40,7 +44,8 @@ def record(
         str | None,
         typer.Option(
             "--liaison-name",
-            help="Järjestöyhdyshenkilön nimi (yhdyshenkilön nimeävä kohta, tässä esityksessä yleensä 1)",
+            help="Järjestöyhdyshenkilön nimi (yhdyshenkilön nimeävä kohta, yleensä 1; "
+            "vain esityksessä, jossa on järjestöyhdyshenkilön toimenkuva)",
         ),
     ] = None,
     liaison_title: Annotated[
@@ -70,6 +75,13 @@ def record(
         raise CouncilError(f"Virheellinen kirjaus: {exc}") from exc
     liaison = None
     parts = (liaison_name, liaison_title, liaison_email, liaison_work_time)
+    proposal = proposal_content(settings)
+    body_id = resolve_body_id(settings, body)
+    if any(parts) and proposal.duties_point is None:
+        given = next(o for o, v in zip(LIAISON_OPTIONS, parts, strict=True) if v)
+        raise InvalidDecisionError(
+            body_name(settings, body_id), point, f"Järjestöyhdyshenkilö ({given})", no_liaison_message()
+        )
     if any(parts):
         if not all(parts):
             raise CouncilError(
@@ -81,10 +93,9 @@ def record(
             "email": liaison_email,
             "work_time": liaison_work_time,
         }
-    proposal = proposal_content(settings)
     decision = decision_in(
-        proposal.duty_description.duties_point,
-        body_id=resolve_body_id(settings, body),
+        proposal.duties_point,
+        body_id=body_id,
         point=point,
         outcome=parsed_outcome,
         meeting_date=meeting,

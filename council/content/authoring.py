@@ -455,11 +455,15 @@ def _finish_body(
     reader.data["points"] = points
     reader.data["references"] = references
     if ("duty_description",) not in reader.where:
-        reader.problem(
-            None,
-            ("duty_description",),
-            "Toimenkuva-osa puuttuu; lisää Otsikko 1 -tyylinen otsikko Toimenkuva",
-        )
+        # No Toimenkuva part: a proposal without an NGO liaison (no duty description is sent). Its
+        # table's values without the heading are still an error: the heading was lost, not the part.
+        if "duty_description" in reader.data:
+            reader.problem(
+                None,
+                ("duty_description",),
+                "Toimenkuva-osan otsikko puuttuu; lisää Otsikko 1 -tyylinen otsikko Toimenkuva "
+                "tai poista koko osa, jos esityksessä ei ole järjestöyhdyshenkilöä",
+            )
     else:
         for key in ("purpose", "reporting"):
             if not duty.get(key):

@@ -156,6 +156,21 @@ def translated(proposal: ProposalIn, lang: str) -> ProposalIn:
                     )
                 ],
             )
+        if loaded.duties_point != proposal.duties_point:
+            # Whether a duty description is sent, and which point names the liaison, is the Finnish
+            # file's to say: a body must not get a duty description the others do not.
+            raise ContentError(
+                str(path),
+                [
+                    Problem(
+                        str(path),
+                        None,
+                        "duty_description",
+                        "käännöksessä on oltava järjestöyhdyshenkilön toimenkuva (samasta kohdasta) "
+                        "täsmälleen silloin, kun alkuperäisessä on",
+                    )
+                ],
+            )
         # One case, one diary number: the committee's Dnro is the Finnish file's in every language.
         _translations[key] = loaded.model_copy(update={"diary_number": proposal.diary_number})
     return _translations[key]

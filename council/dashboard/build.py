@@ -41,7 +41,7 @@ from council.rules.transitions import effective_status
 from council.store.proposals import proposal_content
 from models.enums import EVENT_LABEL_FI, STATUS_LABEL_FI, DecisionStatus, EventKind, MessageKind, MessageState
 from models.schemas import ReminderPolicyIn, ReminderPolicyOverrideIn
-from models.tables import Body, Decision, Event, Message, Point, Proposal, Recipient
+from models.tables import NO_DUTIES_POINT, Body, Decision, Event, Message, Point, Proposal, Recipient
 
 log = logging.getLogger(__name__)
 
@@ -360,6 +360,7 @@ def _build_dashboard(
         sender=proposal.sender,
         preparer=proposal.preparer,
         duties_point=proposal.duties_point,
+        has_duty_description=proposal.duties_point != NO_DUTIES_POINT,
         today=today,
         generated_at=generated,
         generated_at_text=fi_datetime(generated),

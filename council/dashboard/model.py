@@ -45,7 +45,8 @@ JSON shape (``dashboard.json``, ``schema_version`` 1; dates as ISO strings, ``*_
             "label": str, "point": int|null, "actor": str, "detail": str}
          ]}
       ],
-      "duties_point": int,                       # the point whose decisions name the liaisons
+      "duties_point": int,                       # the point whose decisions name the liaisons (0: none)
+      "has_duty_description": bool,              # false: the proposal names no liaison (no duty description)
       "liaisons": [                              # from the duties point's decisions, in body order
         {"body_id": str, "body_name": str, "name": str, "title": str, "email": str, "work_time": str}
       ],
@@ -55,8 +56,8 @@ JSON shape (``dashboard.json``, ``schema_version`` 1; dates as ISO strings, ``*_
 
 Fields are only ever added within ``schema_version`` 1 (``sender``, ``preparer``, the cells'
 ``reminders`` and ``agenda_past``, the bodies' ``reminders_sent``, ``next_reminder*`` and
-``follow_up``, the timeline's ``event_id`` and the top-level ``follow_up`` came later); a reader
-ignores keys it does not know.
+``follow_up``, the timeline's ``event_id``, the top-level ``follow_up`` and ``has_duty_description``
+came later); a reader ignores keys it does not know.
 
 Percentages are rounded down, so 100 % means every cell (or every body) has decided.
 """
@@ -157,6 +158,7 @@ class DashboardOut(BaseModel):
     points: list[DashboardPoint]
     bodies: list[DashboardBody]
     duties_point: int = 1
+    has_duty_description: bool = True
     liaisons: list[Liaison]
     overdue: list[str]
     follow_up: list[str] = []

@@ -120,6 +120,7 @@ def proposal_context(
         ],
         resolution_outro=text(lang, "resolution_outro", sender_allative=proposal.sender_allative),
         references=list(proposal.references),
+        has_duty_description=proposal.duty_description is not None,
     )
 
 
@@ -136,9 +137,11 @@ def duty_description_context(
 ) -> DutyDescriptionContext:
     """The liaison's duty description for ``body``: blank lines until a liaison is named.
 
-    Header fields as in :func:`proposal_context`.
+    Header fields as in :func:`proposal_context`. Only for a proposal that has a duty description.
     """
     content = proposal.duty_description
+    if content is None:
+        raise ValueError(f"esityksessä {proposal.id} ei ole järjestöyhdyshenkilön toimenkuvaa")
     lang = body.language.value
     point = proposal.point(content.duties_point)
     return DutyDescriptionContext(

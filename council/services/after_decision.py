@@ -45,11 +45,14 @@ from models.tables import Decision, Event, Message
 
 
 def prepare_duty_descriptions(settings: Settings, *, today: date, actor: str) -> Prepared:
-    """For each body whose point-1 decision names a liaison: render its filled duty description and
+    """For each body whose duties-point decision names a liaison: render its filled duty description and
     queue one email to the registry and the liaison — once per liaison: the outbox round counts the
     liaisons recorded for the body (0 for the first; a correction naming another person is round 1,
-    a correction that keeps the person sends nothing)."""
+    a correction that keeps the person sends nothing). Nothing for a proposal without a duty
+    description: no point of it names a liaison."""
     proposal = proposal_content(settings)
+    if proposal.duty_description is None:
+        return Prepared()
     bodies = {b.id: b for b in load_roster(settings.path(settings.roster_file)).bodies}
     with Session(engine_for(settings)) as session:
         done = set(
@@ -190,7 +193,9 @@ def prepare_confirmations(settings: Settings, *, today: date, actor: str) -> Pre
             for cell in session.scalars(
                 select(Decision).where(
                     Decision.proposal_id == proposal.id,
-                    Decision.point_number == proposal.duty_description.duties_point,
+                    # Without a duty description no cell names a liaison; point 1's cell still
+                    # gives the Dnro a body filed its decision under.
+                    Decision.point_number == (proposal.duties_point or 1),
                 )
             )
         }
@@ -215,7 +220,7 @@ def prepare_confirmations(settings: Settings, *, today: date, actor: str) -> Pre
                 proposal,
                 body,
                 state,
-                duty_cell.liaison if duty_cell else None,
+                duty_cell.liaison if duty_cell and proposal.duty_description is not None else None,
                 references.get(body_id),
                 today=today,
                 actor=actor,
@@ -249,7 +254,7 @@ def _queue_confirmation(
             reference=reference,
             pdf_copies=_existing_pdf_copies,
         )
-        if duty.is_file()
+        if proposal.duty_description is not None and duty.is_file()
         else None
     )
     attachments = attached.files if attached else []

@@ -46,7 +46,7 @@ from council.services.bulk import export_decisions, safe_cell
 from council.store.engine import checked_engine_for
 from council.store.tracking import now
 from models.enums import EVENT_LABEL_FI, MessageState
-from models.tables import Event, Message, Proposal
+from models.tables import NO_DUTIES_POINT, Event, Message, Proposal
 
 MANIFEST = "manifest.json"
 README = "LUEMINUT.txt"
@@ -304,6 +304,7 @@ def _write_events(package: _Package, session: Session, proposal_id: str) -> int:
 
 def _readme(proposal: Proposal, stamp: datetime, counts: dict[str, int]) -> str:
     dnro = f"Dnro {proposal.diary_number}" if proposal.diary_number else "ei diaarinumeroa"
+    duty = "" if proposal.duties_point == NO_DUTIES_POINT else " toimenkuvamalli,"
     return f"""ARKISTOPAKETTI – {proposal.title}
 ({dnro}, tunniste {proposal.id})
 
@@ -314,7 +315,7 @@ tuottanut, lähettänyt ja kirjannut.
 Sisältö:
 
   asiakirjat/        Kaikki esitystä varten tuotetut asiakirjat ({counts["asiakirjoja"]} tiedostoa),
-                     vastaanottajittain omissa kansioissaan (esitys, toimenkuvamalli, muistutukset,
+                     vastaanottajittain omissa kansioissaan (esitys,{duty} muistutukset,
                      kuvailutiedot, tilanneraportit).
   viestit/           Jokainen lähetetty sähköpostiviesti ({counts["viesteja"]} kpl) .eml-tiedostona
                      täsmälleen sellaisena kuin se lähetettiin, liitteineen. Nimi: lähetyspäivä,

@@ -267,7 +267,7 @@ def parse_rows(
     bodies: dict[str, str],
     points: set[int],
     actor: str,
-    duties_point: int = 1,
+    duties_point: int | None = 1,
 ) -> tuple[list[tuple[int, DecisionIn]], list[Problem]]:
     """Validate every row; returns (row number, decision) pairs and every problem found."""
     decisions: list[tuple[int, DecisionIn]] = []

@@ -193,6 +193,7 @@ def status_report_context(settings: Settings, *, today: date) -> StatusReportCon
             )
             for item in board.liaisons
         ],
+        has_duty_description=board.has_duty_description,
         overdue=overdue,
         reminders=reminders,
     )

@@ -65,20 +65,22 @@ def render_all(settings: Settings, *, today: date, progress: Progress | None = N
             reminder,
             lang,
         )
-        filled = folder / safe_filename(text(lang, "file_duty_filled", name=body.name), ".docx")
-        render_docx(
-            DUTY_TEMPLATE,
-            duty_description_context(
-                local,
-                body,
-                on=today,
-                liaison=EXAMPLE_LIAISON,
-                appointed_by=f"{body.deciding_body} {today.day}.{today.month}.{today.year} § 59",
-            ),
-            filled,
-            lang,
-        )
-        written += [reminder, filled]
+        written.append(reminder)
+        if local.duty_description is not None:  # a proposal without a liaison has no duty description
+            filled = folder / safe_filename(text(lang, "file_duty_filled", name=body.name), ".docx")
+            render_docx(
+                DUTY_TEMPLATE,
+                duty_description_context(
+                    local,
+                    body,
+                    on=today,
+                    liaison=EXAMPLE_LIAISON,
+                    appointed_by=f"{body.deciding_body} {today.day}.{today.month}.{today.year} § 59",
+                ),
+                filled,
+                lang,
+            )
+            written.append(filled)
         if progress and task is not None:
             progress.advance(task)
     report = folder / "Tilannekatsaus.docx"

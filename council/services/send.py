@@ -71,27 +71,23 @@ class FirstSendDocuments:
 def render_first_send_documents(
     proposal: ProposalIn, body: BodyIn, folder: Path, *, on: date, reference: str | None = None
 ) -> FirstSendDocuments:
-    """The proposal and the duty description for one body, each with the committee's Dnro, the
-    body's case number as "Viite" when ``reference`` is known, and the reply-by date (the body's
-    response deadline counted from ``on``)."""
+    """The proposal and the duty description (when the proposal has one) for one body, each with the
+    committee's Dnro, the body's case number as "Viite" when ``reference`` is known, and the reply-by
+    date (the body's response deadline counted from ``on``)."""
     from council.content.i18n import text, translated
 
     lang = body.language.value
     proposal = translated(proposal, lang)
     reply_by = response_deadline(on, proposal.reminder_policy.merged(body.reminder_policy))
     proposal_path = folder / safe_filename(text(lang, "file_proposal", name=body.name), ".docx")
-    duty_path = folder / safe_filename(text(lang, "file_duty", name=body.name), ".docx")
     header = {"on": on, "reference": reference, "reply_by": reply_by}
     render_docx(PROPOSAL_TEMPLATE, proposal_context(proposal, body, **header), proposal_path, lang)
-    render_docx(DUTY_TEMPLATE, duty_description_context(proposal, body, **header), duty_path, lang)
-    return FirstSendDocuments(
-        proposal,
-        body,
-        on,
-        reference,
-        reply_by,
-        [("label_proposal", proposal_path), ("label_duty", duty_path)],
-    )
+    documents = [("label_proposal", proposal_path)]
+    if proposal.duty_description is not None:
+        duty_path = folder / safe_filename(text(lang, "file_duty", name=body.name), ".docx")
+        render_docx(DUTY_TEMPLATE, duty_description_context(proposal, body, **header), duty_path, lang)
+        documents.append(("label_duty", duty_path))
+    return FirstSendDocuments(proposal, body, on, reference, reply_by, documents)
 
 
 def first_send_mail(docs: FirstSendDocuments, *, pdf_copies: PdfCopies | None = None) -> RenderedMail:
@@ -118,7 +114,7 @@ def first_send_mail(docs: FirstSendDocuments, *, pdf_copies: PdfCopies | None = 
         short_title=proposal.short_title,
         points=[MailPoint(number=p.number, short_title=p.short_title) for p in proposal.points],
         reply_by=fi_date(docs.reply_by),
-        duties_point=proposal.duty_description.duties_point,
+        duties_point=proposal.duties_point,
         attachment_names=attached.lines,
     )
     return render_mail(

@@ -16,9 +16,9 @@ from council.errors import DecisionConflictError, InvalidDecisionError, UnknownB
 from council.rules.formatting import fi_date, today_helsinki
 from council.rules.transitions import check_transition, status_after
 from council.store.tracking import add_event, now, sending_day
-from models.decisions import DecisionIn, DecisionOut
+from models.decisions import DecisionIn, DecisionOut, no_liaison_message
 from models.enums import DecisionStatus, EventKind
-from models.tables import Body, Decision, Event, Point, Proposal
+from models.tables import NO_DUTIES_POINT, Body, Decision, Event, Point, Proposal
 
 #: Cells whose point is still open (sent, reminded or on a meeting's agenda).
 OPEN_STATUSES = (DecisionStatus.sent.value, DecisionStatus.reminded.value, DecisionStatus.on_agenda.value)
@@ -62,9 +62,12 @@ def _unchanged(cell: Decision, decision: DecisionIn, body: Body) -> bool:
     return all(getattr(cell, field) == value for field, value in wanted.items())
 
 
-def duties_point(*, session: Session, proposal_id: str) -> int:
-    """The point of ``proposal_id`` whose decision names the NGO liaison (1 for an unknown one)."""
+def duties_point(*, session: Session, proposal_id: str) -> int | None:
+    """The point of ``proposal_id`` whose decision names the NGO liaison (1 for an unknown one);
+    None when the proposal has no duty description (stored as :data:`NO_DUTIES_POINT`)."""
     stored = session.scalar(select(Proposal.duties_point).where(Proposal.id == proposal_id))
+    if stored == NO_DUTIES_POINT:
+        return None
     return stored or 1
 
 
@@ -118,6 +121,8 @@ def record_decision(*, session: Session, proposal_id: str, decision: DecisionIn)
             f"esityksessä ei ole kohtaa {decision.point} (kohdat {min(numbers, default=0)}–{max(numbers, default=0)})",
         )
     duties = duties_point(session=session, proposal_id=proposal_id)
+    if decision.liaison is not None and duties is None:
+        raise InvalidDecisionError(name, decision.point, "Järjestöyhdyshenkilö", no_liaison_message())
     if decision.liaison is not None and decision.point != duties:
         raise InvalidDecisionError(
             name,

@@ -18,7 +18,7 @@ from council.store.recipients import recipient_ids
 from models.clock import HELSINKI, now
 from models.enums import STATUS_LABEL_FI, DecisionStatus, EventKind, MessageKind, MessageState, ProposalState
 from models.schemas import ProposalIn, RosterIn
-from models.tables import Body, Decision, Event, Message, Point, Proposal, Recipient
+from models.tables import NO_DUTIES_POINT, Body, Decision, Event, Message, Point, Proposal, Recipient
 
 
 def add_event(
@@ -80,7 +80,7 @@ def sync_content(
         proposal.preparer,
         digest,
     )
-    row.duties_point = proposal.duty_description.duties_point
+    row.duties_point = proposal.duties_point or NO_DUTIES_POINT
     row.diary_number = proposal.diary_number
     row.content = proposal.model_dump(mode="json")
     if row.state is None:

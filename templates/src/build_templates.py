@@ -348,7 +348,9 @@ def build_proposal(lang: str = "fi") -> DocxDocument:
     _p(doc, "{{ sender }}", keep=True)
     _p(doc, f"{L['more']}: {{{{ preparer }}}}", keep=True)
     _p(doc, "", keep=True)
+    _p(doc, "{%p if has_duty_description %}")
     _p(doc, L["annex"], keep=True)
+    _p(doc, "{%p endif %}")
     _p(doc, f"{L['distribution']}: {{{{ body.name }}}}, {L['registry_lc']}")
     return doc
 
@@ -471,6 +473,7 @@ def build_status_report() -> DocxDocument:
         size=9,
     )
     _p(doc, "")
+    _p(doc, "{%p if has_duty_description %}")
     _p(doc, "Nimetyt järjestöyhdyshenkilöt", "Heading 1")
     _p(doc, "{%p if liaisons %}")
     _table(
@@ -482,6 +485,7 @@ def build_status_report() -> DocxDocument:
     )
     _p(doc, "{%p else %}")
     _p(doc, "Yhtään järjestöyhdyshenkilöä ei ole vielä nimetty.")
+    _p(doc, "{%p endif %}")
     _p(doc, "{%p endif %}")
     _p(doc, "Myöhässä", "Heading 1")
     _p(doc, "{%p if overdue %}")
