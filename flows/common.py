@@ -28,7 +28,7 @@ from council.config import get_settings, using_proposal
 from council.content.loading import load_roster
 from council.errors import CouncilError, InvalidInputError, UnknownBodyError
 from council.services.forms import CHOICES_KEY, PER_PROPOSAL
-from council.store.proposals import choose_proposal, proposal_content
+from council.store.proposals import choose_proposal
 from models.clock import today_helsinki
 from models.fields import parse_fi_date
 from models.results import Refusal
@@ -99,12 +99,6 @@ def for_chosen_proposal(fn: Callable[..., Any]) -> Callable[..., Any]:
     run.__signature__ = inspect.signature(fn, eval_str=True)  # type: ignore[attr-defined]
     run.__annotations__ = typing.get_type_hints(fn, include_extras=True)
     return run
-
-
-def duties_point() -> int:
-    """The point whose decision names the NGO liaison, from the proposal as it is now."""
-    settings = get_settings()
-    return proposal_content(settings).duty_description.duties_point
 
 
 def form_title(title: str, description: str | None = None) -> FieldInfo:
