@@ -70,7 +70,7 @@ def _wait_http(url: str, timeout: float, proc: subprocess.Popen | None = None) -
                     return
         except OSError:
             pass
-        time.sleep(0.5)
+        time.sleep(0.1)
     raise CouncilError(f"{url} ei vastannut {timeout:.0f} sekunnissa.")
 
 
@@ -183,31 +183,41 @@ class Registration:
             module = entrypoint.split(":", 1)[0].removesuffix(".py").replace("/", ".")
             importlib.import_module(module)
 
-    def create_pool(self) -> None:
+    def register(self) -> None:
+        """The work pool, then every deployment, over one API client (Prefect's code otherwise opens
+        a client, with its TLS context, for nearly every call)."""
+        import asyncio
+        import contextlib
+
+        from prefect.context import AsyncClientContext
+
+        async def register() -> None:
+            async with AsyncClientContext.get_or_create():
+                await self._create_pool()
+                await self._deploy_all()
+
+        # Entrypoints and pull steps are relative to the project folder, as for the CLI.
+        with contextlib.chdir(PROJECT_ROOT):
+            asyncio.run(register())
+
+    async def _create_pool(self) -> None:
         """`prefect work-pool create council --type process --overwrite`: the process worker's default
         base job template, not paused; an existing pool is updated."""
-        import asyncio
-
         from prefect.client.orchestration import get_client
         from prefect.client.schemas.actions import WorkPoolCreate
         from prefect.workers.utilities import get_default_base_job_template_for_infrastructure_type
 
-        async def create() -> None:
+        try:
             template = await get_default_base_job_template_for_infrastructure_type("process")
             async with get_client() as client:
                 pool = WorkPoolCreate(name=POOL, type="process", base_job_template=template, is_paused=False)
                 await client.create_work_pool(work_pool=pool, overwrite=True)
-
-        try:
-            asyncio.run(create())
         except Exception as exc:  # noqa: BLE001 - any failure stops the start with its reason
             raise CouncilError(f"Työjonon luonti epäonnistui: {exc}") from exc
 
-    def deploy_all(self) -> None:
+    async def _deploy_all(self) -> None:
         """`prefect --no-prompt deploy --all` from the project folder: the same functions of Prefect's
         CLI (prefect/cli/deploy), not interactive, their console output discarded."""
-        import asyncio
-        import contextlib
         import io
 
         from prefect.cli.deploy._config import _load_deploy_configs_and_actions, _pick_deploy_configs
@@ -219,7 +229,7 @@ class Registration:
         def no() -> bool:
             return False
 
-        async def deploy() -> None:
+        try:
             configs, actions = _load_deploy_configs_and_actions(prefect_file=self.prefect_file, console=quiet)
             configs = _pick_deploy_configs(configs, [], True, console=quiet, is_interactive=no)
             default_pool = get_current_settings().deployments.default_work_pool_name
@@ -235,11 +245,6 @@ class Registration:
                 console=quiet,
                 is_interactive=no,
             )
-
-        try:
-            # Entrypoints and pull steps are relative to the project folder, as for the CLI.
-            with contextlib.chdir(PROJECT_ROOT):
-                asyncio.run(deploy())
         except Exception as exc:  # noqa: BLE001 - any failure stops the start with its reason
             raise CouncilError(f"Deploymenttien rekisteröinti epäonnistui: {exc}") from exc
 
@@ -362,7 +367,9 @@ def main_job(*, send: bool = True, wait: bool = True) -> int:
         server = children.start("prefect-server", server_args, env)
         steps.step("Prefect-palvelin käynnistetty")
         if settings.uses_local_smtp:
-            children.start("smtp-server", [_bin("council"), "smtp-server"], env)
+            # `council smtp-server` without importing the whole command line (a second less of CPU
+            # beside the starting Prefect server).
+            children.start("smtp-server", [sys.executable, "-m", "council.delivery.smtpd"], env)
             console.print(f"SMTP-palvelin: 127.0.0.1:{smtp_port} → {settings.mail_dir}")
         with console.status("Alustetaan tietokanta"):
             prepare_database_folder(settings)
@@ -376,18 +383,15 @@ def main_job(*, send: bool = True, wait: bool = True) -> int:
         steps.step("Prefect-palvelin vastaa (/api/health)")
         console.print(f"Prefect UI: http://127.0.0.1:{PREFECT_PORT}")
         with console.status("Rekisteröidään työjono ja deploymentit"):
-            registration.create_pool()
-            steps.step("työjono luotu")
-            # The worker's own start-up (a Python process importing Prefect) overlaps the deployments.
-            children.start("prefect-worker", [_bin("prefect"), "worker", "start", "--pool", POOL], env)
-            registration.deploy_all()
-            steps.step("deploymentit rekisteröity")
+            registration.register()
+            steps.step("työjono ja deploymentit rekisteröity")
             try:
                 refresh_forms(settings, env["PREFECT_API_URL"])
             except (CouncilError, httpx.HTTPError) as exc:
                 # The forms then offer free text; every run still checks its values against the content.
                 console.print(f"[yellow]Lomakkeiden valintalistoja ei päivitetty:[/] {exc}", highlight=False)
         steps.step("lomakkeiden valintalistat päivitetty")
+        children.start("prefect-worker", [_bin("prefect"), "worker", "start", "--pool", POOL], env)
         console.print(f"Prefect-työntekijä käynnissä (työjono {POOL}); lokit: {children.log_dir}")
         parameters = _default_send(settings) if send else None
         if send and parameters is None:
