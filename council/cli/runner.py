@@ -1,9 +1,10 @@
 """The main job (`make run` / `council run`) on the embedded default.
 
-Starts, as child processes that all stop on Ctrl-C: the local SMTP server, a Prefect server on
-127.0.0.1:4200 (state under state/prefect, analytics off), a process worker on the `council` work
-pool; registers the deployments of prefect.yaml; runs `send-proposal` once and waits for it; prints
-where the UI, the documents and the mails are; then waits for Ctrl-C.
+Starts, as child processes that all stop on Ctrl-C: a Prefect server on 127.0.0.1:4200 (state under
+state/prefect, analytics off), the local SMTP server and, once the work pool and the deployments of
+prefect.yaml are registered (in this process, with Prefect's own deploy code), a process worker on the `council` work pool; runs `send-proposal` once and waits for it;
+prints where the UI, the documents and the mails are; then waits for Ctrl-C. The time of each
+start-up step goes to state/logs/startup.log.
 """
 
 from __future__ import annotations
