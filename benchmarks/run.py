@@ -6,7 +6,8 @@ busier machine moves both sides alike. Sections (see BENCHMARKS.md for what each
 * documents — compiled DOCX renderer vs the zip-copy floor and vs naive docxtpl;
 * email     — the project's mailer vs prepared messages over one raw smtplib session;
 * growth    — follow-up selection and dashboard at 1,000 vs 10,000 bodies (time, SQL statements);
-* campaign  — send-proposal to 329 bodies through Prefect vs a plain loop (time, peak RSS).
+* campaign  — send-proposal to 329 bodies through Prefect vs a plain loop (time, peak RSS);
+* startup   — `council run --no-send` until ready vs a bare `prefect server start` until healthy.
 
 Prints the machine and each section, and writes the same results to outputs/benchmarks.json.
 """
@@ -21,11 +22,11 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from benchmarks import bench_campaign, bench_documents, bench_email, bench_growth
+from benchmarks import bench_campaign, bench_documents, bench_email, bench_growth, bench_startup
 from benchmarks.common import Section, machine
 from council.config import PROJECT_ROOT
 
-SECTIONS = ("documents", "email", "growth", "campaign")
+SECTIONS = ("documents", "email", "growth", "campaign", "startup")
 
 
 def _section(name: str, quick: bool, what_if: bool = False, batch_size: int | None = None) -> Section:
@@ -41,6 +42,8 @@ def _section(name: str, quick: bool, what_if: bool = False, batch_size: int | No
             batch_size=batch_size or (10 if quick else 50),
             what_if_compiled=what_if,
         )
+    if name == "startup":
+        return bench_startup.run(repeats=2 if quick else 3)
     raise ValueError(name)
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import signal
-import threading
 from pathlib import Path
 from typing import Annotated
 
@@ -74,28 +72,9 @@ def smtp_server(
     port: Annotated[int | None, typer.Option(help="Portti (oletus COUNCIL_LOCAL_SMTP_PORT tai 8025)")] = None,
 ) -> None:
     """Käynnistä paikallinen SMTP-palvelin 127.0.0.1:ssä; jokainen viesti tallentuu .eml-tiedostoksi."""
-    from council.delivery.smtpd import LocalSmtpServer
+    from council.delivery.smtpd import serve
 
-    settings = get_settings()
-    folder = settings.mail_dir
-    server = LocalSmtpServer(
-        folder, port=port or settings.local_smtp_port, inbox=settings.inbox_dir, inbox_address=settings.sender
-    )
-    stop = threading.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):  # before start: a Ctrl-C while starting stops cleanly too
-        signal.signal(sig, lambda *_: stop.set())
-    try:
-        server.start()
-    except OSError as exc:
-        raise CouncilError(f"SMTP-palvelinta ei voitu käynnistää porttiin {server.port}: {exc}") from exc
-    console.print(
-        f"SMTP-palvelin: 127.0.0.1:{server.port}, viestit kansioon {folder}; "
-        f"osoitteeseen {settings.sender} tulevat myös kansioon {settings.inbox_dir} (council replies)",
-        markup=False,
-        highlight=False,
-    )
-    stop.wait()
-    server.stop()
+    serve(port, say=lambda line: console.print(line, markup=False, highlight=False))
 
 
 @app.command()

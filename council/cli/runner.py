@@ -1,9 +1,10 @@
 """The main job (`make run` / `council run`) on the embedded default.
 
-Starts, as child processes that all stop on Ctrl-C: the local SMTP server, a Prefect server on
-127.0.0.1:4200 (state under state/prefect, analytics off), a process worker on the `council` work
-pool; registers the deployments of prefect.yaml; runs `send-proposal` once and waits for it; prints
-where the UI, the documents and the mails are; then waits for Ctrl-C.
+Starts, as child processes that all stop on Ctrl-C: a Prefect server on 127.0.0.1:4200 (state under
+state/prefect, analytics off), the local SMTP server and, once the work pool and the deployments of
+prefect.yaml are registered (in this process, with Prefect's own deploy code), a process worker on the `council` work pool; runs `send-proposal` once and waits for it;
+prints where the UI, the documents and the mails are; then waits for Ctrl-C. The time of each
+start-up step goes to state/logs/startup.log.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from contextlib import suppress
 from pathlib import Path
 
 import httpx
@@ -69,7 +71,7 @@ def _wait_http(url: str, timeout: float, proc: subprocess.Popen | None = None) -
                     return
         except OSError:
             pass
-        time.sleep(0.5)
+        time.sleep(0.1)
     raise CouncilError(f"{url} ei vastannut {timeout:.0f} sekunnissa.")
 
 
@@ -113,6 +115,37 @@ class Children:
                 os.killpg(proc.pid, signal.SIGKILL)
 
 
+class StartupLog:
+    """When each start-up step ended, in seconds since the `council run` process started, written to
+    state/logs/startup.log (appended, one block per start): where a slow start spends its time."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.origin = time.monotonic() - _process_age()
+        self.lines = [f"--- council run {time.strftime('%Y-%m-%d %H:%M:%S')}"]
+        self.step("komentorivi ladattu")
+
+    def step(self, what: str) -> None:
+        self.lines.append(f"{time.monotonic() - self.origin:7.2f} s  {what}")
+
+    def write(self) -> None:
+        """Append the steps so far to the log, once (at the ready line, or when the start stops)."""
+        if self.lines:
+            with suppress(OSError), self.path.open("a", encoding="utf-8") as log:
+                log.write("\n".join(self.lines) + "\n")
+            self.lines = []
+
+
+def _process_age() -> float:
+    """Seconds since this process started (Linux /proc), 0 where that cannot be read."""
+    try:
+        started = int(Path("/proc/self/stat").read_text().rsplit(")", 1)[1].split()[19])
+        uptime = float(Path("/proc/uptime").read_text().split()[0])
+        return max(0.0, uptime - started / os.sysconf("SC_CLK_TCK"))
+    except (OSError, ValueError, IndexError):
+        return 0.0
+
+
 def _bin(name: str) -> str:
     local = Path(sys.executable).parent / name
     return str(local) if local.exists() else (shutil.which(name) or name)
@@ -122,6 +155,99 @@ def _run(args: list[str], env: dict[str, str], what: str) -> None:
     result = subprocess.run(args, env=env, cwd=PROJECT_ROOT, capture_output=True, text=True)
     if result.returncode != 0:
         raise CouncilError(f"{what} epäonnistui:\n{result.stdout[-2000:]}\n{result.stderr[-2000:]}")
+
+
+class Registration:
+    """The work pool and the deployments of prefect.yaml, registered in this process through Prefect's
+    own code — what `prefect work-pool create council --type process --overwrite` and
+    `prefect --no-prompt deploy --all` do, without two more Python processes that import Prefect.
+
+    Made while the server starts: it points this process's Prefect settings at the server (the same
+    environment the CLI processes had) and imports Prefect's deploy machinery and the flows, so that
+    only the API calls are left once the server answers."""
+
+    def __init__(self, env: dict[str, str]) -> None:
+        if "prefect" in sys.modules:  # its settings are read once, on import
+            raise CouncilError("Prefect on jo tuotu tähän prosessiin: sen asetuksia ei voi enää vaihtaa.")
+        os.environ.update(env)
+        import importlib
+
+        import yaml
+        from prefect.cli.deploy import _config, _core  # noqa: F401 - imported now, used once the server answers
+        from prefect.workers.process import ProcessWorker  # noqa: F401
+
+        # The flows' modules (and so the service they import) are imported now; Prefect then loads
+        # each entrypoint from its file, which only runs that module's own lines.
+        self.prefect_file = PROJECT_ROOT / "prefect.yaml"
+        deployments = yaml.safe_load(self.prefect_file.read_text(encoding="utf-8"))["deployments"]
+        for entrypoint in sorted({d["entrypoint"] for d in deployments}):
+            module = entrypoint.split(":", 1)[0].removesuffix(".py").replace("/", ".")
+            importlib.import_module(module)
+
+    def register(self) -> None:
+        """The work pool, then every deployment, over one API client (Prefect's code otherwise opens
+        a client, with its TLS context, for nearly every call)."""
+        import asyncio
+        import contextlib
+
+        from prefect.context import AsyncClientContext
+
+        async def register() -> None:
+            async with AsyncClientContext.get_or_create():
+                await self._create_pool()
+                await self._deploy_all()
+
+        # Entrypoints and pull steps are relative to the project folder, as for the CLI.
+        with contextlib.chdir(PROJECT_ROOT):
+            asyncio.run(register())
+
+    async def _create_pool(self) -> None:
+        """`prefect work-pool create council --type process --overwrite`: the process worker's default
+        base job template, not paused; an existing pool is updated."""
+        from prefect.client.orchestration import get_client
+        from prefect.client.schemas.actions import WorkPoolCreate
+        from prefect.workers.utilities import get_default_base_job_template_for_infrastructure_type
+
+        try:
+            template = await get_default_base_job_template_for_infrastructure_type("process")
+            async with get_client() as client:
+                pool = WorkPoolCreate(name=POOL, type="process", base_job_template=template, is_paused=False)
+                await client.create_work_pool(work_pool=pool, overwrite=True)
+        except Exception as exc:  # noqa: BLE001 - any failure stops the start with its reason
+            raise CouncilError(f"Työjonon luonti epäonnistui: {exc}") from exc
+
+    async def _deploy_all(self) -> None:
+        """`prefect --no-prompt deploy --all` from the project folder: the same functions of Prefect's
+        CLI (prefect/cli/deploy), not interactive, their console output discarded."""
+        import io
+
+        from prefect.cli.deploy._config import _load_deploy_configs_and_actions, _pick_deploy_configs
+        from prefect.cli.deploy._core import _run_multi_deploy
+        from prefect.settings import get_current_settings
+
+        quiet = Console(file=io.StringIO(), width=200)
+
+        def no() -> bool:
+            return False
+
+        try:
+            configs, actions = _load_deploy_configs_and_actions(prefect_file=self.prefect_file, console=quiet)
+            configs = _pick_deploy_configs(configs, [], True, console=quiet, is_interactive=no)
+            default_pool = get_current_settings().deployments.default_work_pool_name
+            for config in configs:  # as `deploy` does for several deployments
+                pool = config.setdefault("work_pool", {})
+                if pool.get("name") is None and default_pool is not None:
+                    pool["name"] = default_pool
+            await _run_multi_deploy(
+                deploy_configs=configs,
+                actions=actions,
+                deploy_all=True,
+                prefect_file=self.prefect_file,
+                console=quiet,
+                is_interactive=no,
+            )
+        except Exception as exc:  # noqa: BLE001 - any failure stops the start with its reason
+            raise CouncilError(f"Deploymenttien rekisteröinti epäonnistui: {exc}") from exc
 
 
 def run_deployment_and_wait(
@@ -220,6 +346,7 @@ def main_job(*, send: bool = True, wait: bool = True) -> int:
     # Ctrl-C must stop everything even when started from a shell that ignores SIGINT (`make run &`).
     signal.signal(signal.SIGINT, signal.default_int_handler)
     children = Children(settings.state_dir / "logs")
+    steps = StartupLog(children.log_dir / "startup.log")
     stopping = {"flag": False}
 
     def _stop(*_: object) -> None:
@@ -228,38 +355,45 @@ def main_job(*, send: bool = True, wait: bool = True) -> int:
 
     signal.signal(signal.SIGTERM, _stop)
     try:
+        # The Prefect server is the long pole (≈ 20–40 s on 2 cores): start it first and do everything
+        # that does not need it meanwhile — the SMTP server, the database, importing what registering
+        # the work pool and the deployments needs.
+        server_args = [
+            _bin("prefect"),
+            "server",
+            "start",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(PREFECT_PORT),
+        ]
+        server = children.start("prefect-server", server_args, env)
+        steps.step("Prefect-palvelin käynnistetty")
+        if settings.uses_local_smtp:
+            # `council smtp-server` without importing the whole command line (a second less of CPU
+            # beside the starting Prefect server).
+            children.start("smtp-server", [sys.executable, "-m", "council.delivery.smtpd"], env)
+            console.print(f"SMTP-palvelin: 127.0.0.1:{smtp_port} → {settings.mail_dir}")
         with console.status("Alustetaan tietokanta"):
             prepare_database_folder(settings)
             upgrade(settings.effective_database_url)
             settings.proposals_inbox_dir.mkdir(parents=True, exist_ok=True)  # new-proposal lists it
-        if settings.uses_local_smtp:
-            children.start("smtp-server", [_bin("council"), "smtp-server"], env)
-            console.print(f"SMTP-palvelin: 127.0.0.1:{smtp_port} → {settings.mail_dir}")
+        steps.step("SMTP-palvelin käynnistetty, tietokanta ajan tasalla")
         with console.status("Käynnistetään Prefect-palvelin (ensimmäinen käynnistys voi kestää minuutin)"):
-            server_args = [
-                _bin("prefect"),
-                "server",
-                "start",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(PREFECT_PORT),
-            ]
-            server = children.start("prefect-server", server_args, env)
+            registration = Registration(env)
+            steps.step("Prefect ja vuot tuotu rekisteröintiä varten")
             _wait_http(f"http://127.0.0.1:{PREFECT_PORT}/api/health", 180, server)
+        steps.step("Prefect-palvelin vastaa (/api/health)")
         console.print(f"Prefect UI: http://127.0.0.1:{PREFECT_PORT}")
         with console.status("Rekisteröidään työjono ja deploymentit"):
-            _run(
-                [_bin("prefect"), "work-pool", "create", POOL, "--type", "process", "--overwrite"],
-                env,
-                "Työjonon luonti",
-            )
-            _run([_bin("prefect"), "--no-prompt", "deploy", "--all"], env, "Deploymenttien rekisteröinti")
+            registration.register()
+            steps.step("työjono ja deploymentit rekisteröity")
             try:
                 refresh_forms(settings, env["PREFECT_API_URL"])
             except (CouncilError, httpx.HTTPError) as exc:
                 # The forms then offer free text; every run still checks its values against the content.
                 console.print(f"[yellow]Lomakkeiden valintalistoja ei päivitetty:[/] {exc}", highlight=False)
+        steps.step("lomakkeiden valintalistat päivitetty")
         children.start("prefect-worker", [_bin("prefect"), "worker", "start", "--pool", POOL], env)
         console.print(f"Prefect-työntekijä käynnissä (työjono {POOL}); lokit: {children.log_dir}")
         parameters = _default_send(settings) if send else None
@@ -278,6 +412,8 @@ def main_job(*, send: bool = True, wait: bool = True) -> int:
         console.print(f"Sähköpostit: {settings.mail_dir} ({len(mails)} .eml)")
         console.print(f"Tilanne: {_bin('council')} status")
         if wait:
+            steps.step("valmis (Palvelut käynnissä)")
+            steps.write()
             console.print("[bold]Palvelut käynnissä. Pysäytä painamalla Ctrl-C.[/]")
             restarts: list[float] = []
             forms = FormKeeper(settings, env["PREFECT_API_URL"])
@@ -307,4 +443,5 @@ def main_job(*, send: bool = True, wait: bool = True) -> int:
     except KeyboardInterrupt:
         return 0
     finally:
+        steps.write()
         children.stop()

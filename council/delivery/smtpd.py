@@ -1,14 +1,19 @@
 """A real SMTP server on 127.0.0.1 (aiosmtpd) that keeps every message as an .eml file.
 
 The local default when no SMTP host is configured: a coordinator opens exactly what a
-municipality would receive. Run it with ``council smtp-server``; tests start it on a free port.
+municipality would receive. Run it with ``council smtp-server`` (or, lighter, ``python -m
+council.delivery.smtpd``, as `council run` does: without the whole command line to import); tests
+start it on a free port.
 """
 
 from __future__ import annotations
 
 import itertools
 import os
+import signal
+import sys
 import threading
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
@@ -79,3 +84,38 @@ class LocalSmtpServer:
 
     def messages(self) -> list[Path]:
         return sorted(self.folder.glob("*.eml"))
+
+
+def serve(port: int | None = None, *, say: Callable[[str], object] = print) -> None:
+    """Run the configured local SMTP server until SIGINT or SIGTERM (``council smtp-server``)."""
+    from council.config import get_settings
+    from council.errors import CouncilError
+
+    settings = get_settings()
+    folder = settings.mail_dir
+    server = LocalSmtpServer(
+        folder, port=port or settings.local_smtp_port, inbox=settings.inbox_dir, inbox_address=settings.sender
+    )
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):  # before start: a Ctrl-C while starting stops cleanly too
+        signal.signal(sig, lambda *_: stop.set())
+    try:
+        server.start()
+    except OSError as exc:
+        raise CouncilError(f"SMTP-palvelinta ei voitu käynnistää porttiin {server.port}: {exc}") from exc
+    say(
+        f"SMTP-palvelin: 127.0.0.1:{server.port}, viestit kansioon {folder}; "
+        f"osoitteeseen {settings.sender} tulevat myös kansioon {settings.inbox_dir} (council replies)"
+    )
+    stop.wait()
+    server.stop()
+
+
+if __name__ == "__main__":
+    from council.errors import CouncilError
+
+    try:
+        serve(say=lambda line: print(line, flush=True))
+    except CouncilError as exc:
+        print(f"Virhe: {exc}", file=sys.stderr)
+        sys.exit(1)
