@@ -19,14 +19,12 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import urllib.request
 from pathlib import Path
 
 from benchmarks.common import Ratio, Section, free_port
-from council.config import PROJECT_ROOT
-from tests.browser.prefect_stack import READY_LINE, CouncilStack, StackError, _sigint_not_ignored
+from tests.browser.prefect_stack import READY_LINE, CouncilStack
 
 POLL = 0.05  # seconds between health checks of the bare server
 
@@ -99,39 +97,12 @@ class TimedStack(CouncilStack):
     def __init__(self, root: Path) -> None:
         super().__init__(root)
         self.env["COLUMNS"] = "200"  # one output line per printed line
-        self.started = 0.0
         self.lines: list[tuple[float, str]] = []
         self.ready_at: float | None = None
-        self.init_seconds = 0.0
         self.cpu_at_ready = 0.0
 
     def start(self) -> None:
-        self.root.mkdir(parents=True, exist_ok=True)
-        begin = time.perf_counter()
-        self.council("init")
-        self.init_seconds = time.perf_counter() - begin
-        exe = str(Path(sys.executable).parent / "council")
-        with _sigint_not_ignored():
-            self.started = time.perf_counter()
-            self.proc = subprocess.Popen(
-                [exe, "run", "--no-send"],
-                env=self.env,
-                cwd=PROJECT_ROOT,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.STDOUT,
-                text=True,
-                encoding="utf-8",
-                errors="replace",
-                start_new_session=True,
-            )
-        self._reader = threading.Thread(target=self._read, daemon=True)
-        self._reader.start()
-        deadline = time.monotonic() + self.start_timeout
-        while not self._ready.wait(0.5):
-            if self.proc.poll() is not None:
-                raise StackError(f"council run exited ({self.proc.returncode}):\n{self.log_tail()}")
-            if time.monotonic() > deadline:
-                raise StackError(f"council run not ready in {self.start_timeout:.0f} s:\n{self.log_tail()}")
+        super().start()
         # Every process of the stack (council run with the children it waited for, the servers, the worker).
         self.cpu_at_ready = sum(cpu_seconds(pid) for pid, _ in self.leftovers())
 

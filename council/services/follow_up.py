@@ -82,6 +82,11 @@ def _reminder_path(body: BodyIn, due: DueReminder, folder: Path, tag: str | None
     )
 
 
+def _decided_notes(state: BodyState, lang: str) -> dict[int, str]:
+    """The body's decided points with their notes ("hyväksytty 15.3.2021 § 59"), by point number."""
+    return {c.point: cell_note(c, lang) or "" for c in state.cells if c.status not in OPEN}
+
+
 def render_reminder_document(
     proposal: ProposalIn,
     body: BodyIn,
@@ -97,7 +102,7 @@ def render_reminder_document(
     case number as "Viite" when known and the reply-by date (the first send's deadline)."""
     lang = body.language.value
     proposal = translated(proposal, lang)
-    decided = {c.point: cell_note(c, lang) or "" for c in state.cells if c.status not in OPEN}
+    decided = _decided_notes(state, lang)
     return render_docx(
         PROPOSAL_TEMPLATE,
         proposal_context(
@@ -132,7 +137,7 @@ def reminder_parts(
     a reminder of its own, or one section of a combined reminder."""
     lang = body.language.value
     proposal = translated(proposal, lang)
-    decided = {c.point: cell_note(c, lang) or "" for c in state.cells if c.status not in OPEN}
+    decided = _decided_notes(state, lang)
     attached = attach(
         [("label_reminder", _reminder_path(body, due, folder, tag))],
         proposal=proposal,

@@ -78,6 +78,8 @@ class CouncilStack:
             }
         )
         self.proc: subprocess.Popen[str] | None = None
+        self.init_seconds = 0.0
+        self.started = 0.0
         self.output: list[str] = []
         self._ready = threading.Event()
         self._reader: threading.Thread | None = None
@@ -109,10 +111,15 @@ class CouncilStack:
 
     # -- life cycle ------------------------------------------------------------------------
     def start(self) -> None:
+        """`council init`, then `council run --no-send` until its ready line; ``init_seconds`` and
+        ``started`` (perf_counter when run started) are kept for the start-up benchmark."""
         self.root.mkdir(parents=True, exist_ok=True)
+        begin = time.perf_counter()
         self.council("init")
+        self.init_seconds = time.perf_counter() - begin
         exe = str(Path(sys.executable).parent / "council")
         with _sigint_not_ignored():
+            self.started = time.perf_counter()
             self.proc = subprocess.Popen(
                 [exe, "run", "--no-send"],
                 env=self.env,
