@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 from council.config import PROJECT_ROOT
 from tests.browser.prefect_stack import CouncilStack
@@ -57,7 +58,9 @@ def test_in_process_registration_equals_prefects_cli(tmp_path: Path) -> None:
     try:
         stack.start()
         ours = _registered(stack)
-        assert len(ours["deployments"]) == 9 and ours["pool"]["type"] == "process"
+        # every deployment prefect.yaml names
+        listed = yaml.safe_load((PROJECT_ROOT / "prefect.yaml").read_text(encoding="utf-8"))["deployments"]
+        assert len(ours["deployments"]) == len(listed) and ours["pool"]["type"] == "process"
         env = {**stack.env, "PREFECT_API_URL": stack.api_url, "COUNCIL_HOME": str(PROJECT_ROOT)}
         env["PREFECT_HOME"] = str(stack.state_dir / "prefect")
         prefect = str(Path(sys.executable).parent / "prefect")
