@@ -367,24 +367,21 @@ def deliver_messages(
                         actor=actor,
                         message_id=message.message_id,
                     )
-                elif message.kind == MessageKind.reminder.value:
-                    mark_reminded(
-                        session=session,
-                        proposal_id=message.proposal_id,
-                        body_id=message.body_id,
-                        actor=actor,
-                        message_id=message.message_id,
-                        round_=message.round,
+                elif message.kind in (MessageKind.reminder.value, MessageKind.combined_reminder.value):
+                    # a combined reminder reminds on each round it carries
+                    rounds = (
+                        [message]
+                        if message.kind == MessageKind.reminder.value
+                        else carried_rounds(session=session, combined_pk=message.id)
                     )
-                elif message.kind == MessageKind.combined_reminder.value:
-                    for carried in carried_rounds(session=session, combined_pk=message.id):
+                    for reminded in rounds:
                         mark_reminded(
                             session=session,
-                            proposal_id=carried.proposal_id,
+                            proposal_id=reminded.proposal_id,
                             body_id=message.body_id,
                             actor=actor,
                             message_id=message.message_id,
-                            round_=carried.round,
+                            round_=reminded.round,
                         )
             report.sent.append(label)
     return report
