@@ -73,8 +73,30 @@ class EventKind(StrEnum):
     #: One reading of the committee's mailbox that succeeded / failed (``data.error``).
     mailbox_read = "mailbox_read"
     mailbox_failed = "mailbox_failed"
+    candidate_found = "candidate_found"
+    candidate_confirmed = "candidate_confirmed"
+    candidate_rejected = "candidate_rejected"
     proposal_state_changed = "proposal_state_changed"
     recipients_chosen = "recipients_chosen"
+
+
+class PublicationSystem(StrEnum):
+    """Where a body publishes its agendas and minutes (issue 16)."""
+
+    dynasty = "dynasty"  # CGI/Innofactor Dynasty: an RSS feed of meeting items
+    tweb = "tweb"  # Triplan Tweb/KTweb: HTML lists of meetings and items
+    pdf_list = "pdf-lista"  # any page listing the agendas and minutes as PDF links
+
+
+class CandidateKind(StrEnum):
+    decision = "decision"  # a decision on one point
+    agenda = "agenda"  # the body's proposal is on a meeting's agenda
+
+
+class CandidateState(StrEnum):
+    pending = "pending"
+    confirmed = "confirmed"
+    rejected = "rejected"
 
 
 class ProposalState(StrEnum):

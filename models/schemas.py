@@ -12,11 +12,12 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    HttpUrl,
     StringConstraints,
     model_validator,
 )
 
-from models.enums import BodyKind, Language
+from models.enums import BodyKind, Language, PublicationSystem
 from models.fields import Email, Line, Text
 
 _SLUG = r"^[a-z0-9][a-z0-9-]{0,98}[a-z0-9]$"
@@ -170,6 +171,13 @@ class ProposalIn(_In):
         return self.duty_description.duties_point if self.duty_description is not None else None
 
 
+class PublicationIn(_In):
+    """A body's meeting publication: the system and the address of its feed or list of meetings."""
+
+    system: PublicationSystem = Field(description="dynasty, tweb tai pdf-lista")
+    address: HttpUrl = Field(description="Syötteen tai kokousluettelon http(s)-osoite")
+
+
 class BodyIn(_In):
     """One recipient body in a roster file, with the Finnish case forms documents need."""
 
@@ -183,6 +191,9 @@ class BodyIn(_In):
     language: Language = Language.fi
     contacts: list[Email] = Field(default_factory=list)
     reminder_policy: ReminderPolicyOverrideIn | None = None
+    publication: PublicationIn | None = Field(
+        default=None, description="Missä toimielin julkaisee esityslistansa ja pöytäkirjansa"
+    )
 
 
 class RosterIn(_In):

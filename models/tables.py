@@ -123,6 +123,10 @@ class Body(Base):
     deciding_body: Mapped[str] = mapped_column(String(200))
     registry_email: Mapped[str] = mapped_column(String(320))
     language: Mapped[str] = mapped_column(String(2))
+    # Where the body publishes its agendas and minutes (issue 16): "dynasty", "tweb" or "pdf-list",
+    # and the address of its feed or list; None: the body names none.
+    publication_system: Mapped[str | None] = mapped_column(String(20))
+    publication_url: Mapped[str | None] = mapped_column(String(500))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
@@ -233,3 +237,53 @@ class Message(Base):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     #: For a ``carried`` reminder: the combined reminder (same table) that went out in its place.
     carried_by: Mapped[int | None] = mapped_column(Integer, index=True)
+
+
+class Candidate(Base):
+    """A decision (or an agenda date) found in a reply or a publication, waiting for the coordinator.
+
+    Never recorded silently: ``state`` is ``pending`` until the coordinator confirms it (then it is
+    recorded exactly as a typed decision) or rejects it. ``point`` is None for an agenda candidate,
+    which concerns the body's whole proposal. ``source_ref`` (a Message-ID or a URL) with the
+    proposal, body, point and kind keeps a source read twice from making a second candidate.
+    """
+
+    __tablename__ = "candidate"
+    __table_args__ = (UniqueConstraint("proposal_id", "body_id", "kind", "point", "source_ref"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    proposal_id: Mapped[str] = mapped_column(ForeignKey("proposal.id"), index=True)
+    body_id: Mapped[str] = mapped_column(ForeignKey("body.id"))
+    kind: Mapped[str] = mapped_column(String(20))  # CandidateKind
+    point: Mapped[int | None] = mapped_column(Integer)
+    outcome: Mapped[str | None] = mapped_column(String(60))
+    meeting_date: Mapped[date] = mapped_column(Date)
+    section: Mapped[int | None] = mapped_column(Integer)
+    deciding_body: Mapped[str | None] = mapped_column(String(200))
+    liaison_name: Mapped[str | None] = mapped_column(String(200))
+    case_number: Mapped[str | None] = mapped_column(String(60))
+    evidence: Mapped[str] = mapped_column(Text)
+    source: Mapped[str] = mapped_column(String(500))  # what the coordinator reads: a file name or an address
+    source_ref: Mapped[str] = mapped_column(String(500))
+    link: Mapped[str | None] = mapped_column(String(500))
+    state: Mapped[str] = mapped_column(String(20), index=True)  # CandidateState
+    found_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    settled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    settled_by: Mapped[str | None] = mapped_column(String(200))
+
+
+class IntakeSource(Base):
+    """One place decisions are read from (a body's publication), and how fresh it is: the last
+    reading that succeeded and understood the page, the last time what it said changed, and the
+    last failure. The dashboard and the digest show a source silent for days as "lähde ei vastaa"."""
+
+    __tablename__ = "intake_source"
+
+    id: Mapped[str] = mapped_column(String(100), primary_key=True)  # "publication:<body id>"
+    body_id: Mapped[str | None] = mapped_column(String(100))
+    address: Mapped[str] = mapped_column(String(500))
+    last_ok_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_change_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_error: Mapped[str | None] = mapped_column(Text)
+    fingerprint: Mapped[str | None] = mapped_column(String(64))

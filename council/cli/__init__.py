@@ -10,11 +10,13 @@ One module per command group; each registers its commands on :data:`council.cli.
 - ``committee``: status, dashboard, report, digest
 - ``operations``: run, smtp-server, refresh-forms, backup, restore
 - ``replies``: replies
+- ``candidates``: candidates, confirm, reject (decisions found in replies and publications)
 - ``templates``: templates check
 """
 
 from council.cli import (  # noqa: F401 - registers
     archive,
+    candidates,
     committee,
     decisions,
     follow_up,

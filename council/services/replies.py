@@ -22,7 +22,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from council.config import Settings
+from council.delivery.text import UnreadableDocument, document_text
 from council.errors import CouncilError
+from council.services.intake import Item, describe, find_candidates
 from council.store.engine import checked_engine_for
 from council.store.tracking import add_event, now
 from models.enums import EventKind
@@ -48,6 +50,10 @@ class Reply:
     subject: str
     text: str
     refers_to: tuple[str, ...]
+    #: The whole text (``text`` is its start) and the attachments (file name, bytes): a minutes
+    #: extract is read from either.
+    full_text: str = ""
+    attachments: tuple[tuple[str, bytes], ...] = ()
 
 
 @dataclass
@@ -75,6 +81,12 @@ def read_reply(path: Path) -> Reply:
         subject=str(message.get("Subject", "")),
         text=text[:_SEARCHED],
         refers_to=tuple(re.findall(r"<[^<>\s]+>", refers)),
+        full_text=text,
+        attachments=tuple(
+            (part.get_filename() or "liite", part.get_content())
+            for part in message.iter_attachments()
+            if isinstance(part.get_content(), bytes)
+        ),
     )
 
 
@@ -162,9 +174,13 @@ def take_replies(*, session: Session, folder: Path, actor: str) -> RepliesReport
                 body_id=body_id,
                 data=data | {"matched": True},
             )
+        found = _candidates(session, reply, matched, actor)
         if number is None:
-            report.matched.append(f"{body.name}: vastaus luettu, asianumeroa ei löytynyt ({path.name}){several}")
+            if not found:
+                report.matched.append(f"{body.name}: vastaus luettu, asianumeroa ei löytynyt ({path.name}){several}")
+            report.matched += found
             continue
+        report.matched += found
         # One email registered once: a combined reminder's case number is the same for each proposal.
         for proposal_id, body_id in matched:
             row = session.get(Recipient, (proposal_id, body_id))
@@ -181,6 +197,24 @@ def take_replies(*, session: Session, folder: Path, actor: str) -> RepliesReport
             session.flush()
             report.matched.append(f"{body.name}: asianumero {number}{f' (esitys {proposal_id})' if several else ''}")
     return report
+
+
+def _candidates(session: Session, reply: Reply, matched: list[tuple[str, str]], actor: str) -> list[str]:
+    """Decision candidates from a reply's minutes extract (an attachment, or the text itself)."""
+    items = [Item(text=reply.full_text, source=reply.path.name, source_ref=reply.message_id)]
+    lines: list[str] = []
+    for name, content in reply.attachments:
+        try:
+            text = document_text(name, content)
+        except UnreadableDocument as exc:
+            lines.append(str(exc))
+            continue
+        if text:
+            items.append(Item(text=text, source=f"{reply.path.name}: {name}", source_ref=f"{reply.message_id}#{name}"))
+    made, notes = find_candidates(session, pairs=matched, items=items, actor=actor)
+    names = {b.id: b.name for b in session.scalars(select(Body).where(Body.id.in_({c.body_id for c in made})))}
+    lines += [f"Löydös vahvistettavaksi: {describe(c, names[c.body_id], evidence_chars=120)}" for c in made]
+    return lines + notes
 
 
 @dataclass(frozen=True)

@@ -103,6 +103,8 @@ def sync_content(
             "deciding_body": b.deciding_body,
             "registry_email": str(b.registry_email),
             "language": b.language.value,
+            "publication_system": b.publication.system.value if b.publication else None,
+            "publication_url": str(b.publication.address) if b.publication else None,
         }
         body = bodies.get(b.id)
         if body is None:

@@ -1,0 +1,356 @@
+"""Finding the decisions on our proposal in a minutes extract (pöytäkirjanote) or an agenda item.
+
+A registry's minutes extract, a Dynasty item page and a PDF of minutes all follow one municipal
+form: a header naming the body, the meeting date and the section ("Kunnanhallitus 12.05.2026 § 45",
+"Pöytäkirja 12.05.2026/Pykälä 45"), the case, the officer's proposal ("Päätösehdotus", sv
+"Beslutsförslag") and the decision ("Päätös", sv "Beslut"), then appeal instructions. Only the
+decision part yields decisions; the officer's proposal is read only when the decision refers back to
+it ("Ehdotus hyväksyttiin."), and an item with a proposal but no decision yet is an agenda item.
+
+Precision over recall: a sentence is read only when each of its clauses has exactly one outcome and
+every point it names is a point of the proposal; a decision with any sentence not understood yields
+nothing (it is reported), so the coordinator types that decision in as before.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date
+
+from models.enums import Outcome
+
+# The labels that start the parts of an item; the decision part ends at the next one.
+_DECISION = re.compile(
+    r"^[ \t]*(?:PÄÄTÖS|Päätös|BESLUT|Beslut)[ \t]*(?::|\.|$|[ \t]{2,}|\t|[ \t](?=[A-ZÅÄÖ]))", re.MULTILINE
+)
+_PROPOSAL = re.compile(
+    r"^[ \t]*(?:Päätösehdotus|PÄÄTÖSEHDOTUS|Ehdotus|Esittelijän (?:päätös)?ehdotus|Beslutsförslag|Förslag)"
+    r"[ \t]*(?::|$|[ \t]{2,}|\t|[ \t](?=[A-ZÅÄÖ]))",
+    re.MULTILINE,
+)
+_NEXT_PART = re.compile(
+    r"^[ \t]*(?:Päätösehdotus|Päätös|Muutoksenhaku|Oikaisuvaatimus\w*|Valitusosoitus|Muutoksenhakukielto|"
+    r"Tiedoksi|Lisätiedot|Täytäntöönpano|Jakelu|Otteen oikeaksi todistaa|Pöytäkirjan tarkast\w*|"
+    r"Valmistelija|Esittelijä|Beslutsförslag|Beslut|Ändringssökande|Besvärsanvisning|Rättelseyrkande|"
+    r"Delges|Tilläggsuppgifter|Verkställighet|Utdragets riktighet)\b",
+    re.MULTILINE | re.IGNORECASE,
+)
+_AGENDA = re.compile(r"\b(?:esityslista|föredragningslista)\b", re.IGNORECASE)
+_DATE = re.compile(r"\b(\d{1,2})\.(\d{1,2})\.(\d{4})\b")
+# "§ 45", "45 §", "Pykälä 45", most explicit first: in "3.6.2026 § 112" the year is not the section.
+_SECTIONS = (
+    re.compile(r"§\s*(\d{1,5})(?![.\d])"),
+    re.compile(r"\b(?:pykälä|paragraf)\s*(\d{1,5})\b", re.IGNORECASE),
+    re.compile(r"(?<![.\d])(\d{1,5})\s*§"),
+)
+_MEETING_LINE = re.compile(
+    r"pöytäkirja|kokous|esityslista|protokoll|sammanträde|möte|föredragningslista|§", re.I
+)
+_BODY_NAME = re.compile(
+    r"\b(?:[A-ZÅÄÖ][a-zåäö]+(?:n|s)\s+)?[a-zåäö]*(?:hallitus|valtuusto|lautakunta|jaosto|styrelsen|fullmäktige|"
+    r"nämnden|sektionen)\b",
+    re.IGNORECASE,
+)
+
+# Outcomes by the words that state them, most specific first: "hyväksyi muutettuna" is
+# "hyväksytty muutettuna", not "hyväksytty ehdotuksen mukaisesti". Finnish and Swedish.
+_OUTCOMES: tuple[tuple[Outcome, re.Pattern[str]], ...] = tuple(
+    (outcome, re.compile(pattern, re.IGNORECASE))
+    for outcome, pattern in (
+        (Outcome.poydalle, r"pöydälle|bordl[äa]\w*"),
+        (Outcome.palautettu, r"palaut\w*|uudelleen valmisteltavaksi|återremitt\w*"),
+        (Outcome.poistettu, r"poist\w* esityslistalta|avför\w* från föredragningslistan|ströks\b"),
+        (
+            Outcome.hylatty,
+            r"hyl(?:k|ä|j)\w*|\bei hyväksy\w*|\bei hyväksynyt\b|förkast\w*|avsl(?:og|å)\w*|godkände inte",
+        ),
+        # Not "lähetetään tiedoksi" (who is told), only "merkitsi tiedoksi" (what was decided).
+        (
+            Outcome.merkitty_tiedoksi,
+            r"merki\w*(?:\s+\S+){0,4}?\s+tiedoksi|tiedoksi\s+merki\w*|anteckn\w*(?:\s+\S+){0,4}?\s+för kännedom|"
+            r"för kännedom\s+anteckn\w*",
+        ),
+        (Outcome.hyvaksytty_muutettu_ehdotus, r"muutetu\w* (?:päätös)?ehdotuks\w*|ändrade förslag\w*"),
+        (
+            Outcome.hyvaksytty_muutettuna,
+            r"muutettuna|(?:seuraavin |näin )?muutoksin|med (?:följande )?ändring\w*",
+        ),
+        (Outcome.hyvaksytty, r"hyväks\w*|godk[äa]n\w*"),
+    )
+)
+_APPROVALS = frozenset(
+    {
+        Outcome.hyvaksytty,
+        Outcome.hyvaksytty_aanestys,
+        Outcome.hyvaksytty_muutettuna,
+        Outcome.hyvaksytty_muutettu_ehdotus,
+    }
+)
+_VOTE = re.compile(r"äänesty\w*|äänin \d+\s*[-–]\s*\d+|omröstning|röster", re.IGNORECASE)
+# "kohdat 1–3", "kohdan 4", "kohtien 1 ja 2", "1. kohdan", "punkterna 1–3", "punkt 4".
+_POINTS = re.compile(
+    r"\b(?:kohd\w*|kohta\w*|kohtien|punkt\w*)\s+(?P<after>\d+(?:\s*(?:[-–]|,|ja|och|sekä)\s*\d+)*)"
+    r"|\b(?P<before>\d+)\.\s*(?:kohd\w*|kohta\w*|punkt\w*)\b",
+    re.IGNORECASE,
+)
+_WHOLE = re.compile(r"esitykse?\w*|ehdotu\w*|asia\w*|förslag\w*|ärende\w*|framställ\w*", re.IGNORECASE)
+_OTHERWISE = re.compile(r"muilta osin|i övrigt", re.IGNORECASE)
+# Clauses: split at ";" and at ", " / " ja " / " sekä " / " och " / " men " not inside a list of numbers.
+_CLAUSE = re.compile(r";|,?\s+(?:ja|sekä|och|men|mutta)\s+(?!\d)|,\s+(?!\d|ja\b|och\b)")
+_SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-ZÅÄÖ0-9])")
+_LIAISON = re.compile(
+    r"(?:[Jj]ärjestöyhdyshenkilöksi|[Yy]hdyshenkilöksi)\s+(?:nimettiin\s+|valittiin\s+|nimetään\s+)?"
+    r"(?P<fi>(?:[a-zåäö\-]+\s+){0,3}?"
+    r"[A-ZÅÄÖ][a-zåäö\-]+(?:\s+[A-ZÅÄÖ][a-zåäö\-]+){1,2})"
+    r"|[Kk]ontaktperson\w*\s+(?:utsågs\s+|utses\s+)?(?P<sv>(?:[a-zåäö\-]+\s+){0,3}?[A-ZÅÄÖ][a-zåäö\-]+(?:\s+[A-ZÅÄÖ][a-zåäö\-]+){1,2})",
+)
+
+
+@dataclass(frozen=True)
+class Found:
+    """One decision found: point, outcome, and the sentence it came from (the evidence)."""
+
+    point: int
+    outcome: Outcome
+    sentence: str
+    liaison_name: str | None = None
+
+
+@dataclass
+class Reading:
+    """What one item said. ``decided``: it has a decision part; ``agenda``: it is an agenda item (a
+    proposal and no decision yet). ``not_understood``: sentences of the decision that named an
+    outcome but could not be read safely (they yield nothing)."""
+
+    meeting_date: date | None = None
+    section: int | None = None
+    deciding_body: str | None = None
+    decided: bool = False
+    agenda: bool = False
+    found: list[Found] = field(default_factory=list)
+    not_understood: list[str] = field(default_factory=list)
+
+    @property
+    def complete(self) -> bool:
+        """Enough to record a decision: the meeting date and the section are known."""
+        return self.meeting_date is not None and self.section is not None
+
+
+def _part(text: str, start: re.Pattern[str]) -> str | None:
+    found = start.search(text)
+    if found is None:
+        return None
+    rest = text[found.end() :]
+    end = _NEXT_PART.search(rest)
+    return (rest[: end.start()] if end else rest).strip()
+
+
+def _outcomes(clause: str) -> list[Outcome]:
+    """The outcomes a clause states (one, normally); "hyväksyi muutettuna" is one outcome."""
+    found: list[Outcome] = []
+    rest = clause
+    for outcome, pattern in _OUTCOMES:
+        if pattern.search(rest):
+            found.append(outcome)
+            rest = pattern.sub(" ", rest)
+    # "hyväksyi muutettuna": the specific kind of approval stands for the generic one.
+    if Outcome.hyvaksytty in found and len(set(found) & _APPROVALS) > 1:
+        found.remove(Outcome.hyvaksytty)
+    # "hylkäsi ... ja hyväksyi" is two clauses; "ei hyväksynyt" is one rejection.
+    if Outcome.hylatty in found and Outcome.hyvaksytty in found and re.search(r"\bei hyväksy", clause, re.I):
+        found.remove(Outcome.hyvaksytty)
+    if Outcome.hyvaksytty in found and _VOTE.search(clause):
+        found[found.index(Outcome.hyvaksytty)] = Outcome.hyvaksytty_aanestys
+    return found
+
+
+def _numbers(text: str) -> list[int]:
+    numbers: list[int] = []
+    for span in re.finditer(r"(\d+)\s*[-–]\s*(\d+)|(\d+)", text):
+        if span.group(3):
+            numbers.append(int(span.group(3)))
+        else:
+            low, high = int(span.group(1)), int(span.group(2))
+            numbers.extend(range(low, high + 1) if low <= high <= low + 50 else [])
+    return numbers
+
+
+def _points(clause: str) -> list[int]:
+    points: list[int] = []
+    for match in _POINTS.finditer(clause):
+        points.extend(
+            _numbers(match.group("after")) if match.group("after") else [int(match.group("before"))]
+        )
+    return list(dict.fromkeys(points))
+
+
+def _liaison(sentence: str) -> str | None:
+    """The liaison named in a sentence, in the nominative when the minutes wrote the object form
+    of a -nen surname ("nimetä yhdyshenkilöksi Maija Mäkisen" → "Maija Mäkinen")."""
+    found = _LIAISON.search(sentence)
+    if found is None:
+        return None
+    phrase = found.group("fi") or found.group("sv") or ""
+    words = [w for w in phrase.split() if w[:1].isupper()]
+    if len(words) < 2:
+        return None
+    if words[-1].endswith("sen"):
+        words[-1] = words[-1][: -len("sen")] + "nen"
+    return " ".join(words)
+
+
+def _clauses(sentence: str) -> list[str]:
+    """The sentence's clauses; a clause naming neither an outcome nor points belongs to the one
+    before it ("… ja nimetä yhdyshenkilöksi …" stays with its verb)."""
+    merged: list[str] = []
+    for clause in (c.strip() for c in _CLAUSE.split(sentence)):
+        if not clause:
+            continue
+        if merged and not _outcomes(clause) and not _points(clause):
+            merged[-1] += " " + clause
+        else:
+            merged.append(clause)
+    # A clause with points but no outcome takes the next clause's ("Kohta 4, ... palautettiin").
+    result: list[str] = []
+    for clause in merged:
+        if result and not _outcomes(result[-1]) and _points(result[-1]):
+            result[-1] += " " + clause
+        else:
+            result.append(clause)
+    return result
+
+
+def _sentence_findings(sentence: str, points: int) -> list[tuple[int | None, Outcome]] | None:
+    """(point, outcome) pairs of one sentence, point None for the whole proposal; None when the
+    sentence names an outcome but cannot be read safely."""
+    pairs: list[tuple[int | None, Outcome]] = []
+    for clause in _clauses(sentence):
+        outcomes = _outcomes(clause)
+        named = _points(clause)
+        if not outcomes:
+            if named:
+                return None  # points with no outcome of their own
+            continue
+        if len(outcomes) > 1 or any(not 1 <= p <= points for p in named):
+            return None
+        if named:
+            pairs.extend((p, outcomes[0]) for p in named)
+        elif _OTHERWISE.search(clause):
+            pairs.append((-1, outcomes[0]))  # "muilta osin": every point not named elsewhere
+        else:
+            pairs.append((None, outcomes[0]))
+    whole = [o for p, o in pairs if p is None]
+    if whole and len(pairs) > 1:
+        return None  # "hyväksyi esityksen ja palautti kohdan 4": which points the first covers is unsaid
+    return pairs
+
+
+def _decisions(part: str, points: int, duties_point: int | None) -> tuple[list[Found], list[str], bool]:
+    """Found decisions, sentences not understood, and whether the part only refers back to the
+    proposal ("Ehdotus hyväksyttiin." with no points of its own)."""
+    by_point: dict[int, Found] = {}
+    unclear: list[str] = []
+    refers_back = False
+    # The liaison may be named in a sentence of its own ("Järjestöyhdyshenkilöksi nimettiin …").
+    liaison = _liaison(" ".join(part.split()))
+    for sentence in _SENTENCE.split(" ".join(part.split())):
+        pairs = _sentence_findings(sentence, points)
+        if pairs is None:
+            unclear.append(sentence)
+            continue
+        for point, outcome in pairs:
+            targets = (
+                range(1, points + 1)
+                if point is None
+                else [p for p in range(1, points + 1) if p not in by_point]
+                if point == -1
+                else [point]
+            )
+            if point is None and re.fullmatch(
+                r"(?:\w+\s+)?(?:päätös)?ehdotus hyväksyttiin\.?|hyväksyttiin\.?|(?:\w+\s+)?hyväksyi "
+                r"(?:päätös)?ehdotuksen\.?|förslaget godkändes\.?|godkändes\.?",
+                sentence.strip(),
+                re.IGNORECASE,
+            ):
+                refers_back = True
+            for target in targets:
+                if target in by_point and by_point[target].outcome != outcome:
+                    unclear.append(sentence)  # two outcomes for one point: neither is trusted
+                    by_point.pop(target)
+                    continue
+                by_point[target] = Found(
+                    point=target,
+                    outcome=outcome,
+                    sentence=sentence,
+                    liaison_name=liaison if target == duties_point and outcome in _APPROVALS else None,
+                )
+    return [by_point[p] for p in sorted(by_point)], unclear, refers_back
+
+
+def _header(text: str) -> tuple[date | None, int | None, str | None]:
+    """Meeting date, section and deciding body from the lines before the proposal and decision."""
+    cut = min((m.start() for m in (_PROPOSAL.search(text), _DECISION.search(text)) if m), default=len(text))
+    head = text[:cut] or text
+    meeting, section = None, None
+    for line in head.splitlines():
+        if not _MEETING_LINE.search(line):
+            continue
+        if section is None:
+            section = next((int(m.group(1)) for p in _SECTIONS if (m := p.search(line))), None)
+        if meeting is None and (day := _DATE.search(line)):
+            try:
+                meeting = date(int(day.group(3)), int(day.group(2)), int(day.group(1)))
+            except ValueError:
+                meeting = None
+    body = _BODY_NAME.search(head)
+    deciding = body.group(0).strip() if body else None
+    return meeting, section, deciding[:1].upper() + deciding[1:] if deciding else None
+
+
+def read_item(text: str, *, points: int, duties_point: int | None) -> Reading:
+    """Read one minutes extract or agenda item (plain text); see the module docstring."""
+    meeting, section, deciding = _header(text)
+    reading = Reading(meeting_date=meeting, section=section, deciding_body=deciding)
+    decision = _part(text, _DECISION)
+    proposal = _part(text, _PROPOSAL)
+    if decision is None:
+        reading.agenda = proposal is not None or bool(_AGENDA.search(text))
+        return reading
+    reading.decided = True
+    found, unclear, refers_back = _decisions(decision, points, duties_point)
+    if refers_back and proposal:
+        # The decision is the proposal as it stood: its points and liaison, with the decision's
+        # kind of approval ("Ehdotus hyväksyttiin äänestyksen jälkeen" → after a vote).
+        proposed, proposal_unclear, _ = _decisions(proposal, points, duties_point)
+        if proposed and not proposal_unclear:
+            kind = found[0].outcome if found else Outcome.hyvaksytty
+            found = [
+                Found(
+                    point=f.point,
+                    outcome=kind if f.outcome == Outcome.hyvaksytty else f.outcome,
+                    sentence=f"{found[0].sentence if found else ''} ({f.sentence})".strip(),
+                    liaison_name=f.liaison_name,
+                )
+                for f in proposed
+            ]
+    # One sentence not understood may be about the same points as the clear ones: trust none.
+    reading.found = [] if unclear else found
+    reading.not_understood = unclear
+    return reading
+
+
+def _words(text: str) -> set[str]:
+    return {w[:6] for w in re.findall(r"[a-zåäö]{6,}", text.casefold())}
+
+
+def concerns(text: str, *, title: str, short_title: str, numbers: tuple[str, ...]) -> bool:
+    """Whether an item is about our proposal: it quotes one of its case numbers (ours or the body's),
+    or its short title, or most of the long words of its title."""
+    plain = " ".join(text.split()).casefold()
+    if any(n and " ".join(n.split()).casefold() in plain for n in numbers):
+        return True
+    if short_title and " ".join(short_title.split()).casefold() in plain:
+        return True
+    wanted = _words(title)
+    return bool(wanted) and len(wanted & _words(text)) >= max(3, (2 * len(wanted) + 2) // 3)
