@@ -15,6 +15,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any
 
+import httpx
 from prefect import get_run_logger
 from prefect.artifacts import create_markdown_artifact
 from prefect.client.schemas.objects import FlowRun
@@ -24,10 +25,10 @@ from prefect.states import Failed, State
 from pydantic import BaseModel, Field, model_validator
 from pydantic.fields import FieldInfo
 
-from council.config import get_settings, using_proposal
+from council.config import Settings, get_settings, using_proposal
 from council.content.loading import load_roster
 from council.errors import CouncilError, InvalidInputError, UnknownBodyError
-from council.services.forms import CHOICES_KEY, PER_PROPOSAL
+from council.services.forms import CHOICES_KEY, PER_PROPOSAL, refresh_forms
 from council.store.proposals import choose_proposal
 from models.clock import today_helsinki
 from models.fields import parse_fi_date
@@ -225,3 +226,16 @@ def notify_coordinator(flow: object, flow_run: FlowRun, state: State) -> None:
 
 #: Every deployment's flow: ``@flow(..., **ON_FAILURE)``.
 ON_FAILURE = {"on_failure": [notify_coordinator], "on_crashed": [notify_coordinator]}
+
+
+def push_choices(settings: Settings) -> None:
+    """Every form's dropdowns at once (`council run` would catch up within seconds anyway); a
+    failure leaves them as they are and is logged: the run's own work is done."""
+    from prefect.settings import PREFECT_API_URL
+
+    try:
+        if not (url := PREFECT_API_URL.value()):
+            raise ValueError("PREFECT_API_URL puuttuu")
+        refresh_forms(settings, url)
+    except (CouncilError, httpx.HTTPError, ValueError) as exc:
+        get_run_logger().warning("Lomakkeiden valintalistoja ei päivitetty: %s", exc)

@@ -8,20 +8,28 @@ import subprocess
 from pathlib import Path
 from typing import Annotated
 
-import httpx
 from prefect import flow, get_run_logger
 from prefect.artifacts import create_markdown_artifact
 from prefect.states import State
 from pydantic import BaseModel, ConfigDict, Field
 
-from council.config import Settings, get_settings
+from council.config import get_settings
 from council.errors import CouncilError
 from council.rules.formatting import today_helsinki
-from council.services.forms import refresh_forms
 from council.services.preview import proposal_preview
 from council.services.proposals import close_proposal, import_proposal, read_proposal_file
 from council.store.proposals import choose_proposal
-from flows.common import ON_FAILURE, BodyName, actor, body_ids, body_name, form_title, refuse, report_done
+from flows.common import (
+    ON_FAILURE,
+    BodyName,
+    actor,
+    body_ids,
+    body_name,
+    form_title,
+    push_choices,
+    refuse,
+    report_done,
+)
 
 #: A file in the coordinator's folder of new proposals, chosen in the form.
 ProposalFile = Annotated[
@@ -39,7 +47,8 @@ class NewProposalIn(BaseModel):
     model_config = ConfigDict(title="Uusi esitys")
 
     tiedosto: ProposalFile = Field(  # type: ignore[valid-type]
-        title="Tiedosto", description="Esityspohjalle kirjoitettu .docx (tai .yaml) uusien esitysten kansiosta"
+        title="Tiedosto",
+        description="Esityspohjalle kirjoitettu .docx (tai .yaml) uusien esitysten kansiosta",
     )
     vastaanottajat: list[BodyName] = Field(  # type: ignore[valid-type]
         default_factory=list,
@@ -91,7 +100,11 @@ def new_proposal(
     first = done.recipients[0]
     try:
         docx, png = proposal_preview(settings, proposal.id, first, today=today_helsinki())
-    except (CouncilError, OSError, subprocess.SubprocessError) as exc:  # stored already; a preview is a nicety
+    except (
+        CouncilError,
+        OSError,
+        subprocess.SubprocessError,
+    ) as exc:  # stored already; a preview is a nicety
         logger.warning("Esikatselua ei voitu tehdä: %s", exc)
         docx, png = None, None
     if png is not None:  # inline: the UI shows it without access to the worker's files
@@ -100,7 +113,7 @@ def new_proposal(
             markdown=f"![Esityksen ensimmäinen sivu: {body_name(first)}](data:image/png;base64,{image})",
             description=f"Esikatselu: {body_name(first)}",
         )
-    _push_choices(settings)
+    push_choices(settings)
     names = ", ".join(body_name(b) for b in done.recipients)
     report_done(
         f"# Uusi esitys: {proposal.short_title}\n\n"
@@ -131,7 +144,10 @@ class CloseProposalIn(BaseModel):
         json_schema_extra={"x-council-choices": "proposals"},
     )
     syy: str = Field(
-        min_length=3, max_length=500, title="Syy", description="Miksi seuranta päättyy (näkyy tapahtumalokissa)"
+        min_length=3,
+        max_length=500,
+        title="Syy",
+        description="Miksi seuranta päättyy (näkyy tapahtumalokissa)",
     )
 
 
@@ -145,22 +161,9 @@ def close_proposal_flow(
         changed = close_proposal(settings, proposal_id, reason=paatos.syy, actor=actor())
     except CouncilError as exc:  # every problem of the file, the recipients or the state: nothing stored
         return refuse(exc.refusal())
-    _push_choices(settings)
+    push_choices(settings)
     create_markdown_artifact(
         markdown=f"# Esitys päätetty\n\n`{proposal_id}`: {paatos.syy}\n\nMuistutuksia ei enää lähetetä.",
         description="Ajon yhteenveto",
     )
     return {"proposal": proposal_id, "closed": changed}
-
-
-def _push_choices(settings: Settings) -> None:
-    """Every form's dropdowns at once (`council run` would catch up within seconds anyway); a
-    failure leaves them as they are and is logged: the run's own work is done."""
-    from prefect.settings import PREFECT_API_URL
-
-    try:
-        if not (url := PREFECT_API_URL.value()):
-            raise ValueError("PREFECT_API_URL puuttuu")
-        refresh_forms(settings, url)
-    except (CouncilError, httpx.HTTPError, ValueError) as exc:
-        get_run_logger().warning("Lomakkeiden valintalistoja ei päivitetty: %s", exc)

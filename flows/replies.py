@@ -8,7 +8,7 @@ from prefect import flow, get_run_logger, task
 from council.config import get_settings
 from council.errors import CouncilError
 from council.services.replies import ReadReplies, read_replies
-from flows.common import ON_FAILURE, actor, report_done
+from flows.common import ON_FAILURE, actor, push_choices, report_done
 
 
 class MailboxUnreadable(CouncilError):
@@ -38,6 +38,8 @@ def read_replies_flow() -> dict:
     for line in lines:
         logger.info(line)
     report_done("\n".join(["## Kirjaamoiden vastaukset", "", *[f"- {line}" for line in lines]]))
+    if result.report.candidates:
+        push_choices(get_settings())  # the confirm-candidates form lists the new findings
     if result.mailbox_error:
         logger.warning("Postilaatikkoa ei voitu lukea: %s", result.mailbox_error)
         if result.mailbox_was_ok:
@@ -48,6 +50,7 @@ def read_replies_flow() -> dict:
         "matched": result.report.matched,
         "unmatched": result.report.unmatched,
         "already_read": result.report.already_read,
+        "candidates": result.report.candidates,
         "fetched": result.fetched,
         "mailbox_error": result.mailbox_error,
     }

@@ -232,6 +232,8 @@ class DigestMailContext(BaseModel):
     changes: list[str]
     summary: str
     attachment_names: list[str]
+    #: Sources of decisions that have not answered for days, and the candidates waiting (issue 16).
+    sources: list[str] = []
 
 
 class CombinedDigestMailContext(BaseModel):
@@ -244,6 +246,7 @@ class CombinedDigestMailContext(BaseModel):
     until: str
     sections: list[DigestMailContext]
     attachment_names: list[str]
+    sources: list[str] = []
 
 
 class FailedRunMailContext(BaseModel):

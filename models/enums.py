@@ -155,4 +155,7 @@ EVENT_LABEL_FI: dict[str, str] = {
     EventKind.reply_received: "vastaus luettu",
     EventKind.mailbox_read: "postilaatikko luettu",
     EventKind.mailbox_failed: "postilaatikkoa ei voitu lukea",
+    EventKind.candidate_found: "päätös löytyi, odottaa vahvistusta",
+    EventKind.candidate_confirmed: "löydetty päätös vahvistettu",
+    EventKind.candidate_rejected: "löydetty päätös hylätty",
 }

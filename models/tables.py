@@ -281,9 +281,11 @@ class IntakeSource(Base):
 
     id: Mapped[str] = mapped_column(String(100), primary_key=True)  # "publication:<body id>"
     body_id: Mapped[str | None] = mapped_column(String(100))
+    system: Mapped[str] = mapped_column(String(20))
     address: Mapped[str] = mapped_column(String(500))
     last_ok_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_change_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    failing_since: Mapped[datetime | None] = mapped_column(UTCDateTime())  # None while it answers
     last_error: Mapped[str | None] = mapped_column(Text)
     fingerprint: Mapped[str | None] = mapped_column(String(64))

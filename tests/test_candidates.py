@@ -44,14 +44,29 @@ def _found(text: str) -> dict[int, Outcome]:
     [
         ("Päätös: Ehdotus hyväksyttiin.", {1: H, 2: H, 3: H, 4: H}),
         ("Päätös: Kunnanhallitus hyväksyi päätösehdotuksen.", {1: H, 2: H, 3: H, 4: H}),
-        ("Päätös: Kunnanhallitus hyväksyi kohdat 1-3 ja palautti kohdan 4 valmisteluun.", {1: H, 2: H, 3: H, 4: P}),
-        ("Päätös: Kohdat 1 ja 2 hyväksyttiin. Kohta 3 ja kohta 4 jätettiin pöydälle.", {1: H, 2: H, 3: PO, 4: PO}),
-        ("Päätös: Esityksen 1. kohta hyväksyttiin. Muilta osin esitys merkittiin tiedoksi.", {1: H, 2: T, 3: T, 4: T}),
+        (
+            "Päätös: Kunnanhallitus hyväksyi kohdat 1-3 ja palautti kohdan 4 valmisteluun.",
+            {1: H, 2: H, 3: H, 4: P},
+        ),
+        (
+            "Päätös: Kohdat 1 ja 2 hyväksyttiin. Kohta 3 ja kohta 4 jätettiin pöydälle.",
+            {1: H, 2: H, 3: PO, 4: PO},
+        ),
+        (
+            "Päätös: Esityksen 1. kohta hyväksyttiin. Muilta osin esitys merkittiin tiedoksi.",
+            {1: H, 2: T, 3: T, 4: T},
+        ),
         ("Päätös: Kunnanhallitus hyväksyi esityksen muutettuna.", {1: HM, 2: HM, 3: HM, 4: HM}),
-        ("Päätös: Äänestyksen jälkeen kunnanhallitus hyväksyi esityksen äänin 6–3.", {p: HA for p in (1, 2, 3, 4)}),
+        (
+            "Päätös: Äänestyksen jälkeen kunnanhallitus hyväksyi esityksen äänin 6–3.",
+            {p: HA for p in (1, 2, 3, 4)},
+        ),
         ("Päätös: Kunnanhallitus hylkäsi esityksen kohdan 2.", {2: Outcome.hylatty}),
         ("Päätös: Kunnanhallitus ei hyväksynyt kohtaa 3.", {3: Outcome.hylatty}),
-        ("Beslut: Kommunstyrelsen godkände punkterna 1–3 och återremitterade punkt 4.", {1: H, 2: H, 3: H, 4: P}),
+        (
+            "Beslut: Kommunstyrelsen godkände punkterna 1–3 och återremitterade punkt 4.",
+            {1: H, 2: H, 3: H, 4: P},
+        ),
         ("Beslut: Ärendet bordlades.", {1: PO, 2: PO, 3: PO, 4: PO}),
         # Precision: what cannot be read safely yields nothing.
         ("Päätös: Kunnanhallitus hyväksyi esityksen ja palautti kohdan 4 valmisteluun.", {}),
@@ -84,7 +99,12 @@ def test_meeting_date_and_section_from_the_header(header: str, day: str, section
 
 def test_the_liaison_named_in_the_proposal_or_the_decision() -> None:
     jokioinen = read_item((MINUTES / "jokioinen-kh-45.txt").read_text(), points=4, duties_point=1)
-    assert {f.point: f.liaison_name for f in jokioinen.found} == {1: "Maija Mäkinen", 2: None, 3: None, 4: None}
+    assert {f.point: f.liaison_name for f in jokioinen.found} == {
+        1: "Maija Mäkinen",
+        2: None,
+        3: None,
+        4: None,
+    }
     humppila = read_item((MINUTES / "humppila-kh-112.txt").read_text(), points=4, duties_point=1)
     assert humppila.found[0].liaison_name == "Pekka Korhonen"
     # A proposal without a duty description: nobody is the liaison of any point.
@@ -92,7 +112,9 @@ def test_the_liaison_named_in_the_proposal_or_the_decision() -> None:
     assert all(f.liaison_name is None for f in none.found)
 
 
-def _reply(folder: Path, name: str, *, sender: str, in_reply_to: str, text: str, attachment: Path | None) -> None:
+def _reply(
+    folder: Path, name: str, *, sender: str, in_reply_to: str, text: str, attachment: Path | None
+) -> None:
     message = EmailMessage()
     message["From"] = sender
     message["To"] = "hyvinvointivaliokunta@forssanseutu.example"
@@ -101,7 +123,11 @@ def _reply(folder: Path, name: str, *, sender: str, in_reply_to: str, text: str,
     message["In-Reply-To"] = message["References"] = in_reply_to
     message.set_content(text)
     if attachment is not None:
-        subtype = "pdf" if attachment.suffix == ".pdf" else "vnd.openxmlformats-officedocument.wordprocessingml.document"
+        subtype = (
+            "pdf"
+            if attachment.suffix == ".pdf"
+            else "vnd.openxmlformats-officedocument.wordprocessingml.document"
+        )
         message.add_attachment(
             attachment.read_bytes(), maintype="application", subtype=subtype, filename=attachment.name
         )
@@ -134,6 +160,14 @@ def _ours(settings: Settings, body_id: str) -> str:
 def _candidates(settings: Settings) -> list[Candidate]:
     with Session(make_engine(settings.effective_database_url)) as session:
         return list(session.scalars(select(Candidate).order_by(Candidate.id)))
+
+
+def _pending_on_dashboard(settings: Settings) -> dict[str, int]:
+    from council.dashboard.build import build_dashboard
+
+    with Session(make_engine(settings.effective_database_url)) as session:
+        dashboard = build_dashboard(session=session, proposal_id=settings.proposal_id)
+    return {b.body_id: b.pending_candidates for b in dashboard.bodies if b.pending_candidates}
 
 
 def test_minutes_extracts_become_candidates_and_a_confirmed_one_is_a_recorded_decision(
@@ -183,13 +217,23 @@ def test_minutes_extracts_become_candidates_and_a_confirmed_one_is_a_recorded_de
         ("humppila", 4): PO,
     }  # nothing for Tammela: its extract has a sentence that cannot be read safely
     first = found[("jokioinen", 1)]
-    assert (str(first.meeting_date), first.section, first.deciding_body) == ("2021-04-12", 45, "Jokioisten kunnanhallitus")
+    assert (str(first.meeting_date), first.section, first.deciding_body) == (
+        "2021-04-12",
+        45,
+        "Jokioisten kunnanhallitus",
+    )
     assert first.liaison_name == "Maija Mäkinen" and "hyväksyä esityksen kohdat 1–3" in first.evidence
     assert first.source == "jok.eml: jokioinen-kh-45.pdf"
 
     # Nothing is recorded before the coordinator confirms.
     with Session(make_engine(settings.effective_database_url)) as session:
-        assert session.scalar(select(Decision.outcome).where(Decision.body_id == "jokioinen", Decision.point_number == 1)) is None
+        assert (
+            session.scalar(
+                select(Decision.outcome).where(Decision.body_id == "jokioinen", Decision.point_number == 1)
+            )
+            is None
+        )
+    assert _pending_on_dashboard(settings) == {"jokioinen": 4, "humppila": 4}
     listing = runner.invoke(app, ["candidates"])
     assert f"#{first.id} Jokioisten kunta, kohta 1: hyväksytty ehdotuksen mukaisesti" in listing.output
 
@@ -216,18 +260,37 @@ def test_minutes_extracts_become_candidates_and_a_confirmed_one_is_a_recorded_de
     rejected = runner.invoke(app, ["reject", str(found[("humppila", 3)].id), "--syy", "väärä pykälä"])
     assert rejected.exit_code == 0, rejected.output
     with Session(make_engine(settings.effective_database_url)) as session:
-        cell = session.scalars(select(Decision).where(Decision.body_id == "jokioinen", Decision.point_number == 1)).one()
+        cell = session.scalars(
+            select(Decision).where(Decision.body_id == "jokioinen", Decision.point_number == 1)
+        ).one()
         assert (cell.outcome, cell.section, cell.status) == (H.value, 45, "decided")
         assert cell.liaison["name"] == "Maija Mäkinen" and "jok.eml" in (cell.note or "")
-        assert session.scalar(select(Decision.outcome).where(Decision.body_id == "humppila", Decision.point_number == 3)) is None
-        kinds = [e.kind for e in session.scalars(select(Event).where(Event.body_id == "jokioinen").order_by(Event.id))]
+        assert (
+            session.scalar(
+                select(Decision.outcome).where(Decision.body_id == "humppila", Decision.point_number == 3)
+            )
+            is None
+        )
+        kinds = [
+            e.kind
+            for e in session.scalars(select(Event).where(Event.body_id == "jokioinen").order_by(Event.id))
+        ]
         assert EventKind.candidate_confirmed.value in kinds and EventKind.status_changed.value in kinds
         # The duty description follows as for a typed decision.
-        duty = session.scalar(select(Message).where(Message.body_id == "jokioinen", Message.kind == "duty_description"))
+        duty = session.scalar(
+            select(Message).where(Message.body_id == "jokioinen", Message.kind == "duty_description")
+        )
         assert duty is not None
         states = dict(session.execute(select(Candidate.id, Candidate.state)).all())
     assert states[first.id] == CandidateState.confirmed.value
     assert states[found[("humppila", 3)].id] == CandidateState.rejected.value
+    assert _pending_on_dashboard(settings) == {"jokioinen": 3, "humppila": 3}
+    from council.services.committee import write_dashboard_files
+
+    html = " ".join(write_dashboard_files(settings)[0].read_text(encoding="utf-8").split())
+    assert "3 löydöstä vahvistettavana" in html
+    assert '<span class="big">6</span> vastauksista tai julkaisuista löydettyä päätöstä odottaa vahvistusta' in html
+    assert "julkaisulähde ei vastaa" not in html
     again = runner.invoke(app, ["confirm", str(first.id)])
     assert again.exit_code != 0 and "on jo vahvistettu" in again.output
     unknown = runner.invoke(app, ["confirm", "9999"])

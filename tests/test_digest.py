@@ -139,3 +139,60 @@ def test_a_digest_being_sent_elsewhere_is_not_reported_as_sent(
     with pytest.raises(CouncilError, match="lähetyksessä toisessa ajossa"):
         send_digest(sent, today=date(2026, 11, 27), mailer=SmtpMailer(sent), actor="t")
     assert smtp_server.messages() == []
+
+
+def test_silent_sources_and_waiting_candidates_are_in_the_digest(
+    sent: Settings, smtp_server: LocalSmtpServer
+) -> None:
+    """A body's publication failing for three days and a mailbox failing for two: the digest names
+    the first as "ei vastaa" and not the second (not silent yet), and counts the waiting candidates."""
+    from models.tables import Candidate, IntakeSource
+
+    _record_tammela(sent, occurred_at=datetime(2026, 11, 25, 9, 0, tzinfo=HELSINKI))
+    with Session(make_engine(sent.effective_database_url)) as session, session.begin():
+        session.add(
+            IntakeSource(
+                id="publication:forssa",
+                body_id="forssa",
+                system="dynasty",
+                address="https://forssa.example/dynasty/rss",
+                failing_since=datetime(2026, 11, 24, 7, 0, tzinfo=HELSINKI),
+                last_error="sivun rakennetta ei tunnistettu",
+            )
+        )
+        session.add(
+            Event(
+                occurred_at=datetime(2026, 11, 25, 7, 0, tzinfo=HELSINKI),
+                kind=EventKind.mailbox_failed.value,
+                actor="t",
+                data={"host": "imap.example", "error": "yhteys katkesi"},
+            )
+        )
+        session.add(
+            Candidate(
+                proposal_id=sent.proposal_id,
+                body_id="jokioinen",
+                kind="decision",
+                point=2,
+                outcome=Outcome.hyvaksytty.value,
+                meeting_date=date(2021, 3, 2),
+                section=4,
+                evidence="Kohta 2 hyväksyttiin.",
+                source="x.eml",
+                source_ref="<x>",
+                state="pending",
+                found_at=datetime(2026, 11, 25, 9, 0, tzinfo=HELSINKI),
+            )
+        )
+    plan = prepare_digest(sent, today=date(2026, 11, 27), actor="t")
+    deliver_messages(sent, [plan.message_id], SmtpMailer(sent), actor="t")
+    [mail] = [read_eml(p) for p in smtp_server.messages()]
+    text = " ".join(mail.get_body(("plain",)).get_content().split())
+    assert (
+        "Forssan kaupunki: julkaisulähde ei vastaa 24.11.2026 alkaen (https://forssa.example/dynasty/rss): "
+        "sivun rakennetta ei tunnistettu" in text
+    )
+    assert "Postilaatikko" not in text  # failing for two days only
+    assert "1 löydetty päätös odottaa vahvistusta" in text
+    html = mail.get_body(("html",)).get_content()
+    assert "julkaisulähde ei vastaa" in html

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from council.cli.app import app, console
 from council.cli.common import after_change
 from council.cli.decisions import LIAISON_OPTIONS
-from council.config import get_settings
+from council.config import get_settings, using_proposal
 from council.errors import CouncilError
 from council.store.engine import checked_engine_for
 
@@ -89,8 +89,10 @@ def confirm(
     with Session(checked_engine_for(settings)) as session, session.begin():
         candidate = confirm_candidate(session, number, actor=f"cli:{by}", liaison=liaison)
         line = describe(candidate, session.get_one(Body, candidate.body_id).name, evidence_chars=120)
+        proposal_id = candidate.proposal_id
     console.print(f"Vahvistettu ja kirjattu: {line}", markup=False, highlight=False)
-    after_change(settings, decisions=True, actor=f"cli:{by}")
+    with using_proposal(proposal_id):  # the duty description and thank-you of the candidate's proposal
+        after_change(get_settings(), decisions=True, actor=f"cli:{by}")
 
 
 @app.command()

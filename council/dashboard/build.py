@@ -1,5 +1,5 @@
 """The committee dashboard's data: :func:`build_dashboard` reads one proposal's matrix, messages and
-timeline in a constant number of SQL statements (six, whatever the number of bodies) and returns a
+timeline in a constant number of SQL statements (eight, whatever the number of bodies) and returns a
 :class:`~council.dashboard.model.DashboardOut`. No file I/O: the caller passes the proposal's
 reminder policy and the roster's per-body overrides (:func:`content_policies` reads them)::
 
@@ -36,12 +36,32 @@ from council.errors import UnknownProposalError
 from council.perf import gc_paused
 from council.rules.calendar import next_working_day
 from council.rules.formatting import HELSINKI, fi_date, today_helsinki
+from council.rules.freshness import source_silent
 from council.rules.reminders import reminder_due_on, response_deadline
 from council.rules.transitions import effective_status
 from council.store.proposals import proposal_content
-from models.enums import EVENT_LABEL_FI, STATUS_LABEL_FI, DecisionStatus, EventKind, MessageKind, MessageState
+from models.enums import (
+    EVENT_LABEL_FI,
+    STATUS_LABEL_FI,
+    CandidateState,
+    DecisionStatus,
+    EventKind,
+    MessageKind,
+    MessageState,
+)
 from models.schemas import ReminderPolicyIn, ReminderPolicyOverrideIn
-from models.tables import NO_DUTIES_POINT, Body, Decision, Event, Message, Point, Proposal, Recipient
+from models.tables import (
+    NO_DUTIES_POINT,
+    Body,
+    Candidate,
+    Decision,
+    Event,
+    IntakeSource,
+    Message,
+    Point,
+    Proposal,
+    Recipient,
+)
 
 log = logging.getLogger(__name__)
 
@@ -122,6 +142,11 @@ def _event_detail(kind: str, data: Mapping[str, Any] | None) -> str:
             return _short(f"{_status_text(data.get('old'))} → {_status_text(data.get('new'))}")
         if kind == EventKind.document_generated:
             return _short(str(data.get("document") or data.get("kind") or ""))
+        if kind == EventKind.candidate_found:
+            return _short(f"{data.get('outcome') or 'esityslistalla'} ({data.get('source') or ''})")
+        if kind in (EventKind.candidate_confirmed, EventKind.candidate_rejected):
+            reason = f": {data['reason']}" if data.get("reason") else ""
+            return _short(f"löydös #{data.get('candidate')}{reason}")
     except (TypeError, ValueError, KeyError):  # an odd event never breaks the dashboard
         log.warning("tapahtuman %s tietoja ei voitu tulkita", kind)
     return ""
@@ -165,7 +190,7 @@ def _build_dashboard(
     policy: ReminderPolicyIn = DEFAULT_POLICY,
     overrides: Mapping[str, ReminderPolicyOverrideIn] = NO_OVERRIDES,
 ) -> DashboardOut:
-    """The dashboard of one proposal, read in six SQL statements whatever the number of bodies.
+    """The dashboard of one proposal, read in eight SQL statements whatever the number of bodies.
 
     ``policy`` is the proposal's reminder policy and ``overrides`` the roster's per-body changes
     (body id → override); a body is overdue when it has an open point and its proposal email was
@@ -272,6 +297,23 @@ def _build_dashboard(
             )
         )
 
+    # Decisions found in replies and publications that wait for the coordinator, and the bodies'
+    # publications that have not answered for days (issue 16).
+    pending = dict(
+        session.execute(
+            select(Candidate.body_id, func.count())
+            .where(Candidate.proposal_id == proposal_id, Candidate.state == CandidateState.pending.value)
+            .group_by(Candidate.body_id)
+        ).all()
+    )
+    silent = {
+        body_id: since
+        for body_id, since in session.execute(
+            select(IntakeSource.body_id, IntakeSource.failing_since).where(IntakeSource.failing_since.is_not(None))
+        )
+        if body_id and source_silent(_aware(since), today)
+    }
+
     names: dict[str, str] = {}
     by_body: dict[str, dict[int, DashboardCell]] = {}
     liaison_rows: dict[str, dict] = {}
@@ -348,6 +390,10 @@ def _build_dashboard(
                 next_reminder=fi_date(next_on) if next_on else None,
                 next_reminder_iso=next_on,
                 follow_up=any(c.agenda_past and not c.outcome for c in open_cells),
+                pending_candidates=pending.get(body_id, 0),
+                source_silent_since=fi_date(_aware(silent[body_id]).astimezone(HELSINKI).date())
+                if body_id in silent
+                else None,
                 timeline=timelines.get(body_id, []),
             )
         )
@@ -389,6 +435,7 @@ def _build_dashboard(
         ],
         overdue=[b.body_id for b in bodies if b.overdue],
         follow_up=[b.body_id for b in bodies if b.follow_up],
+        pending_candidates=sum(pending.values()),
     )
 
 

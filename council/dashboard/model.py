@@ -131,6 +131,10 @@ class DashboardBody(BaseModel):
     next_reminder: str | None = None
     next_reminder_iso: date | None = None
     follow_up: bool = False
+    #: Decisions found in replies and publications, waiting for the coordinator (issue 16).
+    pending_candidates: int = 0
+    #: The body's meeting publication has not been read successfully for days: since when (text).
+    source_silent_since: str | None = None
     timeline: list[TimelineEntry]
 
 
@@ -162,6 +166,7 @@ class DashboardOut(BaseModel):
     liaisons: list[Liaison]
     overdue: list[str]
     follow_up: list[str] = []
+    pending_candidates: int = 0
 
 
 #: ``esitykset.json``'s own version (the index of every proposal's dashboard).

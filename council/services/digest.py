@@ -21,6 +21,7 @@ from council.perf import gc_paused
 from council.rendering.render import render_mail
 from council.rules.formatting import HELSINKI, fi_date
 from council.services.committee import write_status_report
+from council.services.intake import source_lines
 from council.store.engine import engine_for
 from council.store.outbox import queue_combined, queue_message
 from council.store.proposals import proposal_content
@@ -207,6 +208,8 @@ def prepare_digests(
             continue
         recipients = tuple(str(a) for a in proposal.committee_emails)
         groups.setdefault(tuple(sorted(recipients)), []).append(_Fresh(proposal_id, recipients, changes))
+    with Session(engine) as session:
+        sources = source_lines(session, today)  # silent sources and waiting candidates, in every digest
     for fresh_ones in groups.values():
         group, sections = [], []
         for fresh in fresh_ones:
@@ -217,6 +220,8 @@ def prepare_digests(
                 plans[fresh.proposal_id] = DigestPlan("not_made", last_error=str(exc))
         if not group:
             continue
+        if len(group) == 1:
+            sections = [(sections[0][0].model_copy(update={"sources": sources}), sections[0][1])]
         own = [
             render_mail(
                 "viikkokooste", ctx, body_id=None, recipients=list(fresh.recipients), attachments=[report]
@@ -224,7 +229,9 @@ def prepare_digests(
             for fresh, (ctx, report) in zip(group, sections, strict=True)
         ]
         try:
-            message_pk = _queue_group(settings, group, sections, own, week=week, today=today, actor=actor)
+            message_pk = _queue_group(
+                settings, group, sections, own, week=week, today=today, actor=actor, sources=sources
+            )
         except (CouncilError, ValueError) as exc:  # a row another run queued, a header it cannot carry
             for fresh in group:
                 plans[fresh.proposal_id] = DigestPlan("not_made", last_error=str(exc))
@@ -243,6 +250,7 @@ def _queue_group(
     week: int,
     today: date,
     actor: str,
+    sources: list[str],
 ) -> int:
     """Queue the digest of proposals that share the committee's addresses: one alone as it is,
     several as one email carrying the others' weeks."""
@@ -266,6 +274,7 @@ def _queue_group(
                 until=sections[0][0].until,
                 sections=[ctx for ctx, _ in sections],
                 attachment_names=[report.name for _, report in sections],
+                sources=sources,
             )
             message_pk, _ = queue_combined(
                 session=session,

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from council.config import Settings
 from council.content.loading import load_roster
 from council.errors import CouncilError
+from council.services.intake import choice_labels
 from council.store.engine import checked_engine_for
 from council.store.proposals import list_proposals, proposal_content
 from council.store.recipients import recipient_ids
@@ -45,12 +46,15 @@ def form_choices(settings: Settings) -> dict[str, list[str]]:
     """What each kind of marked field offers, read now: the roster's official names, the active
     proposals as "short title (id)" (newest first), the points of each of them (one label per point
     wording; the run checks a point against the proposal it was given) and each active proposal's
-    recipients by official name (``recipients:<label>``)."""
+    recipients by official name (``recipients:<label>``), and the decision candidates waiting for
+    the coordinator (``candidates``)."""
     roster = load_roster(settings.path(settings.roster_file))
     names = {b.id: b.name for b in roster.bodies}
     recipients: dict[str, list[str]] = {}
+    candidates: list[str] = []
     try:
         with Session(checked_engine_for(settings)) as session:
+            candidates = choice_labels(session)
             active = [p for p in list_proposals(session=session) if p.active]
             for p in active:
                 ids = set(recipient_ids(session=session, proposal_id=p.id))
@@ -69,6 +73,7 @@ def form_choices(settings: Settings) -> dict[str, list[str]]:
         "points": points,
         "proposals": [p.label for p in active],
         "proposal_files": proposal_files(settings),
+        "candidates": candidates,
         **recipients,
     }
 

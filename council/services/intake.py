@@ -12,15 +12,16 @@ again adds nothing: a candidate is unique per (proposal, body, kind, point, sour
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from pydantic import ValidationError
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from council.errors import CouncilError, field_problems
 from council.intake.minutes import Reading, concerns, read_item
-from council.rules.formatting import fi_date
+from council.rules.formatting import HELSINKI, fi_date
+from council.rules.freshness import source_silent
 from council.store.decisions import duties_point, mark_on_agenda, record_decision
 from council.store.tracking import add_event, now
 from models.decisions import DecisionIn, LiaisonIn
@@ -33,7 +34,7 @@ from models.enums import (
     Outcome,
     ProposalState,
 )
-from models.tables import Body, Candidate, Decision, Point, Proposal, Recipient
+from models.tables import Body, Candidate, Decision, Event, IntakeSource, Point, Proposal, Recipient
 
 #: How much of the evidence sentence is kept (and shown in a form's choice label).
 EVIDENCE_CHARS = 600
@@ -340,3 +341,82 @@ def pending_by_body(session: Session, proposal_id: str) -> dict[str, int]:
     for candidate in pending(session, proposal_id):
         counts[candidate.body_id] = counts.get(candidate.body_id, 0) + 1
     return counts
+
+
+def choice_labels(session: Session) -> list[str]:
+    """The pending candidates as a form offers them: "#id body, point: outcome (date §): ”evidence”",
+    with the proposal's short title first when candidates of several proposals wait."""
+    found = pending(session)
+    names = {b.id: b.name for b in session.scalars(select(Body))}
+    several = len({c.proposal_id for c in found}) > 1
+    titles = {
+        p.id: str((p.content or {}).get("short_title") or p.id)
+        for p in session.scalars(select(Proposal).where(Proposal.id.in_({c.proposal_id for c in found})))
+    }
+    labels = []
+    for candidate in found:
+        label = describe(candidate, names[candidate.body_id], evidence_chars=FORM_EVIDENCE_CHARS)
+        if several:
+            number, rest = label.split(" ", 1)
+            label = f"{number} [{titles[candidate.proposal_id]}] {rest}"
+        labels.append(label)
+    return labels
+
+
+def label_number(label: str) -> int:
+    """The candidate number a form's label starts with ("#12 …" → 12)."""
+    head = label.strip().split(" ", 1)[0]
+    if not (head.startswith("#") and head[1:].isdigit()):
+        raise CandidateError(f"{label[:80]!r}: valitse löydös luettelosta (alkaa #-numerolla)")
+    return int(head[1:])
+
+
+def names_liaison(session: Session, candidate_id: int) -> bool:
+    """Whether a candidate is a decision on its proposal's duties point (the one a liaison belongs to)."""
+    candidate = session.get(Candidate, candidate_id)
+    return (
+        candidate is not None
+        and candidate.kind == CandidateKind.decision.value
+        and candidate.point == duties_point(session=session, proposal_id=candidate.proposal_id)
+    )
+
+
+def source_lines(session: Session, today: date) -> list[str]:
+    """What the committee should know of the decision sources (the weekly digest): each source
+    silent for days ("lähde ei vastaa"), and how many candidates wait for the coordinator."""
+    lines: list[str] = []
+    names = {b.id: b.name for b in session.scalars(select(Body))}
+    for source in session.scalars(select(IntakeSource).order_by(IntakeSource.id)):
+        if source_silent(source.failing_since, today):
+            since = fi_date(source.failing_since.astimezone(HELSINKI).date())
+            lines.append(
+                f"{names.get(source.body_id or '', source.id)}: julkaisulähde ei vastaa {since} alkaen "
+                f"({source.address}): {(source.last_error or '').strip()[:200]}"
+            )
+    mailbox = mailbox_failing_since(session)
+    if mailbox is not None and source_silent(mailbox[0], today):
+        since = fi_date(mailbox[0].astimezone(HELSINKI).date())
+        lines.append(f"Postilaatikko {mailbox[1]}: lähde ei vastaa {since} alkaen: {mailbox[2][:200]}")
+    waiting = len(pending(session))
+    if waiting:
+        found = "löydetty päätös" if waiting == 1 else "löydettyä päätöstä"
+        lines.append(f"{waiting} {found} odottaa vahvistusta (Prefect: confirm-candidates)")
+    return lines
+
+
+def mailbox_failing_since(session: Session) -> tuple[datetime, str, str] | None:
+    """When the mailbox stopped answering (its first failed reading after the last good one), its
+    host and the last error; None while it answers or was never read."""
+    kinds = (EventKind.mailbox_read.value, EventKind.mailbox_failed.value)
+    last_ok = (
+        session.scalar(select(func.max(Event.id)).where(Event.kind == EventKind.mailbox_read.value)) or 0
+    )
+    failed = session.execute(
+        select(Event.occurred_at, Event.data)
+        .where(Event.kind.in_(kinds), Event.kind == EventKind.mailbox_failed.value, Event.id > last_ok)
+        .order_by(Event.id)
+    ).all()
+    if not failed:
+        return None
+    data = failed[-1].data or {}
+    return failed[0].occurred_at, str(data.get("host") or ""), str(data.get("error") or "")

@@ -63,6 +63,7 @@ class RepliesReport:
     matched: list[str] = field(default_factory=list)  # "Jokioisten kunta: asianumero JOK/45/2026"
     unmatched: list[str] = field(default_factory=list)  # file names with why
     already_read: int = 0
+    candidates: int = 0  # decision candidates found in minutes extracts (council candidates)
 
 
 def read_reply(path: Path) -> Reply:
@@ -174,7 +175,7 @@ def take_replies(*, session: Session, folder: Path, actor: str) -> RepliesReport
                 body_id=body_id,
                 data=data | {"matched": True},
             )
-        found = _candidates(session, reply, matched, actor)
+        found = _candidates(session, reply, matched, actor, report)
         if number is None:
             if not found:
                 report.matched.append(f"{body.name}: vastaus luettu, asianumeroa ei löytynyt ({path.name}){several}")
@@ -199,7 +200,9 @@ def take_replies(*, session: Session, folder: Path, actor: str) -> RepliesReport
     return report
 
 
-def _candidates(session: Session, reply: Reply, matched: list[tuple[str, str]], actor: str) -> list[str]:
+def _candidates(
+    session: Session, reply: Reply, matched: list[tuple[str, str]], actor: str, report: RepliesReport
+) -> list[str]:
     """Decision candidates from a reply's minutes extract (an attachment, or the text itself)."""
     items = [Item(text=reply.full_text, source=reply.path.name, source_ref=reply.message_id)]
     lines: list[str] = []
@@ -212,6 +215,7 @@ def _candidates(session: Session, reply: Reply, matched: list[tuple[str, str]], 
         if text:
             items.append(Item(text=text, source=f"{reply.path.name}: {name}", source_ref=f"{reply.message_id}#{name}"))
     made, notes = find_candidates(session, pairs=matched, items=items, actor=actor)
+    report.candidates += len(made)
     names = {b.id: b.name for b in session.scalars(select(Body).where(Body.id.in_({c.body_id for c in made})))}
     lines += [f"Löydös vahvistettavaksi: {describe(c, names[c.body_id], evidence_chars=120)}" for c in made]
     return lines + notes
@@ -244,6 +248,10 @@ class ReadReplies:
             )
         lines += report.matched
         lines += [f"Tunnistamaton: {line}" for line in report.unmatched]
+        if report.candidates:
+            lines.append(
+                f"{report.candidates} löydöstä odottaa vahvistusta: Prefectin confirm-candidates tai council candidates"
+            )
         lines.append(
             f"Luettu {len(report.matched) + len(report.unmatched)} uutta vastausta "
             f"({report.already_read} luettu jo aiemmin) kansiosta {self.folder}"
