@@ -22,6 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from council.config import Settings
+from council.delivery.msg import UnreadableMessageError, read_msg
 from council.errors import CouncilError
 from council.store.engine import checked_engine_for
 from council.store.tracking import add_event, now
@@ -60,11 +61,19 @@ class RepliesReport:
 
 
 def read_reply(path: Path) -> Reply:
-    """Parse one .eml (any defects are tolerated: registries' mail systems vary)."""
-    message: EmailMessage = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)  # type: ignore[assignment]
-    refers = " ".join(str(message.get(h, "")) for h in ("In-Reply-To", "References"))
-    body = message.get_body(("plain", "html"))
-    text = body.get_content() if body is not None else ""
+    """Parse one .eml or Outlook .msg (any defects are tolerated: registries' mail systems vary); a
+    file that cannot be read at all raises UnreadableMessageError naming it."""
+    try:
+        message: EmailMessage
+        if path.suffix.lower() == ".msg":
+            message = read_msg(path)
+        else:
+            message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)  # type: ignore[assignment]
+        refers = " ".join(str(message.get(h, "")) for h in ("In-Reply-To", "References"))
+        body = message.get_body(("plain", "html"))
+        text = body.get_content() if body is not None else ""
+    except (OSError, LookupError, ValueError) as exc:  # unreadable file, unknown charset, bad header
+        raise UnreadableMessageError(f"{path.name}: viestiä ei voi lukea ({exc})") from exc
     if body is not None and body.get_content_subtype() == "html":
         text = re.sub(r"<[^>]+>", " ", text)
     senders = getaddresses([str(message.get("From", ""))])
@@ -129,8 +138,12 @@ def take_replies(*, session: Session, folder: Path, actor: str) -> RepliesReport
         for data in session.scalars(select(Event.data).where(Event.kind == EventKind.reply_received.value))
     }
     ours = frozenset(n for n in session.scalars(select(Proposal.diary_number)) if n)
-    for path in sorted(folder.glob("*.eml")):
-        reply = read_reply(path)
+    for path in sorted(p for p in folder.iterdir() if p.suffix.lower() in (".eml", ".msg") and p.is_file()):
+        try:
+            reply = read_reply(path)
+        except UnreadableMessageError as exc:  # one bad file does not stop the others
+            report.unmatched.append(str(exc))
+            continue
         if reply.message_id in read_before:
             report.already_read += 1
             continue
@@ -242,7 +255,7 @@ def read_replies(
             error = str(exc)
         was_ok = _log_mailbox(settings, actor=actor, error=error)
     if not where.is_dir():
-        raise CouncilError(f"{where}: kansiota ei ole; tallenna vastaukset .eml-tiedostoina tähän kansioon")
+        raise CouncilError(f"{where}: kansiota ei ole; tallenna vastaukset .eml- tai .msg-tiedostoina tähän kansioon")
     with Session(checked_engine_for(settings)) as session, session.begin():
         report = take_replies(session=session, folder=where, actor=actor)
     return ReadReplies(
