@@ -203,7 +203,7 @@ class Attachment:
 def outlook_msg(
     *,
     subject: str,
-    body: str,
+    body: str | None,
     sender: str,
     sender_name: str = "",
     to: str = "hyvinvointivaliokunta@forssanseutu.example",

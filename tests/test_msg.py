@@ -18,7 +18,7 @@ from council.cli import app
 from council.config import Settings
 from council.delivery.msg import UnreadableMessageError, read_msg
 from council.delivery.smtpd import LocalSmtpServer
-from council.services.replies import read_reply
+from council.services.replies import case_number, read_reply
 from council.store.engine import make_engine
 from models.tables import Message, Recipient
 from tests.msg_writer import Attachment, outlook_msg
@@ -227,3 +227,32 @@ def test_a_broken_file_does_not_stop_the_rest_of_the_folder(
     assert "Tunnistamaton: b-outo.eml: viestiä ei voi lukea" in result.output
     assert "Jokioisten kunta: asianumero JOK/45/2026" in result.output
     assert "Humppilan kunta: asianumero HUM/7/2026" in result.output
+
+
+def test_an_html_only_msg_is_read_from_its_html(tmp_path: Path) -> None:
+    """A message Outlook kept only as HTML: the case number is found in its text, tags left out."""
+    path = tmp_path / "html.msg"
+    path.write_bytes(
+        outlook_msg(
+            subject="Kuittaus",
+            body=None,
+            sender=SENDER,
+            html="<html><body><p>Asia on kirjattu.</p><p><b>Dnro</b> JOK/46/2026</p></body></html>",
+        )
+    )
+    reply = read_reply(path)
+    assert "<p>" not in reply.text and "Asia on kirjattu." in reply.text
+    assert case_number(reply) == "JOK/46/2026"
+
+
+def test_the_written_fixture_is_what_file_calls_an_outlook_message(tmp_path: Path) -> None:
+    """The test writer's output is recognised by libmagic as Outlook's own format (CDFV2, Outlook Message)."""
+    import shutil
+    import subprocess
+
+    if shutil.which("file") is None:
+        pytest.skip("file(1) puuttuu")
+    path = tmp_path / "kuittaus.msg"
+    path.write_bytes(outlook_msg(subject="x", body="y", sender=SENDER, attachments=(Attachment("a.pdf", PDF),)))
+    said = subprocess.run(["file", "-b", str(path)], capture_output=True, text=True, check=True).stdout
+    assert "CDFV2" in said and "Outlook" in said, said
