@@ -1,10 +1,10 @@
 """Read the committee's mailbox over IMAP into the replies' drop folder, read-only.
 
 TLS always (implicit TLS on 993, or STARTTLS), login with a password from the environment
-(``COUNCIL_IMAP_PASSWORD``) or, with ``COUNCIL_IMAP_AUTH=xoauth2``, SASL XOAUTH2 with an OAuth2
+(``COUNCIL_IMAP_PASSWORD``) or, with ``COUNCIL_IMAP_AUTH=xoauth2``, by SASL XOAUTH2 with an OAuth2
 bearer token from the environment (``COUNCIL_IMAP_TOKEN``) or a Prefect Secret block
-(``COUNCIL_IMAP_TOKEN_BLOCK``, loaded only then), the mailbox opened read-only (EXAMINE) and every message fetched with
-``BODY.PEEK[]``: nothing is marked read, moved or deleted. Each message is written once as
+(``COUNCIL_IMAP_TOKEN_BLOCK``, loaded only then). The mailbox is opened read-only (EXAMINE) and
+every message fetched with ``BODY.PEEK[]``: nothing is marked read, moved or deleted. Each message is written once as
 ``imap-<uidvalidity>-<uid>.eml`` (atomically); a file that is already there is not fetched again, so
 the folder itself remembers what was read.
 """
@@ -63,13 +63,12 @@ def _xoauth2(user: str, token: str) -> Callable[[bytes], bytes]:
     ``user=<user>^Aauth=Bearer <token>^A^A``; when the server refuses the token it sends a JSON
     error as a challenge, which the client answers with an empty line (the server then says NO)."""
     initial = f"user={user}\x01auth=Bearer {token}\x01\x01".encode()
-    sent: list[bytes] = []
+    asked = 0
 
     def answer(_challenge: bytes) -> bytes:
-        if sent:
-            return b""
-        sent.append(initial)
-        return initial
+        nonlocal asked
+        asked += 1
+        return initial if asked == 1 else b""
 
     return answer
 
@@ -90,7 +89,7 @@ def _token(settings: Settings, where: str) -> str:
 
     name = settings.imap_token_block
     try:
-        value = Secret.load(name).get()  # type: ignore[union-attr]
+        value = Secret.load(name).get()
     except (PrefectException, ValueError, RuntimeError, OSError, httpx.HTTPError) as exc:
         raise MailboxError(
             f"{where}: OAuth2-tunnusta ei voitu lukea Prefectin Secret-lohkosta {name!r} "
@@ -101,14 +100,14 @@ def _token(settings: Settings, where: str) -> str:
     return value.strip()
 
 
-def _authenticate(client: imaplib.IMAP4, settings: Settings, token: str | None) -> None:
+def _authenticate(client: imaplib.IMAP4, settings: Settings, token: str | None, where: str) -> None:
+    """Log in with the password, or with the token by XOAUTH2 when there is one."""
     user = settings.imap_user or ""
     if token is None:
         assert settings.imap_password is not None
         _login(client, user, settings.imap_password.get_secret_value())
         return
     if "AUTH=XOAUTH2" not in client.capabilities:
-        where = f"{settings.imap_host}:{settings.effective_imap_port}"
         raise MailboxError(f"{where}: palvelin ei tue XOAUTH2-kirjautumista; tarkista COUNCIL_IMAP_AUTH")
     client.authenticate("XOAUTH2", _xoauth2(user, token))
 
@@ -126,19 +125,17 @@ def fetch_to_folder(settings: Settings, folder: Path) -> Fetched:
             else "COUNCIL_IMAP_USER tarvitaan postilaatikon lukemiseen"
         )
     token = _token(settings, where) if oauth else None
-    rejected = (
-        "OAuth2-tunnus hylättiin (vanhentunut tai väärä); uusi tunnus "
-        + ("Secret-lohkoon " + repr(settings.imap_token_block) if settings.imap_token_block else "COUNCIL_IMAP_TOKEN")
-        + " ja tarkista COUNCIL_IMAP_USER"
-        if oauth
-        else "kirjautuminen hylättiin; tarkista COUNCIL_IMAP_USER ja COUNCIL_IMAP_PASSWORD"
-    )
+    if not oauth:
+        rejected = "kirjautuminen hylättiin; tarkista COUNCIL_IMAP_USER ja COUNCIL_IMAP_PASSWORD"
+    else:
+        renew = f"Secret-lohkoon {settings.imap_token_block!r}" if settings.imap_token_block else "COUNCIL_IMAP_TOKEN"
+        rejected = f"OAuth2-tunnus hylättiin (vanhentunut tai väärä); uusi tunnus {renew} ja tarkista COUNCIL_IMAP_USER"
     folder.mkdir(parents=True, exist_ok=True)
     new: list[Path] = []
     already = 0
     try:
         with _connect(settings) as client:
-            _authenticate(client, settings, token)
+            _authenticate(client, settings, token, where)
             status, _ = client.select(settings.imap_mailbox, readonly=True)
             if status != "OK":
                 raise MailboxError(
