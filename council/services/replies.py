@@ -22,7 +22,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from council.config import Settings
-from council.delivery.msg import UnreadableMessageError, read_msg
 from council.errors import CouncilError
 from council.store.engine import checked_engine_for
 from council.store.tracking import add_event, now
@@ -63,6 +62,8 @@ class RepliesReport:
 def read_reply(path: Path) -> Reply:
     """Parse one .eml or Outlook .msg (any defects are tolerated: registries' mail systems vary); a
     file that cannot be read at all raises UnreadableMessageError naming it."""
+    from council.delivery.msg import UnreadableMessageError, read_msg
+
     try:
         message: EmailMessage
         if path.suffix.lower() == ".msg":
@@ -141,7 +142,7 @@ def take_replies(*, session: Session, folder: Path, actor: str) -> RepliesReport
     for path in sorted(p for p in folder.iterdir() if p.suffix.lower() in (".eml", ".msg") and p.is_file()):
         try:
             reply = read_reply(path)
-        except UnreadableMessageError as exc:  # one bad file does not stop the others
+        except CouncilError as exc:  # an unreadable file (named in exc) does not stop the others
             report.unmatched.append(str(exc))
             continue
         if reply.message_id in read_before:
