@@ -81,6 +81,11 @@ class Settings(BaseSettings):
     imap_tls: str = Field(default="ssl", description="ssl | starttls (never plain text)")
     imap_ca_file: Path | None = Field(default=None, description="CA certificate(s) to trust besides the system's")
     imap_timeout: float = Field(default=30.0, gt=0)
+    imap_auth: str = Field(default="password", description="password | xoauth2 (an OAuth2 bearer token)")
+    imap_token: SecretStr | None = Field(default=None, description="The OAuth2 access token for xoauth2")
+    imap_token_block: str | None = Field(
+        default=None, description="Name of a Prefect Secret block holding the token (instead of COUNCIL_IMAP_TOKEN)"
+    )
 
     prefect_port: int = Field(default=4200, description="Port of the local Prefect server (make run)")
     attach_pdf: bool | None = Field(
@@ -120,6 +125,14 @@ class Settings(BaseSettings):
         value = value.strip().lower()
         if value not in {"starttls", "ssl"}:
             raise ValueError("sallitut arvot ovat ssl ja starttls (salaamatonta yhteyttä ei käytetä)")
+        return value
+
+    @field_validator("imap_auth")
+    @classmethod
+    def _imap_auth_mode(cls, value: str) -> str:
+        value = value.strip().lower()
+        if value not in {"password", "xoauth2"}:
+            raise ValueError("sallitut arvot ovat password ja xoauth2")
         return value
 
     def path(self, value: Path) -> Path:

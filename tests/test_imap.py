@@ -3,18 +3,8 @@ read-only, each message fetched once into the drop folder and read by `council r
 
 from __future__ import annotations
 
-import imaplib
-import os
-import pwd
-import shutil
-import ssl
-import subprocess
-import tempfile
-import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from email.message import EmailMessage
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -26,138 +16,16 @@ from council.config import Settings
 from council.delivery.smtpd import LocalSmtpServer
 from council.store.engine import make_engine
 from models.tables import Message, Recipient
-from tests.conftest import IN_CI, free_port
+from tests.dovecot import USER, Dovecot, running_dovecot
 
 runner = CliRunner()
-# A password with ä/ö on purpose: IMAP LOGIN cannot carry it, AUTHENTICATE PLAIN (UTF-8) can.
-USER, PASSWORD = "valiokunta@forssanseutu.example", "salainen-sana-äö"
-
-
-@dataclass(frozen=True)
-class Dovecot:
-    port: int
-    ca_file: Path
-    user: str
-    password: str
-
-    def client(self) -> imaplib.IMAP4_SSL:
-        context = ssl.create_default_context(cafile=str(self.ca_file))
-        client = imaplib.IMAP4_SSL("127.0.0.1", self.port, ssl_context=context, timeout=10)
-        client.authenticate("PLAIN", lambda _: f"\0{self.user}\0{self.password}".encode())
-        return client
-
-    def deliver(self, raw: bytes) -> None:
-        with self.client() as client:
-            client.append("INBOX", None, None, raw)
-
-    def seen_flags(self) -> list[bytes]:
-        with self.client() as client:
-            client.select("INBOX", readonly=True)
-            _, data = client.uid("FETCH", "1:*", "(FLAGS)")
-            return [d for d in data if isinstance(d, bytes)]
 
 
 @pytest.fixture
 def dovecot() -> Iterator[Dovecot]:
-    """A real Dovecot IMAP server on 127.0.0.1 with implicit TLS and one passwd-file user."""
-    binary = shutil.which("dovecot") or ("/usr/sbin/dovecot" if Path("/usr/sbin/dovecot").exists() else None)
-    if binary is None:
-        reason = "Dovecot puuttuu (apt-get install dovecot-imapd)"
-        if IN_CI:
-            pytest.fail(reason + " — CI=true requires it")
-        pytest.skip(reason)
-    # Outside pytest's 0700 folders: Dovecot's auth process runs as its own user and must reach
-    # the passwd file.
-    root = Path(tempfile.mkdtemp(prefix="council-dovecot-"))
-    root.chmod(0o755)
-    for sub in ("run", "state", "home"):
-        (root / sub).mkdir(parents=True)
-    subprocess.run(
-        [
-            "openssl",
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-days",
-            "2",
-            "-subj",
-            "/CN=127.0.0.1",
-            "-addext",
-            "subjectAltName=IP:127.0.0.1",
-            "-keyout",
-            str(root / "key.pem"),
-            "-out",
-            str(root / "cert.pem"),
-        ],
-        check=True,
-        capture_output=True,
-    )
-    # Dovecot refuses mail access as root: as root the mail user is dovecot's own.
-    if os.getuid() == 0:
-        account = pwd.getpwnam("dovecot")
-        uid, gid = account.pw_uid, account.pw_gid
-        shutil.chown(root / "home", uid, gid)
-    else:
-        uid, gid = os.getuid(), os.getgid()
-    (root / "passwd").write_text(f"{USER}:{{PLAIN}}{PASSWORD}\n")
-    port = free_port()
-    config = root / "dovecot.conf"
-    config.write_text(
-        f"""first_valid_uid = 1
-base_dir = {root}/run
-state_dir = {root}/state
-log_path = {root}/dovecot.log
-listen = 127.0.0.1
-protocols = imap
-ssl = required
-ssl_cert = <{root}/cert.pem
-ssl_key = <{root}/key.pem
-auth_mechanisms = plain login
-passdb {{
-  driver = passwd-file
-  args = scheme=PLAIN username_format=%u {root}/passwd
-}}
-userdb {{
-  driver = static
-  args = uid={uid} gid={gid} home={root}/home/%u
-}}
-mail_location = maildir:~/Maildir
-service imap-login {{
-  chroot =
-  inet_listener imap {{
-    port = 0
-  }}
-  inet_listener imaps {{
-    port = {port}
-    ssl = yes
-  }}
-}}
-service anvil {{
-  chroot =
-}}
-"""
-    )
-    process = subprocess.Popen(
-        [binary, "-F", "-c", str(config)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    server = Dovecot(port=port, ca_file=root / "cert.pem", user=USER, password=PASSWORD)
-    try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                server.client().logout()
-                break
-            except (OSError, imaplib.IMAP4.error):
-                if time.monotonic() > deadline or process.poll() is not None:
-                    raise RuntimeError((root / "dovecot.log").read_text(errors="replace")) from None
-                time.sleep(0.2)
+    """A real Dovecot IMAP server on 127.0.0.1 with implicit TLS and one user (tests/dovecot.py)."""
+    with running_dovecot() as server:
         yield server
-    finally:
-        process.terminate()
-        process.wait(10)
-        shutil.rmtree(root, ignore_errors=True)
 
 
 def _use(env: pytest.MonkeyPatch, server: Dovecot, **extra: str) -> None:

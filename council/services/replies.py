@@ -67,11 +67,21 @@ class RepliesReport:
 
 
 def read_reply(path: Path) -> Reply:
-    """Parse one .eml (any defects are tolerated: registries' mail systems vary)."""
-    message: EmailMessage = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)  # type: ignore[assignment]
-    refers = " ".join(str(message.get(h, "")) for h in ("In-Reply-To", "References"))
-    body = message.get_body(("plain", "html"))
-    text = body.get_content() if body is not None else ""
+    """Parse one .eml or Outlook .msg (any defects are tolerated: registries' mail systems vary); a
+    file that cannot be read at all raises UnreadableMessageError naming it."""
+    from council.delivery.msg import UnreadableMessageError, read_msg
+
+    try:
+        message: EmailMessage
+        if path.suffix.lower() == ".msg":
+            message = read_msg(path)
+        else:
+            message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)  # type: ignore[assignment]
+        refers = " ".join(str(message.get(h, "")) for h in ("In-Reply-To", "References"))
+        body = message.get_body(("plain", "html"))
+        text = body.get_content() if body is not None else ""
+    except (OSError, LookupError, ValueError) as exc:  # unreadable file, unknown charset, bad header
+        raise UnreadableMessageError(f"{path.name}: viestiä ei voi lukea ({exc})") from exc
     if body is not None and body.get_content_subtype() == "html":
         text = re.sub(r"<[^>]+>", " ", text)
     senders = getaddresses([str(message.get("From", ""))])
@@ -142,8 +152,12 @@ def take_replies(*, session: Session, folder: Path, actor: str) -> RepliesReport
         for data in session.scalars(select(Event.data).where(Event.kind == EventKind.reply_received.value))
     }
     ours = frozenset(n for n in session.scalars(select(Proposal.diary_number)) if n)
-    for path in sorted(folder.glob("*.eml")):
-        reply = read_reply(path)
+    for path in sorted(p for p in folder.iterdir() if p.suffix.lower() in (".eml", ".msg") and p.is_file()):
+        try:
+            reply = read_reply(path)
+        except CouncilError as exc:  # an unreadable file (named in exc) does not stop the others
+            report.unmatched.append(str(exc))
+            continue
         if reply.message_id in read_before:
             report.already_read += 1
             continue
@@ -284,7 +298,7 @@ def read_replies(
             error = str(exc)
         was_ok = _log_mailbox(settings, actor=actor, error=error)
     if not where.is_dir():
-        raise CouncilError(f"{where}: kansiota ei ole; tallenna vastaukset .eml-tiedostoina tähän kansioon")
+        raise CouncilError(f"{where}: kansiota ei ole; tallenna vastaukset .eml- tai .msg-tiedostoina tähän kansioon")
     with Session(checked_engine_for(settings)) as session, session.begin():
         report = take_replies(session=session, folder=where, actor=actor)
     return ReadReplies(
