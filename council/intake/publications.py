@@ -16,6 +16,7 @@ gives ``[]``. So a source that changed shows as failing, never as "nothing new".
 from __future__ import annotations
 
 import codecs
+import html
 import re
 import shutil
 import subprocess
@@ -145,7 +146,7 @@ def decode_page(data: bytes, declared: str | None = None) -> str:
 _BLOCK = {
     "address", "article", "aside", "blockquote", "br", "dd", "div", "dl", "dt", "footer", "form",
     "h1", "h2", "h3", "h4", "h5", "h6", "header", "hr", "li", "main", "nav", "ol", "p", "pre",
-    "section", "table", "td", "th", "title", "tr", "ul",
+    "section", "table", "title", "tr", "ul",
 }  # fmt: skip
 _SKIP = {"script", "style", "noscript", "template"}
 
@@ -157,7 +158,7 @@ class Link:
 
 
 class _PageText(HTMLParser):
-    """Lines of visible text (each block element and table cell breaks a line) and the links."""
+    """Lines of visible text (each block element and table row breaks a line) and the links."""
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
@@ -179,6 +180,8 @@ class _PageText(HTMLParser):
             self._skipping += 1
         elif tag in _BLOCK:
             self._break()
+        elif tag in ("td", "th"):
+            self._current.append(" ")  # a table row is one line: "Päätösehdotus Kunnanjohtaja N.N."
         if tag == "a":
             self._href = dict(attrs).get("href")
             self._link_text = []
@@ -205,10 +208,10 @@ class _PageText(HTMLParser):
         self._break()
 
 
-def page_text(html: str) -> tuple[list[str], list[Link]]:
-    """The visible text of ``html`` as stripped, non-empty lines, and its links in page order."""
+def page_text(markup: str) -> tuple[list[str], list[Link]]:
+    """The visible text of ``markup`` as stripped, non-empty lines, and its links in page order."""
     parser = _PageText()
-    parser.feed(html)
+    parser.feed(markup)
     parser.close()
     return parser.lines, parser.links
 
@@ -311,7 +314,8 @@ def parse_dynasty_feed(data: bytes, url: str) -> list[FeedEntry]:
         raise PageNotUnderstood(url, _FEED_EXPECTED)
     entries = []
     for item in channel.findall("item"):
-        title = " ".join((item.findtext("title") or "").split())
+        # Dynasty leaves HTML references ("&ndash;") undecoded inside its CDATA sections.
+        title = " ".join(html.unescape(item.findtext("title") or "").split())
         link = (item.findtext("link") or "").strip()
         match = _FEED_TITLE.match(title)
         if not link or match is None:
@@ -441,9 +445,9 @@ class _Rows(HTMLParser):
             self._link_text.append(data)
 
 
-def table_rows(html: str) -> list[list[Cell]]:
+def table_rows(markup: str) -> list[list[Cell]]:
     parser = _Rows()
-    parser.feed(html)
+    parser.feed(markup)
     parser.close()
     parser._end_row()
     return parser.rows
