@@ -49,7 +49,7 @@ class PageNotUnderstood(CouncilError):
     def __init__(self, url: str, expected: str):
         self.url = url
         self.expected = expected
-        super().__init__(f"Sivua {url} ei tunnistettu: odotettiin {expected}")
+        super().__init__(f"Sivua {url} ei tunnistettu; odotettu sisältö: {expected}")
 
 
 class UnknownSystemError(CouncilError):
