@@ -9,11 +9,14 @@ from datetime import date
 import pytest
 
 from council.intake.publications import (
+    STOP_LABELS,
     PageNotUnderstood,
     PdfLink,
     PublishedItem,
     UnknownSystemError,
     decode_page,
+    is_label,
+    labelled_parts,
     parse_dynasty_feed,
     parse_dynasty_item,
     parse_pdf_item,
@@ -131,6 +134,56 @@ def test_dynasty_agenda_item_has_the_draft_resolution_only() -> None:
         "Päätösehdotus Kunnanjohtaja Matti Malli",
         "Kunnanhallitus esittää valtuustolle, että valtuusto hyväksyy hyvinvointikertomuksen 2025",
         "ja hyvinvointisuunnitelman 2026–2027.",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("line", "opens"),
+    [
+        ("Päätös", True),
+        ("Päätös:", True),
+        ("Päätösehdotus Kunnanjohtaja Matti Malli", True),
+        ("Ehdotus: Kunnanhallitus päättää hyväksyä toimintamallin.", True),
+        ("Ehdotus hyväksyttiin yksimielisesti.", False),
+        ("Päätös tehdään kunnanhallituksessa, kun lautakunnat ovat antaneet lausuntonsa.", False),
+        ("Päätöksestä tiedotetaan järjestöille", False),
+        ("Liite 3 hyväksyttiin muutettuna,", False),
+    ],
+    ids=[
+        "alone",
+        "colon",
+        "presenter",
+        "colon-sentence",
+        "sentence",
+        "long-sentence",
+        "longer-word",
+        "comma",
+    ],
+)
+def test_a_label_opens_a_part_but_a_sentence_does_not(line: str, opens: bool) -> None:
+    """A part label stands alone, with a colon or a presenter; a sentence starting with the word is text."""
+    assert is_label(line, ("Päätösehdotus", "Ehdotus", "Päätös", "Liite")) is opens
+
+
+def test_parts_run_to_the_next_label() -> None:
+    """The wanted parts are taken up to the next label; a sentence starting with a label word stays in."""
+    lines = [
+        "Selostus",
+        "Päätös tehdään kunnanhallituksessa.",
+        "Ehdotus",
+        "Kunnanhallitus hyväksyy mallin.",
+        "Käsittely",
+        "Keskusteltiin.",
+        "Päätös",
+        "Liite 3 hyväksyttiin muutettuna.",
+        "Tiedoksi",
+        "Valiokunta",
+    ]
+    assert labelled_parts(lines, ("Ehdotus", "Päätös"), STOP_LABELS) == [
+        "Ehdotus",
+        "Kunnanhallitus hyväksyy mallin.",
+        "Päätös",
+        "Liite 3 hyväksyttiin muutettuna.",
     ]
 
 
@@ -340,7 +393,9 @@ def test_a_page_not_understood_says_so(parse, name: str, expected: str) -> None:
 def test_an_html_page_behind_a_pdf_link_is_not_understood() -> None:
     """An error page served where a PDF was linked raises PageNotUnderstood, naming the PDF's URL."""
     link = parse_pdf_list(fixture_bytes("pdf-list/poytakirjat.html"), PDF_PAGE)[0]
-    with pytest.raises(PageNotUnderstood, match=f"^Sivua {link.url} ei tunnistettu; odotettu sisältö: PDF-tiedosto"):
+    with pytest.raises(
+        PageNotUnderstood, match=f"^Sivua {link.url} ei tunnistettu; odotettu sisältö: PDF-tiedosto"
+    ):
         parse_pdf_item(fixture_bytes(LOGIN), link)
 
 
@@ -367,11 +422,20 @@ def test_read_publication_stops_at_the_limit() -> None:
 
 
 def test_read_tweb_goes_newest_meeting_first() -> None:
-    """The meeting list, each meeting page newest first, each item document."""
-    items = read_publication("tweb", TWEB_LIST, Site())
+    """The meeting list, each meeting page newest first (18.5. before 5.5., though listed after it),
+    each item document."""
+    site = Site()
+    items = read_publication("tweb", TWEB_LIST, site)
     assert [(i.deciding_body, i.section, i.kind) for i in items] == [
         ("Kaupunginhallitus", "101", "minutes"),
         ("Kaupunginhallitus", "102", "minutes"),
+    ]
+    assert site.asked == [
+        TWEB_LIST,
+        f"{TWEB}/dbisa.dll/ktwebscr/pk_asil_tweb.htm?+bid=4812",
+        f"{TWEB}/ktproxy2.dll?doctype=3&docid=35090101",
+        f"{TWEB}/ktproxy2.dll?doctype=3&docid=35090102",
+        f"{TWEB}/dbisa.dll/ktwebscr/pk_asil_tweb.htm?+bid=4790",
     ]
 
 
