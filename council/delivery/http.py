@@ -169,6 +169,9 @@ class PublicHttpClient:
         etag, modified = headers.get("ETag"), headers.get("Last-Modified")
         if etag or modified:
             self._store(url, page, etag, modified)
+        else:  # validators no longer sent: forget the old ones rather than send them again
+            for stale in self._paths(url):
+                stale.unlink(missing_ok=True)
         return page
 
     def _unchanged(self, url: str, cached: dict) -> FetchedPage:

@@ -99,6 +99,15 @@ def test_a_damaged_cache_entry_is_not_used(page_server: PageServer, tmp_path: Pa
     assert page_server.seen[-1].headers.get("if-none-match") is None
 
 
+def test_a_page_without_validators_is_read_in_full_again(page_server: PageServer, tmp_path: Path) -> None:
+    """When a page stops sending its ETag, the old ETag is not sent again."""
+    page_server.respond = lambda seen, count: (200, {"ETag": '"v1"'} if count == 1 else {}, b"ok")
+    http, _ = client(tmp_path)
+    for _ in range(3):
+        http.get(page_server.base + "/sivu")
+    assert [seen.headers.get("if-none-match") for seen in page_server.seen] == [None, '"v1"', None]
+
+
 def test_503_is_retried_with_exponential_backoff(page_server: PageServer, tmp_path: Path) -> None:
     """Two 503 answers, then 200: three requests, waits of backoff, 2 × backoff."""
     page_server.respond = lambda seen, count: (503, {}, b"") if count < 3 else (200, {}, b"ok")

@@ -13,6 +13,8 @@ from council.intake.publications import (
     PageNotUnderstood,
     PdfLink,
     PublishedItem,
+    TwebListedItem,
+    TwebMeeting,
     UnknownSystemError,
     decode_page,
     is_label,
@@ -264,6 +266,27 @@ def test_tweb_item_document() -> None:
         ),
         published_case_number="311/00.04.01/2026",
     )
+
+
+def test_a_tweb_item_served_as_pdf_is_read_with_pdftotext() -> None:
+    """Some Tweb servers give the item document as a PDF: its parts are read from the PDF's text and
+    what it does not say (§, date, body) from the meeting page's row and the meeting list."""
+    url = f"{TWEB}/ktproxy2.dll?doctype=3&docid=35090172"
+    listed = TwebListedItem(url=url, section="72", title="Järjestöyhteistyön toimintamalli Forssan seudulla")
+    meeting = TwebMeeting(
+        url=TWEB_LIST, deciding_body="Kunnanhallitus", meeting_date=date(2026, 5, 12), kind="minutes"
+    )
+
+    item = parse_tweb_item(fixture_bytes("pdf-list/kh_2026-05-12_poytakirja.pdf"), url, listed, meeting)
+
+    assert (item.kind, item.section, item.meeting_date, item.deciding_body, item.title) == (
+        "minutes",
+        "72",
+        date(2026, 5, 12),
+        "Kunnanhallitus",
+        "Järjestöyhteistyön toimintamalli Forssan seudulla",
+    )
+    assert item.text.splitlines()[-1] == "Päätös: Ehdotus hyväksyttiin yksimielisesti."
 
 
 @pytest.mark.parametrize(
