@@ -3,10 +3,11 @@ of reading it: decoding a page, its text and links, Finnish dates, and :func:`re
 which follows a source's feed or list to its item pages.
 
 The parsers of the three systems (CGI/Innofactor Dynasty, Triplan Tweb/KTweb, a page of PDF
-links) are pure: bytes in, items out; they share one module because the shared parts and
-:func:`read_publication` would otherwise import each other. Fetching is the caller's: :func:`read_publication` takes a ``fetch`` callable (URL -> bytes), which the
-services layer builds from :class:`council.delivery.http.PublicHttpClient`; intake does not import
-delivery.
+links) are pure: bytes in, items out. They share one module because the shared parts and
+:func:`read_publication` would otherwise import each other (no import cycles, even inside
+functions). Fetching is the caller's: :func:`read_publication` takes a ``fetch`` callable
+(URL -> bytes), which the services layer builds from ``PublicHttpClient.fetch``
+(``council.delivery.http``); intake does not import delivery.
 
 A page a parser does not recognise (an error page, a login page, a redesigned site) raises
 :class:`PageNotUnderstood` naming the URL and what was expected; an empty but well-formed feed or list

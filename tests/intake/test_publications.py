@@ -4,9 +4,12 @@ LibreOffice; pages they do not understand raise PageNotUnderstood, empty lists g
 
 from __future__ import annotations
 
+import contextlib
 from datetime import date
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from council.intake.publications import (
     STOP_LABELS,
@@ -485,3 +488,62 @@ def test_an_unknown_system_is_refused() -> None:
         match="Tuntematon julkaisujärjestelmä 'ahjo' \\(sallitut: dynasty, tweb, pdf-list\\)",
     ):
         read_publication("ahjo", "https://kunta.example/", Site())
+
+
+# --- any input -----------------------------------------------------------------------------------
+
+_PAGES = st.one_of(
+    st.binary(max_size=400),
+    st.text(max_size=400).map(str.encode),
+    st.lists(
+        st.sampled_from(
+            [
+                "<html>",
+                "<table>",
+                "<tr>",
+                "<td>",
+                "</td>",
+                "</tr>",
+                "<p>",
+                "</p>",
+                "<br>",
+                "Päätös",
+                "Päätösehdotus",
+                "Pöytäkirja 12.05.2026/Pykälä 45",
+                "Esityslista 1.1.2026/Pykälä 7",
+                "§ 45",
+                "Kaupunginhallitus § 101 18.05.2026",
+                "<a href='pk_asil_tweb.htm?+bid=1'>1.2.2026</a>",
+                "<a href='ktproxy2.dll?doctype=3&docid=9'>Asia</a>",
+                "<a href='x.pdf'>pöytäkirja 1.2.2026</a>",
+                "Toimielin",
+                "<rss><channel><item><title>x</title></item></channel></rss>",
+                "&auml;",
+                "\xa0",
+            ]
+        ),  # fmt: skip
+        max_size=30,
+    ).map(lambda parts: "".join(parts).encode("cp1252", "replace")),
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(data=_PAGES)
+def test_any_page_gives_items_or_page_not_understood(data: bytes) -> None:
+    """Whatever a server returns, a parser gives its result or PageNotUnderstood, never another error."""
+    for parse in (
+        parse_dynasty_feed,
+        parse_dynasty_item,
+        parse_tweb_meetings,
+        parse_tweb_meeting,
+        parse_tweb_item,
+    ):
+        with contextlib.suppress(PageNotUnderstood):
+            parse(data, "https://kunta.example/sivu")
+
+
+@given(text=st.text(alphabet="abcdefghijklmnopqrstuvwxyzåäöÅÄÖ –§.,:;0123456789", max_size=200))
+def test_a_latin1_page_declared_in_meta_decodes_to_its_text(text: str) -> None:
+    """Any Finnish text written as windows-1252 with its charset only in a meta tag decodes unchanged."""
+    page = f'<meta http-equiv="Content-Type" content="text/html; charset=iso-8859-1"><p>{text}</p>'
+    assert decode_page(page.encode("cp1252")) == page
