@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import socket
 import time
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
 from pathlib import Path
 
 import pytest
@@ -130,6 +132,31 @@ def test_429_waits_for_retry_after(
 
     assert http.get(page_server.base + "/sivu").body == b"ok"
     assert waits == [expected]
+
+
+def test_retry_after_may_be_a_date(page_server: PageServer, tmp_path: Path) -> None:
+    """A 503 with Retry-After as an HTTP date waits until that moment."""
+    when = format_datetime(datetime.now(UTC) + timedelta(seconds=20), usegmt=True)
+    page_server.respond = lambda seen, count: (
+        (503, {"Retry-After": when}, b"") if count == 1 else (200, {}, b"ok")
+    )
+    http, waits = client(tmp_path, max_wait=60.0)
+
+    assert http.get(page_server.base + "/sivu").body == b"ok"
+    assert len(waits) == 1 and 17.0 <= waits[0] <= 20.0
+
+
+def test_spacing_is_per_host(page_server: PageServer, tmp_path: Path) -> None:
+    """Another host is not held back; the same host waits for the rest of its interval."""
+    page_server.respond = lambda seen, count: (200, {}, b"ok")
+    http, waits = client(tmp_path, min_interval=30.0)
+    other_host = page_server.base.replace("127.0.0.1", "localhost")
+
+    http.get(page_server.base + "/yksi")
+    http.get(other_host + "/kaksi")
+    assert waits == []
+    http.get(page_server.base + "/kolme")
+    assert len(waits) == 1 and 29.0 <= waits[0] <= 30.0
 
 
 def test_404_is_not_retried(page_server: PageServer, tmp_path: Path) -> None:
