@@ -42,8 +42,13 @@ def _found(text: str) -> dict[int, Outcome]:
 @pytest.mark.parametrize(
     ("decision", "expected"),
     [
-        ("Päätös: Ehdotus hyväksyttiin.", {1: H, 2: H, 3: H, 4: H}),
-        ("Päätös: Kunnanhallitus hyväksyi päätösehdotuksen.", {1: H, 2: H, 3: H, 4: H}),
+        # "Ehdotus hyväksyttiin" approves the officer's proposal: its points, when it names ours.
+        ("Päätösehdotus: Kh hyväksyy esityksen.\nPäätös: Ehdotus hyväksyttiin.", {1: H, 2: H, 3: H, 4: H}),
+        ("Päätösehdotus: Kh hyväksyy kohdat 1 ja 2.\nPäätös: Hyväksyttiin.", {1: H, 2: H}),
+        (
+            "Ehdotus: Kh hyväksyy esityksen.\nPäätös: Ehdotus hyväksyttiin äänestyksen jälkeen.",
+            {p: HA for p in (1, 2, 3, 4)},
+        ),
         (
             "Päätös: Kunnanhallitus hyväksyi kohdat 1-3 ja palautti kohdan 4 valmisteluun.",
             {1: H, 2: H, 3: H, 4: P},
@@ -74,12 +79,29 @@ def _found(text: str) -> dict[int, Outcome]:
         ("Päätös: Kohta 2 hyväksyttiin. Kohta 2 palautettiin valmisteluun.", {}),
         ("Päätös: Kohdat 1-2 hyväksyttiin. Kunnanhallitus käsitteli myös kohtaa 9 ja hylkäsi sen.", {}),
         ("Päätös: Päätös lähetetään tiedoksi hyvinvointivaliokunnalle.", {}),
+        ("Päätös: Ehdotus hyväksyttiin.", {}),  # the proposal it approves is not in the text
+        ("Päätösehdotus: Kh päättää nimetä yhdyshenkilön.\nPäätös: Ehdotus hyväksyttiin yksimielisesti.", {}),
+        ("Päätösehdotus: Kh hyväksyy esityksen.\nPäätös: Ehdotus hyväksyttiin. Kohta 2 palautettiin.", {}),
         ("Päätösehdotus: Kunnanhallitus hyväksyy esityksen.", {}),
     ],
 )
 def test_decisions_as_minutes_write_them(decision: str, expected: dict[int, Outcome]) -> None:
     text = f"Kunnanhallitus 12.4.2021 § 45\n\nJärjestöyhteistyö\n\n{decision}\n\nMuutoksenhaku\n"
     assert _found(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("fixture", "expected"),
+    [
+        ("jokioinen-kh-45.txt", {1: H, 2: H, 3: H, 4: T}),
+        ("humppila-kh-112.txt", {1: H, 2: H, 3: P, 4: PO}),
+        ("tammela-kh-9-epaselva.txt", {}),
+        ("ypaja-esityslista-60.txt", {}),
+        ("fshky-yh-7-sv.txt", {1: HA, 2: HA, 3: HA, 4: HA}),
+    ],
+)
+def test_each_recorded_extract(fixture: str, expected: dict[int, Outcome]) -> None:
+    assert _found((MINUTES / fixture).read_text()) == expected
 
 
 @pytest.mark.parametrize(
@@ -93,7 +115,7 @@ def test_decisions_as_minutes_write_them(decision: str, expected: dict[int, Outc
     ],
 )
 def test_meeting_date_and_section_from_the_header(header: str, day: str, section: int) -> None:
-    reading = read_item(f"{header}\n\nPäätös: Ehdotus hyväksyttiin.\n", points=4, duties_point=1)
+    reading = read_item(f"{header}\n\nPäätös: Esitys hyväksyttiin.\n", points=4, duties_point=1)
     assert (str(reading.meeting_date), reading.section) == (day, section)
 
 
@@ -289,7 +311,10 @@ def test_minutes_extracts_become_candidates_and_a_confirmed_one_is_a_recorded_de
 
     html = " ".join(write_dashboard_files(settings)[0].read_text(encoding="utf-8").split())
     assert "3 löydöstä vahvistettavana" in html
-    assert '<span class="big">6</span> vastauksista tai julkaisuista löydettyä päätöstä odottaa vahvistusta' in html
+    assert (
+        '<span class="big">6</span> vastauksista tai julkaisuista löydettyä päätöstä odottaa vahvistusta'
+        in html
+    )
     assert "julkaisulähde ei vastaa" not in html
     again = runner.invoke(app, ["confirm", str(first.id)])
     assert again.exit_code != 0 and "on jo vahvistettu" in again.output
@@ -316,3 +341,47 @@ def test_an_agenda_candidate_keeps_reminders_quiet_once_confirmed(settings: Sett
     with Session(make_engine(settings.effective_database_url)) as session:
         cells = session.scalars(select(Decision).where(Decision.body_id == "ypaja")).all()
     assert {(c.status, str(c.meeting_date)) for c in cells} == {("on_agenda", "2021-04-26")}
+
+
+WHOLE_MINUTES = """TAMMELAN KUNTA   PÖYTÄKIRJA
+Kunnanhallitus   Kokous 20.4.2021
+
+§ 8 Liikuntapaikkojen vuorojen jakoperusteet
+Päätösehdotus: Kunnanhallitus hyväksyy esityksen jakoperusteista.
+Päätös: Ehdotus hyväksyttiin.
+
+§ 9 Järjestöjen ja julkisen sektorin yhteistyömalli (Dnro FSHKY/245/00.04.01/2026)
+Päätösehdotus: Kunnanhallitus hyväksyy esityksen.
+Päätös: Asia jätettiin pöydälle.
+
+§ 10 Kunnan talousarvion toteutuminen
+Päätös: Kunnanhallitus merkitsi toteutuman tiedoksi.
+"""
+
+
+def test_in_minutes_of_a_whole_meeting_only_our_item_is_read(settings: Settings, tmp_path: Path) -> None:
+    """A PDF of the whole meeting: the items before and after ours have decisions of their own;
+    only § 9 (ours) yields candidates, with its own section."""
+    assert runner.invoke(app, ["send", "--today", "1.3.2021"]).exit_code == 0
+    folder = tmp_path / "saapuneet"
+    folder.mkdir()
+    minutes = tmp_path / "kh-20-4-2021.txt"
+    minutes.write_text(WHOLE_MINUTES, encoding="utf-8")
+    _reply(
+        folder,
+        "tam",
+        sender="kirjaamo@tammela.example",
+        in_reply_to=_ours(settings, "tammela"),
+        text="Liitteenä kokouksen pöytäkirja.",
+        attachment=None,
+    )
+    message = (folder / "tam.eml").read_bytes()
+    import email
+    import email.policy
+
+    parsed = email.message_from_bytes(message, policy=email.policy.default)
+    parsed.add_attachment(minutes.read_bytes(), maintype="text", subtype="plain", filename=minutes.name)
+    (folder / "tam.eml").write_bytes(parsed.as_bytes())
+    assert runner.invoke(app, ["replies", str(folder)]).exit_code == 0
+    found = {(c.point, Outcome(c.outcome), c.section) for c in _candidates(settings)}
+    assert found == {(p, PO, 9) for p in (1, 2, 3, 4)}

@@ -421,3 +421,35 @@ def test_proposals_with_the_same_short_title_get_distinct_attachment_names(
     mail = _received(tmp_path / "outputs" / "mail")[combined.message_id]
     names = [part.get_filename() for part in mail.iter_attachments()]
     assert len(names) == 4 and len(set(names)) == 4, names
+
+
+def test_a_reply_without_references_is_matched_by_the_proposal_its_subject_names(
+    both_sent: Path, tmp_path: Path
+) -> None:
+    """No In-Reply-To, and the sender's body has both proposals: the subject naming one proposal's
+    short title matches it; a subject naming neither is listed as unmatched."""
+    from email.message import EmailMessage
+
+    from models.tables import Recipient
+
+    folder = tmp_path / "vastaukset"
+    folder.mkdir()
+    for name, subject in (
+        ("a", "Kuittaus: Liikuntapaikkojen yhteiskäyttö, asianumero TAM/80/2026"),
+        ("b", "Kuittaus: esitys, asianumero TAM/81/2026"),
+    ):
+        reply = EmailMessage()
+        reply["From"] = "kirjaamo@tammela.example"
+        reply["Subject"] = subject
+        reply["Message-ID"] = f"<{name}@tammela.example>"
+        reply.set_content("Kirjattu.")
+        (folder / f"{name}.eml").write_bytes(reply.as_bytes())
+    out = cli("replies", str(folder))
+    assert "Tunnistamaton: b.eml" in out, out
+    with Session(_engine()) as session:
+        numbers = dict(
+            session.execute(
+                sa.select(Recipient.proposal_id, Recipient.case_number).where(Recipient.body_id == "tammela")
+            ).all()
+        )
+    assert numbers.get(SECOND) == "TAM/80/2026" and numbers.get(SEED) is None

@@ -111,3 +111,18 @@ def reject(
         candidate = reject_candidate(session, number, actor=f"cli:{by}", reason=reason)
         line = describe(candidate, session.get_one(Body, candidate.body_id).name, evidence_chars=120)
     console.print(f"Hylätty: {line}", markup=False, highlight=False)
+
+
+@app.command()
+def publications(
+    by: Annotated[str, typer.Option("--by", help="Kirjaaja")] = "koordinaattori",
+) -> None:
+    """Lue toimielinten kokousjulkaisut nyt: esitystä koskevat asiat tulevat vahvistettaviksi löydöksiksi."""
+    from council.services.publications import read_publications
+
+    with console.status("Luetaan toimielinten julkaisuja"):
+        report = read_publications(get_settings(), actor=f"cli:{by}")
+    for line in report.lines:
+        console.print(line, markup=False, highlight=False)
+    if report.candidates:
+        console.print(f"{report.candidates} uutta löydöstä: council candidates", highlight=False)

@@ -40,6 +40,8 @@ JSON shape (``dashboard.json``, ``schema_version`` 1; dates as ISO strings, ``*_
                                                  # when the next reminder falls due (none when all
                                                  # points are decided or the policy's maximum is reached)
          "follow_up": bool,                      # an agenda meeting passed with no decision recorded
+         "pending_candidates": int,              # decisions found in replies/publications, unconfirmed
+         "source_silent_since": "1.12.2026"|null,  # its meeting publication has failed for days
          "timeline": [                           # newest first, at most 50
            {"event_id": int, "occurred_at": datetime, "time": "15.3.2021 klo 10.15", "kind": str,
             "label": str, "point": int|null, "actor": str, "detail": str}
@@ -51,12 +53,14 @@ JSON shape (``dashboard.json``, ``schema_version`` 1; dates as ISO strings, ``*_
         {"body_id": str, "body_name": str, "name": str, "title": str, "email": str, "work_time": str}
       ],
       "overdue": [str],                          # body ids, in body order
-      "follow_up": [str]                         # body ids with ``follow_up``, in body order
+      "follow_up": [str],                        # body ids with ``follow_up``, in body order
+      "pending_candidates": int                  # all bodies' unconfirmed candidates
     }
 
 Fields are only ever added within ``schema_version`` 1 (``sender``, ``preparer``, the cells'
 ``reminders`` and ``agenda_past``, the bodies' ``reminders_sent``, ``next_reminder*`` and
-``follow_up``, the timeline's ``event_id``, the top-level ``follow_up`` and ``has_duty_description``
+``follow_up``, the timeline's ``event_id``, the top-level ``follow_up`` and ``has_duty_description``,
+the bodies' ``pending_candidates`` and ``source_silent_since`` and the top-level ``pending_candidates``
 came later); a reader ignores keys it does not know.
 
 Percentages are rounded down, so 100 % means every cell (or every body) has decided.

@@ -94,7 +94,12 @@ _POINTS = re.compile(
     r"|\b(?P<before>\d+)\.\s*(?:kohd\w*|kohta\w*|punkt\w*)\b",
     re.IGNORECASE,
 )
-_WHOLE = re.compile(r"esitykse?\w*|ehdotu\w*|asia\w*|förslag\w*|ärende\w*|framställ\w*", re.IGNORECASE)
+# A clause with no points is about the committee's whole proposal when it names it ("esityksen",
+# "framställningen") or the whole case ("asia", "ärendet"); naming the officer's proposal
+# ("ehdotus", "päätösehdotuksen", "förslaget"), or nothing, with an approval, it refers back to that
+# proposal, whose points are read instead.
+_WHOLE = re.compile(r"\b(?:esity\w*|esitys\w*|asia\w*|framställ\w*|ärende\w*)", re.IGNORECASE)
+_REFERS_BACK = -2
 _OTHERWISE = re.compile(r"muilta osin|i övrigt", re.IGNORECASE)
 # Clauses: split at ";" and at ", " / " ja " / " sekä " / " och " / " men " not inside a list of numbers.
 _CLAUSE = re.compile(r";|,?\s+(?:ja|sekä|och|men|mutta)\s+(?!\d)|,\s+(?!\d|ja\b|och\b)")
@@ -238,20 +243,24 @@ def _sentence_findings(sentence: str, points: int) -> list[tuple[int | None, Out
             pairs.extend((p, outcomes[0]) for p in named)
         elif _OTHERWISE.search(clause):
             pairs.append((-1, outcomes[0]))  # "muilta osin": every point not named elsewhere
-        else:
+        elif _WHOLE.search(clause) or outcomes[0] not in _APPROVALS:
             pairs.append((None, outcomes[0]))
-    whole = [o for p, o in pairs if p is None]
+        else:
+            pairs.append((_REFERS_BACK, outcomes[0]))
+    whole = [o for p, o in pairs if p in (None, _REFERS_BACK)]
     if whole and len(pairs) > 1:
         return None  # "hyväksyi esityksen ja palautti kohdan 4": which points the first covers is unsaid
     return pairs
 
 
-def _decisions(part: str, points: int, duties_point: int | None) -> tuple[list[Found], list[str], bool]:
-    """Found decisions, sentences not understood, and whether the part only refers back to the
-    proposal ("Ehdotus hyväksyttiin." with no points of its own)."""
+def _decisions(
+    part: str, points: int, duties_point: int | None
+) -> tuple[list[Found], list[str], tuple[Outcome, str] | None]:
+    """Found decisions, sentences not understood, and the approval (with its sentence) when the
+    part refers back to the officer's proposal instead ("Ehdotus hyväksyttiin.")."""
     by_point: dict[int, Found] = {}
     unclear: list[str] = []
-    refers_back = False
+    refers_back: tuple[Outcome, str] | None = None
     # The liaison may be named in a sentence of its own ("Järjestöyhdyshenkilöksi nimettiin …").
     liaison = _liaison(" ".join(part.split()))
     for sentence in _SENTENCE.split(" ".join(part.split())):
@@ -260,6 +269,9 @@ def _decisions(part: str, points: int, duties_point: int | None) -> tuple[list[F
             unclear.append(sentence)
             continue
         for point, outcome in pairs:
+            if point == _REFERS_BACK:
+                refers_back = (outcome, sentence)
+                continue
             targets = (
                 range(1, points + 1)
                 if point is None
@@ -267,13 +279,6 @@ def _decisions(part: str, points: int, duties_point: int | None) -> tuple[list[F
                 if point == -1
                 else [point]
             )
-            if point is None and re.fullmatch(
-                r"(?:\w+\s+)?(?:päätös)?ehdotus hyväksyttiin\.?|hyväksyttiin\.?|(?:\w+\s+)?hyväksyi "
-                r"(?:päätös)?ehdotuksen\.?|förslaget godkändes\.?|godkändes\.?",
-                sentence.strip(),
-                re.IGNORECASE,
-            ):
-                refers_back = True
             for target in targets:
                 if target in by_point and by_point[target].outcome != outcome:
                     unclear.append(sentence)  # two outcomes for one point: neither is trusted
@@ -285,6 +290,8 @@ def _decisions(part: str, points: int, duties_point: int | None) -> tuple[list[F
                     sentence=sentence,
                     liaison_name=liaison if target == duties_point and outcome in _APPROVALS else None,
                 )
+    if refers_back and by_point:
+        unclear.append(refers_back[1])  # both its own points and "as proposed": not safe to combine
     return [by_point[p] for p in sorted(by_point)], unclear, refers_back
 
 
@@ -319,21 +326,23 @@ def read_item(text: str, *, points: int, duties_point: int | None) -> Reading:
         return reading
     reading.decided = True
     found, unclear, refers_back = _decisions(decision, points, duties_point)
-    if refers_back and proposal:
-        # The decision is the proposal as it stood: its points and liaison, with the decision's
-        # kind of approval ("Ehdotus hyväksyttiin äänestyksen jälkeen" → after a vote).
-        proposed, proposal_unclear, _ = _decisions(proposal, points, duties_point)
-        if proposed and not proposal_unclear:
-            kind = found[0].outcome if found else Outcome.hyvaksytty
-            found = [
-                Found(
-                    point=f.point,
-                    outcome=kind if f.outcome == Outcome.hyvaksytty else f.outcome,
-                    sentence=f"{found[0].sentence if found else ''} ({f.sentence})".strip(),
-                    liaison_name=f.liaison_name,
-                )
-                for f in proposed
-            ]
+    if refers_back is not None:
+        # The decision is the officer's proposal as it stood: its points and liaison, with the
+        # decision's kind of approval ("Ehdotus hyväksyttiin äänestyksen jälkeen" → after a vote).
+        # A proposal that is missing, or that does not name our points, yields nothing.
+        kind, said = refers_back
+        proposed, proposal_unclear, nested = _decisions(proposal or "", points, duties_point)
+        if not proposed or proposal_unclear or nested:
+            unclear.append(f"{said} (päätösehdotuksesta ei löytynyt esityksen kohtia)")
+        found = [
+            Found(
+                point=f.point,
+                outcome=kind if f.outcome == Outcome.hyvaksytty else f.outcome,
+                sentence=f"{said} ({f.sentence})",
+                liaison_name=f.liaison_name,
+            )
+            for f in proposed
+        ]
     # One sentence not understood may be about the same points as the clear ones: trust none.
     reading.found = [] if unclear else found
     reading.not_understood = unclear
@@ -354,3 +363,19 @@ def concerns(text: str, *, title: str, short_title: str, numbers: tuple[str, ...
         return True
     wanted = _words(title)
     return bool(wanted) and len(wanted & _words(text)) >= max(3, (2 * len(wanted) + 2) // 3)
+
+
+#: A line that opens an item in a document of many: "§ 72", "72 §", "§ 72 Järjestöyhteistyö".
+_ITEM_START = re.compile(r"^[ \t]*(?:§[ \t]*\d{1,5}|\d{1,5}[ \t]*§)(?![.\d])", re.MULTILINE)
+
+
+def items_of(text: str) -> list[str]:
+    """A whole agenda or minutes (a PDF of the meeting) as its items, each with the document's
+    header before it (the body and the meeting date); a text of one item is returned as it is. Only
+    the item that names our proposal is then read, never another item's decision."""
+    starts = [m.start() for m in _ITEM_START.finditer(text)]
+    if len(starts) < 2:
+        return [text]
+    head = text[: starts[0]]
+    ends = [*starts[1:], len(text)]
+    return [head + text[start:end] for start, end in zip(starts, ends, strict=True)]

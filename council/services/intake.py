@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from council.errors import CouncilError, field_problems
-from council.intake.minutes import Reading, concerns, read_item
+from council.intake.minutes import Reading, concerns, items_of, read_item
 from council.rules.formatting import HELSINKI, fi_date
 from council.rules.freshness import source_silent
 from council.store.decisions import duties_point, mark_on_agenda, record_decision
@@ -187,29 +187,31 @@ def find_candidates(
         if not points:
             continue
         numbers = _numbers(session, proposal, body_id, one_proposal=len(pairs) == 1)
-        for item in items:
-            content = proposal.content or {}
-            if not concerns(
-                item.text,
-                title=proposal.title,
-                short_title=str(content.get("short_title") or ""),
-                numbers=numbers,
-            ):
-                continue
-            reading = read_item(
-                item.text, points=points, duties_point=duties_point(session=session, proposal_id=proposal_id)
-            )
-            if not (reading.decided or reading.agenda):
-                continue
-            if reading.meeting_date is None or (reading.decided and reading.section is None):
-                notes.append(
-                    f"{body.name}: {item.source}: kokouspäivää tai pykälää ei tunnistettu; kirjaa päätös käsin"
-                )
-                continue
-            made += _store(session, proposal=proposal, body=body, reading=reading, item=item, actor=actor)
-            notes += [
-                f"{body.name}: {item.source}: lausetta ei tulkittu: {s[:200]}" for s in reading.not_understood
-            ]
+        content = proposal.content or {}
+        duties = duties_point(session=session, proposal_id=proposal_id)
+        for whole in items:
+            for text in items_of(whole.text):  # a PDF of a whole meeting: only our item is read
+                if not concerns(
+                    text,
+                    title=proposal.title,
+                    short_title=str(content.get("short_title") or ""),
+                    numbers=numbers,
+                ):
+                    continue
+                item = Item(text=text, source=whole.source, source_ref=whole.source_ref, link=whole.link)
+                reading = read_item(text, points=points, duties_point=duties)
+                if not (reading.decided or reading.agenda):
+                    continue
+                if reading.meeting_date is None or (reading.decided and reading.section is None):
+                    notes.append(
+                        f"{body.name}: {item.source}: kokouspäivää tai pykälää ei tunnistettu; kirjaa päätös käsin"
+                    )
+                    continue
+                made += _store(session, proposal=proposal, body=body, reading=reading, item=item, actor=actor)
+                notes += [
+                    f"{body.name}: {item.source}: lausetta ei tulkittu: {s[:200]}"
+                    for s in reading.not_understood
+                ]
     return made, notes
 
 

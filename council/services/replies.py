@@ -3,7 +3,8 @@
 A registry answers our email with an acknowledgement that carries the body's own case number
 ("Asianumero 123/00.04.01/2026", "Dnro JOK/45/2026", "Diarienummer …"). Each reply is matched to
 (proposal, body) by its In-Reply-To/References against the Message-IDs of our outbox, else by the
-sender's domain against the roster's registry addresses; the case number found is stored on that
+sender's domain against the roster's registry addresses (and, when that body has several of our
+proposals, by the one the subject names); the case number found is stored on that
 body's recipient row once (quoted as "Viite" in later reminders) and every reply is logged as an
 event, so reading the folder again changes nothing. Nothing is deleted or moved.
 """
@@ -24,6 +25,7 @@ from sqlalchemy.orm import Session
 from council.config import Settings
 from council.delivery.text import UnreadableDocument, document_text
 from council.errors import CouncilError
+from council.intake.minutes import concerns
 from council.services.intake import Item, describe, find_candidates
 from council.store.engine import checked_engine_for
 from council.store.tracking import add_event, now
@@ -94,9 +96,9 @@ def read_reply(path: Path) -> Reply:
         refers_to=tuple(re.findall(r"<[^<>\s]+>", refers)),
         full_text=text,
         attachments=tuple(
-            (part.get_filename() or "liite", part.get_content())
+            (part.get_filename() or "liite", part.get_payload(decode=True) or b"")
             for part in message.iter_attachments()
-            if isinstance(part.get_content(), bytes)
+            if not part.is_multipart()
         ),
     )
 
@@ -141,7 +143,19 @@ def _match(session: Session, reply: Reply) -> list[tuple[str, str]]:
     proposals = session.scalars(
         select(Message.proposal_id).where(Message.body_id == bodies[0].id).distinct()
     ).all()
+    if len(proposals) > 1:
+        # Several proposals at that body: the one the subject names (its Dnro, the body's case
+        # number for it, or its title), when exactly one is named.
+        proposals = [p for p in proposals if _subject_names(session, p, bodies[0].id, reply.subject)]
     return [(proposals[0], bodies[0].id)] if len(proposals) == 1 else []
+
+
+def _subject_names(session: Session, proposal_id: str, body_id: str, subject: str) -> bool:
+    proposal = session.get_one(Proposal, proposal_id)
+    recipient = session.get(Recipient, (proposal_id, body_id))
+    numbers = tuple(n for n in (proposal.diary_number, recipient.case_number if recipient else None) if n)
+    short_title = str((proposal.content or {}).get("short_title") or "")
+    return concerns(subject, title=proposal.title, short_title=short_title, numbers=numbers)
 
 
 def take_replies(*, session: Session, folder: Path, actor: str) -> RepliesReport:

@@ -46,6 +46,7 @@ FORMS = [
     "committee-digest",
     "new-proposal",
     "close-proposal",
+    "confirm-candidates",
 ]
 #: The forms' parameter and attribute names: none may show as a label (the Finnish titles do).
 FIELD_NAMES = [
@@ -60,6 +61,8 @@ FIELD_NAMES = [
     "sahkoposti",
     "tyoaika",
     "kuivaharjoitus",
+    "vahvistus",
+    "hylkaa",
 ]
 LIAISON = {
     "nimi": "Maija Meikäläinen",
