@@ -47,10 +47,11 @@ class Settings(BaseSettings):
         alias="COUNCIL_STATE_DIR",
         description="SQLite file, Prefect server state (PREFECT_HOME) and service logs",
     )
-    inbox_folder: Path = Field(
-        default=Path("state/saapuneet"),
+    inbox_folder: Path | None = Field(
+        default=None,
         alias="COUNCIL_INBOX_DIR",
-        description="Drop folder of the registries' replies (.eml), read by `council replies`",
+        description="Drop folder of the registries' replies (.eml, .msg), read by `council replies`. "
+        "Default: saapuneet/ in the state folder",
     )
     proposals_inbox_folder: Path | None = Field(
         default=None,
@@ -179,6 +180,8 @@ class Settings(BaseSettings):
     @property
     def inbox_dir(self) -> Path:
         """state/saapuneet: replies saved by the coordinator (or the local SMTP server) as .eml."""
+        if self.inbox_folder is None:
+            return self.state_dir / "saapuneet"
         return self.path(self.inbox_folder)
 
     @property

@@ -83,6 +83,34 @@ def _found(text: str) -> dict[int, Outcome]:
         ("Päätösehdotus: Kh päättää nimetä yhdyshenkilön.\nPäätös: Ehdotus hyväksyttiin yksimielisesti.", {}),
         ("Päätösehdotus: Kh hyväksyy esityksen.\nPäätös: Ehdotus hyväksyttiin. Kohta 2 palautettiin.", {}),
         ("Päätösehdotus: Kunnanhallitus hyväksyy esityksen.", {}),
+        # Negations are rejections, not approvals.
+        (
+            "Päätös: Lautakunta päätti jättää esityksen hyväksymättä.",
+            {p: Outcome.hylatty for p in (1, 2, 3, 4)},
+        ),
+        ("Päätös: Lautakunta päätti, ettei esitystä hyväksytä.", {p: Outcome.hylatty for p in (1, 2, 3, 4)}),
+        ("Beslut: Framställningen godkändes inte.", {p: Outcome.hylatty for p in (1, 2, 3, 4)}),
+        ("Päätös: Lautakunta hyväksyi kohdan 2 sillä muutoksella, että työaika on 8 h/kk.", {2: HM}),
+        (
+            "Päätös: Lautakunta hyväksyi esityksen yksimielisesti ilman äänestystä.",
+            {p: H for p in (1, 2, 3, 4)},
+        ),
+        (
+            "Päätösehdotus: Lk hyväksyy esityksen kohdat 1–3 ja hylkää kohdan 4.\n"
+            "Päätös: Hyväksyttiin esityksen mukaisesti.",
+            {1: H, 2: H, 3: H, 4: Outcome.hylatty},
+        ),
+        # Exceptions, proposals to another body, futures and conditions, other documents' points:
+        # nothing.
+        ("Päätös: Lautakunta hyväksyi esityksen lukuun ottamatta kohtaa 4.", {}),
+        ("Päätös: Lautakunta hyväksyi esityksen muilta kuin kohdan 4 osalta.", {}),
+        ("Beslut: Nämnden godkände framställningen med undantag av punkt 4.", {}),
+        ("Päätös: Lautakunta päätti esittää kunnanhallitukselle, että esitys hyväksytään.", {}),
+        ("Päätös: Lautakunta päätti lähettää esityksen kunnanhallitukselle hyväksyttäväksi.", {}),
+        ("Päätös: Kohta 4 hyväksytään myöhemmin talousarvion yhteydessä.", {}),
+        ("Päätös: Kohta 4 käsitellään uudelleen, kun talousarvio on hyväksytty.", {}),
+        ("Päätös: Kohdat 1-3 hyväksyttiin. Kohta 4 palautettiin liitteen kohdan 3 mukaisesti.", {}),
+        ("Päätös: Kh palautti kohdan 4 valmisteluun hallintosäännön 30 §:n kohdan 2 perusteella.", {}),
     ],
 )
 def test_decisions_as_minutes_write_them(decision: str, expected: dict[int, Outcome]) -> None:
@@ -117,6 +145,79 @@ def test_each_recorded_extract(fixture: str, expected: dict[int, Outcome]) -> No
 def test_meeting_date_and_section_from_the_header(header: str, day: str, section: int) -> None:
     reading = read_item(f"{header}\n\nPäätös: Esitys hyväksyttiin.\n", points=4, duties_point=1)
     assert (str(reading.meeting_date), reading.section) == (day, section)
+
+
+@pytest.mark.parametrize(
+    ("sentence", "name"),
+    [
+        ("Järjestöyhdyshenkilöksi nimettiin vapaa-aikasihteeri Pekka Korhonen.", "Pekka Korhonen"),
+        ("Järjestöyhdyshenkilöksi nimettiin Anna Hansen.", "Anna Hansen"),  # nominative: as written
+        ("Kh päätti nimetä järjestöyhdyshenkilöksi koordinaattori Maija Mäkisen.", "Maija Mäkinen"),
+        ("Kh päätti nimetä yhdyshenkilöksi Maija Mäkelän.", None),  # object form, nominative unknown
+        ("Järjestöyhdyshenkilöksi nimettiin Maija Mäkinen Forssan Setlementistä.", None),
+        ("Yhdyshenkilöksi nimettiin Maija Mäkisen sijaan Pekka Virtanen.", None),
+        ("Järjestöjen yhdyshenkilöksi ehdottama Pekka Virtanen ei ole kunnan palveluksessa.", None),
+        ("Till kontaktperson utsågs Anna Berg.", "Anna Berg"),
+    ],
+)
+def test_the_liaison_only_where_the_minutes_name_one(sentence: str, name: str | None) -> None:
+    text = f"Kunnanhallitus 12.4.2021 § 45\nPäätös: Kunnanhallitus hyväksyi esityksen. {sentence}\n"
+    found = read_item(text, points=4, duties_point=1).found
+    assert found and found[0].liaison_name == name
+
+
+def test_which_items_concern_our_proposal() -> None:
+    from council.intake.minutes import concerns
+
+    title = "Esitys järjestöjen ja julkisen sektorin yhteistyömallista Forssan seudun hyvinvoinnin ja terveyden edistämistyön vahvistamiseksi"
+    short, numbers = (
+        "Järjestöjen ja julkisen sektorin yhteistyömalli",
+        ("FSHKY/245/00.04.01/2026", "45/00.04.01/2026"),
+    )
+
+    def about(text: str) -> bool:
+        return concerns(text, title=title, short_title=short, numbers=numbers)
+
+    assert about("Valiokunnan esitys (Dnro FSHKY/245/00.04.01/2026)")
+    assert about("Kunnan asianumero 45/00.04.01/2026.")
+    assert about("Järjestöjen ja julkisen\nsektorin yhteistyömallista")  # inflected, over a line break
+    # Neighbouring subjects and longer numbers are not ours.
+    assert not about("Dnro 145/00.04.01/2026: järjestöavustukset")
+    assert not about(
+        "Alueellinen hyvinvointikertomus: hyvinvoinnin ja terveyden edistämisen yhteistyössä järjestöjen "
+        "kanssa vahvistetaan Forssan seudun yhteistyötä"
+    )
+
+
+def test_an_item_handled_twice_is_read_from_its_last_handling() -> None:
+    text = (
+        "Kunnanvaltuusto, Pöytäkirja 15.06.2026/Pykälä 34\nEsitys\n\nKunnanhallitus 01.06.2026 § 120\n"
+        "Päätösehdotus\nKunnanhallitus hyväksyy esityksen kohdat 1–4.\nPäätös\nEhdotus hyväksyttiin.\n\n"
+        "Kunnanvaltuusto 15.06.2026 § 34\nPäätösehdotus\nValtuusto hyväksyy esityksen.\nPäätös\n"
+        "Valtuusto palautti asian uudelleen valmisteltavaksi.\n"
+    )
+    reading = read_item(text, points=4, duties_point=1)
+    assert (str(reading.meeting_date), reading.section, reading.deciding_body) == (
+        "2026-06-15",
+        34,
+        "Kunnanvaltuusto",
+    )
+    assert {f.point: f.outcome for f in reading.found} == {p: P for p in (1, 2, 3, 4)}
+    # A second handling with no header of its own: nothing.
+    muddled = "Kh 1.6.2026 § 120\nPäätös: Asia pantiin pöydälle.\nPäätösehdotus: Kh hyväksyy esityksen.\nPäätös: Hyväksyttiin.\n"
+    assert read_item(muddled, points=4, duties_point=1).found == []
+
+
+def test_an_acknowledgement_is_no_agenda_and_the_meeting_date_is_the_sections() -> None:
+    ack = (
+        "Asia on kirjattu saapuneeksi 3.3.2026 (Dnro JOK/45/2026), ja se tuodaan kunnanhallituksen "
+        "esityslistalle keväällä.\nKunnanhallituksen esityslista julkaistaan kunnan verkkosivuilla.\n"
+    )
+    assert not read_item(ack, points=4, duties_point=1).agenda
+    checked = "Pöytäkirja tarkastettu ja nähtävänä 19.05.2026\nLautakunta 12.05.2026 § 45\nPäätös: Lautakunta hyväksyi esityksen."
+    assert str(read_item(checked, points=4, duties_point=1).meeting_date) == "2026-05-12"
+    named = "Kasvatus- ja opetuslautakunta 12.05.2026 § 45\nPäätös: Lautakunta hyväksyi esityksen."
+    assert read_item(named, points=4, duties_point=1).deciding_body == "Kasvatus- ja opetuslautakunta"
 
 
 def test_the_liaison_named_in_the_proposal_or_the_decision() -> None:
@@ -346,7 +447,7 @@ def test_an_agenda_candidate_keeps_reminders_quiet_once_confirmed(settings: Sett
 WHOLE_MINUTES = """TAMMELAN KUNTA   PÖYTÄKIRJA
 Kunnanhallitus   Kokous 20.4.2021
 
-§ 8 Liikuntapaikkojen vuorojen jakoperusteet
+Kh § 8 Liikuntapaikkojen vuorojen jakoperusteet
 Päätösehdotus: Kunnanhallitus hyväksyy esityksen jakoperusteista.
 Päätös: Ehdotus hyväksyttiin.
 
@@ -385,3 +486,53 @@ def test_in_minutes_of_a_whole_meeting_only_our_item_is_read(settings: Settings,
     assert runner.invoke(app, ["replies", str(folder)]).exit_code == 0
     found = {(c.point, Outcome(c.outcome), c.section) for c in _candidates(settings)}
     assert found == {(p, PO, 9) for p in (1, 2, 3, 4)}
+
+
+def test_an_agenda_never_overwrites_a_decision_of_that_meeting(settings: Settings, tmp_path: Path) -> None:
+    """Confirming a decision settles the pending agenda of that meeting; an agenda confirmed after
+    a decision of that meeting was typed in is refused (it would put the decided point back)."""
+    assert runner.invoke(app, ["send", "--today", "1.3.2021"]).exit_code == 0
+    folder = tmp_path / "saapuneet"
+    folder.mkdir()
+    agenda_text = (MINUTES / "ypaja-esityslista-60.txt").read_text()
+    minutes_text = (
+        agenda_text.replace("Esityslista", "Pöytäkirja") + "\nPäätös: Kohta 2 jätettiin pöydälle.\n"
+    )
+    for name, text in (("ypa-1", agenda_text), ("ypa-2", minutes_text)):
+        _reply(
+            folder,
+            name,
+            sender="kirjaamo@ypaja.example",
+            in_reply_to=_ours(settings, "ypaja"),
+            text=text,
+            attachment=None,
+        )
+    assert runner.invoke(app, ["replies", str(folder)]).exit_code == 0
+    by_kind = {(c.kind, c.point): c for c in _candidates(settings)}
+    assert set(by_kind) == {("agenda", None), ("decision", 2)}
+    assert runner.invoke(app, ["confirm", str(by_kind[("decision", 2)].id)]).exit_code == 0
+    states = {c.id: c.state for c in _candidates(settings)}
+    assert states[by_kind[("agenda", None)].id] == "rejected"
+
+    # Tammela: the agenda of 26.4. pending, then point 1 of that meeting typed in by hand.
+    _reply(
+        folder,
+        "tam",
+        sender="kirjaamo@tammela.example",
+        in_reply_to=_ours(settings, "tammela"),
+        text=agenda_text.replace("Ypäjän", "Tammelan"),
+        attachment=None,
+    )
+    assert runner.invoke(app, ["replies", str(folder)]).exit_code == 0
+    (agenda,) = [c for c in _candidates(settings) if c.body_id == "tammela"]
+    typed = runner.invoke(
+        app, ["record", "tammela", "1", "hylätty", "--date", "26.4.2021", "--section", "60"]
+    )
+    assert typed.exit_code == 0, typed.output
+    refused = runner.invoke(app, ["confirm", str(agenda.id)])
+    assert refused.exit_code != 0 and "esityslistamerkintä pyyhkisi päätöksen" in refused.output
+    with Session(make_engine(settings.effective_database_url)) as session:
+        cell = session.scalars(
+            select(Decision).where(Decision.body_id == "tammela", Decision.point_number == 1)
+        ).one()
+    assert (cell.outcome, cell.section) == ("hylätty", 60)

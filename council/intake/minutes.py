@@ -36,7 +36,7 @@ _NEXT_PART = re.compile(
     r"Delges|Tilläggsuppgifter|Verkställighet|Utdragets riktighet)\b",
     re.MULTILINE | re.IGNORECASE,
 )
-_AGENDA = re.compile(r"\b(?:esityslista|föredragningslista)\b", re.IGNORECASE)
+_AGENDA = re.compile(r"\b(?:esityslista|föredragningslista)\s*:?\s*\d{1,2}\.\d{1,2}\.\d{4}", re.IGNORECASE)
 _DATE = re.compile(r"\b(\d{1,2})\.(\d{1,2})\.(\d{4})\b")
 # "§ 45", "45 §", "Pykälä 45", most explicit first: in "3.6.2026 § 112" the year is not the section.
 _SECTIONS = (
@@ -48,7 +48,7 @@ _MEETING_LINE = re.compile(
     r"pöytäkirja|kokous|esityslista|protokoll|sammanträde|möte|föredragningslista|§", re.I
 )
 _BODY_NAME = re.compile(
-    r"\b(?:[A-ZÅÄÖ][a-zåäö]+(?:n|s)\s+)?[a-zåäö]*(?:hallitus|valtuusto|lautakunta|jaosto|styrelsen|fullmäktige|"
+    r"\b(?:[A-ZÅÄÖ][a-zåäö]+(?:n|s)\s+)?(?:[A-ZÅÄÖa-zåäö]+-\s+(?:ja|och)\s+)?[a-zåäö]*(?:hallitus|valtuusto|lautakunta|jaosto|styrelsen|fullmäktige|"
     r"nämnden|sektionen)\b",
     re.IGNORECASE,
 )
@@ -63,7 +63,8 @@ _OUTCOMES: tuple[tuple[Outcome, re.Pattern[str]], ...] = tuple(
         (Outcome.poistettu, r"poist\w* esityslistalta|avför\w* från föredragningslistan|ströks\b"),
         (
             Outcome.hylatty,
-            r"hyl(?:k|ä|j)\w*|\bei hyväksy\w*|\bei hyväksynyt\b|förkast\w*|avsl(?:og|å)\w*|godkände inte",
+            r"hyl(?:k|ä|j)\w*|\bei hyväksy\w*|\bettei\b|hyväksymättä|förkast\w*|avsl(?:og|å)\w*|"
+            r"godkän\w* inte|inte godkän\w*",
         ),
         # Not "lähetetään tiedoksi" (who is told), only "merkitsi tiedoksi" (what was decided).
         (
@@ -74,7 +75,7 @@ _OUTCOMES: tuple[tuple[Outcome, re.Pattern[str]], ...] = tuple(
         (Outcome.hyvaksytty_muutettu_ehdotus, r"muutetu\w* (?:päätös)?ehdotuks\w*|ändrade förslag\w*"),
         (
             Outcome.hyvaksytty_muutettuna,
-            r"muutettuna|(?:seuraavin |näin )?muutoksin|med (?:följande )?ändring\w*",
+            r"muutettuna|(?:seuraavin |näin )?muutoksin|muutoksella|med (?:följande |den )?ändring\w*",
         ),
         (Outcome.hyvaksytty, r"hyväks\w*|godk[äa]n\w*"),
     )
@@ -88,6 +89,20 @@ _APPROVALS = frozenset(
     }
 )
 _VOTE = re.compile(r"äänesty\w*|äänin \d+\s*[-–]\s*\d+|omröstning|röster", re.IGNORECASE)
+_NO_VOTE = re.compile(r"ilman äänestystä|utan omröstning", re.IGNORECASE)
+# Sentences that cannot be read as a decision of this body on our points: an exception ("lukuun
+# ottamatta kohtaa 4"), a proposal to another body ("esittää valtuustolle", "hyväksyttäväksi"), a
+# future or condition ("hyväksytään myöhemmin", "kun talousarvio on hyväksytty"), a replacement.
+_UNSAFE = re.compile(
+    r"lukuun ottamatta|muilta kuin|\bpaitsi\b|med undantag|förutom|\besit(?:tä|ti|tänyt|täisi)\w*|"
+    r"hyväksyttäväksi|hyväksymistä|\bföreslå\w*|för godkännande|\bhyväksytään|\bpalautetaan|\bhylätään|"
+    r"\bmerkitään|\bkäsitellään|\bjätetään|\bmyöhemmin|\bjos\b|\bmikäli\b|\bkun\b|\bsenare\b|"
+    r"\bsijaan\b|\btilalle\b|i stället|\bifall\b",
+    re.IGNORECASE,
+)
+# "liitteen kohdan 3", "30 §:n kohdan 2": another document's point, not ours (only "esityksen
+# kohdat" and bare "kohdat" are ours).
+_OTHER_POINTS = re.compile(r"(?:\b(?!esityksen\b|framställningens\b)[a-zåäö]+n|§:n)\s+(?:kohd\w*|kohta\w*|kohtien)\b", re.I)
 # "kohdat 1–3", "kohdan 4", "kohtien 1 ja 2", "1. kohdan", "punkterna 1–3", "punkt 4".
 _POINTS = re.compile(
     r"\b(?:kohd\w*|kohta\w*|kohtien|punkt\w*)\s+(?P<after>\d+(?:\s*(?:[-–]|,|ja|och|sekä)\s*\d+)*)"
@@ -100,18 +115,23 @@ _POINTS = re.compile(
 # proposal, whose points are read instead.
 _WHOLE = re.compile(r"\b(?:esity\w*|esitys\w*|asia\w*|framställ\w*|ärende\w*)", re.IGNORECASE)
 _REFERS_BACK = -2
+_AS_PROPOSED = re.compile(r"\bmukaisesti\b|\benligt\b", re.IGNORECASE)
 _OTHERWISE = re.compile(r"muilta osin|i övrigt", re.IGNORECASE)
 # Clauses: split at ";" and at ", " / " ja " / " sekä " / " och " / " men " not inside a list of numbers.
 _CLAUSE = re.compile(r";|,?\s+(?:ja|sekä|och|men|mutta)\s+(?!\d)|,\s+(?!\d|ja\b|och\b)")
 _SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-ZÅÄÖ0-9])")
-_LIAISON = re.compile(
-    r"(?:[Jj]ärjestöyhdyshenkilöksi|[Yy]hdyshenkilöksi)\s+(?:nimettiin\s+|valittiin\s+|nimetään\s+)?"
-    r"(?P<fi>(?:[a-zåäö\-]+\s+){0,3}?"
-    r"[A-ZÅÄÖ][a-zåäö\-]+(?:\s+[A-ZÅÄÖ][a-zåäö\-]+){1,2})"
-    r"|[Kk]ontaktperson\w*\s+(?:utsågs\s+|utses\s+)?(?P<sv>(?:[a-zåäö\-]+\s+){0,3}?[A-ZÅÄÖ][a-zåäö\-]+(?:\s+[A-ZÅÄÖ][a-zåäö\-]+){1,2})",
+# The liaison is read only where the minutes name one: "nimetä/nimesi/nimeää (järjestö)yhdyshenkilöksi
+# <title> Etunimi Sukunimi" (the object form), or "(järjestö)yhdyshenkilöksi nimettiin/valittiin
+# <title> Etunimi Sukunimi" (the nominative); Swedish "till kontaktperson utsågs …".
+_NAME = r"(?:[a-zåäö\-]+\s+){0,3}?(?P<name>[A-ZÅÄÖ][a-zåäö\-]+\s+[A-ZÅÄÖ][a-zåäö\-]+)\b(?!\s+[A-ZÅÄÖ])"
+_LIAISON_OBJECT = re.compile(
+    r"\b(?:nimetä|nimeää|nimesi|valita|valitsee|valitsi)\s+(?:\w+\s+){0,3}?(?:järjestö)?yhdyshenkilöksi\s+" + _NAME
 )
-
-
+_LIAISON_NOMINATIVE = re.compile(
+    r"(?:[Jj]ärjestöyhdyshenkilöksi|[Yy]hdyshenkilöksi)\s+(?:nimettiin|valittiin)\s+" + _NAME
+    + r"|\b(?:nimettiin|valittiin)\s+(?:järjestö)?yhdyshenkilöksi\s+" + _NAME.replace("name", "name2")
+    + r"|[Kk]ontaktperson\w*\s+(?:utsågs|utses)\s+" + _NAME.replace("name", "name3")
+)
 @dataclass(frozen=True)
 class Found:
     """One decision found: point, outcome, and the sentence it came from (the evidence)."""
@@ -162,10 +182,11 @@ def _outcomes(clause: str) -> list[Outcome]:
     # "hyväksyi muutettuna": the specific kind of approval stands for the generic one.
     if Outcome.hyvaksytty in found and len(set(found) & _APPROVALS) > 1:
         found.remove(Outcome.hyvaksytty)
-    # "hylkäsi ... ja hyväksyi" is two clauses; "ei hyväksynyt" is one rejection.
-    if Outcome.hylatty in found and Outcome.hyvaksytty in found and re.search(r"\bei hyväksy", clause, re.I):
-        found.remove(Outcome.hyvaksytty)
-    if Outcome.hyvaksytty in found and _VOTE.search(clause):
+    # "hylkäsi ... ja hyväksyi" is two clauses; "ei hyväksynyt", "jätti hyväksymättä" is one rejection.
+    negated = re.search(r"\bei hyväksy|\bettei\b|hyväksymättä|godkän\w* inte|inte godkän", clause, re.I)
+    if Outcome.hylatty in found and negated:
+        found = [o for o in found if o not in _APPROVALS]
+    if Outcome.hyvaksytty in found and _VOTE.search(clause) and not _NO_VOTE.search(clause):
         found[found.index(Outcome.hyvaksytty)] = Outcome.hyvaksytty_aanestys
     return found
 
@@ -190,19 +211,24 @@ def _points(clause: str) -> list[int]:
     return list(dict.fromkeys(points))
 
 
-def _liaison(sentence: str) -> str | None:
-    """The liaison named in a sentence, in the nominative when the minutes wrote the object form
-    of a -nen surname ("nimetä yhdyshenkilöksi Maija Mäkisen" → "Maija Mäkinen")."""
-    found = _LIAISON.search(sentence)
-    if found is None:
-        return None
-    phrase = found.group("fi") or found.group("sv") or ""
-    words = [w for w in phrase.split() if w[:1].isupper()]
-    if len(words) < 2:
-        return None
-    if words[-1].endswith("sen"):
-        words[-1] = words[-1][: -len("sen")] + "nen"
-    return " ".join(words)
+def _liaison(part: str) -> str | None:
+    """The liaison the decision names, in the nominative; None when it names none, names two, or
+    names one in an object form that cannot be turned back safely ("Maija Mäkisen" → "Maija
+    Mäkinen" is safe, "Maija Mäkelän" is not), or in a sentence that negates or replaces."""
+    names: set[str] = set()
+    for sentence in _SENTENCE.split(part):
+        if re.search(r"\bei\b|\bsijaan\b|\btilalle\b|\binte\b|i stället", sentence, re.IGNORECASE):
+            if _LIAISON_OBJECT.search(sentence) or _LIAISON_NOMINATIVE.search(sentence):
+                return None
+            continue
+        for found in _LIAISON_NOMINATIVE.finditer(sentence):
+            names.add(found.group("name") or found.group("name2") or found.group("name3"))
+        for found in _LIAISON_OBJECT.finditer(sentence):
+            first, last = found.group("name").split()
+            if not last.endswith("sen"):
+                return None  # "Mäkelän", "Laineen": the nominative is not known
+            names.add(f"{first} {last[: -len('sen')]}nen")
+    return names.pop() if len(names) == 1 else None
 
 
 def _clauses(sentence: str) -> list[str]:
@@ -230,6 +256,8 @@ def _sentence_findings(sentence: str, points: int) -> list[tuple[int | None, Out
     """(point, outcome) pairs of one sentence, point None for the whole proposal; None when the
     sentence names an outcome but cannot be read safely."""
     pairs: list[tuple[int | None, Outcome]] = []
+    if any(o for o in _outcomes(sentence)) and (_UNSAFE.search(sentence) or _OTHER_POINTS.search(sentence)):
+        return None
     for clause in _clauses(sentence):
         outcomes = _outcomes(clause)
         named = _points(clause)
@@ -243,7 +271,7 @@ def _sentence_findings(sentence: str, points: int) -> list[tuple[int | None, Out
             pairs.extend((p, outcomes[0]) for p in named)
         elif _OTHERWISE.search(clause):
             pairs.append((-1, outcomes[0]))  # "muilta osin": every point not named elsewhere
-        elif _WHOLE.search(clause) or outcomes[0] not in _APPROVALS:
+        elif _WHOLE.search(clause) and not _AS_PROPOSED.search(clause) or outcomes[0] not in _APPROVALS:
             pairs.append((None, outcomes[0]))
         else:
             pairs.append((_REFERS_BACK, outcomes[0]))
@@ -300,16 +328,26 @@ def _header(text: str) -> tuple[date | None, int | None, str | None]:
     cut = min((m.start() for m in (_PROPOSAL.search(text), _DECISION.search(text)) if m), default=len(text))
     head = text[:cut] or text
     meeting, section = None, None
-    for line in head.splitlines():
-        if not _MEETING_LINE.search(line):
-            continue
+    # The date on the section's line ("Kunnanhallitus 12.05.2026 § 45") before one on another
+    # meeting line ("Pöytäkirja tarkastettu ja nähtävänä 19.05.2026"); a date counts only right
+    # next to its keyword, not anywhere on a line that mentions an agenda.
+    lines = head.splitlines()
+    ranked = [ln for ln in lines if any(p.search(ln) for p in _SECTIONS)] + [
+        ln for ln in lines if _MEETING_LINE.search(ln)
+    ]
+    for line in ranked:
         if section is None:
             section = next((int(m.group(1)) for p in _SECTIONS if (m := p.search(line))), None)
-        if meeting is None and (day := _DATE.search(line)):
-            try:
-                meeting = date(int(day.group(3)), int(day.group(2)), int(day.group(1)))
-            except ValueError:
-                meeting = None
+        if meeting is None:
+            for day in _DATE.finditer(line):
+                near = line[max(0, day.start() - 40) : day.end() + 40]
+                if not _MEETING_LINE.search(near) and not any(p.search(near) for p in _SECTIONS):
+                    continue
+                try:
+                    meeting = date(int(day.group(3)), int(day.group(2)), int(day.group(1)))
+                except ValueError:
+                    continue
+                break
     body = _BODY_NAME.search(head)
     deciding = body.group(0).strip() if body else None
     return meeting, section, deciding[:1].upper() + deciding[1:] if deciding else None
@@ -317,6 +355,14 @@ def _header(text: str) -> tuple[date | None, int | None, str | None]:
 
 def read_item(text: str, *, points: int, duties_point: int | None) -> Reading:
     """Read one minutes extract or agenda item (plain text); see the module docstring."""
+    decisions = list(_DECISION.finditer(text))
+    if len(decisions) > 1:
+        # An item handled more than once (tabled, then decided; or by the board, then the
+        # council): only the last handling is this item's decision, and it needs its own header.
+        text = text[decisions[-2].end() :]
+        meeting, section, deciding = _header(text)
+        if meeting is None or section is None:
+            return Reading(decided=True, not_understood=["asiaa on käsitelty useammin kuin kerran"])
     meeting, section, deciding = _header(text)
     reading = Reading(meeting_date=meeting, section=section, deciding_body=deciding)
     decision = _part(text, _DECISION)
@@ -349,24 +395,34 @@ def read_item(text: str, *, points: int, duties_point: int | None) -> Reading:
     return reading
 
 
-def _words(text: str) -> set[str]:
-    return {w[:6] for w in re.findall(r"[a-zåäö]{6,}", text.casefold())}
+def _plain_text(text: str) -> str:
+    return " ".join(re.sub(r"[^\w/.\-]+", " ", text.casefold()).split())
 
 
 def concerns(text: str, *, title: str, short_title: str, numbers: tuple[str, ...]) -> bool:
-    """Whether an item is about our proposal: it quotes one of its case numbers (ours or the body's),
-    or its short title, or most of the long words of its title."""
-    plain = " ".join(text.split()).casefold()
-    if any(n and " ".join(n.split()).casefold() in plain for n in numbers):
-        return True
-    if short_title and " ".join(short_title.split()).casefold() in plain:
-        return True
-    wanted = _words(title)
-    return bool(wanted) and len(wanted & _words(text)) >= max(3, (2 * len(wanted) + 2) // 3)
+    """Whether an item is about our proposal: it quotes one of its case numbers (ours or the
+    body's) as a whole token ("45/2026" is not in "145/2026"), or its short title or its title
+    (case, punctuation and line breaks aside; the title's last word may be inflected:
+    "yhteistyömallista"). Nothing looser: an item on a neighbouring subject must not match."""
+    plain = f" {_plain_text(text)} "
+    for number in numbers:
+        wanted = _plain_text(number)
+        if wanted and re.search(rf"(?<![\w/.\-]){re.escape(wanted)}(?![\w/\-]|\.\w)", plain):
+            return True
+    for name in (short_title, title):
+        wanted = _plain_text(name)
+        if len(wanted) >= 12 and re.search(rf"(?<!\w){re.escape(wanted)}", plain):
+            return True
+    return False
 
 
-#: A line that opens an item in a document of many: "§ 72", "72 §", "§ 72 Järjestöyhteistyö".
-_ITEM_START = re.compile(r"^[ \t]*(?:§[ \t]*\d{1,5}|\d{1,5}[ \t]*§)(?![.\d])", re.MULTILINE)
+#: A line that opens an item in a document of many: "§ 72", "72 §", "§ 72 Järjestöyhteistyö",
+#: "Kh § 44 …", "Yhtymähallitus 12.05.2026 § 44".
+_ITEM_START = re.compile(
+    r"^[ \t]*(?:[A-ZÅÄÖ][\wåäöÅÄÖ.\-]*[ \t]+){0,3}(?:\d{1,2}\.\d{1,2}\.\d{4}[ \t]+)?"
+    r"(?:§[ \t]*\d{1,5}|\d{1,5}[ \t]*§)(?![.\d:])",
+    re.MULTILINE,
+)
 
 
 def items_of(text: str) -> list[str]:

@@ -281,6 +281,19 @@ def confirm(
             f"Löydös #{candidate.id} koskee esitystä {proposal.id}, joka ei ole enää seurannassa; hylkää löydös"
         )
     if candidate.kind == CandidateKind.agenda.value:
+        decided = session.scalar(
+            select(Decision.point_number).where(
+                Decision.proposal_id == candidate.proposal_id,
+                Decision.body_id == candidate.body_id,
+                Decision.outcome.is_not(None),
+                Decision.meeting_date >= candidate.meeting_date,
+            )
+        )
+        if decided is not None:
+            raise CandidateError(
+                f"Löydös #{candidate.id}: {body.name} on jo päättänyt kohdasta {decided} tässä tai myöhemmässä "
+                "kokouksessa; esityslistamerkintä pyyhkisi päätöksen. Hylkää löydös."
+            )
         mark_on_agenda(
             session=session,
             proposal_id=candidate.proposal_id,
@@ -327,6 +340,24 @@ def confirm(
     for twin in session.scalars(same):
         if twin.point == candidate.point and twin.outcome == candidate.outcome:
             _settle(session, twin, CandidateState.confirmed, actor, same_as=candidate.id)
+    if candidate.kind == CandidateKind.decision.value:
+        # The agenda of this meeting (or an earlier one) is history once its decision is recorded:
+        # confirming it later would put the decided point back on the agenda.
+        agendas = select(Candidate).where(
+            Candidate.state == CandidateState.pending.value,
+            Candidate.proposal_id == candidate.proposal_id,
+            Candidate.body_id == candidate.body_id,
+            Candidate.kind == CandidateKind.agenda.value,
+            Candidate.meeting_date <= candidate.meeting_date,
+        )
+        for agenda in session.scalars(agendas):
+            _settle(
+                session,
+                agenda,
+                CandidateState.rejected,
+                actor,
+                reason=f"päätös vahvistettu (#{candidate.id})",
+            )
     return candidate
 
 

@@ -88,6 +88,8 @@ def test_a_minutes_extract_is_confirmed_in_the_prefect_ui(chromium, stack: Counc
     try:
         _open_form(page, stack, "confirm-candidates")
         page.get_by_role("button", name="Select Vahvista", exact=True).click()
+        expect(page.get_by_role("option", name=point_3, exact=True)).to_be_visible()
+        _save(page, stack, "forms/confirm-candidates-list.png")  # each finding with its evidence
         page.get_by_role("option", name=point_3, exact=True).click()
         page.keyboard.press("Escape")
         expect(page.get_by_text(re.compile(r"kohta 3: palautettu valmisteluun")).first).to_be_visible()

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from council.cli import app
-from council.config import PROJECT_ROOT, Settings
+from council.config import PROJECT_ROOT, Settings, get_settings
 from council.services.publications import read_publications
 from council.store.engine import make_engine
 from models.enums import Outcome
@@ -42,7 +42,8 @@ def jokioinen_publishes(settings: Settings, env: pytest.MonkeyPatch, tmp_path: P
     path = tmp_path / "roster.yaml"
     path.write_text(yaml.safe_dump(roster, allow_unicode=True, sort_keys=False), "utf-8")
     env.setenv("COUNCIL_ROSTER_FILE", str(path))
-    return settings
+    env.setenv("COUNCIL_STATE_DIR", str(tmp_path / "state"))  # the HTTP client's cache
+    return get_settings()
 
 
 def _serve(server: PageServer, roster: Path, stage: str) -> None:
