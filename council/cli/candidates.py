@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from council.cli.app import app, console
 from council.cli.common import after_change
-from council.cli.decisions import LIAISON_OPTIONS
+from council.cli.decisions import LIAISON_OPTIONS, LiaisonEmail, LiaisonTitle, LiaisonWorkTime
 from council.config import get_settings, using_proposal
 from council.errors import CouncilError
 from council.store.engine import checked_engine_for
@@ -51,15 +51,9 @@ def confirm(
         str | None,
         typer.Option("--liaison-name", help="Järjestöyhdyshenkilön nimi (yhdyshenkilön nimeävä kohta)"),
     ] = None,
-    liaison_title: Annotated[
-        str | None, typer.Option("--liaison-title", help="Yhdyshenkilön tehtävänimike")
-    ] = None,
-    liaison_email: Annotated[
-        str | None, typer.Option("--liaison-email", help="Yhdyshenkilön sähköposti")
-    ] = None,
-    liaison_work_time: Annotated[
-        str | None, typer.Option("--liaison-work-time", help="Työaika, esim. 8 h/kk")
-    ] = None,
+    liaison_title: LiaisonTitle = None,
+    liaison_email: LiaisonEmail = None,
+    liaison_work_time: LiaisonWorkTime = None,
     by: Annotated[str, typer.Option("--by", help="Kirjaaja")] = "koordinaattori",
 ) -> None:
     """Vahvista löydös: se kirjataan kuten käsin kirjattu päätös (tai esityslistamerkintä)."""

@@ -19,8 +19,11 @@ from council.store.proposals import proposal_content
 from models.decisions import no_liaison_message
 from models.tables import Body
 
-#: The liaison's options of `council record`, in the order of its parameters.
+#: The liaison's options of `council record` (and `council confirm`), in the order of its parameters.
 LIAISON_OPTIONS = ("--liaison-name", "--liaison-title", "--liaison-email", "--liaison-work-time")
+LiaisonTitle = Annotated[str | None, typer.Option("--liaison-title", help="Yhdyshenkilön tehtävänimike")]
+LiaisonEmail = Annotated[str | None, typer.Option("--liaison-email", help="Yhdyshenkilön sähköposti")]
+LiaisonWorkTime = Annotated[str | None, typer.Option("--liaison-work-time", help="Työaika, esim. 8 h/kk")]
 
 
 @app.command()
@@ -48,15 +51,9 @@ def record(
             "vain esityksessä, jossa on järjestöyhdyshenkilön toimenkuva)",
         ),
     ] = None,
-    liaison_title: Annotated[
-        str | None, typer.Option("--liaison-title", help="Yhdyshenkilön tehtävänimike")
-    ] = None,
-    liaison_email: Annotated[
-        str | None, typer.Option("--liaison-email", help="Yhdyshenkilön sähköposti")
-    ] = None,
-    liaison_work_time: Annotated[
-        str | None, typer.Option("--liaison-work-time", help="Työaika, esim. 8 h/kk")
-    ] = None,
+    liaison_title: LiaisonTitle = None,
+    liaison_email: LiaisonEmail = None,
+    liaison_work_time: LiaisonWorkTime = None,
     version: Annotated[
         int | None, typer.Option("--version", help="Korjattava versio (jo päätetyn kohdan korjaus)")
     ] = None,

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.browser.prefect_stack import CouncilStack
 from tests.conftest import IN_CI
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -91,3 +92,16 @@ def axe_source() -> str:
     version = json.loads((package / "package.json").read_text(encoding="utf-8"))["version"]
     assert version.startswith("4."), f"{package}: odotettiin axe-core 4.x, löytyi {version}"
     return bundle.read_text(encoding="utf-8")
+
+
+@pytest.fixture
+def stack(tmp_path: Path) -> Iterator[CouncilStack]:
+    """`council init`, `council run --no-send` and `council send`: six bodies in state `sent`."""
+    stack = CouncilStack(tmp_path / "council")
+    try:
+        stack.start()
+        stack.council("send", "--today", "1.3.2021")
+        yield stack
+    finally:
+        stack.stop()
+        stack.kill_leftovers()  # a safety net only: the test itself asserts there were none

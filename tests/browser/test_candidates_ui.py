@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterator
 from contextlib import suppress
 from email.message import EmailMessage
 from pathlib import Path
@@ -19,18 +18,6 @@ from tests.browser.test_prefect_ui import RUN_TIMEOUT, UI_TIMEOUT, _open_form, _
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e]
 MINUTES = Path(__file__).parents[1] / "fixtures" / "minutes"
-
-
-@pytest.fixture
-def stack(tmp_path: Path) -> Iterator[CouncilStack]:
-    stack = CouncilStack(tmp_path / "council")
-    try:
-        stack.start()
-        stack.council("send", "--today", "1.3.2021")
-        yield stack
-    finally:
-        stack.stop()
-        stack.kill_leftovers()
 
 
 def _run_deployment(stack: CouncilStack, name: str, parameters: dict) -> dict:
@@ -51,7 +38,11 @@ def _offered(stack: CouncilStack, timeout: float = 90) -> list[str]:
     deadline = time.monotonic() + timeout
     while True:
         with stack.api() as client:
-            schema = client.get("/deployments/name/confirm-candidates/confirm-candidates").raise_for_status().json()
+            schema = (
+                client.get("/deployments/name/confirm-candidates/confirm-candidates")
+                .raise_for_status()
+                .json()
+            )
         form = schema["parameter_openapi_schema"]["definitions"]["CandidatesIn"]["properties"]
         offered = form["vahvista"]["items"].get("enum", [])
         if offered or time.monotonic() > deadline:

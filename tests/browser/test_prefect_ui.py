@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import re
 import shutil
-from collections.abc import Iterator
 from contextlib import suppress
 from datetime import date
 from pathlib import Path
@@ -70,19 +69,6 @@ LIAISON = {
     "sahkoposti": "maija@jokioinen.example",
     "tyoaika": "8 h/kk",
 }
-
-
-@pytest.fixture
-def stack(tmp_path: Path) -> Iterator[CouncilStack]:
-    """`council init`, `council run --no-send` and `council send`: six bodies in state `sent`."""
-    stack = CouncilStack(tmp_path / "council")
-    try:
-        stack.start()
-        stack.council("send", "--today", "1.3.2021")
-        yield stack
-    finally:
-        stack.stop()
-        stack.kill_leftovers()  # a safety net only: the test itself asserts there were none
 
 
 def _save(page, stack: CouncilStack, name: str) -> Path:
