@@ -196,3 +196,29 @@ def test_silent_sources_and_waiting_candidates_are_in_the_digest(
     assert "1 löydetty päätös odottaa vahvistusta" in text
     html = mail.get_body(("html",)).get_content()
     assert "julkaisulähde ei vastaa" in html
+
+
+def test_a_silent_source_makes_a_week_without_changes_worth_a_digest(
+    sent: Settings, smtp_server: LocalSmtpServer
+) -> None:
+    from models.tables import IntakeSource
+
+    assert prepare_digest(sent, today=date(2026, 11, 27), actor="t").state == "no_changes"
+    with Session(make_engine(sent.effective_database_url)) as session, session.begin():
+        session.add(
+            IntakeSource(
+                id="publication:tammela",
+                body_id="tammela",
+                system="tweb",
+                address="https://tammela.example/ktwebbin/dbisa.dll/ktwebscr/pk_kokl_tweb.htm",
+                failing_since=datetime(2026, 11, 20, 7, 0, tzinfo=HELSINKI),
+                last_error="palvelin vastasi 503",
+            )
+        )
+    plan = prepare_digest(sent, today=date(2026, 11, 27), actor="t")
+    assert plan.state == "queued"
+    deliver_messages(sent, [plan.message_id], SmtpMailer(sent), actor="t")
+    [mail] = [read_eml(p) for p in smtp_server.messages()]
+    text = " ".join(mail.get_body(("plain",)).get_content().split())
+    assert "- ei kirjattuja muutoksia" in text
+    assert "Tammelan kunta: julkaisulähde ei vastaa 20.11.2026 alkaen" in text

@@ -21,7 +21,7 @@ from council.perf import gc_paused
 from council.rendering.render import render_mail
 from council.rules.formatting import HELSINKI, fi_date
 from council.services.committee import write_status_report
-from council.services.intake import source_lines
+from council.services.intake import source_report
 from council.store.engine import engine_for
 from council.store.outbox import queue_combined, queue_message
 from council.store.proposals import proposal_content
@@ -185,6 +185,11 @@ def prepare_digests(
     until = datetime.combine(today + timedelta(days=1), time.min, tzinfo=HELSINKI)
     since = until - timedelta(days=7)
     engine = engine_for(settings)
+    with Session(engine) as session:
+        # Silent sources and waiting candidates go in every digest; a silent source alone makes a
+        # week worth a digest (the committee hears of it even in a week without decisions).
+        report = source_report(session, today)
+    sources = report.lines()
     plans: dict[str, DigestPlan] = {}
     groups: dict[tuple[str, ...], list[_Fresh]] = {}
     for proposal_id in proposal_ids:
@@ -203,13 +208,11 @@ def prepare_digests(
                 if existing
                 else changes_since(session=session, proposal_id=proposal_id, since=since, until=until)
             )
-        if existing is not None or not changes:
+        if existing is not None or not (changes or report.silent):
             plans[proposal_id] = existing or DigestPlan("no_changes")
             continue
         recipients = tuple(str(a) for a in proposal.committee_emails)
         groups.setdefault(tuple(sorted(recipients)), []).append(_Fresh(proposal_id, recipients, changes))
-    with Session(engine) as session:
-        sources = source_lines(session, today)  # silent sources and waiting candidates, in every digest
     for fresh_ones in groups.values():
         group, sections = [], []
         for fresh in fresh_ones:

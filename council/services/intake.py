@@ -414,27 +414,38 @@ def names_liaison(session: Session, candidate_id: int) -> bool:
     )
 
 
-def source_lines(session: Session, today: date) -> list[str]:
-    """What the committee should know of the decision sources (the weekly digest): each source
-    silent for days ("lähde ei vastaa"), and how many candidates wait for the coordinator."""
-    lines: list[str] = []
+@dataclass(frozen=True)
+class SourceReport:
+    """The decision sources as the weekly digest reports them: the silent ones, in Finnish, and how
+    many candidates wait for the coordinator."""
+
+    silent: list[str]
+    waiting: int
+
+    def lines(self) -> list[str]:
+        if not self.waiting:
+            return list(self.silent)
+        found = "löydetty päätös" if self.waiting == 1 else "löydettyä päätöstä"
+        return [*self.silent, f"{self.waiting} {found} odottaa vahvistusta (Prefect: confirm-candidates)"]
+
+
+def source_report(session: Session, today: date) -> SourceReport:
+    """Each source silent for days ("lähde ei vastaa": a body's publication, the mailbox) and the
+    number of candidates waiting."""
+    silent: list[str] = []
     names = {b.id: b.name for b in session.scalars(select(Body))}
     for source in session.scalars(select(IntakeSource).order_by(IntakeSource.id)):
         if source_silent(source.failing_since, today):
             since = fi_date(source.failing_since.astimezone(HELSINKI).date())
-            lines.append(
+            silent.append(
                 f"{names.get(source.body_id or '', source.id)}: julkaisulähde ei vastaa {since} alkaen "
                 f"({source.address}): {(source.last_error or '').strip()[:200]}"
             )
     mailbox = mailbox_failing_since(session)
     if mailbox is not None and source_silent(mailbox[0], today):
         since = fi_date(mailbox[0].astimezone(HELSINKI).date())
-        lines.append(f"Postilaatikko {mailbox[1]}: lähde ei vastaa {since} alkaen: {mailbox[2][:200]}")
-    waiting = len(pending(session))
-    if waiting:
-        found = "löydetty päätös" if waiting == 1 else "löydettyä päätöstä"
-        lines.append(f"{waiting} {found} odottaa vahvistusta (Prefect: confirm-candidates)")
-    return lines
+        silent.append(f"Postilaatikko {mailbox[1]}: lähde ei vastaa {since} alkaen: {mailbox[2][:200]}")
+    return SourceReport(silent=silent, waiting=len(pending(session)))
 
 
 def mailbox_failing_since(session: Session) -> tuple[datetime, str, str] | None:
