@@ -46,7 +46,7 @@ def _found(text: str) -> dict[int, Outcome]:
         ("Päätösehdotus: Kh hyväksyy esityksen.\nPäätös: Ehdotus hyväksyttiin.", {1: H, 2: H, 3: H, 4: H}),
         ("Päätösehdotus: Kh hyväksyy kohdat 1 ja 2.\nPäätös: Hyväksyttiin.", {1: H, 2: H}),
         (
-            "Ehdotus: Kh hyväksyy esityksen.\nPäätös: Ehdotus hyväksyttiin äänestyksen jälkeen.",
+            "Päätösehdotus: Kh hyväksyy esityksen.\nPäätös: Ehdotus hyväksyttiin äänestyksen jälkeen.",
             {p: HA for p in (1, 2, 3, 4)},
         ),
         (
@@ -85,32 +85,81 @@ def _found(text: str) -> dict[int, Outcome]:
         ("Päätösehdotus: Kunnanhallitus hyväksyy esityksen.", {}),
         # Negations are rejections, not approvals.
         (
-            "Päätös: Lautakunta päätti jättää esityksen hyväksymättä.",
+            "Päätös: Kunnanhallitus päätti jättää esityksen hyväksymättä.",
             {p: Outcome.hylatty for p in (1, 2, 3, 4)},
         ),
-        ("Päätös: Lautakunta päätti, ettei esitystä hyväksytä.", {p: Outcome.hylatty for p in (1, 2, 3, 4)}),
-        ("Beslut: Framställningen godkändes inte.", {p: Outcome.hylatty for p in (1, 2, 3, 4)}),
-        ("Päätös: Lautakunta hyväksyi kohdan 2 sillä muutoksella, että työaika on 8 h/kk.", {2: HM}),
         (
-            "Päätös: Lautakunta hyväksyi esityksen yksimielisesti ilman äänestystä.",
+            "Päätös: Kunnanhallitus päätti, ettei esitystä hyväksytä.",
+            {p: Outcome.hylatty for p in (1, 2, 3, 4)},
+        ),
+        ("Beslut: Framställningen godkändes inte.", {p: Outcome.hylatty for p in (1, 2, 3, 4)}),
+        ("Päätös: Kunnanhallitus hyväksyi kohdan 2 sillä muutoksella, että työaika on 8 h/kk.", {2: HM}),
+        (
+            "Päätös: Kunnanhallitus hyväksyi esityksen yksimielisesti ilman äänestystä.",
             {p: H for p in (1, 2, 3, 4)},
         ),
         (
-            "Päätösehdotus: Lk hyväksyy esityksen kohdat 1–3 ja hylkää kohdan 4.\n"
+            "Päätösehdotus: Kh hyväksyy esityksen kohdat 1–3 ja hylkää kohdan 4.\n"
             "Päätös: Hyväksyttiin esityksen mukaisesti.",
             {1: H, 2: H, 3: H, 4: Outcome.hylatty},
         ),
         # Exceptions, proposals to another body, futures and conditions, other documents' points:
         # nothing.
-        ("Päätös: Lautakunta hyväksyi esityksen lukuun ottamatta kohtaa 4.", {}),
-        ("Päätös: Lautakunta hyväksyi esityksen muilta kuin kohdan 4 osalta.", {}),
+        ("Päätös: Kunnanhallitus hyväksyi esityksen lukuun ottamatta kohtaa 4.", {}),
+        ("Päätös: Kunnanhallitus hyväksyi esityksen muilta kuin kohdan 4 osalta.", {}),
         ("Beslut: Nämnden godkände framställningen med undantag av punkt 4.", {}),
-        ("Päätös: Lautakunta päätti esittää kunnanhallitukselle, että esitys hyväksytään.", {}),
-        ("Päätös: Lautakunta päätti lähettää esityksen kunnanhallitukselle hyväksyttäväksi.", {}),
+        ("Päätös: Kunnanhallitus päätti esittää kunnanhallitukselle, että esitys hyväksytään.", {}),
+        ("Päätös: Kunnanhallitus päätti lähettää esityksen kunnanhallitukselle hyväksyttäväksi.", {}),
         ("Päätös: Kohta 4 hyväksytään myöhemmin talousarvion yhteydessä.", {}),
         ("Päätös: Kohta 4 käsitellään uudelleen, kun talousarvio on hyväksytty.", {}),
         ("Päätös: Kohdat 1-3 hyväksyttiin. Kohta 4 palautettiin liitteen kohdan 3 mukaisesti.", {}),
         ("Päätös: Kh palautti kohdan 4 valmisteluun hallintosäännön 30 §:n kohdan 2 perusteella.", {}),
+        # A second review's classes. Negations in other words, exceptions written together:
+        ("Päätös: Kunnanhallitus ei voi hyväksyä esitystä.", {p: Outcome.hylatty for p in (1, 2, 3, 4)}),
+        ("Beslut: Kommunstyrelsen godkände ej framställningen.", {p: Outcome.hylatty for p in (1, 2, 3, 4)}),
+        (
+            "Päätös\nKunnanhallitus jätti esityksen hyväksy-\nmättä.",
+            {p: Outcome.hylatty for p in (1, 2, 3, 4)},
+        ),
+        ("Päätös: Kunnanhallitus hyväksyi esityksen kohtaa 4 lukuunottamatta.", {}),
+        ("Beslut: Kommunstyrelsen godkände framställningen utom punkt 4.", {}),
+        ("Päätös\nKunnanhallitus päätti esit-\ntää valtuustolle, että esitys hyväksy-\ntään.", {}),
+        # a counter-proposal adopted, a motion that failed, a qualified approval
+        ("Päätösehdotus: Kh hyväksyy esityksen.\nPäätös: Kunnanhallitus hyväksyi Virtasen ehdotuksen.", {}),
+        (
+            "Päätösehdotus: Kh hyväksyy esityksen.\nPäätös: Kunnanhallitus hyväksyi vastaehdotuksen äänin 5-4.",
+            {},
+        ),
+        ("Päätös: Kh hyväksyi kohdat 1-3. Kohdan 4 hylkäämistä ehdotettiin, mutta se raukesi.", {}),
+        ("Päätös: Kunnanhallitus hyväksyi esityksen periaatteessa.", {}),
+        ("Päätös: Kunnanhallitus hyväksyi esityksen edellyttäen, että rahoitus järjestyy.", {}),
+        # the officer's proposal rejected or changed: not our proposal's outcome
+        ("Päätösehdotus: Kh merkitsee esityksen tiedoksi.\nPäätös: Ehdotus hylättiin.", {}),
+        ("Päätösehdotus: Kh hylkää esityksen.\nPäätös: Ehdotus hyväksyttiin muutettuna.", {}),
+        ("Päätösehdotus: Kh palauttaa esityksen.\nPäätös: Kh hyväksyi esittelijän muutetun ehdotuksen.", {}),
+        # points it cannot read
+        ("Päätös: Kunnanhallitus hyväksyi esityksen kohdat I–III.", {}),
+        ("Päätös: Kunnanhallitus hyväksyi esityksen kaksi ensimmäistä kohtaa.", {}),
+        (
+            "Päätös: Kunnanhallitus hyväksyi kohdat 1.–3. Muilta osin esitys palautettiin.",
+            {1: H, 2: H, 3: H, 4: P},
+        ),
+        ("Päätös: Kh hyväksyi kohdat 1—3. Muilta osin esitys merkittiin tiedoksi.", {1: H, 2: H, 3: H, 4: T}),
+        ("Päätös: Kunnanhallitus hyväksyi kohdat 1–3 ja 4 äänestyksen jälkeen.", {}),
+        # another body's or an earlier meeting's decision
+        ("Päätös: Kunnanvaltuusto hyväksyi esityksen.", {}),
+        ("Päätös: Kunnanhallitus totesi, että valtuusto on jo hyväksynyt esityksen.", {}),
+        ("Päätös: Kunnanhallitus hyväksyi kohdan 1. Kohta 2 hylättiin edellisessä kokouksessa.", {}),
+        ("Päätös: Kunnanhallitus hyväksyi kohdan 1 (kohta 2 hyväksytty 3.3.2021 § 12).", {}),
+        ("Beslut: Fullmäktige har godkänt framställningen.", {}),
+        # the decision part ends at "Käsittely"
+        (
+            "Päätös: Kunnanhallitus hyväksyi kohdat 1-3.\n\nKäsittely: Virtanen ehdotti kohdan 4 palauttamista.",
+            {1: H, 2: H, 3: H},
+        ),
+        # votes
+        ("Päätös: Kunnanhallitus hyväksyi esityksen äänestyksettä.", {p: H for p in (1, 2, 3, 4)}),
+        ("Päätös: Kunnanhallitus hyväksyi esityksen 6 äänellä 3 vastaan.", {p: HA for p in (1, 2, 3, 4)}),
     ],
 )
 def test_decisions_as_minutes_write_them(decision: str, expected: dict[int, Outcome]) -> None:
@@ -536,3 +585,99 @@ def test_an_agenda_never_overwrites_a_decision_of_that_meeting(settings: Setting
             select(Decision).where(Decision.body_id == "tammela", Decision.point_number == 1)
         ).one()
     assert (cell.outcome, cell.section) == ("hylätty", 60)
+
+
+@pytest.mark.parametrize(
+    ("head", "expected"),
+    [
+        # two headers before the decision (the committee's § quoted, another body's handling): none
+        ("Valiokunnan esitys 3.3.2026 § 7\nKunnanhallitus 12.5.2026 § 45", (None, None)),
+        ("Hyvinvointilautakunta 3.3.2026 § 12\nKunnanhallitus 12.05.2026 § 45", (None, None)),
+        ("Esityslista 5.5.2026, Pöytäkirja 12.5.2026\n§ 45", (None, None)),
+        # the meeting's date, not the day the minutes were checked, sent or received
+        ("Pöytäkirja tarkastettu 19.5.2026\nKunnanhallitus § 45\nKokous 12.5.2026", ("2026-05-12", 45)),
+        ("Kokouskutsu lähetetty 5.5.2026\nKunnanhallitus § 45\nKokous 12.5.2026", ("2026-05-12", 45)),
+        ("KUNNANHALLITUS   12.05.2026   § 45", ("2026-05-12", 45)),
+    ],
+)
+def test_the_header_or_nothing(head: str, expected: tuple[str | None, int | None]) -> None:
+    reading = read_item(f"{head}\n\nPäätös: Kunnanhallitus hyväksyi esityksen.\n", points=4, duties_point=1)
+    assert (str(reading.meeting_date) if reading.meeting_date else None, reading.section) == expected
+    if expected[0] is None:
+        assert not reading.complete  # no date: the service makes no candidate of it
+
+
+@pytest.mark.parametrize(
+    ("line", "body"),
+    [
+        ("Vapaa-aikalautakunta 12.5.2026 § 45", "Vapaa-aikalautakunta"),
+        ("Hyvinvointi- ja vapaa-aikalautakunta 12.5.2026 § 45", "Hyvinvointi- ja vapaa-aikalautakunta"),
+        (
+            "Perusturvan yhteistoiminta-alueen lautakunta 12.5.2026 § 45",
+            "Perusturvan yhteistoiminta-alueen lautakunta",
+        ),
+        ("Tammelan kunnan kunnanhallitus 12.5.2026 § 45", "Tammelan kunnan kunnanhallitus"),
+        ("Asia: Kunnanvaltuusto on pyytänyt selvitystä.\nKunnanhallitus 12.5.2026 § 45", "Kunnanhallitus"),
+    ],
+)
+def test_the_deciding_body_from_the_header_line(line: str, body: str) -> None:
+    assert (
+        read_item(f"{line}\nPäätös: Esitys merkittiin tiedoksi.", points=4, duties_point=1).deciding_body
+        == body
+    )
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Kh päätti nimetä järjestöyhdyshenkilöksi Anna Hansen.",  # a nominative -sen name after "nimetä"
+        "Järjestöyhdyshenkilöksi nimettiin Forssan Setlementti ry:n toiminnanjohtaja Anna Korhonen.",
+        "Kh päätti nimetä järjestöyhdyshenkilöksi koordinaattori Maija Mäkisen ja Pekka Virtasen.",
+        "Kh päätti nimetä järjestöyhdyshenkilöksi Liisa Heikkisen sijaiseksi Pekka Virtasen.",
+        "Järjestöyhdyshenkilöksi nimettiin aiemmin Maija Mäkinen, nyt Pekka Virtanen.",
+        "Nuorisovaltuuston yhdyshenkilöksi nimettiin Pekka Virtanen.",
+    ],
+)
+def test_no_liaison_where_the_name_is_not_certain(sentence: str) -> None:
+    text = f"Kunnanhallitus 12.4.2021 § 45\nPäätös: Kunnanhallitus hyväksyi esityksen. {sentence}\n"
+    found = read_item(text, points=4, duties_point=1).found
+    assert found and found[0].liaison_name is None
+
+
+def test_a_double_barrelled_liaison() -> None:
+    text = "Kunnanhallitus 12.4.2021 § 45\nPäätös: Kh hyväksyi esityksen. Järjestöyhdyshenkilöksi nimettiin Anna Korhonen-Virtanen.\n"
+    assert read_item(text, points=4, duties_point=1).found[0].liaison_name == "Anna Korhonen-Virtanen"
+
+
+def test_a_published_item_must_name_the_sender_to_match_by_title() -> None:
+    from council.intake.minutes import concerns
+
+    title = "Esitys järjestöjen ja julkisen sektorin yhteistyömallista Forssan seudun hyvinvoinnin ja terveyden edistämistyön vahvistamiseksi"
+    kwargs = {"title": title, "short_title": "Järjestöjen ja julkisen sektorin yhteistyömalli", "numbers": ()}
+    sender = "Forssan seudun hyvinvointivaliokunta"
+    assert concerns(
+        "Järjestöjen ja julkisen sektorin yhteistyömalli Forssan seudulla", sender=sender, **kwargs
+    )
+    assert not concerns("Pirkanmaan järjestöjen ja julkisen sektorin yhteistyömalli", sender=sender, **kwargs)
+    assert concerns(
+        "Pirkanmaan järjestöjen ja julkisen sektorin yhteistyömalli", **kwargs
+    )  # a reply: no sender check
+
+
+def test_a_law_quoted_in_the_text_is_no_item_of_its_own() -> None:
+    from council.intake.minutes import items_of
+
+    text = (
+        "Kunnanhallitus 12.5.2026 § 45\nJärjestöjen ja julkisen sektorin yhteistyömalli\n"
+        "Päätösehdotus: Kh hyväksyy esityksen.\nKuntalain 39 § mukaan kunnanhallitus johtaa kunnan toimintaa.\n"
+        "Päätös: Ehdotus hyväksyttiin.\n"
+    )
+    assert items_of(text) == [text]
+    assert {f.point for f in read_item(text, points=4, duties_point=1).found} == {1, 2, 3, 4}
+
+
+@pytest.mark.parametrize("label", ["Käsittely ja päätös", "Päätös (Kh)", "Päätös 12.5.2026", "Päätös/Beslut"])
+def test_decision_labels_registries_use(label: str) -> None:
+    text = f"Kunnanhallitus 12.5.2026 § 45\nPäätösehdotus: Kh hyväksyy esityksen.\n{label}\nEhdotus hyväksyttiin.\n"
+    reading = read_item(text, points=4, duties_point=1)
+    assert reading.decided and not reading.agenda and {f.point for f in reading.found} == {1, 2, 3, 4}

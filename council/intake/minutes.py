@@ -14,6 +14,7 @@ nothing (it is reported), so the coordinator types that decision in as before.
 
 from __future__ import annotations
 
+import html
 import re
 from dataclasses import dataclass, field
 from datetime import date
@@ -22,16 +23,20 @@ from models.enums import Outcome
 
 # The labels that start the parts of an item; the decision part ends at the next one.
 _DECISION = re.compile(
-    r"^[ \t]*(?:PÄÄTÖS|Päätös|BESLUT|Beslut)[ \t]*(?::|\.|$|[ \t]{2,}|\t|[ \t](?=[A-ZÅÄÖ]))", re.MULTILINE
+    r"^[ \t]*(?:(?:Käsittely ja päätös|KÄSITTELY JA PÄÄTÖS|Päätös ja käsittely)|PÄÄTÖS|Päätös|BESLUT|Beslut)"
+    r"(?:[ \t]*/[ \t]*(?:Beslut|BESLUT))?(?:[ \t]*\([^)\n]{1,40}\))?(?:[ \t]+\d{1,2}\.\d{1,2}\.\d{4})?"
+    r"[ \t]*(?::|\.|$|[ \t]{2,}|\t|[ \t](?=[A-ZÅÄÖ]))",
+    re.MULTILINE,
 )
 _PROPOSAL = re.compile(
-    r"^[ \t]*(?:Päätösehdotus|PÄÄTÖSEHDOTUS|Ehdotus|Esittelijän (?:päätös)?ehdotus|Beslutsförslag|Förslag)"
+    r"^[ \t]*(?:Päätösehdotus|PÄÄTÖSEHDOTUS|Esittelijän (?:päätös)?ehdotus|Beslutsförslag|BESLUTSFÖRSLAG)"
     r"[ \t]*(?::|$|[ \t]{2,}|\t|[ \t](?=[A-ZÅÄÖ]))",
     re.MULTILINE,
 )
 _NEXT_PART = re.compile(
     r"^[ \t]*(?:Päätösehdotus|Päätös|Muutoksenhaku|Oikaisuvaatimus\w*|Valitusosoitus|Muutoksenhakukielto|"
-    r"Tiedoksi|Lisätiedot|Täytäntöönpano|Jakelu|Otteen oikeaksi todistaa|Pöytäkirjan tarkast\w*|"
+    r"Tiedoksi|Lisätiedot|Lisätietoja|Täytäntöönpano|Jakelu|Otteen oikeaksi todistaa|Pöytäkirjan tarkast\w*|"
+    r"Käsittely|Kokouskäsittely|Asian käsittely|Liitteet|Oheismateriaali|Behandling|Bilagor|"
     r"Valmistelija|Esittelijä|Beslutsförslag|Beslut|Ändringssökande|Besvärsanvisning|Rättelseyrkande|"
     r"Delges|Tilläggsuppgifter|Verkställighet|Utdragets riktighet)\b",
     re.MULTILINE | re.IGNORECASE,
@@ -47,11 +52,25 @@ _SECTIONS = (
 _MEETING_LINE = re.compile(
     r"pöytäkirja|kokous|esityslista|protokoll|sammanträde|möte|föredragningslista|§", re.I
 )
+_BODY_KINDS = r"(?:hallitus|valtuusto|lautakunta|jaosto|toimikunta|styrelsen|fullmäktige|nämnden|sektionen)"
 _BODY_NAME = re.compile(
-    r"\b(?:[A-ZÅÄÖ][a-zåäö]+(?:n|s)\s+)?(?:[A-ZÅÄÖa-zåäö]+-\s+(?:ja|och)\s+)?[a-zåäö]*(?:hallitus|valtuusto|lautakunta|jaosto|styrelsen|fullmäktige|"
-    r"nämnden|sektionen)\b",
-    re.IGNORECASE,
+    r"\b(?:[A-ZÅÄÖ][a-zåäö\-]+(?:n|s)\s+){0,2}(?:[a-zåäö\-]+n\s+)?(?:[A-ZÅÄÖa-zåäö\-]+-\s+(?:ja|och)\s+)?"
+    r"[A-ZÅÄÖa-zåäö\-]*" + _BODY_KINDS + r"\b"
 )
+_BODY_KIND = re.compile(_BODY_KINDS, re.IGNORECASE)
+#: The Swedish names of the same kinds of body.
+_SAME_KIND = {
+    "styrelsen": "hallitus",
+    "fullmäktige": "valtuusto",
+    "nämnden": "lautakunta",
+    "sektionen": "jaosto",
+}
+
+
+def _kind(found: re.Match[str]) -> str:
+    word = found.group(0).casefold()
+    return _SAME_KIND.get(word, word)
+
 
 # Outcomes by the words that state them, most specific first: "hyväksyi muutettuna" is
 # "hyväksytty muutettuna", not "hyväksytty ehdotuksen mukaisesti". Finnish and Swedish.
@@ -63,8 +82,8 @@ _OUTCOMES: tuple[tuple[Outcome, re.Pattern[str]], ...] = tuple(
         (Outcome.poistettu, r"poist\w* esityslistalta|avför\w* från föredragningslistan|ströks\b"),
         (
             Outcome.hylatty,
-            r"hyl(?:k|ä|j)\w*|\bei hyväksy\w*|\bettei\b|hyväksymättä|förkast\w*|avsl(?:og|å)\w*|"
-            r"godkän\w* inte|inte godkän\w*",
+            r"hyl(?:k|ä|j)\w*|\bei\b(?:\s+\w+){0,3}?\s+hyväksy\w*|\bettei\b|hyväksymättä|förkast\w*|"
+            r"avsl(?:og|å)\w*|godkän\w*\s+(?:inte|ej|icke)\b|\b(?:inte|ej|icke)\s+(?:\w+\s+)?godkän\w*",
         ),
         # Not "lähetetään tiedoksi" (who is told), only "merkitsi tiedoksi" (what was decided).
         (
@@ -88,8 +107,13 @@ _APPROVALS = frozenset(
         Outcome.hyvaksytty_muutettu_ehdotus,
     }
 )
-_VOTE = re.compile(r"äänesty\w*|äänin \d+\s*[-–]\s*\d+|omröstning|röster", re.IGNORECASE)
-_NO_VOTE = re.compile(r"ilman äänestystä|utan omröstning", re.IGNORECASE)
+_VOTE = re.compile(
+    r"äänesty\w*|äänin \d+\s*[-–]\s*\d+|\d+ äänellä \d+ vastaan|omröstning|röster", re.IGNORECASE
+)
+_NO_VOTE = re.compile(
+    r"ilman äänesty\w*|äänestyksettä|äänestystä ei|ei äänestystä|utan omröstning|ingen omröstning",
+    re.IGNORECASE,
+)
 # Sentences that cannot be read as a decision of this body on our points: an exception ("lukuun
 # ottamatta kohtaa 4"), a proposal to another body ("esittää valtuustolle", "hyväksyttäväksi"), a
 # future or condition ("hyväksytään myöhemmin", "kun talousarvio on hyväksytty"), a replacement.
@@ -97,16 +121,33 @@ _UNSAFE = re.compile(
     r"lukuun ottamatta|muilta kuin|\bpaitsi\b|med undantag|förutom|\besit(?:tä|ti|tänyt|täisi)\w*|"
     r"hyväksyttäväksi|hyväksymistä|\bföreslå\w*|för godkännande|\bhyväksytään|\bpalautetaan|\bhylätään|"
     r"\bmerkitään|\bkäsitellään|\bjätetään|\bmyöhemmin|\bjos\b|\bmikäli\b|\bkun\b|\bsenare\b|"
-    r"\bsijaan\b|\btilalle\b|i stället|\bifall\b",
+    r"\bsijaan\b|\btilalle\b|i stället|\bifall\b|lukuunottamatta|\butom\b|"
+    # a counter-proposal or a member's motion adopted, a motion that failed
+    r"vastaehdotu\w*|muutosehdotu\w*|[A-ZÅÄÖ][a-zåäö]+(?:sen|n) (?:vasta|muutos)?ehdotuksen|ehdotettiin|\braukesi|"
+    r"ei kannatettu|motsförslag|\bförföll\b|"
+    # someone else's or an earlier decision reported: a perfect tense, "already", "earlier", a date
+    r"\bon (?:jo )?(?:\w+ )?(?:hyväksytty|hylätty|palautettu|hyväksynyt|hylännyt|palauttanut|käsitellyt)\b|"
+    r"\bjo\b|aiemmin|aikaisemmin|edellisessä|\btotesi|todettiin|merkittiin, että|hyväksyneen|otto-oikeu\w*|"
+    r"\bhar (?:godkänt|avslagit|återremitterat)|tidigare|\d{1,2}\.\d{1,2}\.(?:\d{4})?|"
+    # a qualified approval
+    r"osittain|\bdelvis\b|periaattee\w*|i princip|ehdollise\w*|edellyttäen|edellytyksellä|förutsatt",
+    re.IGNORECASE,
+)
+# Negations: "ei hyväksynyt", "ei voi hyväksyä", "jätti hyväksymättä", "godkände ej", "att icke godkänna".
+_NEGATED = re.compile(
+    r"\bei\b(?:\s+\w+){0,3}?\s+hyväksy\w*|\bettei\b|hyväksymättä|godkän\w*\s+(?:inte|ej|icke)\b|"
+    r"\b(?:inte|ej|icke)\s+(?:\w+\s+)?godkän\w*",
     re.IGNORECASE,
 )
 # "liitteen kohdan 3", "30 §:n kohdan 2": another document's point, not ours (only "esityksen
 # kohdat" and bare "kohdat" are ours).
-_OTHER_POINTS = re.compile(r"(?:\b(?!esityksen\b|framställningens\b)[a-zåäö]+n|§:n)\s+(?:kohd\w*|kohta\w*|kohtien)\b", re.I)
+_OTHER_POINTS = re.compile(
+    r"(?:\b(?!esityksen\b|framställningens\b)[a-zåäö]+n|§:n)\s+(?:kohd\w*|kohta\w*|kohtien)\b", re.I
+)
 # "kohdat 1–3", "kohdan 4", "kohtien 1 ja 2", "1. kohdan", "punkterna 1–3", "punkt 4".
 _POINTS = re.compile(
-    r"\b(?:kohd\w*|kohta\w*|kohtien|punkt\w*)\s+(?P<after>\d+(?:\s*(?:[-–]|,|ja|och|sekä)\s*\d+)*)"
-    r"|\b(?P<before>\d+)\.\s*(?:kohd\w*|kohta\w*|punkt\w*)\b",
+    r"\b(?:kohd\w*|kohta\w*|kohtien|punkt\w*)\s+(?P<after>\d+\.?(?:\s*(?:[-–]|,|ja|och|sekä)\s*\d+\.?)*)"
+    r"|\b(?P<before>\d+\.(?:\s*(?:[-–]|,|ja|och|sekä)\s*\d+\.)*)\s*(?:kohd\w*|kohta\w*|punkt\w*)\b",
     re.IGNORECASE,
 )
 # A clause with no points is about the committee's whole proposal when it names it ("esityksen",
@@ -123,15 +164,33 @@ _SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-ZÅÄÖ0-9])")
 # The liaison is read only where the minutes name one: "nimetä/nimesi/nimeää (järjestö)yhdyshenkilöksi
 # <title> Etunimi Sukunimi" (the object form), or "(järjestö)yhdyshenkilöksi nimettiin/valittiin
 # <title> Etunimi Sukunimi" (the nominative); Swedish "till kontaktperson utsågs …".
-_NAME = r"(?:[a-zåäö\-]+\s+){0,3}?(?P<name>[A-ZÅÄÖ][a-zåäö\-]+\s+[A-ZÅÄÖ][a-zåäö\-]+)\b(?!\s+[A-ZÅÄÖ])"
+# Titles in lower case, then exactly a first and a last name (either may be double-barrelled),
+# then the end of the clause: not "Forssan Setlementti ry:n toiminnanjohtaja …", not two people.
+_PART = r"[A-ZÅÄÖ][a-zåäö]+(?:-[A-ZÅÄÖ][a-zåäö]+)?"
+_NAME = (
+    r"(?:[a-zåäö\-]+\s+){0,3}?(?P<name>" + _PART + r"\s+" + _PART + r")"
+    r"(?=\s*(?:[.,;:)]|$)|\s+(?:ja|sekä|och)\s+(?![A-ZÅÄÖ])[a-zåäö])"
+)
+# Only the proposal's role: "järjestöyhdyshenkilöksi", or "yhdyshenkilöksi" with no other role's
+# genitive before it ("Nuorisovaltuuston yhdyshenkilöksi" is another role).
+_ROLE = r"(?:[Jj]ärjestöyhdyshenkilöksi|(?:(?:[Jj]ärjestöjen|[Kk]unnan|[Kk]aupungin)\s+)?[Yy]hdyshenkilöksi)"
 _LIAISON_OBJECT = re.compile(
-    r"\b(?:nimetä|nimeää|nimesi|valita|valitsee|valitsi)\s+(?:\w+\s+){0,3}?(?:järjestö)?yhdyshenkilöksi\s+" + _NAME
+    r"\b(?:nimetä|nimeää|nimesi|valita|valitsee|valitsi)\s+(?:\w+\s+){0,3}?" + _ROLE + r"\s+" + _NAME
 )
 _LIAISON_NOMINATIVE = re.compile(
-    r"(?:[Jj]ärjestöyhdyshenkilöksi|[Yy]hdyshenkilöksi)\s+(?:nimettiin|valittiin)\s+" + _NAME
-    + r"|\b(?:nimettiin|valittiin)\s+(?:järjestö)?yhdyshenkilöksi\s+" + _NAME.replace("name", "name2")
-    + r"|[Kk]ontaktperson\w*\s+(?:utsågs|utses)\s+" + _NAME.replace("name", "name3")
+    r"(?<![a-zåäö]n )"
+    + _ROLE
+    + r"\s+(?:nimettiin|valittiin)\s+"
+    + _NAME
+    + r"|\b(?:nimettiin|valittiin)\s+"
+    + _ROLE
+    + r"\s+"
+    + _NAME.replace("name", "name2")
+    + r"|[Kk]ontaktperson\w*\s+(?:utsågs|utses)\s+"
+    + _NAME.replace("name", "name3")
 )
+
+
 @dataclass(frozen=True)
 class Found:
     """One decision found: point, outcome, and the sentence it came from (the evidence)."""
@@ -183,8 +242,7 @@ def _outcomes(clause: str) -> list[Outcome]:
     if Outcome.hyvaksytty in found and len(set(found) & _APPROVALS) > 1:
         found.remove(Outcome.hyvaksytty)
     # "hylkäsi ... ja hyväksyi" is two clauses; "ei hyväksynyt", "jätti hyväksymättä" is one rejection.
-    negated = re.search(r"\bei hyväksy|\bettei\b|hyväksymättä|godkän\w* inte|inte godkän", clause, re.I)
-    if Outcome.hylatty in found and negated:
+    if Outcome.hylatty in found and _NEGATED.search(clause):
         found = [o for o in found if o not in _APPROVALS]
     if Outcome.hyvaksytty in found and _VOTE.search(clause) and not _NO_VOTE.search(clause):
         found[found.index(Outcome.hyvaksytty)] = Outcome.hyvaksytty_aanestys
@@ -205,9 +263,7 @@ def _numbers(text: str) -> list[int]:
 def _points(clause: str) -> list[int]:
     points: list[int] = []
     for match in _POINTS.finditer(clause):
-        points.extend(
-            _numbers(match.group("after")) if match.group("after") else [int(match.group("before"))]
-        )
+        points.extend(_numbers((match.group("after") or match.group("before")).replace(".", " ")))
     return list(dict.fromkeys(points))
 
 
@@ -217,7 +273,11 @@ def _liaison(part: str) -> str | None:
     Mäkinen" is safe, "Maija Mäkelän" is not), or in a sentence that negates or replaces."""
     names: set[str] = set()
     for sentence in _SENTENCE.split(part):
-        if re.search(r"\bei\b|\bsijaan\b|\btilalle\b|\binte\b|i stället", sentence, re.IGNORECASE):
+        if re.search(
+            r"\bei\b|\bsijaan\b|\btilalle\b|\binte\b|i stället|sijai\w*|aiemmin|\bnyt\b|varahenkilö\w*",
+            sentence,
+            re.IGNORECASE,
+        ):
             if _LIAISON_OBJECT.search(sentence) or _LIAISON_NOMINATIVE.search(sentence):
                 return None
             continue
@@ -225,8 +285,8 @@ def _liaison(part: str) -> str | None:
             names.add(found.group("name") or found.group("name2") or found.group("name3"))
         for found in _LIAISON_OBJECT.finditer(sentence):
             first, last = found.group("name").split()
-            if not last.endswith("sen"):
-                return None  # "Mäkelän", "Laineen": the nominative is not known
+            if not re.search(r"[aeiouyäö]sen$", last):
+                return None  # "Mäkelän", "Laineen", "Hansen": the nominative is not known
             names.add(f"{first} {last[: -len('sen')]}nen")
     return names.pop() if len(names) == 1 else None
 
@@ -252,29 +312,58 @@ def _clauses(sentence: str) -> list[str]:
     return result
 
 
-def _sentence_findings(sentence: str, points: int) -> list[tuple[int | None, Outcome]] | None:
+_POINT_WORD = re.compile(r"\b(?:kohd\w*|kohta\w*|kohtien|punkt\w*)\b", re.IGNORECASE)
+_OFFICERS = re.compile(r"\behdotu\w*|\bförslag\w*", re.IGNORECASE)
+_QUALIFIER = re.compile(
+    _VOTE.pattern + r"|muutettuna|muutoksin|muutoksella|med (?:följande |den )?ändring\w*", re.IGNORECASE
+)
+
+
+def _sentence_findings(
+    sentence: str, points: int, own_kind: str | None
+) -> list[tuple[int | None, Outcome]] | None:
     """(point, outcome) pairs of one sentence, point None for the whole proposal; None when the
-    sentence names an outcome but cannot be read safely."""
+    sentence names an outcome but cannot be read safely. ``own_kind`` is the kind of body the
+    header names ("hallitus"): a sentence whose subject is another body ("valtuusto hyväksyi")
+    reports that body's decision, not this one's."""
     pairs: list[tuple[int | None, Outcome]] = []
-    if any(o for o in _outcomes(sentence)) and (_UNSAFE.search(sentence) or _OTHER_POINTS.search(sentence)):
+    if not _outcomes(sentence):
+        return pairs
+    if _UNSAFE.search(sentence) or _OTHER_POINTS.search(sentence):
+        return None
+    kinds = {_kind(k) for k in _BODY_KIND.finditer(sentence)}
+    if own_kind and kinds - {own_kind}:
         return None
     for clause in _clauses(sentence):
         outcomes = _outcomes(clause)
         named = _points(clause)
+        if _POINT_WORD.search(_POINTS.sub(" ", clause)):
+            return None  # "kohdat I–III", "kaksi ensimmäistä kohtaa": points it cannot read
         if not outcomes:
             if named:
                 return None  # points with no outcome of their own
             continue
         if len(outcomes) > 1 or any(not 1 <= p <= points for p in named):
             return None
+        outcome = outcomes[0]
         if named:
-            pairs.extend((p, outcomes[0]) for p in named)
+            listed = list(_POINTS.finditer(clause))
+            qualifier = _QUALIFIER.search(clause, listed[-1].end())
+            if qualifier and re.search(r",|\bja\b|\bsekä\b|\boch\b", listed[-1].group(0)):
+                return None  # "kohdat 1–3 ja 4 muutettuna": does the change cover all, or 4 only?
+            pairs.extend((p, outcome) for p in named)
         elif _OTHERWISE.search(clause):
-            pairs.append((-1, outcomes[0]))  # "muilta osin": every point not named elsewhere
-        elif _WHOLE.search(clause) and not _AS_PROPOSED.search(clause) or outcomes[0] not in _APPROVALS:
-            pairs.append((None, outcomes[0]))
+            pairs.append((-1, outcome))  # "muilta osin": every point not named elsewhere
+        elif _WHOLE.search(clause) and not _AS_PROPOSED.search(clause):
+            pairs.append((None, outcome))
+        elif _OFFICERS.search(clause) or _AS_PROPOSED.search(clause) or outcome in _APPROVALS:
+            # The officer's proposal ("Ehdotus hyväksyttiin", "esityksen mukaisesti"): its points are
+            # read instead, and only a plain approval (or one after a vote) of it is understood.
+            if outcome not in (Outcome.hyvaksytty, Outcome.hyvaksytty_aanestys):
+                return None
+            pairs.append((_REFERS_BACK, outcome))
         else:
-            pairs.append((_REFERS_BACK, outcomes[0]))
+            pairs.append((None, outcome))  # "Jätettiin pöydälle."
     whole = [o for p, o in pairs if p in (None, _REFERS_BACK)]
     if whole and len(pairs) > 1:
         return None  # "hyväksyi esityksen ja palautti kohdan 4": which points the first covers is unsaid
@@ -282,7 +371,7 @@ def _sentence_findings(sentence: str, points: int) -> list[tuple[int | None, Out
 
 
 def _decisions(
-    part: str, points: int, duties_point: int | None
+    part: str, points: int, duties_point: int | None, own_kind: str | None = None
 ) -> tuple[list[Found], list[str], tuple[Outcome, str] | None]:
     """Found decisions, sentences not understood, and the approval (with its sentence) when the
     part refers back to the officer's proposal instead ("Ehdotus hyväksyttiin.")."""
@@ -292,7 +381,7 @@ def _decisions(
     # The liaison may be named in a sentence of its own ("Järjestöyhdyshenkilöksi nimettiin …").
     liaison = _liaison(" ".join(part.split()))
     for sentence in _SENTENCE.split(" ".join(part.split())):
-        pairs = _sentence_findings(sentence, points)
+        pairs = _sentence_findings(sentence, points, own_kind)
         if pairs is None:
             unclear.append(sentence)
             continue
@@ -320,41 +409,93 @@ def _decisions(
                 )
     if refers_back and by_point:
         unclear.append(refers_back[1])  # both its own points and "as proposed": not safe to combine
-    return [by_point[p] for p in sorted(by_point)], unclear, refers_back
+    return [by_point[p] for p in sorted(by_point)], list(dict.fromkeys(unclear)), refers_back
+
+
+#: Lines whose date is not the meeting's: when the minutes were checked, sent, received, signed.
+_NOT_MEETING = re.compile(
+    r"tarkast|nähtävä|lähetet|saapu|kutsu|allekirj|laadittu|valmistel|kirjattu|justera|utskick|inkommen", re.I
+)
+
+
+def _capitalised(line: str) -> str:
+    """ "KUNNANHALLITUS" as "Kunnanhallitus", so that an upper-case header reads like any other."""
+    return re.sub(r"\b[A-ZÅÄÖ]{3,}\b", lambda m: m.group(0).capitalize(), line)
+
+
+def _day(found: re.Match[str]) -> date | None:
+    try:
+        return date(int(found.group(3)), int(found.group(2)), int(found.group(1)))
+    except ValueError:
+        return None
 
 
 def _header(text: str) -> tuple[date | None, int | None, str | None]:
-    """Meeting date, section and deciding body from the lines before the proposal and decision."""
+    """Meeting date, section and deciding body from the lines before the proposal and decision.
+
+    The header is the line with the section and the date ("Kunnanhallitus 12.05.2026 § 45",
+    "Pöytäkirja 12.05.2026/Pykälä 45"); without a date there, a meeting line ("Kokous 12.5.2026")
+    gives it. Two different headers (the committee's own § quoted, an earlier body's handling) or
+    two different meeting dates: none is chosen (the item is not read)."""
     cut = min((m.start() for m in (_PROPOSAL.search(text), _DECISION.search(text)) if m), default=len(text))
-    head = text[:cut] or text
-    meeting, section = None, None
-    # The date on the section's line ("Kunnanhallitus 12.05.2026 § 45") before one on another
-    # meeting line ("Pöytäkirja tarkastettu ja nähtävänä 19.05.2026"); a date counts only right
-    # next to its keyword, not anywhere on a line that mentions an agenda.
-    lines = head.splitlines()
-    ranked = [ln for ln in lines if any(p.search(ln) for p in _SECTIONS)] + [
-        ln for ln in lines if _MEETING_LINE.search(ln)
-    ]
-    for line in ranked:
-        if section is None:
-            section = next((int(m.group(1)) for p in _SECTIONS if (m := p.search(line))), None)
-        if meeting is None:
-            for day in _DATE.finditer(line):
-                near = line[max(0, day.start() - 40) : day.end() + 40]
-                if not _MEETING_LINE.search(near) and not any(p.search(near) for p in _SECTIONS):
-                    continue
-                try:
-                    meeting = date(int(day.group(3)), int(day.group(2)), int(day.group(1)))
-                except ValueError:
-                    continue
-                break
-    body = _BODY_NAME.search(head)
+    lines = [_capitalised(line) for line in (text[:cut] or text).splitlines()]
+    headers: dict[tuple[date | None, int], str] = {}
+    for line in lines:
+        found = next((m for p in _SECTIONS if (m := p.search(line))), None)
+        if found is None or _NOT_MEETING.search(line):
+            continue
+        days = {d for m in _DATE.finditer(line) if (d := _day(m))}
+        if len(days) > 1:
+            return None, None, None
+        # a § on its own short line, or with a date, a body or a minutes keyword: a header, not a
+        # law quoted in the text ("Kuntalain 39 § mukaan …")
+        heading = re.match(r"[ \t]*(?:\S+[ \t]+)?(?:§[ \t]*\d|\d{1,5}[ \t]*§)", line)  # "§ 9 …", "Kh § 8 …"
+        if (
+            days
+            or heading
+            or len(line.strip()) <= 40
+            or _BODY_NAME.search(line)
+            or _MEETING_LINE.search(line.replace("§", ""))
+        ):
+            headers.setdefault((next(iter(days), None), int(found.group(1))), line)
+    dated = {key for key in headers if key[0] is not None}
+    if len(dated) > 1 or len({key[1] for key in headers}) > 1:
+        return None, None, None
+    key = next(iter(dated or headers), None)
+    meeting, section = (key[0], key[1]) if key else (None, None)
+    if meeting is None:
+        days = {
+            d
+            for line in lines
+            if _MEETING_LINE.search(line) and not _NOT_MEETING.search(line)
+            for m in _DATE.finditer(line)
+            if (d := _day(m))
+        }
+        if len(days) > 1:
+            return None, None, None
+        meeting = next(iter(days), None)
+    where = headers.get(key) if key else None
+    body = _BODY_NAME.search(where) if where else None
+    if body is None and where is None:
+        body = next(
+            (m for line in lines if _MEETING_LINE.search(line) and (m := _BODY_NAME.search(line))), None
+        )
     deciding = body.group(0).strip() if body else None
     return meeting, section, deciding[:1].upper() + deciding[1:] if deciding else None
 
 
+def _normalised(text: str) -> str:
+    """The text as a registry meant it: entities decoded, no-break spaces and dashes plain, words
+    hyphenated at line ends (pdftotext keeps them) joined again."""
+    text = html.unescape(text).replace("\u00a0", " ").replace("\u2011", "-")
+    text = re.sub(r"[\u2012\u2013\u2014\u2015\u2212]", "–", text)
+    text = re.sub(r"(\w)-[ \t]*\n[ \t]*([a-zåäö])", r"\1\2", text)
+    return re.sub(r"(\d)\s*\.{2,3}\s*(\d)", r"\1–\2", text)
+
+
 def read_item(text: str, *, points: int, duties_point: int | None) -> Reading:
     """Read one minutes extract or agenda item (plain text); see the module docstring."""
+    text = _normalised(text)
     decisions = list(_DECISION.finditer(text))
     if len(decisions) > 1:
         # An item handled more than once (tabled, then decided; or by the board, then the
@@ -371,13 +512,15 @@ def read_item(text: str, *, points: int, duties_point: int | None) -> Reading:
         reading.agenda = proposal is not None or bool(_AGENDA.search(text))
         return reading
     reading.decided = True
-    found, unclear, refers_back = _decisions(decision, points, duties_point)
+    kind = _BODY_KIND.search(deciding or "")
+    own = _kind(kind) if kind else None
+    found, unclear, refers_back = _decisions(decision, points, duties_point, own)
     if refers_back is not None:
         # The decision is the officer's proposal as it stood: its points and liaison, with the
         # decision's kind of approval ("Ehdotus hyväksyttiin äänestyksen jälkeen" → after a vote).
         # A proposal that is missing, or that does not name our points, yields nothing.
         kind, said = refers_back
-        proposed, proposal_unclear, nested = _decisions(proposal or "", points, duties_point)
+        proposed, proposal_unclear, nested = _decisions(proposal or "", points, duties_point, own)
         if not proposed or proposal_unclear or nested:
             unclear.append(f"{said} (päätösehdotuksesta ei löytynyt esityksen kohtia)")
         found = [
@@ -399,16 +542,24 @@ def _plain_text(text: str) -> str:
     return " ".join(re.sub(r"[^\w/.\-]+", " ", text.casefold()).split())
 
 
-def concerns(text: str, *, title: str, short_title: str, numbers: tuple[str, ...]) -> bool:
+def concerns(
+    text: str, *, title: str, short_title: str, numbers: tuple[str, ...], sender: str | None = None
+) -> bool:
     """Whether an item is about our proposal: it quotes one of its case numbers (ours or the
     body's) as a whole token ("45/2026" is not in "145/2026"), or its short title or its title
     (case, punctuation and line breaks aside; the title's last word may be inflected:
-    "yhteistyömallista"). Nothing looser: an item on a neighbouring subject must not match."""
+    "yhteistyömallista"). With ``sender`` (an item found in a publication, which nothing else ties
+    to us) a title counts only when the item also names the sender ("Forssan seudun …"), so a
+    neighbouring region's item of the same name is not ours."""
     plain = f" {_plain_text(text)} "
     for number in numbers:
         wanted = _plain_text(number)
         if wanted and re.search(rf"(?<![\w/.\-]){re.escape(wanted)}(?![\w/\-]|\.\w)", plain):
             return True
+    if sender:
+        stem = _plain_text(sender).split(" ")[0][:6]
+        if not (stem and re.search(rf"\b{re.escape(stem)}", plain)):
+            return False
     for name in (short_title, title):
         wanted = _plain_text(name)
         if len(wanted) >= 12 and re.search(rf"(?<!\w){re.escape(wanted)}", plain):
@@ -420,7 +571,7 @@ def concerns(text: str, *, title: str, short_title: str, numbers: tuple[str, ...
 #: "Kh § 44 …", "Yhtymähallitus 12.05.2026 § 44".
 _ITEM_START = re.compile(
     r"^[ \t]*(?:[A-ZÅÄÖ][\wåäöÅÄÖ.\-]*[ \t]+){0,3}(?:\d{1,2}\.\d{1,2}\.\d{4}[ \t]+)?"
-    r"(?:§[ \t]*\d{1,5}|\d{1,5}[ \t]*§)(?![.\d:])",
+    r"(?:§[ \t]*\d{1,5}|\d{1,5}[ \t]*§)(?![.\d:])(?=[ \t]*(?:$|[A-ZÅÄÖ]))",
     re.MULTILINE,
 )
 

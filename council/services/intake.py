@@ -171,11 +171,12 @@ def _store(
 
 
 def find_candidates(
-    session: Session, *, pairs: list[tuple[str, str]], items: list[Item], actor: str
+    session: Session, *, pairs: list[tuple[str, str]], items: list[Item], actor: str, published: bool = False
 ) -> tuple[list[Candidate], list[str]]:
     """Read each item for each (proposal, body) it may concern; store what is new. Returns the
     candidates made and Finnish lines on items that were about a proposal but could not be read
-    (a decision without a date or section, sentences not understood)."""
+    (a decision without a date or section, sentences not understood). ``published``: the items
+    come from a publication, so a title alone does not tie one to us (see ``concerns``)."""
     made: list[Candidate] = []
     notes: list[str] = []
     for proposal_id, body_id in pairs:
@@ -196,6 +197,7 @@ def find_candidates(
                     title=proposal.title,
                     short_title=str(content.get("short_title") or ""),
                     numbers=numbers,
+                    sender=proposal.sender if published else None,
                 ):
                     continue
                 item = Item(text=text, source=whole.source, source_ref=whole.source_ref, link=whole.link)

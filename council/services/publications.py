@@ -120,6 +120,7 @@ def read_publications(
                     for i in items
                 ],
                 actor=actor,
+                published=True,
             )
             report.candidates += len(made)
             report.lines += [f"Löydös vahvistettavaksi: {describe(c, name, evidence_chars=120)}" for c in made]
