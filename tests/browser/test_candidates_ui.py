@@ -84,7 +84,7 @@ def test_a_minutes_extract_is_confirmed_in_the_prefect_ui(chromium, stack: Counc
         page.get_by_role("option", name=point_3, exact=True).click()
         page.keyboard.press("Escape")
         expect(page.get_by_text(re.compile(r"kohta 3: palautettu valmisteluun")).first).to_be_visible()
-        _save(page, stack, "forms/confirm-candidates.png")
+        _save(page, stack, "forms/confirm-candidates-chosen.png")
         run_id = _submit(page)
         run = stack.wait_for_final_state(run_id, RUN_TIMEOUT)
         assert run["state"]["type"] == "COMPLETED", (run["state"], stack.log_tail())

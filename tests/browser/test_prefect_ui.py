@@ -102,6 +102,8 @@ def _open_form(page, stack: CouncilStack, deployment: str) -> None:
     page.goto(stack.ui_url + "/")
     page.get_by_role("link", name="Deployments", exact=True).first.click()
     expect(page).to_have_url(re.compile(r"/deployments\b"))
+    # More deployments than the list's first page (ten) holds: search by name, as a person would.
+    page.get_by_placeholder("Search deployments").fill(deployment)
     deployment_links = page.locator('a[href*="/deployments/deployment/"]')
     page.get_by_role("link", name=deployment, exact=True).and_(deployment_links).click()
     expect(page).to_have_url(re.compile(r"/deployments/deployment/[0-9a-f-]{36}(\?|$)"))
