@@ -75,6 +75,10 @@ class CouncilStack:
                 "COUNCIL_LOCAL_SMTP_PORT": str(self.smtp_port),
                 "PYTHONUNBUFFERED": "1",
                 "NO_COLOR": "1",
+                # No scheduled runs: read-replies every 15 minutes would start a flow run in the middle
+                # of a test on a 2-core machine (a form's submit then timed out in CI). The tests start
+                # the runs they need; the schedules themselves are still registered and checked.
+                "PREFECT_SERVER_SERVICES_SCHEDULER_ENABLED": "false",
             }
         )
         self.proc: subprocess.Popen[str] | None = None

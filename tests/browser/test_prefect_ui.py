@@ -146,7 +146,8 @@ def _submit(page) -> str:
     run_name = page.get_by_role("textbox", name="Run Name").input_value()
     assert run_name
     page.get_by_role("button", name="Submit", exact=True).click()
-    expect(page).to_have_url(re.compile(r"/deployments/deployment/[0-9a-f-]{36}\?tab=Runs"))
+    # creating the run is a server round trip that a busy 2-core machine can take long over
+    expect(page).to_have_url(re.compile(r"/deployments/deployment/[0-9a-f-]{36}\?tab=Runs"), timeout=90_000)
     page.get_by_role("link", name=run_name, exact=True).first.click()
     expect(page).to_have_url(re.compile(r"/runs/flow-run/[0-9a-f-]{36}"))
     return re.search(r"/runs/flow-run/([0-9a-f-]{36})", page.url).group(1)
