@@ -102,10 +102,15 @@ def _open_form(page, stack: CouncilStack, deployment: str) -> None:
     page.goto(stack.ui_url + "/")
     page.get_by_role("link", name="Deployments", exact=True).first.click()
     expect(page).to_have_url(re.compile(r"/deployments\b"))
-    # More deployments than the list's first page (ten) holds: search by name, as a person would.
+    # More deployments than the list's first page (ten) holds: search by name, as a person would,
+    # and wait until the list has re-rendered with the match alone (a click on the list before
+    # that lands on a row being replaced).
     page.get_by_placeholder("Search deployments").fill(deployment)
     deployment_links = page.locator('a[href*="/deployments/deployment/"]')
-    page.get_by_role("link", name=deployment, exact=True).and_(deployment_links).click()
+    expect(deployment_links.filter(has_not_text=re.compile(rf"^{re.escape(deployment)}$"))).to_have_count(0)
+    link = page.get_by_role("link", name=deployment, exact=True).and_(deployment_links)
+    expect(link).to_have_count(1)
+    link.click()
     expect(page).to_have_url(re.compile(r"/deployments/deployment/[0-9a-f-]{36}(\?|$)"))
     page.get_by_role("button", name="Run", exact=True).click()
     page.get_by_role("menuitem", name=re.compile(r"Custom run")).click()
