@@ -80,6 +80,18 @@ def test_replies_are_fetched_read_only_once_and_their_case_numbers_kept(
     with Session(make_engine(settings.effective_database_url)) as session:
         status = mailbox_status(session=session)
     assert status is not None and status.ok and status.last_ok == status.last_read and status.error is None
+    # each reading says how many messages were new: the last one with any is the mailbox's last change
+    from models.enums import EventKind
+    from models.tables import Event
+
+    with Session(make_engine(settings.effective_database_url)) as session:
+        news = [
+            (e.data or {}).get("new")
+            for e in session.scalars(
+                select(Event).where(Event.kind == EventKind.mailbox_read.value).order_by(Event.id)
+            )
+        ]
+    assert news == [2, 1]
 
 
 @pytest.mark.parametrize(

@@ -310,7 +310,7 @@ def read_replies(
                 _log_mailbox(settings, actor=actor, error=str(exc))
                 raise
             error = str(exc)
-        was_ok = _log_mailbox(settings, actor=actor, error=error)
+        was_ok = _log_mailbox(settings, actor=actor, error=error, new=len(fetched.new) if fetched else 0)
     if not where.is_dir():
         raise CouncilError(f"{where}: kansiota ei ole; tallenna vastaukset .eml- tai .msg-tiedostoina tähän kansioon")
     with Session(checked_engine_for(settings)) as session, session.begin():
@@ -326,8 +326,9 @@ def read_replies(
     )
 
 
-def _log_mailbox(settings: Settings, *, actor: str, error: str | None) -> bool:
-    """Log this mailbox reading; whether the one before it succeeded (True when there was none)."""
+def _log_mailbox(settings: Settings, *, actor: str, error: str | None, new: int = 0) -> bool:
+    """Log this mailbox reading (with how many new messages it fetched: the last reading with any is
+    the mailbox's last change); whether the one before it succeeded (True when there was none)."""
     kinds = (EventKind.mailbox_read.value, EventKind.mailbox_failed.value)
     with Session(checked_engine_for(settings)) as session, session.begin():
         before = session.scalars(
@@ -337,6 +338,6 @@ def _log_mailbox(settings: Settings, *, actor: str, error: str | None) -> bool:
             session=session,
             kind=EventKind.mailbox_failed if error else EventKind.mailbox_read,
             actor=actor,
-            data={"host": settings.imap_host, **({"error": error[:500]} if error else {})},
+            data={"host": settings.imap_host, **({"error": error[:500]} if error else {"new": new})},
         )
     return before != EventKind.mailbox_failed.value
