@@ -154,7 +154,7 @@ def test_eml_files_are_the_bytes_the_smtp_server_received(
     with zipfile.ZipFile(path) as zf:
         emls = {n: zf.read(n) for n in zf.namelist() if n.startswith("viestit/")}
     assert sorted(emls) == [
-        f"viestit/{DAY.isoformat()}-{body}-proposal-0.eml"
+        f"viestit/{today_helsinki().isoformat()}-{body}-proposal-0.eml"  # the day it was sent, in Helsinki
         for body in ("forssa", "fshky", "humppila", "jokioinen", "tammela", "ypaja")
     ]
     assert set(emls.values()) == received and len(emls) == 6

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from council.config import Settings, get_settings
 from council.delivery.mail import RenderedMail
 from council.rendering.render import render_mail
+from council.rules.formatting import today_helsinki
 from council.services.archive import verify_archive, write_archive
 from council.store.engine import make_engine
 from council.store.outbox import AlreadyQueuedError, queue_combined, queue_message
@@ -214,7 +215,7 @@ def test_one_weekly_digest_covers_every_proposal_that_changed(both_sent: Path, t
     for pid, body in ((SEED, "forssa"), (SECOND, "tammela")):
         cli("-p", pid, "record", body, "2", "hyväksytty ehdotuksen mukaisesti", "--date", "10.2.2026",
             "--section", "30")  # fmt: skip
-    out = cli("digest", "--today", date.today().strftime("%d.%m.%Y"))
+    out = cli("digest", "--today", today_helsinki().strftime("%d.%m.%Y"))
     assert out.count("yksi viesti, jossa on 2 esitystä") == 2, out
     digests = [m for m in _messages() if m.kind == MessageKind.digest.value]
     assert {(m.proposal_id, m.state) for m in digests} == {(SECOND, "carried"), (SEED, "sent")}
@@ -226,7 +227,7 @@ def test_one_weekly_digest_covers_every_proposal_that_changed(both_sent: Path, t
     assert "Forssan kaupunki, kohta 2" in text and "Tammelan kunta, kohta 2" in text
     reports = [part.get_filename() for part in mail.iter_attachments()]
     assert len(reports) == 2 and len(set(reports)) == 2 and any("Liikuntapaikkojen" in r for r in reports)
-    again = cli("digest", "--today", date.today().strftime("%d.%m.%Y"))
+    again = cli("digest", "--today", today_helsinki().strftime("%d.%m.%Y"))
     assert again.count("oli jo lähetetty") == 2
     assert len([m for m in _messages() if m.kind == MessageKind.digest.value]) == 2
 
@@ -244,7 +245,7 @@ def test_proposals_with_other_committee_addresses_get_their_own_digest(both_sent
     for pid, body in ((SEED, "forssa"), (SECOND, "tammela")):
         cli("-p", pid, "record", body, "2", "hyväksytty ehdotuksen mukaisesti", "--date", "10.2.2026",
             "--section", "30")  # fmt: skip
-    out = cli("digest", "--today", date.today().strftime("%d.%m.%Y"))
+    out = cli("digest", "--today", today_helsinki().strftime("%d.%m.%Y"))
     assert out.count("Viikkokooste lähetetty.") == 2 and "yksi viesti" not in out
     digests = [m for m in _messages() if m.kind == MessageKind.digest.value]
     assert sorted(m.state for m in digests) == ["sent", "sent"]
@@ -346,7 +347,7 @@ def test_a_proposal_whose_digest_cannot_be_made_leaves_the_others_alone(both_sen
         session.get(Proposal, SECOND).content = broken
     settings = get_settings()
     with pytest.raises(DigestsFailed) as failed:
-        send_digests(settings, today=date.today(), mailer=SmtpMailer(settings), actor="test")
+        send_digests(settings, today=today_helsinki(), mailer=SmtpMailer(settings), actor="test")
     assert failed.value.results[SEED] == "Viikkokooste lähetetty."
     assert failed.value.results[SECOND].startswith("Viikkokoostetta ei voitu koota:")
     assert SECOND in str(failed.value)
