@@ -370,14 +370,6 @@ def reject(session: Session, candidate_id: int, *, actor: str, reason: str | Non
     return candidate
 
 
-def pending_by_body(session: Session, proposal_id: str) -> dict[str, int]:
-    """How many candidates wait for the coordinator, per body of one proposal (the dashboard)."""
-    counts: dict[str, int] = {}
-    for candidate in pending(session, proposal_id):
-        counts[candidate.body_id] = counts.get(candidate.body_id, 0) + 1
-    return counts
-
-
 def choice_labels(session: Session) -> list[str]:
     """The pending candidates as a form offers them: "#id body, point: outcome (date §): ”evidence”",
     with the proposal's short title first when candidates of several proposals wait."""
