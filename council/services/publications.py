@@ -84,8 +84,7 @@ def read_publications(
     client's by default (tests pass their own local server's address in the roster instead)."""
     report = PublicationsReport()
     engine = checked_engine_for(settings)
-    client = PublicHttpClient(str(settings.sender), settings.state_dir / "julkaisut")
-    reader = fetch or client.fetch
+    reader = fetch or PublicHttpClient(str(settings.sender), settings.state_dir / "julkaisut").fetch
     with Session(engine) as session:
         followed = _followed(session)
         bodies = [
