@@ -89,10 +89,26 @@ def _choose(page, field: str, option: str) -> None:
     """A schema enum renders as a combobox button "Select <title>" opening a listbox of options."""
     from playwright.sync_api import expect
 
-    page.get_by_role("button", name=f"Select {field}", exact=True).click()
-    page.get_by_role("listbox").get_by_role("option", name=option, exact=True).click()
+    from playwright.sync_api import Error as PlaywrightError
+
+    button = page.get_by_role("button", name=f"Select {field}", exact=True)
+    # The form re-renders after each change (a chosen value, an added item). On a loaded 2-core
+    # machine a dropdown opened during such a re-render can be replaced under the click (CI: "element
+    # was detached from the DOM"), so the previous dropdown must be gone first, and a choice that did
+    # not land is made again, as a person would, a bounded number of times.
+    for attempt in range(3):
+        expect(page.get_by_role("listbox")).to_have_count(0)
+        button.click()
+        try:
+            page.get_by_role("listbox").get_by_role("option", name=option, exact=True).click(timeout=15_000)
+            expect(page.get_by_role("listbox")).to_have_count(0, timeout=10_000)
+            break
+        except (PlaywrightError, AssertionError):
+            if attempt == 2:
+                raise
+            page.keyboard.press("Escape")
     # the button then shows the choice (and keeps the accessible name "Select <title>")
-    expect(page.get_by_role("button", name=f"Select {field}", exact=True)).to_have_text(option)
+    expect(button).to_have_text(option)
 
 
 def _open_form(page, stack: CouncilStack, deployment: str) -> None:
