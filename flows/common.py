@@ -126,9 +126,12 @@ def body_ids(names: list[str]) -> list[str]:
     return [by_key[name.strip().casefold()] for name in names]
 
 
-def body_name(body_id: str) -> str:
-    """A body's official name for what the coordinator reads (its id when the roster lacks it)."""
-    settings = get_settings()
+def body_name(body_id: str, settings: Settings | None = None) -> str:
+    """A body's official name for what the coordinator reads (its id when the roster lacks it).
+
+    A caller naming hundreds of bodies passes its ``settings``: reading them costs milliseconds.
+    """
+    settings = settings or get_settings()
     path = settings.path(settings.roster_file)
     try:
         names = _roster_names(path, path.stat().st_mtime_ns)
@@ -144,10 +147,11 @@ def _roster_names(path: Path, _mtime_ns: int) -> dict[str, str]:
     return {b.id: b.name for b in load_roster(path).bodies}
 
 
-def message_label(label: str) -> str:
+def message_label(label: str, settings: Settings | None = None) -> str:
     """An outbox label ``jokioinen/proposal/0`` with the body's official name in front."""
     body_id, _, rest = label.partition("/")
-    return f"{body_name(body_id)} ({rest})" if rest else body_name(body_id)
+    name = body_name(body_id, settings)
+    return f"{name} ({rest})" if rest else name
 
 
 def form_day(text: str, field: str = "Päivä") -> date:

@@ -118,8 +118,9 @@ def follow_up(
         with using_proposal(proposal_id):
             return deliver_queued()
 
+    settings = get_settings()
     day = follow_up_day(
-        get_settings(),
+        settings,
         today=today,
         actor=actor(),
         run_one=one,
@@ -131,13 +132,13 @@ def follow_up(
     several = len(day.reports) > 1
     reminded = [
         (f"{proposal_id}: " if several else "")
-        + f"{body_name(r.body_id)}: muistutus {r.round}, avoimet kohdat {', '.join(map(str, r.open_points))}"
+        + f"{body_name(r.body_id, settings)}: muistutus {r.round}, avoimet kohdat {', '.join(map(str, r.open_points))}"
         + (f", kopio {', '.join(r.cc)}" if r.cc else "")
         for proposal_id, one_report in day.reports.items()
         for r in one_report.due
     ]
     reminded += [
-        f"{body_name(body_id)}: yksi muistutusviesti esityksistä {', '.join(proposal_ids)}"
+        f"{body_name(body_id, settings)}: yksi muistutusviesti esityksistä {', '.join(proposal_ids)}"
         for body_id, proposal_ids in day.combined.items()
     ]
     reminded += [f"Esitys {proposal_id} päättyi: kaikki kohdat on päätetty." for proposal_id in day.closed]

@@ -104,9 +104,9 @@ def send_proposal(
     )
     report_done(
         send_summary(
-            [message_label(label) for label in report.sent],
-            {message_label(k): v for k, v in report.failed_text().items()},
-            [message_label(label) for label in report.skipped],
+            [message_label(label, settings) for label in report.sent],
+            {message_label(k, settings): v for k, v in report.failed_text().items()},
+            [message_label(label, settings) for label in report.skipped],
             dry_run_files=None,
             settings=settings,
         )
