@@ -99,10 +99,11 @@ def test_transient_smtp_failure_is_retried_and_delivered_once(
     assert {m.state for m in _messages(settings)} == {"sent"}
 
 
-def test_sender_killed_mid_batch_then_rerun(env: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_sender_killed_mid_batch_then_rerun(env: pytest.MonkeyPatch, tmp_path: Path, database_url: str) -> None:
     """SIGKILL during a send: the rerun delivers the rest; only the in-flight one may repeat, same Message-ID."""
     controller, port = _server(tmp_path / "mail", delay=0.6)
     env.setenv("COUNCIL_LOCAL_SMTP_PORT", str(port))
+    env.setenv("COUNCIL_DATABASE_URL", database_url)
     settings = get_settings()
     upgrade(settings.effective_database_url)
     council = str(Path(sys.executable).parent / "council")
@@ -142,6 +143,64 @@ def test_sender_killed_mid_batch_then_rerun(env: pytest.MonkeyPatch, tmp_path: P
     delivered = Counter(read_eml(p)["Message-ID"] for p in (tmp_path / "mail").glob("*.eml"))
     assert set(delivered) == {m.message_id for m in rows}  # nothing lost
     assert sum(delivered.values()) - 6 <= 1  # at most the one in flight repeats, with its own Message-ID
+
+
+#: `council send` that kills itself (SIGKILL) while queueing: at the 5th message queued, in the second
+#: batch of three, after the 4th message's row was inserted in the batch's transaction.
+DIES_WHILE_QUEUEING = """
+import os, signal, sys
+import council.services.send as send
+queue, calls = send.queue_message, []
+def dying(**kwargs):
+    calls.append(kwargs["mail"].body_id)
+    if len(calls) == 5:
+        os.kill(os.getpid(), signal.SIGKILL)
+    return queue(**kwargs)
+send.queue_message = dying
+from council.cli import app
+sys.argv = ["council", "send"]
+app()
+"""
+
+
+def test_sender_killed_while_queueing_a_batch_queues_none_of_it(
+    env: pytest.MonkeyPatch, tmp_path: Path, database_url: str
+) -> None:
+    """A batch's messages are queued in one transaction: SIGKILL in the middle of it leaves none of that
+    batch queued (and none sent); the batch before it is sent and recorded, and the rerun sends each
+    of the rest once."""
+    controller, port = _server(tmp_path / "mail")
+    env.setenv("COUNCIL_LOCAL_SMTP_PORT", str(port))
+    env.setenv("COUNCIL_DATABASE_URL", database_url)
+    env.setenv("COUNCIL_BATCH_SIZE", "3")
+    settings = get_settings()
+    upgrade(settings.effective_database_url)
+    council = str(Path(sys.executable).parent / "council")
+    try:
+        killed = subprocess.run(
+            [sys.executable, "-c", DIES_WHILE_QUEUEING],
+            env={**os.environ},
+            cwd=PROJECT_ROOT,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert killed.returncode == -signal.SIGKILL, killed.stdout + killed.stderr
+        first = _messages(settings)
+        assert len(first) == 3 and {m.state for m in first} == {"sent"}  # the first batch, recorded
+        assert len(list((tmp_path / "mail").glob("*.eml"))) == 3  # and nothing of the second went out
+        rerun = subprocess.run(
+            [council, "send"], env={**os.environ}, cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=120
+        )
+        assert rerun.returncode == 0, rerun.stdout + rerun.stderr
+    finally:
+        controller.stop()
+    rows = _messages(settings)
+    assert len(rows) == 6 and {m.state for m in rows} == {"sent"}
+    assert len({m.body_id for m in rows}) == 6
+    assert [m.id for m in rows[:3]] == [m.id for m in first]  # the first batch was not queued again
+    delivered = Counter(read_eml(p)["Message-ID"] for p in (tmp_path / "mail").glob("*.eml"))
+    assert delivered == Counter({m.message_id: 1 for m in rows})  # each body's email exactly once
 
 
 def test_locked_database_is_reported_and_nothing_is_lost(

@@ -37,6 +37,7 @@ from council.store.outbox import (
     mark_delivered,
     mark_undelivered,
     never_delivered,
+    outbox_content,
     queue_message,
     requeue_failed,
 )
@@ -185,8 +186,9 @@ def prepare_proposal_messages(
     that failed for good is rendered again with the roster's current address and queued again.
 
     The batch's documents are rendered first and converted to PDF/A in one LibreOffice run (a run
-    costs seconds to start), then each body's message is queued; a document that fails to render
-    or convert queues nothing of the batch, and the next run renders it all again.
+    costs seconds to start), then its messages are composed and queued in one transaction; a
+    document that fails to render or convert queues nothing of the batch, and the next run renders
+    it all again.
     """
     on = on or today_helsinki()
     proposal = proposal_content(settings)
@@ -232,15 +234,19 @@ def prepare_proposal_messages(
             )
         )
     pdf_copies = batch_pdf_copies(settings, [path for docs in todo for path in docs.paths])
+    # Every message of the batch is composed first, then queued in one short transaction: a crash
+    # before its commit queues nothing of the batch (and nothing was sent), and the next run
+    # renders the batch again, as after a rendering error.
+    composed = []
     for docs in todo:
-        body = docs.body
-        state = existing_state.get(body.id)
         rendered = first_send_mail(docs, pdf_copies=pdf_copies)
-        if state == MessageState.failed.value:
-            # Failed for good (e.g. 550 for a wrong address) and nobody got it: sending again is
-            # what was asked for, with the roster's current address. One that may have reached
-            # someone stays failed (see `still_failed`): a human decides.
-            with Session(engine) as session, session.begin():
+        composed.append((docs.body, rendered, outbox_content(settings, rendered)))
+    with Session(engine) as session, session.begin():
+        for body, rendered, content in composed:
+            if existing_state.get(body.id) == MessageState.failed.value:
+                # Failed for good (e.g. 550 for a wrong address) and nobody got it: sending again is
+                # what was asked for, with the roster's current address. One that may have reached
+                # someone stays failed (see `still_failed`): a human decides.
                 failed = session.get_one(Message, existing_ids[body.id])
                 if never_delivered(session=session, message=failed) and requeue_failed(
                     session=session,
@@ -249,10 +255,10 @@ def prepare_proposal_messages(
                     mail=rendered,
                     actor=actor,
                     logical_date=on,
+                    content=content,
                 ):
                     pending.append(failed.id)
-            continue
-        with Session(engine) as session, session.begin():
+                continue
             message_pk, created = queue_message(
                 session=session,
                 settings=settings,
@@ -262,6 +268,7 @@ def prepare_proposal_messages(
                 mail=rendered,
                 actor=actor,
                 logical_date=on,
+                content=content,
             )
             if created:
                 for path in rendered.attachments:
@@ -273,7 +280,7 @@ def prepare_proposal_messages(
                         body_id=body.id,
                         data={"file": str(path.relative_to(settings.outputs))},
                     )
-        pending.append(message_pk)
+            pending.append(message_pk)
     return pending
 
 
@@ -324,30 +331,41 @@ def deliver_messages(
     stop the batch.
     """
     report = DeliveryReport()
-    engine = engine_for(settings)
-    with mailer.session() as mail_session:
+    # One database session for the batch, each step its own transaction: the claim is committed
+    # before the message goes on the wire, and the message is marked sent right after, so at most
+    # the one message on the wire at a crash can go out twice (RELIABILITY.md).
+    with mailer.session() as mail_session, Session(engine_for(settings), expire_on_commit=False) as session:
         for message_pk in message_ids:
-            with Session(engine) as session, session.begin():
+            with session.begin():
                 if not claim(session=session, message_id=message_pk, respect_backoff=respect_backoff):
                     report.skipped.append(str(message_pk))
                     continue
-            with Session(engine) as session:
-                message = session.get_one(Message, message_pk)
-                body = session.get(Body, message.body_id) if message.body_id else None
-                outgoing = _outgoing(settings, message, body.language if body else "fi")
-                wire, recipients, cc = message.wire, list(message.recipients), list(message.cc or [])
-                label = f"{message.body_id or 'valiokunta'}/{message.kind}/{message.round}"
+                body_id, kind, round_, wire, recipients, cc = session.execute(
+                    select(
+                        Message.body_id,
+                        Message.kind,
+                        Message.round,
+                        Message.wire,
+                        Message.recipients,
+                        Message.cc,
+                    ).where(Message.id == message_pk)
+                ).one()
+                outgoing = None
+                if wire is None:  # rows queued before migration 0004 carry no composed bytes
+                    message = session.get_one(Message, message_pk)
+                    body = session.get(Body, body_id) if body_id else None
+                    outgoing = _outgoing(settings, message, body.language if body else "fi")
+            label = f"{body_id or 'valiokunta'}/{kind}/{round_}"
             try:
-                if wire is not None:
-                    mail_session.send_wire([*recipients, *cc], wire)
-                else:  # rows queued before migration 0004 carry no composed bytes
+                if outgoing is None:
+                    mail_session.send_wire([*recipients, *(cc or [])], wire)
+                else:
                     mail_session.send(compose(outgoing))
             except MailDeliveryError as exc:
-                with Session(engine) as session, session.begin():
-                    message = session.get_one(Message, message_pk)
+                with session.begin():
                     state = mark_undelivered(
                         session=session,
-                        message=message,
+                        message=session.get_one(Message, message_pk, populate_existing=True),
                         error=str(exc),
                         permanent=exc.permanent,
                         actor=actor,
@@ -356,35 +374,42 @@ def deliver_messages(
                 report.failed[label] = DeliveryFailure(state=state, error=str(exc))
                 log.warning("Viestin %s lähetys epäonnistui: %s", label, exc)
                 continue
-            with Session(engine) as session, session.begin():
-                message = session.get_one(Message, message_pk)
-                mark_delivered(session=session, message=message, actor=actor)
-                if message.kind == MessageKind.proposal.value:
-                    mark_sent(
-                        session=session,
-                        proposal_id=message.proposal_id,
-                        body_id=message.body_id,
-                        actor=actor,
-                        message_id=message.message_id,
-                    )
-                elif message.kind in (MessageKind.reminder.value, MessageKind.combined_reminder.value):
-                    # a combined reminder reminds on each round it carries
-                    rounds = (
-                        [message]
-                        if message.kind == MessageKind.reminder.value
-                        else carried_rounds(session=session, combined_pk=message.id)
-                    )
-                    for reminded in rounds:
-                        mark_reminded(
-                            session=session,
-                            proposal_id=reminded.proposal_id,
-                            body_id=message.body_id,
-                            actor=actor,
-                            message_id=message.message_id,
-                            round_=reminded.round,
-                        )
+            with session.begin():
+                _record_delivered(
+                    session, session.get_one(Message, message_pk, populate_existing=True), actor=actor
+                )
             report.sent.append(label)
     return report
+
+
+def _record_delivered(session: Session, message: Message, *, actor: str) -> None:
+    """``message`` went out: it is sent, and so is what it carries (the body's cells for a first
+    send, each carried reminder round for a combined reminder)."""
+    mark_delivered(session=session, message=message, actor=actor)
+    if message.kind == MessageKind.proposal.value:
+        mark_sent(
+            session=session,
+            proposal_id=message.proposal_id,
+            body_id=message.body_id,
+            actor=actor,
+            message_id=message.message_id,
+        )
+    elif message.kind in (MessageKind.reminder.value, MessageKind.combined_reminder.value):
+        # a combined reminder reminds on each round it carries
+        rounds = (
+            [message]
+            if message.kind == MessageKind.reminder.value
+            else carried_rounds(session=session, combined_pk=message.id)
+        )
+        for reminded in rounds:
+            mark_reminded(
+                session=session,
+                proposal_id=reminded.proposal_id,
+                body_id=message.body_id,
+                actor=actor,
+                message_id=message.message_id,
+                round_=reminded.round,
+            )
 
 
 def dry_run(settings: Settings, body_ids: list[str], *, on: date | None = None) -> list[Path]:

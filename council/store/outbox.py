@@ -65,9 +65,11 @@ def bodies_mailed_on(*, session: Session, day: date, other_than: str) -> set[str
     )
 
 
-def _content(settings: Settings, mail: RenderedMail) -> dict:
+def outbox_content(settings: Settings, mail: RenderedMail) -> dict:
     """The outbox columns that hold ``mail`` itself: a new Message-ID and the composed bytes, so
-    every attempt sends exactly the same message."""
+    every attempt sends exactly the same message. Composing takes milliseconds: a caller queueing
+    many messages in one transaction composes them first, outside it, and passes each one's content
+    to :func:`queue_message` (a write transaction on SQLite holds the database's one write lock)."""
     outgoing = mail.outgoing(settings)
     return {
         "message_id": outgoing.message_id,
@@ -110,14 +112,16 @@ def queue_message(
     mail: RenderedMail,
     actor: str,
     logical_date: date | None = None,
+    content: dict | None = None,
 ) -> tuple[int, bool]:
-    """Compose ``mail`` with its own Message-ID and insert it unless its key exists; returns (id, created).
+    """Compose ``mail`` with its own Message-ID (or take ``content``, its :func:`outbox_content`)
+    and insert it unless its key exists; returns (id, created).
 
     The composed bytes are stored with the row, so every attempt sends exactly the same message.
     A concurrent run that inserted the same key first wins; this one gets the existing row.
     """
     body_id = mail.body_id
-    content = _content(settings, mail)
+    content = content or outbox_content(settings, mail)
     row = Message(
         proposal_id=proposal_id,
         body_id=body_id,
@@ -236,13 +240,15 @@ def requeue_failed(
     mail: RenderedMail,
     actor: str,
     logical_date: date | None = None,
+    content: dict | None = None,
 ) -> bool:
     """Put a message that failed for good back in the queue as ``mail`` (say, after its address was
     corrected in the roster): a new Message-ID, no attempts yet. Only when the coordinator sends
     again on purpose; automatic retries never touch a failed message. False if it is not failed.
+    ``content`` is ``mail``'s :func:`outbox_content` when the caller composed it already.
     """
     previous_error, previous_id = message.last_error, message.message_id
-    content = _content(settings, mail)
+    content = content or outbox_content(settings, mail)
     result = session.execute(
         update(Message)
         .where(Message.id == message.id, Message.state == MessageState.failed.value)
