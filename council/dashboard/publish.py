@@ -154,19 +154,33 @@ def write_dashboard(
     return write_board(dashboard, folder, contact_email=contact_email)
 
 
+def board_feeds(dashboard: DashboardOut) -> dict[str, str | bytes]:
+    """The files of a page set that do not depend on where it is written: the JSON, the calendar and
+    the Atom feed (a board written twice renders them once)."""
+    return {
+        JSON_NAME: dashboard_json(dashboard),
+        ICS_NAME: calendar_ics(dashboard),
+        ATOM_NAME: changes_atom(dashboard),
+    }
+
+
 def write_board(
-    dashboard: DashboardOut, folder: Path, *, contact_email: str = "", index: str = ""
+    dashboard: DashboardOut,
+    folder: Path,
+    *,
+    contact_email: str = "",
+    index: str = "",
+    feeds: dict[str, str | bytes] | None = None,
 ) -> tuple[Path, Path]:
     """Write an already built dashboard into ``folder``: the page, its JSON, the accessibility
     statement, the calendar and the Atom feed (each atomically); return the page's and JSON's paths.
 
     ``contact_email`` is the statement's feedback address (the committee's own); ``index`` the
-    pages' relative link to the index of every proposal ("" when there is none).
+    pages' relative link to the index of every proposal ("" when there is none); ``feeds`` the
+    board's :func:`board_feeds` when they were rendered already.
     """
     contents: dict[str, str | bytes] = {
-        JSON_NAME: dashboard_json(dashboard),
-        ICS_NAME: calendar_ics(dashboard),
-        ATOM_NAME: changes_atom(dashboard),
+        **(feeds or board_feeds(dashboard)),
         STATEMENT_NAME: render_statement(dashboard, contact_email=contact_email, index=index),
         HTML_NAME: render_html(dashboard, index=index),  # last: the page appears once what it links to exists
     }

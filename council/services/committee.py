@@ -13,7 +13,7 @@ from council.content.i18n import text
 from council.dashboard.build import build_dashboard, content_policies, mailbox_status
 from council.dashboard.index import build_index, proposal_folder_name
 from council.dashboard.model import DashboardOut
-from council.dashboard.publish import INDEX_NAME, write_board, write_index
+from council.dashboard.publish import INDEX_NAME, board_feeds, write_board, write_index
 from council.paths import safe_filename
 from council.rendering.contexts import document_meta
 from council.rendering.environment import STATUS_REPORT_TEMPLATE
@@ -93,16 +93,17 @@ def write_dashboard_files(
         current_dashboard(settings, today=today)
     folder = settings.dashboard_dir
     contact = str(settings.sender)
+    feeds: dict[str, dict[str, str | bytes]] = {}
     for summary, board in boards:
         sub = folder / proposal_folder_name(summary.id)
-        write_board(board, sub, contact_email=contact, index=f"../{INDEX_NAME}")
+        feeds[summary.id] = board_feeds(board)
+        write_board(board, sub, contact_email=contact, index=f"../{INDEX_NAME}", feeds=feeds[summary.id])
     with Session(engine_for(settings)) as session:
         mailbox = mailbox_status(session=session)
     index = build_index(boards, today=today, mailbox=mailbox)
-    default = next((b for s, b in boards if s.id == settings.proposal_id), None)
-    if default is None:
-        default = next(b for s, b in boards if s.id == index.proposals[0].proposal_id)
-    page = write_board(default, folder, contact_email=contact, index=INDEX_NAME)
+    default_id = next((s.id for s, _ in boards if s.id == settings.proposal_id), index.proposals[0].proposal_id)
+    default = next(b for s, b in boards if s.id == default_id)
+    page = write_board(default, folder, contact_email=contact, index=INDEX_NAME, feeds=feeds[default_id])
     write_index(index, folder)  # last: the index appears once every page it links to exists
     return page
 
