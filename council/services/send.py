@@ -340,32 +340,23 @@ def deliver_messages(
                 if not claim(session=session, message_id=message_pk, respect_backoff=respect_backoff):
                     report.skipped.append(str(message_pk))
                     continue
-                body_id, kind, round_, wire, recipients, cc = session.execute(
-                    select(
-                        Message.body_id,
-                        Message.kind,
-                        Message.round,
-                        Message.wire,
-                        Message.recipients,
-                        Message.cc,
-                    ).where(Message.id == message_pk)
-                ).one()
+                # read after the claim: the row as claimed (kept past the commit, to be marked below)
+                message = session.get_one(Message, message_pk, populate_existing=True)
                 outgoing = None
-                if wire is None:  # rows queued before migration 0004 carry no composed bytes
-                    message = session.get_one(Message, message_pk)
-                    body = session.get(Body, body_id) if body_id else None
+                if message.wire is None:  # rows queued before migration 0004 carry no composed bytes
+                    body = session.get(Body, message.body_id) if message.body_id else None
                     outgoing = _outgoing(settings, message, body.language if body else "fi")
-            label = f"{body_id or 'valiokunta'}/{kind}/{round_}"
+            label = f"{message.body_id or 'valiokunta'}/{message.kind}/{message.round}"
             try:
                 if outgoing is None:
-                    mail_session.send_wire([*recipients, *(cc or [])], wire)
+                    mail_session.send_wire([*message.recipients, *(message.cc or [])], message.wire)
                 else:
                     mail_session.send(compose(outgoing))
             except MailDeliveryError as exc:
                 with session.begin():
                     state = mark_undelivered(
                         session=session,
-                        message=session.get_one(Message, message_pk, populate_existing=True),
+                        message=message,
                         error=str(exc),
                         permanent=exc.permanent,
                         actor=actor,
@@ -375,9 +366,7 @@ def deliver_messages(
                 log.warning("Viestin %s lähetys epäonnistui: %s", label, exc)
                 continue
             with session.begin():
-                _record_delivered(
-                    session, session.get_one(Message, message_pk, populate_existing=True), actor=actor
-                )
+                _record_delivered(session, message, actor=actor)
             report.sent.append(label)
     return report
 

@@ -211,11 +211,22 @@ def queue_combined(
     return combined_pk, True
 
 
+#: The kinds :func:`queue_combined` queues as a carrier: only a message of these kinds can carry rows.
+CARRIER_KINDS = frozenset({MessageKind.combined_reminder.value, MessageKind.digest.value})
+
+
 def carried_rounds(*, session: Session, combined_pk: int) -> list[Message]:
     """The reminder rounds a combined reminder carries, the oldest proposal's first."""
     return list(
         session.scalars(select(Message).where(Message.carried_by == combined_pk).order_by(Message.id))
     )
+
+
+def _with_carried(*, session: Session, message: Message) -> list[Message]:
+    """``message`` and the rows it carries (none unless its kind carries: no look-up per first send)."""
+    if message.kind not in CARRIER_KINDS:
+        return [message]
+    return [message, *carried_rounds(session=session, combined_pk=message.id)]
 
 
 def never_delivered(*, session: Session, message: Message) -> bool:
@@ -304,7 +315,7 @@ def mark_delivered(*, session: Session, message: Message, actor: str) -> None:
     message.state = MessageState.sent.value
     message.sent_at = now()
     message.last_error = None
-    for row in (message, *carried_rounds(session=session, combined_pk=message.id)):
+    for row in _with_carried(session=session, message=message):
         row.sent_at = message.sent_at
         add_event(
             session=session,
@@ -344,7 +355,7 @@ def mark_undelivered(
     message.last_error = error[:2000]
     message.next_attempt_at = None if final else now() + retry_after(message.attempts)
     # The rounds a combined email carries fail with it, each in its own proposal's history.
-    for row in (message, *carried_rounds(session=session, combined_pk=message.id)):
+    for row in _with_carried(session=session, message=message):
         if row is not message:
             row.last_error = message.last_error
         add_event(

@@ -189,15 +189,18 @@ def _advance(
         Decision.body_id == body_id,
         Decision.status == old.value,
     )
-    numbers = list(session.scalars(select(Decision.point_number).where(*where)))
+    numbers = list(
+        session.scalars(
+            update(Decision)
+            .where(*where)
+            .values(status=new.value, updated_at=now(), version=Decision.version + 1)
+            .returning(Decision.point_number)
+            .execution_options(synchronize_session=False)
+        )
+    )
     if not numbers:
         return 0
-    session.execute(
-        update(Decision)
-        .where(*where)
-        .values(status=new.value, updated_at=now(), version=Decision.version + 1)
-        .execution_options(synchronize_session=False)
-    )
+    numbers.sort()
     if new == DecisionStatus.sent:
         _under_way(session=session, proposal_id=proposal_id, actor=actor)
     for number in numbers:
@@ -215,8 +218,8 @@ def _advance(
 
 def _under_way(*, session: Session, proposal_id: str, actor: str) -> None:
     """A draft proposal becomes sent when it first reaches a body (by mail or outside the service)."""
-    row = session.get(Proposal, proposal_id)
-    if row is not None and row.state == ProposalState.draft.value:
+    state = session.scalar(select(Proposal.state).where(Proposal.id == proposal_id))
+    if state == ProposalState.draft.value:
         set_state(session=session, proposal_id=proposal_id, state=ProposalState.sent, actor=actor)
 
 
