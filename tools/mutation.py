@@ -54,7 +54,7 @@ MODULES: dict[str, Module] = {
     "calendar": Module(
         "council/rules/calendar.py",
         ["tests/test_calendar.py"],
-        [('country_holidays("FI"', 'country_holidays("SE"')],
+        [("Finland(years=year)", "Finland(years=year - 1)")],
     ),
     "transitions": Module(
         "council/rules/transitions.py",
