@@ -1,6 +1,6 @@
 """One side of the campaign benchmark, run in its own process by bench_campaign.
 
-``python -m benchmarks.campaign_worker prefect|plain``; the settings come from the COUNCIL_*
+``python -m benchmarks.campaign_worker prefect|plain|parts``; the settings come from the COUNCIL_*
 environment the parent sets (a synthetic roster, a fresh SQLite database, its own outputs folder
 and SMTP server). Prints one line ``BENCH_RESULT {json}``: the timed seconds, the counts and the
 peak RSS of this process.
@@ -79,6 +79,45 @@ def plain() -> dict:
     }
 
 
+def parts() -> dict:
+    """The campaign's own work alone, body by body, on the same bodies and messages: the compiled
+    render of both documents, composing the message (covering email, JHS 143 description, MIME
+    bytes) and streaming those bytes over one raw smtplib session. No database, no outbox, no
+    Prefect: what the other two sides cost beyond this is the price of tracking and orchestration."""
+    import smtplib
+
+    from council.config import get_settings
+    from council.delivery.mail import compose, envelope_recipients, wire_bytes
+    from council.rules.formatting import today_helsinki
+    from council.services.send import first_send_mail, render_first_send_documents, sync
+    from council.store.engine import upgrade
+
+    settings = get_settings()
+    upgrade(settings.effective_database_url)
+    proposal, bodies = sync(settings, actor="bench")  # the stored content, as the campaign reads it
+    on = today_helsinki()
+    folder = settings.outputs / "parts"
+    spent = {"render": 0.0, "compose": 0.0, "send": 0.0}
+    sent = 0
+    start = time.perf_counter()
+    with smtplib.SMTP(settings.effective_smtp_host, settings.effective_smtp_port, timeout=30) as smtp:
+        for body in bodies:
+            t0 = time.perf_counter()
+            docs = render_first_send_documents(proposal, body, folder / body.id, on=on)
+            t1 = time.perf_counter()
+            message = compose(first_send_mail(docs).outgoing(settings))
+            data, recipients = wire_bytes(message), envelope_recipients(message)
+            t2 = time.perf_counter()
+            smtp.sendmail(settings.sender, recipients, data)
+            t3 = time.perf_counter()
+            spent["render"] += t1 - t0
+            spent["compose"] += t2 - t1
+            spent["send"] += t3 - t2
+            sent += 1
+    seconds = time.perf_counter() - start
+    return {"seconds": seconds, "sent": sent, "failed": 0, "parts": spent}
+
+
 def prefect() -> dict:
     """The send-proposal flow under a real temporary Prefect server; only the flow call is timed."""
     from council.config import get_settings
@@ -97,22 +136,25 @@ def prefect() -> dict:
         state = send_proposal(return_state=True)
         seconds = time.perf_counter() - start
         totals = state.result()
-        tasks = task_breakdown(state.state_details.flow_run_id)
+        tasks, timeline = task_breakdown(state.state_details.flow_run_id)
     return {
         "seconds": seconds,
         "harness_start_seconds": harness_seconds,
         "sent": len(totals["sent"]),
         "failed": len(totals["failed"]),
         "tasks": tasks,
+        "timeline": timeline,
     }
 
 
-def task_breakdown(flow_run_id) -> dict:  # noqa: ANN001 - a UUID
-    """Run time per task name (from the Prefect API), waiting briefly for the last states to land."""
+def task_breakdown(flow_run_id) -> tuple[dict, list]:  # noqa: ANN001 - a UUID
+    """Run time per task name (from the Prefect API), waiting briefly for the last states to land, and
+    when each task ran: [name, start, end] in seconds from the first task's start."""
     from prefect import get_client
     from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
 
     breakdown: dict = {}
+    timeline: list = []
     with get_client(sync_client=True) as client:
         for _ in range(20):
             runs = client.read_task_runs(
@@ -121,22 +163,27 @@ def task_breakdown(flow_run_id) -> dict:  # noqa: ANN001 - a UUID
             if runs and all(r.state is not None and r.state.is_final() for r in runs):
                 break
             time.sleep(0.5)
-        for run in runs:
+        first = min((r.start_time for r in runs if r.start_time), default=None)
+        for run in sorted(runs, key=lambda r: r.start_time or r.expected_start_time):
             name = run.task_key.rsplit("-", 1)[0] if not run.name else run.name.rsplit("-", 1)[0]
+            if first and run.start_time and run.end_time:  # when each task ran, from the first one's start
+                timeline.append(
+                    [name, round((run.start_time - first).total_seconds(), 3), round((run.end_time - first).total_seconds(), 3)]
+                )
             entry = breakdown.setdefault(name, {"count": 0, "seconds": 0.0})
             entry["count"] += 1
             if run.start_time and run.end_time:
                 entry["seconds"] += (run.end_time - run.start_time).total_seconds()
             else:
                 entry["seconds"] += run.total_run_time.total_seconds()
-    return breakdown
+    return breakdown, timeline
 
 
 def main() -> None:
     side = sys.argv[1]
     if side.endswith("-compiled"):
         use_compiled_renderer()
-    result = {"plain": plain, "prefect": prefect}[side.removesuffix("-compiled")]()
+    result = {"plain": plain, "prefect": prefect, "parts": parts}[side.removesuffix("-compiled")]()
     result["side"] = side
     result["peak_rss_mb"] = peak_rss_mb()
     print("BENCH_RESULT " + json.dumps(result), flush=True)
