@@ -87,9 +87,8 @@ def _save(page, stack: CouncilStack, name: str) -> Path:
 
 def _choose(page, field: str, option: str) -> None:
     """A schema enum renders as a combobox button "Select <title>" opening a listbox of options."""
-    from playwright.sync_api import expect
-
     from playwright.sync_api import Error as PlaywrightError
+    from playwright.sync_api import expect
 
     button = page.get_by_role("button", name=f"Select {field}", exact=True)
     # The form re-renders after each change (a chosen value, an added item). On a loaded 2-core
