@@ -666,8 +666,8 @@ def test_attachments_are_stored_relative_to_outputs_and_sent_inside_the_bytes(db
 # --- queueing precomputed content -----------------------------------------------------------------
 
 
-def test_queue_stores_the_precomputed_content_as_given(db: Settings, clock: Clock) -> None:
-    """With `content=`, the row keeps exactly that Message-ID, wire and recipients, not a new composition of `mail`."""
+def test_queue_and_requeue_store_the_precomputed_content_as_given(db: Settings, clock: Clock) -> None:
+    """With `content=`, queue and re-queue store exactly its Message-ID, wire and recipients."""
     content = outbox_content(db, _mail("forssa", ["ennalta@forssa.example"]))
     with _session(db) as session, session.begin():
         pk, created = queue_message(
@@ -687,12 +687,8 @@ def test_queue_stores_the_precomputed_content_as_given(db: Settings, clock: Cloc
         content["wire"],
         ["ennalta@forssa.example"],
     )
-
-
-def test_requeue_stores_the_precomputed_content_as_given(db: Settings, clock: Clock) -> None:
-    """Re-queueing with `content=` stores exactly that Message-ID, wire and recipients, not a new composition."""
-    pk = _failed_for_good(db)
-    content = outbox_content(db, _mail("forssa", ["ennalta@forssa.example"]))
+    _set(db, pk, state="failed")
+    again = outbox_content(db, _mail("forssa", ["korjattu@forssa.example"]))
     with _session(db) as session, session.begin():
         assert requeue_failed(
             session=session,
@@ -700,13 +696,13 @@ def test_requeue_stores_the_precomputed_content_as_given(db: Settings, clock: Cl
             message=session.get_one(Message, pk),
             mail=_mail("forssa", ["toinen@forssa.example"]),
             actor="test",
-            content=content,
+            content=again,
         )
     row = _row(db, pk)
     assert (row.message_id, row.wire, row.recipients) == (
-        content["message_id"],
-        content["wire"],
-        ["ennalta@forssa.example"],
+        again["message_id"],
+        again["wire"],
+        ["korjattu@forssa.example"],
     )
 
 
@@ -771,8 +767,8 @@ def _combined_reminder(settings: Settings) -> tuple[int, int, int, int]:
     return unrelated, carrier, first, second
 
 
-def test_queue_combined_queues_the_carrier_and_carried_rounds(db: Settings, clock: Clock) -> None:
-    """The carrier is a queued combined reminder; each carried round is its own proposal's reminder row, `carried` by it."""
+def test_queue_combined_queues_the_carrier_and_carried_rounds_once(db: Settings, clock: Clock) -> None:
+    """A queued combined reminder, each carried round its own proposal's `carried` reminder; a rerun adds nothing."""
     unrelated, carrier, first, second = _combined_reminder(db)
     pid = db.proposal_id
     assert _all_rows(db)[-4:] == [
@@ -797,11 +793,7 @@ def test_queue_combined_queues_the_carrier_and_carried_rounds(db: Settings, cloc
         ("yhdistäjä", pid, "tammela", first, "reminder", 3),
         ("yhdistäjä", OTHER_PROPOSAL, "tammela", second, "reminder", 1),
     ]
-
-
-def test_queue_combined_again_queues_nothing_more(db: Settings, clock: Clock) -> None:
-    """A second call with the same carrier key returns (its id, False) and adds no row or event, even for new rounds."""
-    _, carrier, _, _ = _combined_reminder(db)
+    # The same carrier key again: its id, not created, and no new row or event even for a new round.
     rows, events = _all_rows(db), _events(db, EventKind.message_queued)
     again = _combine(db, (db.proposal_id, 3), [(OTHER_PROPOSAL, 2, _mail("tammela"))])
     assert again == (carrier, False)
@@ -829,7 +821,7 @@ def test_queue_combined_again_queues_nothing_more(db: Settings, clock: Clock) ->
 def test_a_carried_round_queued_alone_already_rolls_the_combined_email_back(
     db: Settings, clock: Clock, body_id: str | None, kinds: dict, message: str
 ) -> None:
-    """A carried round queued alone by another run raises AlreadyQueuedError naming it, and nothing of the combined email stays."""
+    """A carried round already queued alone raises AlreadyQueuedError naming it; nothing combined is left."""
     carried_kind = kinds.get("carried_kind", MessageKind.reminder)
     alone, _ = _queue(
         db, body_id, carried_kind, 1, proposal_id=OTHER_PROPOSAL, mail=_mail(body_id, ["a@b.example"])
@@ -852,7 +844,7 @@ def test_a_carried_round_queued_alone_already_rolls_the_combined_email_back(
 
 
 def test_queue_combined_as_a_committee_digest_uses_the_given_kinds(db: Settings, clock: Clock) -> None:
-    """With kind and carried_kind digest (the weekly digest), the carrier and the carried round are both digests without a body."""
+    """With kind and carried_kind digest (the weekly digest), carrier and carried round are bodiless digests."""
     committee = _mail(None, ["valiokunta@example.fi"])
     carrier, created = _combine(
         db,
@@ -874,7 +866,9 @@ def test_carried_rounds_are_only_the_carrier_own_in_id_order(db: Settings, clock
     _, carrier, first, second = _combined_reminder(db)
     other_carrier, _ = _combine(db, (db.proposal_id, 4), [(OTHER_PROPOSAL, 2, _mail("tammela"))])
     third, _ = _combine(db, (OTHER_PROPOSAL, 5), [(OTHER_PROPOSAL, 4, _mail("tammela"))])
-    _set(db, first, last_error="päivitetty")  # PostgreSQL then keeps the row after the others on disk
+    # Re-pointed (an indexed column changes), PostgreSQL stores and indexes the row after the others.
+    _set(db, first, carried_by=None)
+    _set(db, first, carried_by=carrier)
     with _session(db) as session:
         assert [m.id for m in carried_rounds(session=session, combined_pk=carrier)] == [first, second]
         assert [m.id for m in carried_rounds(session=session, combined_pk=other_carrier)] == [
@@ -887,7 +881,7 @@ def test_carried_rounds_are_only_the_carrier_own_in_id_order(db: Settings, clock
 def test_bodies_mailed_on_a_day_are_those_with_another_proposal_live_message(
     db: Settings, clock: Clock
 ) -> None:
-    """Only bodies with a queued, sending or sent message of another proposal that day count (not failed, carried, own, other days, none)."""
+    """Bodies with a queued, sending or sent message of another proposal that day (not failed or carried)."""
     day = date(2026, 3, 16)
     for body_id, state, proposal, logical_date in [
         ("forssa", "queued", OTHER_PROPOSAL, day),
@@ -919,7 +913,7 @@ def test_bodies_mailed_on_a_day_are_those_with_another_proposal_live_message(
 
 
 def test_delivering_a_combined_email_marks_each_carried_round_sent(db: Settings, clock: Clock) -> None:
-    """The carrier is sent; each carried row gets its sent_at, stays `carried`, and has a sent event in its own proposal."""
+    """The carrier is sent; each carried row gets its sent_at, stays `carried`, and has its own sent event."""
     unrelated, carrier, first, second = _combined_reminder(db)
     assert _claim(db, carrier) is True
     clock.at = T0 + 2 * MINUTE
@@ -933,24 +927,19 @@ def test_delivering_a_combined_email_marks_each_carried_round_sent(db: Settings,
     ]
     wire_id = rows[carrier].message_id
     assert wire_id not in {rows[first].message_id, rows[second].message_id}
-    recipients = ["yhteinen@tammela.example"]
+    sent = {"message_id": wire_id, "recipients": ["yhteinen@tammela.example"]}
     assert _event_rows(db, EventKind.message_sent) == [
-        ("test", db.proposal_id, "tammela", {
-            "message": carrier, "message_id": wire_id, "kind": "combined_reminder", "round": 3, "recipients": recipients,
-        }),
-        ("test", db.proposal_id, "tammela", {
-            "message": first, "message_id": wire_id, "kind": "reminder", "round": 3, "recipients": recipients,
-            "carried_by": carrier,
-        }),
-        ("test", OTHER_PROPOSAL, "tammela", {
-            "message": second, "message_id": wire_id, "kind": "reminder", "round": 1, "recipients": recipients,
-            "carried_by": carrier,
-        }),
+        ("test", db.proposal_id, "tammela", {"message": carrier, **sent, "kind": "combined_reminder",
+                                             "round": 3}),
+        ("test", db.proposal_id, "tammela", {"message": first, **sent, "kind": "reminder", "round": 3,
+                                             "carried_by": carrier}),
+        ("test", OTHER_PROPOSAL, "tammela", {"message": second, **sent, "kind": "reminder", "round": 1,
+                                             "carried_by": carrier}),
     ]  # fmt: skip
 
 
 def test_a_failed_combined_email_fails_each_carried_round_with_it(db: Settings, clock: Clock) -> None:
-    """The carried rows get the carrier's error (and stay `carried`), each with a failed event in its own proposal."""
+    """The carried rows get the carrier's error and stay `carried`, each with its own failed event."""
     unrelated, carrier, first, second = _combined_reminder(db)
     _set(db, carrier, state="sending", attempts=2, claimed_at=T0)
     assert _fail(db, carrier, maybe_delivered=True, error="451 myöhemmin") == MessageState.queued
@@ -971,7 +960,7 @@ def test_a_failed_combined_email_fails_each_carried_round_with_it(db: Settings, 
 
 
 def test_a_message_of_a_kind_that_carries_nothing_never_marks_other_rows(db: Settings, clock: Clock) -> None:
-    """A proposal message whose id some row names in carried_by still gets exactly one sent and one failed event of its own."""
+    """A proposal message whose id a row names in carried_by gets one sent and one failed event, its own."""
     pk, _ = _queue(db, "forssa")
     stray, _ = _queue(db, "forssa", MessageKind.reminder, 1, proposal_id=OTHER_PROPOSAL)
     _set(db, stray, state="carried", carried_by=pk)
