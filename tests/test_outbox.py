@@ -19,11 +19,16 @@ from council.delivery.mail import RenderedMail
 from council.store import outbox
 from council.store.engine import make_engine
 from council.store.outbox import (
+    AlreadyQueuedError,
+    bodies_mailed_on,
+    carried_rounds,
     claim,
     find_messages,
     mark_delivered,
     mark_undelivered,
     never_delivered,
+    outbox_content,
+    queue_combined,
     queue_message,
     requeue_failed,
     retry_after,
@@ -656,3 +661,314 @@ def test_attachments_are_stored_relative_to_outputs_and_sent_inside_the_bytes(db
     row = _row(db, pk)
     assert row.attachments == ["jarjestoyhteistyomalli-forssan-seutu/forssa/Esitys.txt"]
     assert b'filename="Esitys.txt"' in row.wire
+
+
+# --- queueing precomputed content -----------------------------------------------------------------
+
+
+def test_queue_and_requeue_store_the_precomputed_content_as_given(db: Settings, clock: Clock) -> None:
+    """With `content=`, queue and re-queue store exactly its Message-ID, wire and recipients."""
+    content = outbox_content(db, _mail("forssa", ["ennalta@forssa.example"]))
+    with _session(db) as session, session.begin():
+        pk, created = queue_message(
+            session=session,
+            settings=db,
+            proposal_id=db.proposal_id,
+            kind=MessageKind.proposal,
+            round_=0,
+            mail=_mail("forssa", ["toinen@forssa.example"]),
+            actor="test",
+            content=content,
+        )
+    row = _row(db, pk)
+    assert created is True
+    assert (row.message_id, row.wire, row.recipients) == (
+        content["message_id"],
+        content["wire"],
+        ["ennalta@forssa.example"],
+    )
+    _set(db, pk, state="failed")
+    again = outbox_content(db, _mail("forssa", ["korjattu@forssa.example"]))
+    with _session(db) as session, session.begin():
+        assert requeue_failed(
+            session=session,
+            settings=db,
+            message=session.get_one(Message, pk),
+            mail=_mail("forssa", ["toinen@forssa.example"]),
+            actor="test",
+            content=again,
+        )
+    row = _row(db, pk)
+    assert (row.message_id, row.wire, row.recipients) == (
+        again["message_id"],
+        again["wire"],
+        ["korjattu@forssa.example"],
+    )
+
+
+# --- combined emails (one email carrying several proposals' rounds) ---------------------------------
+
+REMINDER_DAY = date(2026, 2, 23)
+
+
+def _combine(
+    settings: Settings,
+    carrier: tuple[str, int],
+    carried: list[tuple[str, int, RenderedMail]],
+    mail: RenderedMail | None = None,
+    **kinds: MessageKind,
+) -> tuple[int, bool]:
+    """`queue_combined` in its own transaction; `kinds` (kind=, carried_kind=) only when given."""
+    with _session(settings) as session, session.begin():
+        return queue_combined(
+            session=session,
+            settings=settings,
+            carrier=carrier,
+            mail=mail or _mail("tammela", ["yhteinen@tammela.example"]),
+            carried=carried,
+            actor="yhdistäjä",
+            logical_date=REMINDER_DAY,
+            **kinds,
+        )
+
+
+def _all_rows(settings: Settings) -> list[tuple]:
+    with _session(settings) as session:
+        return [
+            (m.id, m.proposal_id, m.body_id, m.kind, m.round, m.state, m.carried_by, m.logical_date)
+            for m in session.scalars(select(Message).order_by(Message.id))
+        ]
+
+
+def _event_rows(settings: Settings, kind: EventKind) -> list[tuple]:
+    with _session(settings) as session:
+        rows = session.execute(
+            select(Event.actor, Event.proposal_id, Event.body_id, Event.data)
+            .where(Event.kind == kind.value)
+            .order_by(Event.id)
+        ).all()
+    return [tuple(r) for r in rows]
+
+
+def _combined_reminder(settings: Settings) -> tuple[int, int, int, int]:
+    """An unrelated queued message, then a combined reminder (round 3) carrying the seed proposal's
+    round 3 and the other proposal's round 1 for tammela; (unrelated, carrier, carried 1, carried 2)."""
+    unrelated, _ = _queue(settings, "tammela", MessageKind.reminder, 2)
+    carrier, created = _combine(
+        settings,
+        (settings.proposal_id, 3),
+        [
+            (settings.proposal_id, 3, _mail("tammela", ["oma@tammela.example"])),
+            (OTHER_PROPOSAL, 1, _mail("tammela", ["toisen@tammela.example"])),
+        ],
+    )
+    assert created is True
+    first, second = carrier + 1, carrier + 2
+    return unrelated, carrier, first, second
+
+
+def test_queue_combined_queues_the_carrier_and_carried_rounds_once(db: Settings, clock: Clock) -> None:
+    """A queued combined reminder, each carried round its own proposal's `carried` reminder; a rerun adds nothing."""
+    unrelated, carrier, first, second = _combined_reminder(db)
+    pid = db.proposal_id
+    assert _all_rows(db)[-4:] == [
+        (unrelated, pid, "tammela", "reminder", 2, "queued", None, date(2026, 3, 2)),
+        (carrier, pid, "tammela", "combined_reminder", 3, "queued", None, REMINDER_DAY),
+        (first, pid, "tammela", "reminder", 3, "carried", carrier, REMINDER_DAY),
+        (second, OTHER_PROPOSAL, "tammela", "reminder", 1, "carried", carrier, REMINDER_DAY),
+    ]
+    rows = {pk: _row(db, pk) for pk in (carrier, first, second)}
+    assert [rows[pk].recipients for pk in (carrier, first, second)] == [
+        ["yhteinen@tammela.example"],
+        ["oma@tammela.example"],
+        ["toisen@tammela.example"],
+    ]
+    assert len({r.message_id for r in rows.values()}) == 3
+    queued = _event_rows(db, EventKind.message_queued)[-3:]
+    assert [
+        (actor, proposal, body, data["message"], data["kind"], data["round"])
+        for actor, proposal, body, data in queued
+    ] == [
+        ("yhdistäjä", pid, "tammela", carrier, "combined_reminder", 3),
+        ("yhdistäjä", pid, "tammela", first, "reminder", 3),
+        ("yhdistäjä", OTHER_PROPOSAL, "tammela", second, "reminder", 1),
+    ]
+    # The same carrier key again: its id, not created, and no new row or event even for a new round.
+    rows, events = _all_rows(db), _events(db, EventKind.message_queued)
+    again = _combine(db, (db.proposal_id, 3), [(OTHER_PROPOSAL, 2, _mail("tammela"))])
+    assert again == (carrier, False)
+    assert (_all_rows(db), _events(db, EventKind.message_queued)) == (rows, events)
+
+
+@pytest.mark.parametrize(
+    ("body_id", "kinds", "message"),
+    [
+        (
+            "tammela",
+            {},
+            "esityksen toinen-esitys viesti (kierros 1) vastaanottajalle tammela on jo jonossa toisen "
+            "ajon tekemänä; yhdistettyä viestiä ei tehty",
+        ),
+        (
+            None,
+            {"kind": MessageKind.digest, "carried_kind": MessageKind.digest},
+            "esityksen toinen-esitys viesti (kierros 1) vastaanottajalle valiokunta on jo jonossa toisen "
+            "ajon tekemänä; yhdistettyä viestiä ei tehty",
+        ),
+    ],
+    ids=["reminder", "committee-digest"],
+)
+def test_a_carried_round_queued_alone_already_rolls_the_combined_email_back(
+    db: Settings, clock: Clock, body_id: str | None, kinds: dict, message: str
+) -> None:
+    """A carried round already queued alone raises AlreadyQueuedError naming it; nothing combined is left."""
+    carried_kind = kinds.get("carried_kind", MessageKind.reminder)
+    alone, _ = _queue(
+        db, body_id, carried_kind, 1, proposal_id=OTHER_PROPOSAL, mail=_mail(body_id, ["a@b.example"])
+    )
+    rows = _all_rows(db)
+    with pytest.raises(AlreadyQueuedError) as raised:
+        _combine(
+            db,
+            (db.proposal_id, 1),
+            [
+                (db.proposal_id, 2, _mail(body_id, ["a@b.example"])),  # queued, then undone
+                (OTHER_PROPOSAL, 1, _mail(body_id, ["a@b.example"])),
+            ],
+            mail=_mail(body_id, ["a@b.example"]),
+            **kinds,
+        )
+    assert str(raised.value) == message
+    assert _all_rows(db) == rows
+    assert rows[-1][0] == alone and rows[-1][5] == "queued"
+
+
+def test_queue_combined_as_a_committee_digest_uses_the_given_kinds(db: Settings, clock: Clock) -> None:
+    """With kind and carried_kind digest (the weekly digest), carrier and carried round are bodiless digests."""
+    committee = _mail(None, ["valiokunta@example.fi"])
+    carrier, created = _combine(
+        db,
+        (db.proposal_id, 10),
+        [(OTHER_PROPOSAL, 10, committee)],
+        mail=committee,
+        kind=MessageKind.digest,
+        carried_kind=MessageKind.digest,
+    )
+    assert created is True
+    assert _all_rows(db)[-2:] == [
+        (carrier, db.proposal_id, None, "digest", 10, "queued", None, REMINDER_DAY),
+        (carrier + 1, OTHER_PROPOSAL, None, "digest", 10, "carried", carrier, REMINDER_DAY),
+    ]
+
+
+def test_carried_rounds_are_only_the_carrier_own_in_id_order(db: Settings, clock: Clock) -> None:
+    """`carried_rounds` lists the rows carried by that carrier, by id, not another carrier's nor uncarried rows."""
+    _, carrier, first, second = _combined_reminder(db)
+    other_carrier, _ = _combine(db, (db.proposal_id, 4), [(OTHER_PROPOSAL, 2, _mail("tammela"))])
+    third, _ = _combine(db, (OTHER_PROPOSAL, 5), [(OTHER_PROPOSAL, 4, _mail("tammela"))])
+    # Re-pointed (an indexed column changes), PostgreSQL stores and indexes the row after the others.
+    _set(db, first, carried_by=None)
+    _set(db, first, carried_by=carrier)
+    with _session(db) as session:
+        assert [m.id for m in carried_rounds(session=session, combined_pk=carrier)] == [first, second]
+        assert [m.id for m in carried_rounds(session=session, combined_pk=other_carrier)] == [
+            other_carrier + 1
+        ]
+        assert [m.id for m in carried_rounds(session=session, combined_pk=third)] == [third + 1]
+        assert carried_rounds(session=session, combined_pk=first) == []
+
+
+def test_bodies_mailed_on_a_day_are_those_with_another_proposal_live_message(
+    db: Settings, clock: Clock
+) -> None:
+    """Bodies with a queued, sending or sent message of another proposal that day (not failed or carried)."""
+    day = date(2026, 3, 16)
+    for body_id, state, proposal, logical_date in [
+        ("forssa", "queued", OTHER_PROPOSAL, day),
+        ("humppila", "sending", OTHER_PROPOSAL, day),
+        ("jokioinen", "sent", OTHER_PROPOSAL, day),
+        ("tammela", "failed", OTHER_PROPOSAL, day),
+        ("ypaja", "carried", OTHER_PROPOSAL, day),
+        ("fshky", "queued", db.proposal_id, day),
+        ("tammela", "queued", OTHER_PROPOSAL, day - timedelta(days=1)),
+        ("ypaja", "sent", OTHER_PROPOSAL, day + timedelta(days=1)),
+        (None, "queued", OTHER_PROPOSAL, day),
+    ]:
+        kind = MessageKind.digest if body_id is None else MessageKind.reminder
+        pk, _ = _queue(
+            db,
+            body_id,
+            kind,
+            round_=logical_date.day,
+            proposal_id=proposal,
+            mail=_mail(body_id, ["a@b.example"]),
+        )
+        _set(db, pk, state=state, logical_date=logical_date)
+    with _session(db) as session:
+        assert bodies_mailed_on(session=session, day=day, other_than=db.proposal_id) == {
+            "forssa",
+            "humppila",
+            "jokioinen",
+        }
+
+
+def test_delivering_a_combined_email_marks_each_carried_round_sent(db: Settings, clock: Clock) -> None:
+    """The carrier is sent; each carried row gets its sent_at, stays `carried`, and has its own sent event."""
+    unrelated, carrier, first, second = _combined_reminder(db)
+    assert _claim(db, carrier) is True
+    clock.at = T0 + 2 * MINUTE
+    _deliver(db, carrier)
+    rows = {pk: _row(db, pk) for pk in (unrelated, carrier, first, second)}
+    assert [(rows[pk].state, rows[pk].sent_at) for pk in (unrelated, carrier, first, second)] == [
+        ("queued", None),
+        ("sent", T0 + 2 * MINUTE),
+        ("carried", T0 + 2 * MINUTE),
+        ("carried", T0 + 2 * MINUTE),
+    ]
+    wire_id = rows[carrier].message_id
+    assert wire_id not in {rows[first].message_id, rows[second].message_id}
+    sent = {"message_id": wire_id, "recipients": ["yhteinen@tammela.example"]}
+    assert _event_rows(db, EventKind.message_sent) == [
+        ("test", db.proposal_id, "tammela", {"message": carrier, **sent, "kind": "combined_reminder",
+                                             "round": 3}),
+        ("test", db.proposal_id, "tammela", {"message": first, **sent, "kind": "reminder", "round": 3,
+                                             "carried_by": carrier}),
+        ("test", OTHER_PROPOSAL, "tammela", {"message": second, **sent, "kind": "reminder", "round": 1,
+                                             "carried_by": carrier}),
+    ]  # fmt: skip
+
+
+def test_a_failed_combined_email_fails_each_carried_round_with_it(db: Settings, clock: Clock) -> None:
+    """The carried rows get the carrier's error and stay `carried`, each with its own failed event."""
+    unrelated, carrier, first, second = _combined_reminder(db)
+    _set(db, carrier, state="sending", attempts=2, claimed_at=T0)
+    assert _fail(db, carrier, maybe_delivered=True, error="451 myöhemmin") == MessageState.queued
+    warned = "451 myöhemmin (viesti saattoi mennä osalle vastaanottajista)"
+    rows = {pk: _row(db, pk) for pk in (unrelated, carrier, first, second)}
+    assert [(rows[pk].state, rows[pk].last_error) for pk in (unrelated, carrier, first, second)] == [
+        ("queued", None),
+        ("queued", warned),
+        ("carried", warned),
+        ("carried", warned),
+    ]
+    failed = {"error": warned, "attempt": 2, "final": False, "maybe_delivered": True}
+    assert _event_rows(db, EventKind.message_failed) == [
+        ("test", db.proposal_id, "tammela", {"message": carrier, **failed}),
+        ("test", db.proposal_id, "tammela", {"message": first, **failed, "carried_by": carrier}),
+        ("test", OTHER_PROPOSAL, "tammela", {"message": second, **failed, "carried_by": carrier}),
+    ]
+
+
+def test_a_message_of_a_kind_that_carries_nothing_never_marks_other_rows(db: Settings, clock: Clock) -> None:
+    """A proposal message whose id a row names in carried_by gets one sent and one failed event, its own."""
+    pk, _ = _queue(db, "forssa")
+    stray, _ = _queue(db, "forssa", MessageKind.reminder, 1, proposal_id=OTHER_PROPOSAL)
+    _set(db, stray, state="carried", carried_by=pk)
+    _set(db, pk, state="sending", attempts=1, claimed_at=T0)
+    _fail(db, pk, error="451 myöhemmin")
+    _claim(db, pk)
+    _deliver(db, pk)
+    assert [data["message"] for data in _events(db, EventKind.message_failed)] == [pk]
+    assert [data["message"] for data in _events(db, EventKind.message_sent)] == [pk]
+    row = _row(db, stray)
+    assert (row.state, row.sent_at, row.last_error) == ("carried", None, None)
