@@ -938,6 +938,19 @@ def test_delivering_a_combined_email_marks_each_carried_round_sent(db: Settings,
     ]  # fmt: skip
 
 
+def test_a_combined_email_delivered_after_a_failure_leaves_no_error_on_its_rounds(
+    db: Settings, clock: Clock
+) -> None:
+    """A 451 first, then delivery: neither the carrier nor a carried round keeps the old error."""
+    _, carrier, first, second = _combined_reminder(db)
+    _set(db, carrier, state="sending", attempts=1, claimed_at=T0)
+    assert _fail(db, carrier, error="451 myöhemmin") == MessageState.queued
+    assert _row(db, first).last_error == "451 myöhemmin"
+    _set(db, carrier, state="sending", attempts=2, claimed_at=T0)
+    _deliver(db, carrier)
+    assert [_row(db, pk).last_error for pk in (carrier, first, second)] == [None, None, None]
+
+
 def test_a_failed_combined_email_fails_each_carried_round_with_it(db: Settings, clock: Clock) -> None:
     """The carried rows get the carrier's error and stay `carried`, each with its own failed event."""
     unrelated, carrier, first, second = _combined_reminder(db)

@@ -310,13 +310,14 @@ def claim(*, session: Session, message_id: int, respect_backoff: bool = False) -
 
 
 def mark_delivered(*, session: Session, message: Message, actor: str) -> None:
-    """``message`` went out: it is sent, and so is each round it carries (their ``sent_at`` and a
-    "sent" event in their own proposal's history; their state stays ``carried``)."""
+    """``message`` went out: it is sent, and so is each round it carries (their ``sent_at``, no
+    error left from an earlier attempt, and a "sent" event in their own proposal's history; their
+    state stays ``carried``)."""
     message.state = MessageState.sent.value
     message.sent_at = now()
     message.last_error = None
     for row in _with_carried(session=session, message=message):
-        row.sent_at = message.sent_at
+        row.sent_at, row.last_error = message.sent_at, None  # an earlier failure's error is over
         add_event(
             session=session,
             kind=EventKind.message_sent,
