@@ -315,7 +315,6 @@ def mark_delivered(*, session: Session, message: Message, actor: str) -> None:
     state stays ``carried``)."""
     message.state = MessageState.sent.value
     message.sent_at = now()
-    message.last_error = None
     for row in _with_carried(session=session, message=message):
         row.sent_at, row.last_error = message.sent_at, None  # an earlier failure's error is over
         add_event(
