@@ -206,7 +206,7 @@ def history(
         body = resolve_body_id(settings, body)
     with Session(engine) as session:
         events = read_history(session=session, proposal_id=settings.proposal_id, body_id=body)
-        names = dict(session.execute(select(Body.id, Body.name)).tuples().all())
+        names = {body_id: name for body_id, name in session.execute(select(Body.id, Body.name))}
     from rich.table import Table
 
     from council.rendering.events import describe
