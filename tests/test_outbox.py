@@ -99,6 +99,7 @@ def _queue(
     round_: int = 0,
     proposal_id: str | None = None,
     mail: RenderedMail | None = None,
+    content: dict | None = None,
 ) -> tuple[int, bool]:
     with _session(settings) as session, session.begin():
         return queue_message(
@@ -110,6 +111,7 @@ def _queue(
             mail=mail or _mail(body_id),
             actor="test",
             logical_date=date(2026, 3, 2),
+            **({"content": content} if content else {}),  # None: the default, composed from `mail`
         )
 
 
@@ -143,9 +145,10 @@ def _fail(
         )
 
 
-def _deliver(settings: Settings, pk: int) -> None:
+def _deliver(settings: Settings, pk: int) -> list[int]:
+    """`mark_delivered` in its own transaction; the ids of the rounds it says the message carried."""
     with _session(settings) as session, session.begin():
-        mark_delivered(session=session, message=session.get_one(Message, pk), actor="test")
+        return [row.id for row in mark_delivered(session=session, message=session.get_one(Message, pk), actor="test")]
 
 
 def _events(settings: Settings, kind: EventKind) -> list[dict]:
@@ -153,7 +156,9 @@ def _events(settings: Settings, kind: EventKind) -> list[dict]:
         return list(session.scalars(select(Event.data).where(Event.kind == kind.value).order_by(Event.id)))
 
 
-def _requeue(settings: Settings, message: Message, mail: RenderedMail | None = None) -> bool:
+def _requeue(
+    settings: Settings, message: Message, mail: RenderedMail | None = None, content: dict | None = None
+) -> bool:
     with _session(settings) as session, session.begin():
         return requeue_failed(
             session=session,
@@ -162,6 +167,7 @@ def _requeue(settings: Settings, message: Message, mail: RenderedMail | None = N
             mail=mail or _mail(message.body_id, ["korjattu@forssa.example"]),
             actor="test",
             logical_date=date(2026, 3, 9),
+            **({"content": content} if content else {}),  # None: the default, composed from `mail`
         )
 
 
@@ -304,7 +310,7 @@ def test_mark_delivered_records_sent_and_its_event(db: Settings, clock: Clock) -
     _claim(db, pk)
     _set(db, pk, last_error="451 aiempi")
     clock.at = T0 + 2 * MINUTE
-    _deliver(db, pk)
+    assert _deliver(db, pk) == []  # a message of its own carries nothing
     row = _row(db, pk)
     assert (row.state, row.sent_at, row.last_error) == ("sent", T0 + 2 * MINUTE, None)
     assert _events(db, EventKind.message_sent) == [
@@ -669,17 +675,7 @@ def test_attachments_are_stored_relative_to_outputs_and_sent_inside_the_bytes(db
 def test_queue_and_requeue_store_the_precomputed_content_as_given(db: Settings, clock: Clock) -> None:
     """With `content=`, queue and re-queue store exactly its Message-ID, wire and recipients."""
     content = outbox_content(db, _mail("forssa", ["ennalta@forssa.example"]))
-    with _session(db) as session, session.begin():
-        pk, created = queue_message(
-            session=session,
-            settings=db,
-            proposal_id=db.proposal_id,
-            kind=MessageKind.proposal,
-            round_=0,
-            mail=_mail("forssa", ["toinen@forssa.example"]),
-            actor="test",
-            content=content,
-        )
+    pk, created = _queue(db, mail=_mail("forssa", ["toinen@forssa.example"]), content=content)
     row = _row(db, pk)
     assert created is True
     assert (row.message_id, row.wire, row.recipients) == (
@@ -689,15 +685,7 @@ def test_queue_and_requeue_store_the_precomputed_content_as_given(db: Settings, 
     )
     _set(db, pk, state="failed")
     again = outbox_content(db, _mail("forssa", ["korjattu@forssa.example"]))
-    with _session(db) as session, session.begin():
-        assert requeue_failed(
-            session=session,
-            settings=db,
-            message=session.get_one(Message, pk),
-            mail=_mail("forssa", ["toinen@forssa.example"]),
-            actor="test",
-            content=again,
-        )
+    assert _requeue(db, _row(db, pk), _mail("forssa", ["toinen@forssa.example"]), content=again)
     row = _row(db, pk)
     assert (row.message_id, row.wire, row.recipients) == (
         again["message_id"],
@@ -917,7 +905,7 @@ def test_delivering_a_combined_email_marks_each_carried_round_sent(db: Settings,
     unrelated, carrier, first, second = _combined_reminder(db)
     assert _claim(db, carrier) is True
     clock.at = T0 + 2 * MINUTE
-    _deliver(db, carrier)
+    assert _deliver(db, carrier) == [first, second]
     rows = {pk: _row(db, pk) for pk in (unrelated, carrier, first, second)}
     assert [(rows[pk].state, rows[pk].sent_at) for pk in (unrelated, carrier, first, second)] == [
         ("queued", None),

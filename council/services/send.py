@@ -31,7 +31,6 @@ from council.rules.formatting import fi_date, today_helsinki
 from council.rules.reminders import response_deadline
 from council.store.engine import checked_engine_for, engine_for
 from council.store.outbox import (
-    carried_rounds,
     claim,
     find_messages,
     mark_delivered,
@@ -374,7 +373,7 @@ def deliver_messages(
 def _record_delivered(session: Session, message: Message, *, actor: str) -> None:
     """``message`` went out: it is sent, and so is what it carries (the body's cells for a first
     send, each carried reminder round for a combined reminder)."""
-    mark_delivered(session=session, message=message, actor=actor)
+    carried = mark_delivered(session=session, message=message, actor=actor)
     if message.kind == MessageKind.proposal.value:
         mark_sent(
             session=session,
@@ -385,12 +384,7 @@ def _record_delivered(session: Session, message: Message, *, actor: str) -> None
         )
     elif message.kind in (MessageKind.reminder.value, MessageKind.combined_reminder.value):
         # a combined reminder reminds on each round it carries
-        rounds = (
-            [message]
-            if message.kind == MessageKind.reminder.value
-            else carried_rounds(session=session, combined_pk=message.id)
-        )
-        for reminded in rounds:
+        for reminded in carried if message.kind == MessageKind.combined_reminder.value else [message]:
             mark_reminded(
                 session=session,
                 proposal_id=reminded.proposal_id,

@@ -309,13 +309,14 @@ def claim(*, session: Session, message_id: int, respect_backoff: bool = False) -
     return result.rowcount == 1
 
 
-def mark_delivered(*, session: Session, message: Message, actor: str) -> None:
+def mark_delivered(*, session: Session, message: Message, actor: str) -> list[Message]:
     """``message`` went out: it is sent, and so is each round it carries (their ``sent_at``, no
     error left from an earlier attempt, and a "sent" event in their own proposal's history; their
-    state stays ``carried``)."""
+    state stays ``carried``). Returns the rounds it carries (none for a message of its own)."""
     message.state = MessageState.sent.value
     message.sent_at = now()
-    for row in _with_carried(session=session, message=message):
+    rows = _with_carried(session=session, message=message)
+    for row in rows:
         row.sent_at, row.last_error = message.sent_at, None  # an earlier failure's error is over
         add_event(
             session=session,
@@ -332,6 +333,7 @@ def mark_delivered(*, session: Session, message: Message, actor: str) -> None:
                 **({"carried_by": message.id} if row is not message else {}),
             },
         )
+    return rows[1:]
 
 
 def mark_undelivered(
