@@ -101,7 +101,7 @@ def write_dashboard_files(
     with Session(engine_for(settings)) as session:
         mailbox = mailbox_status(session=session)
     index = build_index(boards, today=today, mailbox=mailbox)
-    default_id = next((s.id for s, _ in boards if s.id == settings.proposal_id), index.proposals[0].proposal_id)
+    default_id = settings.proposal_id if settings.proposal_id in feeds else index.proposals[0].proposal_id
     default = next(b for s, b in boards if s.id == default_id)
     page = write_board(default, folder, contact_email=contact, index=INDEX_NAME, feeds=feeds[default_id])
     write_index(index, folder)  # last: the index appears once every page it links to exists
