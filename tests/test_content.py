@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -163,3 +164,20 @@ def test_the_duties_point_must_have_examples(tmp_path: Path) -> None:
         load_proposal(path)
     [problem] = caught.value.problems
     assert problem.field == "duty_description.duties_point" and "kohdan 1 esimerkeistä" in problem.message
+
+
+def test_a_roster_edited_between_reads_is_read_as_it_is_now(tmp_path: Path) -> None:
+    """Parsed files are kept per content: each edit is read again (same size and mtime included), a
+    broken edit is refused even after a good read, and going back to the good text reads it again."""
+    tammela = GOOD_BODY.replace("jokioinen", "tammela").replace("Jokioisten", "Tammelan")
+    path = _roster(tmp_path, GOOD_BODY)
+    assert [b.id for b in load_roster(path).bodies] == ["jokioinen"]
+    stat = path.stat()
+    path.write_text(path.read_text(encoding="utf-8").replace("jokioinen", "jokioine2"), encoding="utf-8")
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))  # same size, same modification time
+    assert [b.id for b in load_roster(path).bodies] == ["jokioine2"]
+    _roster(tmp_path, GOOD_BODY + tammela.replace('kind: kunta', 'kind: kylä'))
+    with pytest.raises(ContentError):
+        load_roster(path)
+    _roster(tmp_path, GOOD_BODY)
+    assert [b.id for b in load_roster(path).bodies] == ["jokioinen"]
