@@ -13,7 +13,15 @@ from council.delivery.mail import SmtpMailer
 from council.delivery.pdf import pdf_warning
 from council.errors import INPUT_ERRORS
 from council.rendering.run_reports import send_summary
-from council.services.send import SendSteps, deliver_messages, dry_run, prepare_proposal_messages, sync
+from council.services.send import (
+    SendSteps,
+    claimer_name,
+    deliver_messages,
+    dry_run,
+    prepare_proposal_messages,
+    send_part,
+    sync,
+)
 from council.services.send import send_proposal as send_all
 from flows.common import (
     ON_FAILURE,
@@ -28,6 +36,7 @@ from flows.common import (
     refuse,
     report_done,
 )
+from flows.scale_out import PART_DEPLOYMENT, PartRuns, other_workers
 from flows.status import publish_status
 from models.results import DeliveryReport
 
@@ -91,8 +100,18 @@ def send_proposal(
         report_done(send_summary([], {}, [], dry_run_files=len(files), settings=settings))
         return {"dry_run": [str(f) for f in files]}
     # Batch N is delivered (a submitted task, mostly waiting on SMTP) while batch N+1 renders.
+    # With other workers online in this run's work pool, each of them gets a send-proposal-part
+    # run, and all take batches from one work list (README: "Useampi työntekijä").
+    helpers = other_workers()
+    if helpers:
+        logger.info("Lähetys jaetaan %d muulle työntekijälle", helpers)
     steps = SendSteps(
-        sync=sync_content_task, prepare=prepare_batch, deliver=deliver_batch.submit, publish=publish_status
+        sync=sync_content_task,
+        prepare=prepare_batch,
+        deliver=deliver_batch.submit,
+        publish=publish_status,
+        start_helpers=lambda campaign, n: PartRuns.start(campaign, n, settings.proposal_id),
+        helpers=helpers,
     )
     report = send_all(settings, chosen, steps)
     logger.info(
@@ -115,3 +134,20 @@ def send_proposal(
         details = "; ".join(f"{k}: {v}" for k, v in report.failed.items())
         raise RuntimeError(f"Osa viesteistä jäi lähettämättä: {details}")
     return {"sent": report.sent, "failed": report.failed_text(), "skipped": report.skipped}
+
+
+@flow(
+    name=PART_DEPLOYMENT.split("/")[0],
+    description="Osa jaetusta lähetyksestä: ottaa send-proposal-ajon eriä, kunnes niitä ei ole jäljellä.",
+    **ON_FAILURE,
+)
+@for_chosen_proposal
+def send_proposal_part(
+    esitys: Annotated[str, Field(title="Esitys", description="Esityksen tunniste")],
+    kampanja: Annotated[
+        str, Field(title="Lähetys", description="Jaetun lähetyksen tunniste (send-proposal-ajo antaa sen)")
+    ],
+) -> None:
+    """Started by send-proposal on another worker: claim and send its batches until none is left."""
+    steps = SendSteps(sync=list, prepare=prepare_batch, deliver=deliver_batch.submit, publish=lambda: None)
+    send_part(get_settings(), kampanja, steps, claimer=claimer_name())

@@ -289,3 +289,20 @@ class IntakeSource(Base):
     failing_since: Mapped[datetime | None] = mapped_column(UTCDateTime())  # None while it answers
     last_error: Mapped[str | None] = mapped_column(Text)
     fingerprint: Mapped[str | None] = mapped_column(String(64))
+
+
+class SendBatch(Base):
+    """One batch of a send shared by several flow runs (``send-proposal`` and the
+    ``send-proposal-part`` runs it starts on other workers): whoever claims it renders and delivers
+    it. A work list only: the outbox, not this table, keeps each email once, and a send's rows are
+    deleted when it ends."""
+
+    __tablename__ = "send_batch"
+
+    campaign: Mapped[str] = mapped_column(String(64), primary_key=True)  # the send's own key
+    position: Mapped[int] = mapped_column(Integer, primary_key=True)
+    body_ids: Mapped[list] = mapped_column(JSON)
+    claimed_by: Mapped[str | None] = mapped_column(String(200))
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: What its delivery did (a DeliveryReport as JSON), set when the batch is done.
+    report: Mapped[dict | None] = mapped_column(JSON)

@@ -9,7 +9,18 @@ from council.errors import DatabaseNotReadyError
 from council.store.engine import check_schema, downgrade, make_engine, upgrade
 from models.tables import Base
 
-TABLES = {"proposal", "point", "body", "recipient", "decision", "event", "message", "candidate", "intake_source"}
+TABLES = {
+    "proposal",
+    "point",
+    "body",
+    "recipient",
+    "decision",
+    "event",
+    "message",
+    "candidate",
+    "intake_source",
+    "send_batch",
+}
 
 
 def test_migrations_go_up_and_down(database_url: str) -> None:

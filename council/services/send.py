@@ -7,13 +7,17 @@ Plain Python over the database and the file system; the ``send-proposal`` flow a
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+import os
+import socket
+import time
+import uuid
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Protocol
 
-from sqlalchemy import select
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, aliased
 
 from council.config import Settings
@@ -29,8 +33,18 @@ from council.rendering.environment import DUTY_TEMPLATE, PROPOSAL_TEMPLATE
 from council.rendering.render import render_docx, render_mail
 from council.rules.formatting import fi_date, today_helsinki
 from council.rules.reminders import response_deadline
+from council.store.batches import (
+    campaign_report,
+    claim_batch,
+    finish_batch,
+    forget_campaign,
+    plan_batches,
+    release_unfinished,
+    unfinished_claims,
+)
 from council.store.engine import checked_engine_for, engine_for
 from council.store.outbox import (
+    SENDING_LEASE,
     claim,
     find_messages,
     mark_delivered,
@@ -43,6 +57,7 @@ from council.store.outbox import (
 from council.store.proposals import proposal_content
 from council.store.recipients import case_numbers, recipient_ids
 from council.store.tracking import add_event, mark_reminded, mark_sent, sync_content
+from models.clock import now
 from models.contexts import MailPoint, ProposalMailContext
 from models.enums import EventKind, MessageKind, MessageState
 from models.results import DeliveryFailure, DeliveryReport, SendReport
@@ -457,6 +472,16 @@ class Done:
         return self.report
 
 
+class Helpers(Protocol):
+    """Other runs started to share a send's batches (the flow starts ``send-proposal-part`` runs
+    on other workers through Prefect; tests start threads)."""
+
+    def cancel_unstarted(self) -> None:
+        """Every batch is taken: a run that has not started yet is not needed."""
+
+    def all_ended(self) -> bool: ...
+
+
 @dataclass(frozen=True)
 class SendSteps:
     """How each step of a send runs: in line (:func:`inline_send_steps`) or as Prefect tasks
@@ -466,6 +491,10 @@ class SendSteps:
     prepare: Callable[[list[str]], list[int]]  # render and queue one batch; outbox ids to deliver
     deliver: Callable[[list[int]], Pending]  # start delivering those ids
     publish: Callable[[], None]  # dashboard (and the flow's artifacts)
+    #: Start this many other runs that claim batches of a shared send (its key given); with none,
+    #: this run sends every batch itself.
+    start_helpers: Callable[[str, int], Helpers] | None = None
+    helpers: int = 0
 
 
 def inline_send_steps(settings: Settings, mailer: Mailer, *, actor: str, on: date | None = None) -> SendSteps:
@@ -485,8 +514,8 @@ def send_proposal(settings: Settings, body_ids: list[str], steps: SendSteps) -> 
     batch by batch while the previous batch is delivered, publish the status, and list as failed
     what failed for good earlier and is not sent again (it may have reached some recipients).
 
-    At most one delivery runs at a time, so one SMTP session is open; a rendering error still
-    collects the delivery under way and publishes the status before it is raised.
+    With helpers (``steps.helpers``), the batches are stored as a shared work list and this run
+    and its helpers each claim the next one until none is left (:func:`send_part`).
     """
     all_ids = steps.sync()
     known = set(all_ids)
@@ -495,25 +524,115 @@ def send_proposal(settings: Settings, body_ids: list[str], steps: SendSteps) -> 
         raise UnknownBodyError(unknown[0], sorted(all_ids))
     targets = body_ids or all_ids
     total = SendReport(targets=len(targets))
-    delivering: Pending | None = None
+    batches = chunks(targets, settings.batch_size)
     try:
-        for batch in chunks(targets, settings.batch_size):
-            pending = steps.prepare(batch)
-            if delivering is not None:
-                total.add(delivering.result())
-                delivering = None
-            if pending:
-                delivering = steps.deliver(pending)
-        if delivering is not None:
-            total.add(delivering.result())
-            delivering = None
+        if steps.start_helpers is not None and steps.helpers > 0 and len(batches) > 1:
+            total.add(_shared_send(settings, batches, steps))
+        else:
+            _pipeline(enumerate(batches), steps, lambda _, report: total.add(report))
     finally:
-        if delivering is not None:  # rendering failed while a delivery ran: report what it sent
-            try:
-                total.add(delivering.result())
-            except Exception as exc:  # noqa: BLE001 - the rendering error is the one to raise
-                log.warning("Kesken jäänyt lähetyserä epäonnistui: %s", exc)
         steps.publish()
     for label, failure in still_failed(settings, targets).items():
         total.failed.setdefault(label, failure)
     return total
+
+
+def _pipeline(
+    batches: Iterable[tuple[int, list[str]]],
+    steps: SendSteps,
+    finished: Callable[[int, DeliveryReport], None],
+) -> None:
+    """Render and queue each batch while the one before is delivered; ``finished`` gets each
+    batch's position and report. At most one delivery runs at a time, so one SMTP session is open;
+    a rendering error still collects the delivery under way before it is raised."""
+    delivering: tuple[int, Pending] | None = None
+    try:
+        for position, batch in batches:
+            pending = steps.prepare(batch)
+            if delivering is not None:
+                under_way, delivering = delivering, None
+                finished(under_way[0], under_way[1].result())
+            if pending:
+                delivering = (position, steps.deliver(pending))
+            else:
+                finished(position, DeliveryReport())
+        if delivering is not None:
+            under_way, delivering = delivering, None
+            finished(under_way[0], under_way[1].result())
+    finally:
+        if delivering is not None:  # rendering failed while a delivery ran: report what it sent
+            try:
+                finished(delivering[0], delivering[1].result())
+            except Exception as exc:  # noqa: BLE001 - the rendering error is the one to raise
+                log.warning("Kesken jäänyt lähetyserä epäonnistui: %s", exc)
+
+
+def claimer_name() -> str:
+    """Who claims a shared send's batches: this machine and process, unique per run."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def send_part(settings: Settings, campaign: str, steps: SendSteps, *, claimer: str) -> None:
+    """Claim the next batch of the shared send ``campaign``, render, queue and deliver it, until
+    every batch is taken (the ``send-proposal-part`` flow, and the run that started it)."""
+    engine = engine_for(settings)
+
+    def claimed() -> Iterator[tuple[int, list[str]]]:
+        while True:
+            with Session(engine) as session:
+                batch = claim_batch(session=session, campaign=campaign, claimer=claimer)
+            if batch is None:
+                return
+            yield batch
+
+    def finished(position: int, report: DeliveryReport) -> None:
+        with Session(engine) as session, session.begin():
+            finish_batch(session=session, campaign=campaign, position=position, report=report)
+
+    _pipeline(claimed(), steps, finished)
+
+
+#: How often the run that shares a send looks whether its helpers are done.
+HELPER_POLL_SECONDS = 1.0
+
+
+def _shared_send(settings: Settings, batches: list[list[str]], steps: SendSteps) -> DeliveryReport:
+    """Store the batches as a work list, start the helpers, take batches until none is left, then
+    wait for the batches the helpers hold. A batch whose helper ended without finishing it, or has
+    held it longer than the outbox's sending lease, is put back and sent here; the outbox keeps
+    each email once either way. Returns every batch's report."""
+    assert steps.start_helpers is not None
+    engine = engine_for(settings)
+    campaign, claimer = uuid.uuid4().hex, claimer_name()
+    with Session(engine) as session, session.begin():
+        plan_batches(session=session, campaign=campaign, batches=batches)
+    helpers = steps.start_helpers(campaign, min(steps.helpers, len(batches) - 1))
+    try:
+        while True:
+            send_part(settings, campaign, steps, claimer=claimer)
+            helpers.cancel_unstarted()
+            if not _wait_for_helpers(engine, campaign, helpers, claimer):
+                break
+            log.warning("Toisen työntekijän kesken jättämät erät lähetetään tässä ajossa")
+        with Session(engine) as session:
+            return campaign_report(session=session, campaign=campaign)
+    finally:
+        helpers.cancel_unstarted()
+        with Session(engine) as session, session.begin():
+            forget_campaign(session=session, campaign=campaign)
+
+
+def _wait_for_helpers(engine: Engine, campaign: str, helpers: Helpers, claimer: str) -> int:
+    """Wait until no helper holds an unfinished batch. Returns how many batches were put back
+    because their helper's run ended without finishing them or held them past the lease."""
+    while True:
+        with Session(engine) as session:
+            held = {c: at for c, at in unfinished_claims(session=session, campaign=campaign).items() if c != claimer}
+        if not held:
+            return 0
+        ended = helpers.all_ended()
+        stale = [c for c, at in held.items() if ended or at < now() - SENDING_LEASE]
+        if stale:
+            with Session(engine) as session:
+                return release_unfinished(session=session, campaign=campaign, claimers=stale)
+        time.sleep(HELPER_POLL_SECONDS)
