@@ -24,7 +24,7 @@ install: $(VENV)/.synced
 
 run: install
 	$(VENV)/bin/council init
-	$(VENV)/bin/council run
+	$(VENV)/bin/council run $(ARGS)
 
 test: install
 	$(VENV)/bin/pytest

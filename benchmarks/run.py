@@ -7,7 +7,8 @@ busier machine moves both sides alike. Sections (see BENCHMARKS.md for what each
 * email     — the project's mailer vs prepared messages over one raw smtplib session;
 * growth    — follow-up selection and dashboard at 1,000 vs 10,000 bodies (time, SQL statements);
 * campaign  — send-proposal to 329 bodies through Prefect vs a plain loop (time, peak RSS);
-* startup   — `council run --no-send` until ready vs a bare `prefect server start` until healthy.
+* startup   — `council run --no-send` until ready vs a bare `prefect server start` until healthy;
+* workers   — the campaign on PostgreSQL with two process workers vs one (wall, the machine's CPU).
 
 Prints the machine and each section, and writes the same results to outputs/benchmarks.json.
 """
@@ -22,11 +23,18 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from benchmarks import bench_campaign, bench_documents, bench_email, bench_growth, bench_startup
+from benchmarks import (
+    bench_campaign,
+    bench_documents,
+    bench_email,
+    bench_growth,
+    bench_startup,
+    bench_workers,
+)
 from benchmarks.common import Section, machine
 from council.config import PROJECT_ROOT
 
-SECTIONS = ("documents", "email", "growth", "campaign", "startup")
+SECTIONS = ("documents", "email", "growth", "campaign", "startup", "workers")
 
 
 def _section(name: str, quick: bool, what_if: bool = False, batch_size: int | None = None) -> Section:
@@ -44,6 +52,10 @@ def _section(name: str, quick: bool, what_if: bool = False, batch_size: int | No
         )
     if name == "startup":
         return bench_startup.run(repeats=2 if quick else 3)
+    if name == "workers":
+        return bench_workers.run(
+            bodies=40 if quick else 329, batch_size=5 if quick else 25, rounds=1 if quick else 2
+        )
     raise ValueError(name)
 
 

@@ -11,6 +11,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from collections import Counter
 from pathlib import Path
 
@@ -19,7 +20,8 @@ from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 
 from council.config import PROJECT_ROOT
-from models.tables import Message
+from models.enums import EventKind
+from models.tables import Event, Message, SendBatch
 from tests.browser.prefect_stack import CouncilStack
 from tests.helpers import read_eml
 
@@ -94,3 +96,55 @@ def test_two_workers_send_a_national_campaign_exactly_once(tmp_path: Path, postg
     assert len(rows) == BODIES and {m.state for m in rows} == {"sent"}
     assert len(mails) == BODIES and set(ids) == {m.message_id for m in rows}
     assert max(ids.values()) == 1
+
+
+def test_two_workers_share_one_send_through_prefect(
+    tmp_path: Path, postgres_url: str, libreoffice: str
+) -> None:
+    """`council run --workers 2`: one send-proposal run starts a send-proposal-part run, which the
+    other worker runs in a process of its own, and both take batches from the same work list. A
+    flow run's process takes 10–15 s to start on 2 cores, so the send must outlast that: 30 bodies
+    in batches of two, each batch converted to PDF/A by LibreOffice. Each body gets one email, both
+    runs sent some, and the work list is gone afterwards."""
+    stack = CouncilStack(tmp_path, run_args=("--workers", "2"))
+    stack.env.update(
+        {
+            "COUNCIL_DATABASE_URL": postgres_url,
+            "COUNCIL_ROSTER_FILE": str(national_roster(tmp_path / "roster.yaml", 30)),
+            "COUNCIL_BATCH_SIZE": "2",
+            "COUNCIL_ATTACH_PDF": "true",
+            "PREFECT_WORKER_QUERY_SECONDS": "1",
+        }
+    )
+    try:
+        stack.start()
+        with stack.api() as client:
+            for _ in range(120):
+                workers = client.post("/work_pools/council/workers/filter", json={}).json()
+                if sum(w["status"] == "ONLINE" for w in workers) == 2:
+                    break
+                time.sleep(0.5)
+            assert sorted(w["name"] for w in workers) == ["council-1", "council-2"]
+            deployment = stack.deployment("send-proposal", "send-proposal")
+            run = client.post(f"/deployments/{deployment['id']}/create_flow_run", json={}).json()["id"]
+        final = stack.wait_for_final_state(run, timeout=600)
+        assert final["state"]["type"] == "COMPLETED", final
+        with stack.api() as client:
+            parts = client.post(
+                "/flow_runs/filter", json={"flow_runs": {"parent_flow_run_id": {"any_": [run]}}}
+            ).json()
+    finally:
+        stack.stop()
+        stack.kill_leftovers()
+    assert [p["state"]["type"] for p in parts] == ["COMPLETED"], parts
+    to = Counter(str(read_eml(p)["To"]) for p in (tmp_path / "outputs" / "mail").glob("*.eml"))
+    assert len(to) == 30 and set(to.values()) == {1}
+    engine = create_engine(postgres_url)
+    with Session(engine) as session:
+        senders = Counter(
+            session.scalars(select(Event.actor).where(Event.kind == EventKind.message_sent.value))
+        )
+        work_list = session.scalars(select(SendBatch)).all()
+    engine.dispose()
+    assert senders.keys() == {f"prefect:{final['name']}", f"prefect:{parts[0]['name']}"}, senders
+    assert sum(senders.values()) == 30 and not work_list

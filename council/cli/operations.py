@@ -47,7 +47,9 @@ def restore_cmd(
 def refresh_forms_cmd(
     api: Annotated[
         str | None,
-        typer.Option("--api", help="Prefect-palvelimen API-osoite (oletus PREFECT_API_URL tai paikallinen palvelin)"),
+        typer.Option(
+            "--api", help="Prefect-palvelimen API-osoite (oletus PREFECT_API_URL tai paikallinen palvelin)"
+        ),
     ] = None,
 ) -> None:
     """Päivitä lomakkeiden valintalistat (vastaanottajat, kohdat) käynnissä olevan Prefect-palvelimen
@@ -85,9 +87,18 @@ def run(
     exit_after: Annotated[
         bool, typer.Option("--exit", help="Lopeta lähetyksen jälkeen (ei jää odottamaan Ctrl-C:tä)")
     ] = False,
+    workers: Annotated[
+        int,
+        typer.Option(
+            "--workers",
+            min=1,
+            max=16,
+            help="Prefect-työntekijöiden määrä tällä koneella; lähetys jaetaan niiden kesken",
+        ),
+    ] = 1,
 ) -> None:
     """Pääajo: Prefect-palvelin, työntekijä ja SMTP-palvelin käyntiin, esityksen lähetys, odota Ctrl-C."""
     from council.cli.runner import main_job
 
-    code = main_job(send=not no_send, wait=not exit_after)
+    code = main_job(send=not no_send, wait=not exit_after, workers=workers)
     raise typer.Exit(code)

@@ -49,6 +49,9 @@ def prefect_env(settings: Settings) -> dict[str, str]:
             "PREFECT_SERVER_UI_SHOW_PROMOTIONAL_CONTENT": "false",
             "PREFECT_CLI_PROMPT": "false",
             "COUNCIL_HOME": str(settings.home),
+            # How often a worker asks for runs to start (Prefect's default is 10 s): a shared
+            # send's part runs start on the other workers within this time.
+            "PREFECT_WORKER_QUERY_SECONDS": os.environ.get("PREFECT_WORKER_QUERY_SECONDS", "2"),
         }
     )
     return env
@@ -330,7 +333,7 @@ class FormKeeper:
                 console.print(f"[yellow]Lomakkeiden valintalistoja ei päivitetty:[/] {exc}", highlight=False)
 
 
-def main_job(*, send: bool = True, wait: bool = True) -> int:
+def main_job(*, send: bool = True, wait: bool = True, workers: int = 1) -> int:
     settings = get_settings()
     env = prefect_env(settings)
     PREFECT_PORT = settings.prefect_port  # noqa: N806
@@ -394,8 +397,14 @@ def main_job(*, send: bool = True, wait: bool = True) -> int:
                 # The forms then offer free text; every run still checks its values against the content.
                 console.print(f"[yellow]Lomakkeiden valintalistoja ei päivitetty:[/] {exc}", highlight=False)
         steps.step("lomakkeiden valintalistat päivitetty")
-        children.start("prefect-worker", [_bin("prefect"), "worker", "start", "--pool", POOL], env)
-        console.print(f"Prefect-työntekijä käynnissä (työjono {POOL}); lokit: {children.log_dir}")
+        for n in range(1, workers + 1):
+            name = "prefect-worker" if n == 1 else f"prefect-worker-{n}"
+            children.start(
+                name, [_bin("prefect"), "worker", "start", "--pool", POOL, "--name", f"council-{n}"], env
+            )
+        console.print(
+            f"Prefect-työntekijöitä käynnissä: {workers} (työjono {POOL}); lokit: {children.log_dir}"
+        )
         parameters = _default_send(settings) if send else None
         if send and parameters is None:
             console.print(

@@ -627,7 +627,11 @@ def _wait_for_helpers(engine: Engine, campaign: str, helpers: Helpers, claimer: 
     because their helper's run ended without finishing them or held them past the lease."""
     while True:
         with Session(engine) as session:
-            held = {c: at for c, at in unfinished_claims(session=session, campaign=campaign).items() if c != claimer}
+            held = {
+                c: at
+                for c, at in unfinished_claims(session=session, campaign=campaign).items()
+                if c != claimer
+            }
         if not held:
             return 0
         ended = helpers.all_ended()

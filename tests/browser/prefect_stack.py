@@ -56,8 +56,9 @@ class StackError(RuntimeError):
 
 
 class CouncilStack:
-    def __init__(self, root: Path, *, start_timeout: float = 240) -> None:
+    def __init__(self, root: Path, *, start_timeout: float = 240, run_args: tuple[str, ...] = ()) -> None:
         self.root = root
+        self.run_args = ("run", "--no-send", *run_args)
         self.state_dir = root / "state"
         self.outputs_dir = root / "outputs"
         self.prefect_port = free_port()
@@ -125,7 +126,7 @@ class CouncilStack:
         with _sigint_not_ignored():
             self.started = time.perf_counter()
             self.proc = subprocess.Popen(
-                [exe, "run", "--no-send"],
+                [exe, *self.run_args],
                 env=self.env,
                 cwd=PROJECT_ROOT,
                 stdout=subprocess.PIPE,
