@@ -38,6 +38,7 @@ SECTION = 59
 #: Every deployment with a form; each is screenshotted under outputs/forms/.
 FORMS = [
     "send-proposal",
+    "send-proposal-part",
     "record-decision",
     "mark-agenda",
     "import-decisions",
@@ -62,6 +63,7 @@ FIELD_NAMES = [
     "kuivaharjoitus",
     "vahvistus",
     "hylkaa",
+    "kampanja",
 ]
 LIAISON = {
     "nimi": "Maija Meikäläinen",
@@ -118,11 +120,11 @@ def _open_form(page, stack: CouncilStack, deployment: str) -> None:
     page.get_by_role("link", name="Deployments", exact=True).first.click()
     expect(page).to_have_url(re.compile(r"/deployments\b"))
     # More deployments than the list's first page (ten) holds: search by name, as a person would,
-    # and wait until the list has re-rendered with the match alone (a click on the list before
-    # that lands on a row being replaced).
+    # and wait until the list has re-rendered with the matches alone (a click on the list before
+    # that lands on a row being replaced); "send-proposal" also matches "send-proposal-part".
     page.get_by_placeholder("Search deployments").fill(deployment)
     deployment_links = page.locator('a[href*="/deployments/deployment/"]')
-    expect(deployment_links.filter(has_not_text=re.compile(rf"^{re.escape(deployment)}$"))).to_have_count(0)
+    expect(deployment_links.filter(has_not_text=re.compile(rf"^{re.escape(deployment)}"))).to_have_count(0)
     link = page.get_by_role("link", name=deployment, exact=True).and_(deployment_links)
     expect(link).to_have_count(1)
     link.click()
