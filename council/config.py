@@ -107,14 +107,20 @@ class Settings(BaseSettings):
         default=None, description="Where the committee reads the dashboard; run summaries link to it"
     )
     batch_size: int = Field(default=50, ge=1, le=1000, description="Bodies per Prefect task")
+    delivery_process: bool | None = Field(
+        default=None,
+        description="send-proposal delivers in a process of its own beside the rendering; "
+        "empty = when the send has at least three batches",
+    )
     sqlite_busy_timeout_ms: int = Field(
         default=30_000, ge=0, description="How long a SQLite writer waits for another writer's lock"
     )
 
-    @field_validator("attach_pdf", mode="before")
+    @field_validator("attach_pdf", "delivery_process", mode="before")
     @classmethod
-    def _attach_pdf_default(cls, value: object) -> object:
-        """An empty COUNCIL_ATTACH_PDF= means the default (PDF where LibreOffice is installed)."""
+    def _empty_is_default(cls, value: object) -> object:
+        """An empty COUNCIL_ATTACH_PDF= or COUNCIL_DELIVERY_PROCESS= means the default (PDF where
+        LibreOffice is installed; a delivery process from three batches on)."""
         return None if isinstance(value, str) and not value.strip() else value
 
     @field_validator("smtp_tls")

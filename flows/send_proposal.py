@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from typing import Annotated
 
 from prefect import flow, get_run_logger, task
@@ -9,10 +10,12 @@ from prefect.states import State
 from pydantic import ConfigDict, Field
 
 from council.config import get_settings
+from council.content.loading import load_roster
 from council.delivery.mail import SmtpMailer
 from council.delivery.pdf import pdf_warning
 from council.errors import INPUT_ERRORS
 from council.rendering.run_reports import send_summary
+from council.services.delivery_process import DeliveryProcess, wanted
 from council.services.send import (
     SendSteps,
     claimer_name,
@@ -71,9 +74,15 @@ def prepare_batch(batch: list[str]) -> list[int]:
     return prepare_proposal_messages(get_settings(), batch, actor=actor())
 
 
+#: The send's delivery process, when it has one (a large send: council/services/delivery_process.py).
+_delivery: ContextVar[DeliveryProcess | None] = ContextVar("delivery", default=None)
+
+
 @task(name="deliver-batch", retries=2, retry_delay_seconds=[5, 30])
 def deliver_batch(message_ids: list[int]) -> DeliveryReport:
     settings = get_settings()
+    if (process := _delivery.get()) is not None:
+        return process.deliver(settings, message_ids, actor=actor())
     return deliver_messages(settings, message_ids, SmtpMailer(settings), actor=actor())
 
 
@@ -113,7 +122,15 @@ def send_proposal(
         start_helpers=lambda campaign, n: PartRuns.start(campaign, n, settings.proposal_id),
         helpers=helpers,
     )
-    report = send_all(settings, chosen, steps)
+    bodies = len(chosen) if chosen else len(load_roster(settings.path(settings.roster_file)).bodies)
+    process = DeliveryProcess() if wanted(settings, bodies) else None
+    token = _delivery.set(process)
+    try:
+        report = send_all(settings, chosen, steps)
+    finally:
+        _delivery.reset(token)
+        if process is not None:
+            process.close()
     logger.info(
         "Lähetetty %d, epäonnistui %d, ohitettu %d (jo lähetetty aiemmin: %d)",
         len(report.sent),

@@ -3,18 +3,24 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
+import threading
+import time
+from collections import Counter
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 import yaml
 from prefect.client.orchestration import get_client
 from prefect.utilities.callables import parameter_schema
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from council.config import PROJECT_ROOT, Settings, get_settings
 from council.delivery.smtpd import LocalSmtpServer
-from council.store.engine import make_engine
+from council.store.engine import make_engine, upgrade
 from flows.send_proposal import SendProposalIn, send_proposal
 from models.enums import MessageKind
 from models.tables import Event, Message
@@ -23,13 +29,13 @@ from tests.helpers import read_eml
 pytestmark = pytest.mark.prefect
 
 
-
 def _deployed(flow) -> dict:  # noqa: ANN001
     """The form's schema as `council run` leaves it on the server: choices filled in from the content."""
     from council.config import get_settings
     from council.services.forms import form_choices, with_choices
 
     return with_choices(parameter_schema(flow).model_dump(), form_choices(get_settings()))
+
 
 def test_form_shows_finnish_labels_and_official_names() -> None:
     """The deployment form lists bodies by official name with Finnish titles."""
@@ -218,3 +224,109 @@ def test_a_rendering_failure_still_reports_the_batch_in_flight(
     assert len(calls) == 2 and len(smtp_server.messages()) == 3 + 1  # batch 1, and the coordinator told
     assert _outbox() == {b: ("sent", 1) for b in calls[0]} and _alerts() == 1
     assert dashboard.is_file()
+
+
+def test_a_large_send_delivers_in_a_process_of_its_own(
+    prefect_harness: None, settings: Settings, smtp_server: LocalSmtpServer, env: pytest.MonkeyPatch
+) -> None:
+    """Three batches or more: delivery runs in a child process beside the rendering. The flow's own
+    `deliver_messages` would fail here, so every message delivered came from the child; each body
+    gets one email and its cells are `sent`, as from a delivery in the flow's process."""
+    import council.services.send as send_module
+    import flows.send_proposal as flow_module
+
+    env.setenv("COUNCIL_BATCH_SIZE", "2")  # six bodies, three batches
+
+    def not_here(*args: object, **kwargs: object) -> None:
+        raise AssertionError("delivered in the flow's process")
+
+    env.setattr(send_module, "deliver_messages", not_here)
+    env.setattr(flow_module, "deliver_messages", not_here)
+    result = send_proposal(lahetys=SendProposalIn())
+    assert len(result["sent"]) == 6 and result["failed"] == {}
+    assert len(smtp_server.messages()) == 6
+    assert {str(read_eml(p)["To"]) for p in smtp_server.messages()} == {
+        f"kirjaamo@{b}.example" for b in ("forssa", "humppila", "jokioinen", "tammela", "ypaja", "fshky")
+    }
+    with Session(make_engine(settings.effective_database_url)) as session:
+        assert {m.state for m in session.scalars(select(Message))} == {"sent"}
+
+
+def test_a_small_send_delivers_in_the_flow_process(
+    prefect_harness: None, settings: Settings, smtp_server: LocalSmtpServer, env: pytest.MonkeyPatch
+) -> None:
+    """Below three batches no process is started (it would cost more than the send)."""
+    import flows.send_proposal as flow_module
+
+    started: list[object] = []
+    env.setattr(flow_module, "DeliveryProcess", lambda: started.append(1))
+    result = send_proposal(lahetys=SendProposalIn())
+    assert len(result["sent"]) == 6 and not started
+
+
+def _delivery_child(deadline: float) -> int:
+    """The pid of this process's delivery child: forked by the forkserver this process started."""
+    me = str(os.getpid())
+    while time.monotonic() < deadline:
+        parents: dict[str, list[str]] = {}
+        for entry in Path("/proc").iterdir():
+            if entry.name.isdigit():
+                try:
+                    ppid = (entry / "stat").read_text().rsplit(")", 1)[1].split()[1]
+                except OSError:
+                    continue
+                parents.setdefault(ppid, []).append(entry.name)
+        for server in parents.get(me, []):
+            cmdline = Path(f"/proc/{server}/cmdline").read_bytes()
+            if b"forkserver" in cmdline and parents.get(server):
+                return int(parents[server][0])
+        time.sleep(0.05)
+    raise AssertionError("no delivery child found")
+
+
+def test_a_killed_delivery_process_is_replaced_and_nothing_goes_twice(
+    prefect_harness: None, env: pytest.MonkeyPatch, tmp_path: Path, database_url: str
+) -> None:
+    """The delivery child is SIGKILLed after the first of six emails: the task's retry delivers the
+    rest from a new child, the one in flight waits for the sending lease, and after it a rerun
+    sends it with its own Message-ID. Nothing lost, at most that one repeated (SQLite, PostgreSQL)."""
+    from tests.test_faults import _server
+
+    controller, port = _server(tmp_path / "mail", delay=0.6)
+    env.setenv("COUNCIL_LOCAL_SMTP_PORT", str(port))
+    env.setenv("COUNCIL_DATABASE_URL", database_url)
+    env.setenv("COUNCIL_BATCH_SIZE", "2")
+    settings = get_settings()
+    upgrade(settings.effective_database_url)
+    killed: list[int] = []
+
+    def kill_after_first_mail() -> None:
+        deadline = time.monotonic() + 120
+        while not list((tmp_path / "mail").glob("*.eml")) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        child = _delivery_child(deadline)
+        os.kill(child, signal.SIGKILL)
+        killed.append(child)
+
+    killer = threading.Thread(target=kill_after_first_mail, daemon=True)
+    try:
+        killer.start()
+        first = send_proposal(lahetys=SendProposalIn())
+        killer.join(10)
+        assert killed, "the delivery child was not killed"
+        with Session(make_engine(settings.effective_database_url)) as session:
+            rows = list(session.scalars(select(Message)))
+        assert len(first["sent"]) >= 4 and len(rows) == 6
+        assert [m.state for m in rows if m.state != "sent"] in ([], ["sending"])
+        # after the 15-minute lease (simulated) a rerun sends the one that was on the wire
+        with Session(make_engine(settings.effective_database_url)) as session, session.begin():
+            session.execute(update(Message).values(claimed_at=datetime.now(UTC) - timedelta(minutes=16)))
+        send_proposal(lahetys=SendProposalIn())
+    finally:
+        controller.stop()
+    with Session(make_engine(settings.effective_database_url)) as session:
+        rows = list(session.scalars(select(Message)))
+    assert {m.state for m in rows} == {"sent"}
+    delivered = Counter(read_eml(p)["Message-ID"] for p in (tmp_path / "mail").glob("*.eml"))
+    assert set(delivered) == {m.message_id for m in rows}  # nothing lost
+    assert sum(delivered.values()) - 6 <= 1  # at most the one in flight repeats
