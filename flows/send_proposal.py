@@ -160,10 +160,8 @@ def send_proposal(
 )
 @for_chosen_proposal
 def send_proposal_part(
-    esitys: Annotated[str, Field(title="Esitys", description="Esityksen tunniste")],
-    kampanja: Annotated[
-        str, Field(title="Lähetys", description="Jaetun lähetyksen tunniste (send-proposal-ajo antaa sen)")
-    ],
+    esitys: Annotated[str, form_title("Esitys", "Esityksen tunniste")],
+    kampanja: Annotated[str, form_title("Lähetys", "Jaetun lähetyksen tunniste (send-proposal-ajo antaa sen)")],
 ) -> None:
     """Started by send-proposal on another worker: claim and send its batches until none is left."""
     steps = SendSteps(sync=list, prepare=prepare_batch, deliver=deliver_batch.submit, publish=lambda: None)
