@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from contextvars import ContextVar
+from dataclasses import replace
 from typing import Annotated
 
 from prefect import flow, get_run_logger, task
@@ -15,7 +16,7 @@ from council.delivery.mail import SmtpMailer
 from council.delivery.pdf import pdf_warning
 from council.errors import INPUT_ERRORS
 from council.rendering.run_reports import send_summary
-from council.services.delivery_process import DeliveryProcess, wanted
+from council.services.delivery_process import IN_FLIGHT, DeliveryProcess, wanted
 from council.services.send import (
     SendSteps,
     claimer_name,
@@ -126,7 +127,8 @@ def send_proposal(
     process = DeliveryProcess() if wanted(settings, bodies) else None
     token = _delivery.set(process)
     try:
-        report = send_all(settings, chosen, steps)
+        # the process delivers one batch after another: rendering need not wait for each delivery
+        report = send_all(settings, chosen, replace(steps, in_flight=IN_FLIGHT) if process else steps)
     finally:
         _delivery.reset(token)
         if process is not None:
@@ -161,7 +163,9 @@ def send_proposal(
 @for_chosen_proposal
 def send_proposal_part(
     esitys: Annotated[str, form_title("Esitys", "Esityksen tunniste")],
-    kampanja: Annotated[str, form_title("Lähetys", "Jaetun lähetyksen tunniste (send-proposal-ajo antaa sen)")],
+    kampanja: Annotated[
+        str, form_title("Lähetys", "Jaetun lähetyksen tunniste (send-proposal-ajo antaa sen)")
+    ],
 ) -> None:
     """Started by send-proposal on another worker: claim and send its batches until none is left."""
     steps = SendSteps(sync=list, prepare=prepare_batch, deliver=deliver_batch.submit, publish=lambda: None)

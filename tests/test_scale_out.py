@@ -23,6 +23,7 @@ from council.services.send import SendSteps, inline_send_steps, send_part, send_
 from council.store.batches import claim_batch, plan_batches
 from council.store.engine import make_engine, upgrade
 from models.enums import EventKind
+from models.results import DeliveryReport
 from models.tables import Event, SendBatch
 from tests.helpers import read_eml
 
@@ -225,3 +226,52 @@ def test_one_batch_is_not_shared(shared: Settings, smtp_server: LocalSmtpServer,
     shared_steps, started = _shared_steps(shared, lambda i: _steps(shared, f"helper-{i}"), helpers=3)
     report = send_proposal(shared, ["forssa"], shared_steps)
     assert report.sent == ["forssa/proposal/0"] and not started
+
+
+def _pipeline_calls(in_flight: int) -> list[str]:
+    """The order in which five batches are rendered, handed to delivery and collected."""
+    calls: list[str] = []
+
+    class Delivery:
+        def __init__(self, batch: int) -> None:
+            self.batch = batch
+
+        def result(self) -> DeliveryReport:
+            calls.append(f"collect {self.batch}")
+            return DeliveryReport(sent=[str(self.batch)])
+
+    steps = SendSteps(
+        sync=list,
+        prepare=lambda batch: calls.append(f"render {batch[0]}") or [int(batch[0])],
+        deliver=lambda ids: calls.append(f"deliver {ids[0]}") or Delivery(ids[0]),
+        publish=lambda: None,
+        in_flight=in_flight,
+    )
+    reports: dict[int, list[str]] = {}
+    send_module._pipeline(
+        enumerate([[str(i)] for i in range(5)]), steps, lambda p, r: reports.update({p: r.sent})
+    )
+    assert reports == {i: [str(i)] for i in range(5)}
+    return calls
+
+
+def test_one_delivery_at_a_time_unless_a_delivery_process_queues_them() -> None:
+    """In the flow's process one delivery is under way while the next batch renders; handed to a
+    delivery process (which sends them one after another) up to three are, so rendering does not
+    wait while the process starts."""
+    assert _pipeline_calls(1) == [
+        "render 0", "deliver 0",
+        "render 1", "collect 0", "deliver 1",
+        "render 2", "collect 1", "deliver 2",
+        "render 3", "collect 2", "deliver 3",
+        "render 4", "collect 3", "deliver 4",
+        "collect 4",
+    ]  # fmt: skip
+    assert _pipeline_calls(3) == [
+        "render 0", "deliver 0",
+        "render 1", "deliver 1",
+        "render 2", "deliver 2",
+        "render 3", "collect 0", "deliver 3",
+        "render 4", "collect 1", "deliver 4",
+        "collect 2", "collect 3", "collect 4",
+    ]  # fmt: skip

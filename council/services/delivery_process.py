@@ -26,6 +26,9 @@ from models.results import DeliveryReport
 #: Sends with at least this many batches deliver in a process of their own (COUNCIL_DELIVERY_PROCESS
 #: decides otherwise): starting the process costs about a second of CPU, a small send is over by then.
 MIN_BATCHES = 3
+#: Batches handed to the process at once (queued there, sent one after another): rendering goes on
+#: while the process starts and catches up; more would only hold more composed batches in memory.
+IN_FLIGHT = 3
 
 
 def wanted(settings: Settings, bodies: int) -> bool:
@@ -50,6 +53,7 @@ class DeliveryProcess:
         # Starting the forkserver waits for it to import the service (seconds): in a thread of its
         # own, so the send goes on storing and rendering meanwhile.
         self._pool: ProcessPoolExecutor | None = None
+        self._replacing = threading.Lock()
         self._starting = threading.Thread(target=self._start_in_background, daemon=True)
         self._starting.start()
 
@@ -78,8 +82,10 @@ class DeliveryProcess:
         try:
             return pool.submit(_deliver, settings, message_ids, actor).result()
         except BrokenProcessPool:
-            pool.shutdown(wait=False, cancel_futures=True)
-            self._pool = self._start()
+            with self._replacing:  # every delivery queued in the dead child fails alike: replace it once
+                if self._pool is pool:
+                    pool.shutdown(wait=False, cancel_futures=True)
+                    self._pool = self._start()
             raise
 
     def close(self) -> None:

@@ -11,6 +11,7 @@ import os
 import socket
 import time
 import uuid
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
@@ -495,6 +496,9 @@ class SendSteps:
     #: this run sends every batch itself.
     start_helpers: Callable[[str, int], Helpers] | None = None
     helpers: int = 0
+    #: Deliveries that may be under way at once: 1, unless ``deliver`` hands them to a delivery
+    #: process that runs them one after another (council/services/delivery_process.py).
+    in_flight: int = 1
 
 
 def inline_send_steps(settings: Settings, mailer: Mailer, *, actor: str, on: date | None = None) -> SendSteps:
@@ -542,27 +546,29 @@ def _pipeline(
     steps: SendSteps,
     finished: Callable[[int, DeliveryReport], None],
 ) -> None:
-    """Render and queue each batch while the one before is delivered; ``finished`` gets each
-    batch's position and report. At most one delivery runs at a time, so one SMTP session is open;
-    a rendering error still collects the delivery under way before it is raised."""
-    delivering: tuple[int, Pending] | None = None
+    """Render and queue each batch while the ones before are delivered; ``finished`` gets each
+    batch's position and report. At most ``steps.in_flight`` deliveries are under way (one, unless
+    a delivery process takes them one after another), so one SMTP session is open at a time; a
+    rendering error still collects the deliveries under way before it is raised."""
+    delivering: deque[tuple[int, Pending]] = deque()
     try:
         for position, batch in batches:
             pending = steps.prepare(batch)
-            if delivering is not None:
-                under_way, delivering = delivering, None
-                finished(under_way[0], under_way[1].result())
+            while len(delivering) >= steps.in_flight:
+                done, under_way = delivering.popleft()
+                finished(done, under_way.result())
             if pending:
-                delivering = (position, steps.deliver(pending))
+                delivering.append((position, steps.deliver(pending)))
             else:
                 finished(position, DeliveryReport())
-        if delivering is not None:
-            under_way, delivering = delivering, None
-            finished(under_way[0], under_way[1].result())
+        while delivering:
+            done, under_way = delivering.popleft()
+            finished(done, under_way.result())
     finally:
-        if delivering is not None:  # rendering failed while a delivery ran: report what it sent
+        while delivering:  # rendering failed while deliveries ran: report what they sent
+            done, under_way = delivering.popleft()
             try:
-                finished(delivering[0], delivering[1].result())
+                finished(done, under_way.result())
             except Exception as exc:  # noqa: BLE001 - the rendering error is the one to raise
                 log.warning("Kesken jäänyt lähetyserä epäonnistui: %s", exc)
 
