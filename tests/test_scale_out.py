@@ -275,3 +275,27 @@ def test_one_delivery_at_a_time_unless_a_delivery_process_queues_them() -> None:
         "render 4", "collect 1", "deliver 4",
         "collect 2", "collect 3", "collect 4",
     ]  # fmt: skip
+
+
+def test_helpers_that_cannot_be_started_leave_the_send_to_the_main_run(
+    shared: Settings, smtp_server: LocalSmtpServer
+) -> None:
+    """Starting the part runs fails (say the part deployment is not registered): the main run sends
+    every batch itself and the work list is gone afterwards."""
+
+    def cannot_start(campaign: str, count: int) -> None:
+        raise RuntimeError("Deployment 'send-proposal-part/send-proposal-part' not found")
+
+    main = _steps(shared, "main")
+    steps = SendSteps(
+        sync=main.sync,
+        prepare=main.prepare,
+        deliver=main.deliver,
+        publish=main.publish,
+        start_helpers=cannot_start,
+        helpers=1,
+    )
+    report = send_proposal(shared, [], steps)
+    assert len(report.sent) == 6 and not report.failed
+    assert set(_mails_per_body(smtp_server).values()) == {1} and len(smtp_server.messages()) == 6
+    assert _work_list_rows(shared) == 0

@@ -483,6 +483,16 @@ class Helpers(Protocol):
     def all_ended(self) -> bool: ...
 
 
+class NoHelpers:
+    """No other run shares the send (starting them failed)."""
+
+    def cancel_unstarted(self) -> None:
+        pass
+
+    def all_ended(self) -> bool:
+        return True
+
+
 @dataclass(frozen=True)
 class SendSteps:
     """How each step of a send runs: in line (:func:`inline_send_steps`) or as Prefect tasks
@@ -612,7 +622,11 @@ def _shared_send(settings: Settings, batches: list[list[str]], steps: SendSteps)
     campaign, claimer = uuid.uuid4().hex, claimer_name()
     with Session(engine) as session, session.begin():
         plan_batches(session=session, campaign=campaign, batches=batches)
-    helpers = steps.start_helpers(campaign, min(steps.helpers, len(batches) - 1))
+    try:
+        helpers: Helpers = steps.start_helpers(campaign, min(steps.helpers, len(batches) - 1))
+    except Exception as exc:  # noqa: BLE001 - e.g. the part deployment is not registered: send alone
+        log.warning("Lähetystä ei voitu jakaa muille työntekijöille, lähetetään yksin: %s", exc)
+        helpers = NoHelpers()
     try:
         while True:
             send_part(settings, campaign, steps, claimer=claimer)
