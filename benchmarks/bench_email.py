@@ -18,9 +18,7 @@ DAY = date(2021, 2, 15)
 
 
 def run(*, messages: int = 200, repeats: int = 3) -> Section:
-    section = Section(
-        "email", f"{messages} messages per round (two DOCX and their JHS 143 XML each), {repeats} rounds"
-    )
+    section = Section("email", f"{messages} messages per round (two DOCX and their JHS 143 XML each), {repeats} rounds")
     proposal = load_proposal(PROJECT_ROOT / "data/proposals/jarjestoyhteistyomalli-forssan-seutu.yaml")
     roster = load_roster(PROJECT_ROOT / "data/rosters/forssan-seutu.yaml")
     with tempfile.TemporaryDirectory(prefix="council-bench-mail-") as tmp:

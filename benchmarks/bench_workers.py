@@ -32,10 +32,8 @@ from sqlalchemy.engine import make_url
 from benchmarks.bench_campaign import roster_yaml
 from benchmarks.common import Ratio, Section
 from tests.browser.prefect_stack import CouncilStack
+from tests.conftest import PG_ADMIN_URL
 
-PG_ADMIN_URL = os.environ.get(
-    "COUNCIL_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
 TICK = os.sysconf("SC_CLK_TCK")
 
 
@@ -73,16 +71,6 @@ class WorkersStack(CouncilStack):
                 "PREFECT_WORKER_QUERY_SECONDS": "1",
             }
         )
-
-    def wait_for_workers(self, timeout: float = 120) -> None:
-        deadline = time.monotonic() + timeout
-        with httpx.Client(base_url=self.api_url, timeout=10) as client:
-            while time.monotonic() < deadline:
-                workers = _api(client, "POST", "/work_pools/council/workers/filter", json={}).json()
-                if sum(w.get("status") == "ONLINE" for w in workers) >= self.workers:
-                    return
-                time.sleep(0.5)
-        raise RuntimeError(f"{self.workers} workers were not online in {timeout:.0f} s")
 
     def send(self, timeout: float = 900) -> dict:
         """Start send-proposal through the API; wall and machine CPU seconds until its run is final."""
@@ -146,7 +134,7 @@ def one_side(root: Path, workers: int, roster: Path, batch_size: int) -> dict:
     stack = WorkersStack(root, workers, roster, url, batch_size)
     try:
         stack.start()
-        stack.wait_for_workers()
+        stack.online_workers(stack.workers)
         time.sleep(2)  # the start-up's last writes settle before the clock starts
         result = stack.send()
         result["mails"], result["most_to_one"] = _mails(stack.outputs_dir)

@@ -168,11 +168,7 @@ def task_breakdown(flow_run_id) -> tuple[dict, list]:  # noqa: ANN001 - a UUID
             name = run.task_key.rsplit("-", 1)[0] if not run.name else run.name.rsplit("-", 1)[0]
             if first and run.start_time and run.end_time:  # when each task ran, from the first one's start
                 timeline.append(
-                    [
-                        name,
-                        round((run.start_time - first).total_seconds(), 3),
-                        round((run.end_time - first).total_seconds(), 3),
-                    ]
+                    [name, round((run.start_time - first).total_seconds(), 3), round((run.end_time - first).total_seconds(), 3)]
                 )
             entry = breakdown.setdefault(name, {"count": 0, "seconds": 0.0})
             entry["count"] += 1

@@ -75,22 +75,17 @@ class Settings(BaseSettings):
     local_smtp_port: int = LOCAL_SMTP_PORT
 
     imap_host: str | None = Field(default=None, description="The committee's mailbox for `council replies`")
-    imap_port: int | None = Field(
-        default=None, ge=1, le=65535, description="Default 993 (ssl) or 143 (starttls)"
-    )
+    imap_port: int | None = Field(default=None, ge=1, le=65535, description="Default 993 (ssl) or 143 (starttls)")
     imap_user: str | None = None
     imap_password: SecretStr | None = None
     imap_mailbox: str = Field(default="INBOX", min_length=1)
     imap_tls: str = Field(default="ssl", description="ssl | starttls (never plain text)")
-    imap_ca_file: Path | None = Field(
-        default=None, description="CA certificate(s) to trust besides the system's"
-    )
+    imap_ca_file: Path | None = Field(default=None, description="CA certificate(s) to trust besides the system's")
     imap_timeout: float = Field(default=30.0, gt=0)
     imap_auth: str = Field(default="password", description="password | xoauth2 (an OAuth2 bearer token)")
     imap_token: SecretStr | None = Field(default=None, description="The OAuth2 access token for xoauth2")
     imap_token_block: str | None = Field(
-        default=None,
-        description="Name of a Prefect Secret block holding the token (instead of COUNCIL_IMAP_TOKEN)",
+        default=None, description="Name of a Prefect Secret block holding the token (instead of COUNCIL_IMAP_TOKEN)"
     )
 
     prefect_port: int = Field(default=4200, description="Port of the local Prefect server (make run)")

@@ -59,11 +59,9 @@ def _limit(ctx: dict, key: str) -> str:
 #: ValueErrors, which come through as "value_error".
 _FINNISH: dict[str, Callable[[dict], str]] = {
     "missing": lambda c: "pakollinen tieto puuttuu",
-    "string_too_short": lambda c: (
-        "ei saa olla tyhjä"
-        if _limit(c, "min_length") == "1"
-        else f"vähintään {_limit(c, 'min_length')} merkkiä"
-    ),
+    "string_too_short": lambda c: "ei saa olla tyhjä"
+    if _limit(c, "min_length") == "1"
+    else f"vähintään {_limit(c, 'min_length')} merkkiä",
     "string_too_long": lambda c: f"liian pitkä: enintään {_limit(c, 'max_length')} merkkiä",
     "string_type": lambda c: "on oltava tekstiä",
     "string_pattern_mismatch": lambda c: "ei ole oikeassa muodossa",
@@ -140,9 +138,7 @@ MAX_SHOWN_PROBLEMS = 50
 class ContentError(CouncilError):
     """A content file is invalid; ``problems`` lists every problem found, not just the first."""
 
-    advice = (
-        "Korjaa tiedostosta mainitut rivit tai kappaleet ja kentät ja aja uudelleen. Mitään ei tallennettu."
-    )
+    advice = "Korjaa tiedostosta mainitut rivit tai kappaleet ja kentät ja aja uudelleen. Mitään ei tallennettu."
 
     def __init__(self, file: str | Path, problems: list[Problem]):
         self.file = str(file)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
@@ -75,7 +76,7 @@ def _steps(settings: Settings, actor: str, *, before_prepare=None) -> SendSteps:
         before_prepare(batch)
         return steps.prepare(batch)
 
-    return SendSteps(sync=steps.sync, prepare=prepare, deliver=steps.deliver, publish=steps.publish)
+    return replace(steps, prepare=prepare)
 
 
 def _shared_steps(
@@ -88,17 +89,7 @@ def _shared_steps(
         started.append(ThreadHelpers(settings, campaign, count, helper_steps))
         return started[-1]
 
-    return (
-        SendSteps(
-            sync=main.sync,
-            prepare=main.prepare,
-            deliver=main.deliver,
-            publish=main.publish,
-            start_helpers=start,
-            helpers=helpers,
-        ),
-        started,
-    )
+    return replace(main, start_helpers=start, helpers=helpers), started
 
 
 def _mails_per_body(smtp_server: LocalSmtpServer) -> Counter:
@@ -286,15 +277,7 @@ def test_helpers_that_cannot_be_started_leave_the_send_to_the_main_run(
     def cannot_start(campaign: str, count: int) -> None:
         raise RuntimeError("Deployment 'send-proposal-part/send-proposal-part' not found")
 
-    main = _steps(shared, "main")
-    steps = SendSteps(
-        sync=main.sync,
-        prepare=main.prepare,
-        deliver=main.deliver,
-        publish=main.publish,
-        start_helpers=cannot_start,
-        helpers=1,
-    )
+    steps = replace(_steps(shared, "main"), start_helpers=cannot_start, helpers=1)
     report = send_proposal(shared, [], steps)
     assert len(report.sent) == 6 and not report.failed
     assert set(_mails_per_body(smtp_server).values()) == {1} and len(smtp_server.messages()) == 6

@@ -118,8 +118,6 @@ def choose_proposal_option(
     if ctx.resilient_parsing or "--help" in rest:
         return  # help needs no proposal (and must show even when the choice would be refused)
     if proposal or ctx.invoked_subcommand in ONE_PROPOSAL_COMMANDS:
-        chosen = choose_proposal(
-            get_settings(), proposal, to_change=ctx.invoked_subcommand in CHANGE_COMMANDS
-        )
+        chosen = choose_proposal(get_settings(), proposal, to_change=ctx.invoked_subcommand in CHANGE_COMMANDS)
         ctx.obj["proposal"] = chosen
         ctx.with_resource(using_proposal(chosen))

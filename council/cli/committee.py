@@ -158,6 +158,4 @@ def digest(
 def _print_digests(results: dict[str, str]) -> None:
     several = len(results) > 1
     for proposal_id, said in results.items():
-        console.print(
-            f"{proposal_id}: {said}" if several and proposal_id else said, highlight=False, markup=False
-        )
+        console.print(f"{proposal_id}: {said}" if several and proposal_id else said, highlight=False, markup=False)

@@ -47,9 +47,7 @@ def restore_cmd(
 def refresh_forms_cmd(
     api: Annotated[
         str | None,
-        typer.Option(
-            "--api", help="Prefect-palvelimen API-osoite (oletus PREFECT_API_URL tai paikallinen palvelin)"
-        ),
+        typer.Option("--api", help="Prefect-palvelimen API-osoite (oletus PREFECT_API_URL tai paikallinen palvelin)"),
     ] = None,
 ) -> None:
     """Päivitä lomakkeiden valintalistat (vastaanottajat, kohdat) käynnissä olevan Prefect-palvelimen

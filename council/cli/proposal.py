@@ -32,9 +32,7 @@ def init() -> None:
     console.print(f"Tietokanta valmis: {display_url(settings.effective_database_url)}")
     for proposal_id in import_file_ids(settings):
         proposal, bodies = sync(settings.model_copy(update={"proposal_id": proposal_id}), actor="cli:init")
-        console.print(
-            f"Esitys {proposal.id}: {proposal.short_title}\nVastaanottajia: {len(bodies)}", highlight=False
-        )
+        console.print(f"Esitys {proposal.id}: {proposal.short_title}\nVastaanottajia: {len(bodies)}", highlight=False)
 
 
 @app.command()

@@ -75,15 +75,9 @@ def import_cmd(
     file: Annotated[Path, typer.Argument(help="Esityspohjalle kirjoitettu .docx tai sisältötiedosto .yaml")],
     recipient: Annotated[
         list[str] | None,
-        typer.Option(
-            "--recipient",
-            "-r",
-            help="Vastaanottaja (tunniste tai virallinen nimi); toistettavissa. Oletus: koko vastaanottajaluettelo.",
-        ),
+        typer.Option("--recipient", "-r", help="Vastaanottaja (tunniste tai virallinen nimi); toistettavissa. Oletus: koko vastaanottajaluettelo."),
     ] = None,
-    dnro: Annotated[
-        str | None, typer.Option("--dnro", help="Valiokunnan diaarinumero, jos tiedostossa ei ole")
-    ] = None,
+    dnro: Annotated[str | None, typer.Option("--dnro", help="Valiokunnan diaarinumero, jos tiedostossa ei ole")] = None,
     deadline_days: Annotated[
         int | None, typer.Option("--deadline-days", min=1, max=730, help="Vastausaika päivinä lähettämisestä")
     ] = None,
@@ -95,11 +89,7 @@ def import_cmd(
     settings = get_settings()
     proposal = read_proposal_file(file)
     done = import_proposal(
-        settings,
-        proposal,
-        recipients=recipient or [],
-        actor="cli:proposal-import",
-        diary_number=dnro,
+        settings, proposal, recipients=recipient or [], actor="cli:proposal-import", diary_number=dnro,
         deadline_days=deadline_days,
     )
     verb = "Tuotiin" if done.created else "Päivitettiin"
@@ -123,6 +113,5 @@ def close_cmd(
 
     changed = close_proposal(get_settings(), proposal_id, reason=reason, actor="cli:proposal-close")
     console.print(
-        f"Esitys {proposal_id} päätetty." if changed else f"Esitys {proposal_id} oli jo päätetty.",
-        highlight=False,
+        f"Esitys {proposal_id} päätetty." if changed else f"Esitys {proposal_id} oli jo päätetty.", highlight=False
     )

@@ -17,7 +17,7 @@ def replies(
         Path | None,
         typer.Argument(
             metavar="KANSIO",
-            help="Kansio, jonne vastaukset on tallennettu .eml- tai .msg-tiedostoina (oletus state/saapuneet)",
+            help="Kansio, jonne vastaukset on tallennettu .eml- tai .msg-tiedostoina (oletus state/saapuneet)"
         ),
     ] = None,
     by: Annotated[str, typer.Option("--by", help="Kirjaaja")] = "koordinaattori",

@@ -309,9 +309,7 @@ def _build_dashboard(
     silent = {
         body_id: since
         for body_id, since in session.execute(
-            select(IntakeSource.body_id, IntakeSource.failing_since).where(
-                IntakeSource.failing_since.is_not(None)
-            )
+            select(IntakeSource.body_id, IntakeSource.failing_since).where(IntakeSource.failing_since.is_not(None))
         )
         if body_id and source_silent(_aware(since), today)
     }

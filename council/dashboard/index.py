@@ -52,10 +52,7 @@ def index_entry(summary: ProposalSummary, board: DashboardOut) -> IndexEntry:
 
 
 def build_index(
-    boards: Iterable[tuple[ProposalSummary, DashboardOut]],
-    *,
-    today: date,
-    mailbox: MailboxStatus | None = None,
+    boards: Iterable[tuple[ProposalSummary, DashboardOut]], *, today: date, mailbox: MailboxStatus | None = None
 ) -> DashboardIndex:
     """The index of ``boards`` (in :func:`~council.store.proposals.list_proposals` order, the newest
     first): the active proposals first, then the closed and archived ones, each group keeping its order."""

@@ -128,11 +128,7 @@ def fetch_to_folder(settings: Settings, folder: Path) -> Fetched:
     if not oauth:
         rejected = "kirjautuminen hylättiin; tarkista COUNCIL_IMAP_USER ja COUNCIL_IMAP_PASSWORD"
     else:
-        renew = (
-            f"Secret-lohkoon {settings.imap_token_block!r}"
-            if settings.imap_token_block
-            else "COUNCIL_IMAP_TOKEN"
-        )
+        renew = f"Secret-lohkoon {settings.imap_token_block!r}" if settings.imap_token_block else "COUNCIL_IMAP_TOKEN"
         rejected = f"OAuth2-tunnus hylättiin (vanhentunut tai väärä); uusi tunnus {renew} ja tarkista COUNCIL_IMAP_USER"
     folder.mkdir(parents=True, exist_ok=True)
     new: list[Path] = []

@@ -150,9 +150,7 @@ def compose(mail: OutgoingMail) -> EmailMessage:
     # Encoded by us: Python's own folding can split "Liikuntapaikkojen yhteiskäyttö" into two encoded
     # words with the space between them as folding white space, which every decoder drops (RFC 2047
     # §6.2), so the reader saw "Liikuntapaikkojenyhteiskäyttö". Header keeps each space inside a word.
-    msg.set_raw(
-        "Subject", Header(mail.subject, "utf-8", maxlinelen=76, header_name="Subject").encode(linesep="\n")
-    )
+    msg.set_raw("Subject", Header(mail.subject, "utf-8", maxlinelen=76, header_name="Subject").encode(linesep="\n"))
     msg["Date"] = format_datetime(now().astimezone(HELSINKI))  # the sender's local time, +0200/+0300
     msg["Message-ID"] = mail.message_id
     msg.set_content(mail.body_text)

@@ -35,18 +35,7 @@ INTERNET_CODEPAGE, MESSAGE_CODEPAGE = 0x3FDE, 0x3FFD
 ATTACH_DATA, ATTACH_LONG_NAME, ATTACH_NAME, ATTACH_MIME, DISPLAY_NAME = 0x3701, 0x3707, 0x3704, 0x370E, 0x3001
 PT_LONG, PT_SYSTIME = 0x0003, 0x0040
 #: Headers taken from the original RFC 822 ones; the MIME structure is rebuilt from the properties.
-_KEPT = (
-    "From",
-    "Sender",
-    "Reply-To",
-    "To",
-    "Cc",
-    "Date",
-    "Subject",
-    "Message-ID",
-    "In-Reply-To",
-    "References",
-)
+_KEPT = ("From", "Sender", "Reply-To", "To", "Cc", "Date", "Subject", "Message-ID", "In-Reply-To", "References")
 
 
 class UnreadableMessageError(CouncilError):
@@ -119,9 +108,7 @@ def _headers(message: _Object, codepage: str) -> dict[str, str]:
     address = next(
         (
             value
-            for value in (
-                message.text(p, codepage) for p in (SENDER_SMTP, SENDER_ADDRESS, REPRESENTING_ADDRESS)
-            )
+            for value in (message.text(p, codepage) for p in (SENDER_SMTP, SENDER_ADDRESS, REPRESENTING_ADDRESS))
             if value and "@" in value
         ),
         "",
@@ -155,11 +142,7 @@ def _html(message: _Object, codepage: str) -> str | None:
 def _attachments(ole: olefile.OleFileIO, codepage: str) -> list[tuple[str, str, bytes]]:
     """(file name, MIME type, bytes) of each attachment by value, in their storages' order."""
     storages = sorted(
-        {
-            entry[0]
-            for entry in ole.listdir(streams=True, storages=True)
-            if entry[0].startswith("__attach_version1.0_#")
-        }
+        {entry[0] for entry in ole.listdir(streams=True, storages=True) if entry[0].startswith("__attach_version1.0_#")}
     )
     found = []
     for number, storage in enumerate(storages, start=1):
@@ -200,9 +183,7 @@ def read_msg(path: Path) -> EmailMessage:
     not a readable .msg raises :class:`UnreadableMessageError` naming it."""
     try:
         if not olefile.isOleFile(str(path)):
-            raise UnreadableMessageError(
-                f"{path.name}: ei ole Outlookin .msg-tiedosto (tiedosto on vaurioitunut tai muuta muotoa)"
-            )
+            raise UnreadableMessageError(f"{path.name}: ei ole Outlookin .msg-tiedosto (tiedosto on vaurioitunut tai muuta muotoa)")
         # Strict: a truncated file (a stream shorter than its directory entry says) is an error,
         # not a reply read from half of its bytes.
         with olefile.OleFileIO(str(path), raise_defects=olefile.DEFECT_INCORRECT) as ole:
@@ -210,6 +191,4 @@ def read_msg(path: Path) -> EmailMessage:
                 raise UnreadableMessageError(f"{path.name}: OLE-tiedosto, mutta ei Outlookin viesti (.msg)")
             return _convert(ole)
     except (OSError, ValueError, struct.error, IndexError, EOFError) as exc:
-        raise UnreadableMessageError(
-            f"{path.name}: .msg-tiedostoa ei voi lukea, se on vaurioitunut tai katkennut ({exc})"
-        ) from exc
+        raise UnreadableMessageError(f"{path.name}: .msg-tiedostoa ei voi lukea, se on vaurioitunut tai katkennut ({exc})") from exc

@@ -190,9 +190,7 @@ def reminder_mail(
     return _reminder_of(ctx, attached, body, due)
 
 
-def _reminder_of(
-    ctx: ReminderMailContext, attached: Attachments, body: BodyIn, due: DueReminder
-) -> RenderedMail:
+def _reminder_of(ctx: ReminderMailContext, attached: Attachments, body: BodyIn, due: DueReminder) -> RenderedMail:
     return render_mail(
         "muistutus",
         ctx,
@@ -363,9 +361,7 @@ def prepare_combined(settings: Settings, shared: Shared, *, today: date, actor: 
             continue
         carrier_pid, carrier_due = parts[0][0], parts[0][1]
         with one_message(f"{body_id}/{MessageKind.combined_reminder.value}/{carrier_due.round}", prepared):
-            own = [
-                (pid, due.round, _reminder_of(ctx, attached, body, due)) for pid, due, ctx, attached in parts
-            ]
+            own = [(pid, due.round, _reminder_of(ctx, attached, body, due)) for pid, due, ctx, attached in parts]
             with Session(engine) as session, session.begin():
                 if len(parts) == 1:  # the others could not be made: this one goes as it would alone
                     message_pk, _created = queue_message(

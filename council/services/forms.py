@@ -86,9 +86,7 @@ def proposal_files(settings: Settings) -> list[str]:
     return sorted(
         p.name
         for p in folder.iterdir()
-        if p.is_file()
-        and p.suffix.lower() in (".docx", ".yaml", ".yml")
-        and not p.name.startswith(("~$", "."))
+        if p.is_file() and p.suffix.lower() in (".docx", ".yaml", ".yml") and not p.name.startswith(("~$", "."))
     )
 
 
@@ -112,10 +110,7 @@ _REPLACED = "x-council-replaced"
 def _marked(properties: dict[str, Any], kind: str) -> str | None:
     """The name of the property marked with ``kind`` (directly or on a list's items)."""
     for name, prop in properties.items():
-        if isinstance(prop, dict) and kind in (
-            prop.get(CHOICES_KEY),
-            (prop.get("items") or {}).get(CHOICES_KEY),
-        ):
+        if isinstance(prop, dict) and kind in (prop.get(CHOICES_KEY), (prop.get("items") or {}).get(CHOICES_KEY)):
             return name
     return None
 
@@ -156,12 +151,7 @@ def _per_proposal(node: Any, choices: dict[str, list[str]]) -> None:
     body_required = body_field in required
     variants = []
     for label, names in offered.items():
-        chosen = {
-            "title": properties[proposal_field].get("title", "Esitys"),
-            "type": "string",
-            "enum": [label],
-            "default": label,
-        }
+        chosen = {"title": properties[proposal_field].get("title", "Esitys"), "type": "string", "enum": [label], "default": label}
         variants.append(
             {
                 "title": label,
@@ -220,9 +210,7 @@ def _restore(node: Any) -> None:
 def _fill(node: Any, choices: dict[str, list[str]]) -> None:
     if isinstance(node, dict):
         kind = node.get(CHOICES_KEY)
-        target = (
-            node["items"] if node.get("type") == "array" and isinstance(node.get("items"), dict) else node
-        )
+        target = node["items"] if node.get("type") == "array" and isinstance(node.get("items"), dict) else node
         if kind in choices and not choices[kind]:
             # Nothing to offer now (every proposal closed, the folder emptied): free text again
             # rather than the last push's stale choices.
@@ -267,9 +255,7 @@ def refresh_forms(settings: Settings, api_url: str, choices: dict[str, list[str]
         client_id = str(uuid.uuid4())
         csrf = client.get("/csrf-token", params={"client": client_id})
         if csrf.status_code == 200:
-            client.headers.update(
-                {"Prefect-Csrf-Token": csrf.json()["token"], "Prefect-Csrf-Client": client_id}
-            )
+            client.headers.update({"Prefect-Csrf-Token": csrf.json()["token"], "Prefect-Csrf-Client": client_id})
         response = _patient(lambda: client.post("/deployments/filter", json={}))
         for deployment in response.json():
             schema = deployment.get("parameter_openapi_schema") or {}

@@ -122,9 +122,7 @@ def preview(
     return docs, pngs, ""
 
 
-def proposal_preview(
-    settings: Settings, proposal_id: str, body_id: str, *, today: date
-) -> tuple[Path, Path | None]:
+def proposal_preview(settings: Settings, proposal_id: str, body_id: str, *, today: date) -> tuple[Path, Path | None]:
     """The proposal as one recipient would get it (DOCX) under outputs/preview/<proposal>/, and its
     first page as PNG where LibreOffice and pdftoppm are installed (else None)."""
     from council.content.loading import select_bodies

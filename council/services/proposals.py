@@ -40,8 +40,7 @@ def read_proposal_file(path: Path) -> ProposalIn:
 
         return read_authoring_docx(path)
     raise ContentError(
-        str(path),
-        [Problem(str(path), None, "(tiedosto)", "tuettuja muotoja ovat .docx (esityspohja) ja .yaml")],
+        str(path), [Problem(str(path), None, "(tiedosto)", "tuettuja muotoja ovat .docx (esityspohja) ja .yaml")]
     )
 
 
@@ -130,11 +129,7 @@ def close_proposal(settings: Settings, proposal_id: str, *, reason: str, actor: 
         raise CouncilError(f"Esitys {proposal_id} on jo arkistoitu.")
     with Session(checked_engine_for(settings)) as session, session.begin():
         return set_state(
-            session=session,
-            proposal_id=proposal_id,
-            state=ProposalState.closed,
-            actor=actor,
-            reason=reason.strip(),
+            session=session, proposal_id=proposal_id, state=ProposalState.closed, actor=actor, reason=reason.strip()
         )
 
 
@@ -149,7 +144,7 @@ def archive_proposal(
     if found.state not in (ProposalState.closed, ProposalState.archived):
         raise CouncilError(
             f"Esitys {proposal_id} on vielä seurannassa ({found.state_fi}): arkistoi vasta päättynyt esitys. "
-            f'Päätä se ensin: council proposal close {proposal_id} --reason "…" (esitys päättyy myös '
+            f"Päätä se ensin: council proposal close {proposal_id} --reason \"…\" (esitys päättyy myös "
             "itsestään, kun kaikki kohdat on päätetty kaikissa vastaanottajissa)."
         )
     path = write_archive(settings, proposal_id, dest_dir, on=on)

@@ -30,11 +30,7 @@ from models.enums import ACTIVE_STATES, PublicationSystem
 from models.tables import Body, Decision, IntakeSource, Proposal
 
 #: The roster's system names → the parsers' (the roster says "pdf-lista" in Finnish).
-_PARSER = {
-    PublicationSystem.dynasty: "dynasty",
-    PublicationSystem.tweb: "tweb",
-    PublicationSystem.pdf_list: "pdf-list",
-}
+_PARSER = {PublicationSystem.dynasty: "dynasty", PublicationSystem.tweb: "tweb", PublicationSystem.pdf_list: "pdf-list"}
 
 
 @dataclass
@@ -74,10 +70,7 @@ def _source(session: Session, body: Body) -> IntakeSource:
     source = session.get(IntakeSource, f"publication:{body.id}")
     if source is None:
         source = IntakeSource(
-            id=f"publication:{body.id}",
-            body_id=body.id,
-            system=body.publication_system,
-            address=body.publication_url,
+            id=f"publication:{body.id}", body_id=body.id, system=body.publication_system, address=body.publication_url
         )
         session.add(source)
     source.system, source.address = body.publication_system or "", body.publication_url or ""
@@ -96,9 +89,7 @@ def read_publications(
         followed = _followed(session)
         bodies = [
             b
-            for b in session.scalars(
-                select(Body).where(Body.publication_url.is_not(None)).order_by(Body.name)
-            )
+            for b in session.scalars(select(Body).where(Body.publication_url.is_not(None)).order_by(Body.name))
             if b.id in followed
         ]
         names = {b.id: (b.name, b.publication_system, b.publication_url) for b in bodies}
@@ -124,27 +115,18 @@ def read_publications(
                 session,
                 pairs=[(proposal_id, body_id) for proposal_id in followed[body_id]],
                 items=[
-                    Item(
-                        text=_item_text(i),
-                        source=f"{name}: {i.title} ({i.url})",
-                        source_ref=i.url,
-                        link=i.url,
-                    )
+                    Item(text=_item_text(i), source=f"{name}: {i.title} ({i.url})", source_ref=i.url, link=i.url)
                     for i in items
                 ],
                 actor=actor,
                 published=True,
             )
             report.candidates += len(made)
-            report.lines += [
-                f"Löydös vahvistettavaksi: {describe(c, name, evidence_chars=120)}" for c in made
-            ]
+            report.lines += [f"Löydös vahvistettavaksi: {describe(c, name, evidence_chars=120)}" for c in made]
             report.lines += notes
         report.lines.append(f"{name}: {len(items)} kokousasiaa luettu ({address})")
     if not names:
-        report.lines.append(
-            "Yksikään seurattava vastaanottaja ei ole nimennyt kokousjulkaisuaan (roster: publication)"
-        )
+        report.lines.append("Yksikään seurattava vastaanottaja ei ole nimennyt kokousjulkaisuaan (roster: publication)")
     return report
 
 

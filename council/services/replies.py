@@ -206,9 +206,7 @@ def take_replies(*, session: Session, folder: Path, actor: str) -> RepliesReport
         found = _candidates(session, reply, matched, actor, report)
         if number is None:
             if not found:
-                report.matched.append(
-                    f"{body.name}: vastaus luettu, asianumeroa ei löytynyt ({path.name}){several}"
-                )
+                report.matched.append(f"{body.name}: vastaus luettu, asianumeroa ei löytynyt ({path.name}){several}")
             report.matched += found
             continue
         report.matched += found
@@ -226,9 +224,7 @@ def take_replies(*, session: Session, folder: Path, actor: str) -> RepliesReport
                 continue
             row.case_number, row.updated_at = number, now()
             session.flush()
-            report.matched.append(
-                f"{body.name}: asianumero {number}{f' (esitys {proposal_id})' if several else ''}"
-            )
+            report.matched.append(f"{body.name}: asianumero {number}{f' (esitys {proposal_id})' if several else ''}")
     return report
 
 
@@ -245,14 +241,10 @@ def _candidates(
             lines.append(str(exc))
             continue
         if text:
-            items.append(
-                Item(text=text, source=f"{reply.path.name}: {name}", source_ref=f"{reply.message_id}#{name}")
-            )
+            items.append(Item(text=text, source=f"{reply.path.name}: {name}", source_ref=f"{reply.message_id}#{name}"))
     made, notes = find_candidates(session, pairs=matched, items=items, actor=actor)
     report.candidates += len(made)
-    names = {
-        b.id: b.name for b in session.scalars(select(Body).where(Body.id.in_({c.body_id for c in made})))
-    }
+    names = {b.id: b.name for b in session.scalars(select(Body).where(Body.id.in_({c.body_id for c in made})))}
     lines += [f"Löydös vahvistettavaksi: {describe(c, names[c.body_id], evidence_chars=120)}" for c in made]
     return lines + notes
 
@@ -320,9 +312,7 @@ def read_replies(
             error = str(exc)
         was_ok = _log_mailbox(settings, actor=actor, error=error, new=len(fetched.new) if fetched else 0)
     if not where.is_dir():
-        raise CouncilError(
-            f"{where}: kansiota ei ole; tallenna vastaukset .eml- tai .msg-tiedostoina tähän kansioon"
-        )
+        raise CouncilError(f"{where}: kansiota ei ole; tallenna vastaukset .eml- tai .msg-tiedostoina tähän kansioon")
     with Session(checked_engine_for(settings)) as session, session.begin():
         report = take_replies(session=session, folder=where, actor=actor)
     return ReadReplies(

@@ -34,9 +34,7 @@ def engine_for(settings: Settings) -> Engine:
 
 
 def _busy_error(busy_timeout_ms: int) -> DatabaseBusyError:
-    return DatabaseBusyError(
-        f"tietokanta on toisen kirjoittajan lukitsema yli {busy_timeout_ms / 1000:.1f} s"
-    )
+    return DatabaseBusyError(f"tietokanta on toisen kirjoittajan lukitsema yli {busy_timeout_ms / 1000:.1f} s")
 
 
 def make_engine(url: str, *, busy_timeout_ms: int = SQLITE_BUSY_TIMEOUT_MS) -> Engine:
@@ -88,9 +86,7 @@ def prepare_database_folder(settings: Settings) -> None:
     if folder.resolve() == settings.state_dir.resolve():
         folder.mkdir(parents=True, exist_ok=True)
     elif not folder.is_dir():
-        raise DatabaseUnavailableError(
-            display_url(settings.effective_database_url), f"kansiota {folder} ei ole"
-        )
+        raise DatabaseUnavailableError(display_url(settings.effective_database_url), f"kansiota {folder} ei ole")
 
 
 def display_url(url: str) -> str:

@@ -48,8 +48,7 @@ def read_states(*, session: Session, proposal_id: str) -> dict[str, BodyState]:
         )
         .outerjoin(messages, messages.c.body_id == Decision.body_id)
         .outerjoin(
-            Recipient,
-            (Recipient.proposal_id == Decision.proposal_id) & (Recipient.body_id == Decision.body_id),
+            Recipient, (Recipient.proposal_id == Decision.proposal_id) & (Recipient.body_id == Decision.body_id)
         )
         .where(Decision.proposal_id == proposal_id)
         .order_by(Decision.body_id, Decision.point_number)

@@ -72,9 +72,7 @@ def stored_content(*, session: Session, proposal_id: str) -> ProposalIn | None:
         raise ContentError(
             where,
             [
-                Problem(
-                    where, None, ".".join(str(p) for p in err["loc"]) or "(esitys)", validation_message(err)
-                )
+                Problem(where, None, ".".join(str(p) for p in err["loc"]) or "(esitys)", validation_message(err))
                 for err in exc.errors()
             ],
         ) from None
@@ -191,9 +189,7 @@ def choose_proposal(settings: Settings, wanted: str | None = None, *, to_change:
             known = list_proposals(session=session)
     except CouncilError:
         known = []  # no database yet
-    chosen = (
-        _named(settings, known, wanted.strip()) if wanted and wanted.strip() else _default(settings, known)
-    )
+    chosen = _named(settings, known, wanted.strip()) if wanted and wanted.strip() else _default(settings, known)
     found = next((p for p in known if p.id == chosen), None)
     if to_change and found is not None and not found.active:
         raise CouncilError(

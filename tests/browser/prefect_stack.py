@@ -213,6 +213,18 @@ class CouncilStack:
     def api(self) -> httpx.Client:
         return httpx.Client(base_url=self.api_url, timeout=15)
 
+    def online_workers(self, count: int, timeout: float = 120) -> list[dict]:
+        """The work pool's workers once ``count`` of them are online (`council run --workers N`)."""
+        deadline = time.monotonic() + timeout
+        with self.api() as client:
+            while True:
+                workers = client.post("/work_pools/council/workers/filter", json={}).json()
+                if sum(w.get("status") == "ONLINE" for w in workers) >= count:
+                    return workers
+                if time.monotonic() > deadline:
+                    raise StackError(f"{count} työntekijää ei ollut käynnissä {timeout:.0f} s:ssa: {workers}")
+                time.sleep(0.5)
+
     def deployment(self, flow: str, name: str, timeout: float = 60) -> dict:
         """The deployment, asked again while a busy server answers with an error (seen on 2 cores
         under load right after start-up)."""
