@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import os
 import socket
+import subprocess
+import sys
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,7 +20,7 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from council.config import Settings, get_settings
+from council.config import PROJECT_ROOT, Settings, get_settings
 from council.delivery.smtpd import LocalSmtpServer
 from council.store.engine import dispose_engines, upgrade
 
@@ -193,3 +196,40 @@ def sent_any_db(env: pytest.MonkeyPatch, database_url: str) -> Settings:
     upgrade(s.effective_database_url)
     sync_and_mark_sent(s)
     return s
+
+
+# -- the council worker's fork server (council/worker/forks.py) ---------------------------------
+def start_fork_server(path: Path, *, parent: bool = False) -> subprocess.Popen:
+    """The fork server on ``path``; with ``parent``, under a parent process of its own that the test
+    may kill (the server's pid is then the parent's only line of output)."""
+    command = [sys.executable, "-m", "council.worker.forks", str(path)]
+    if parent:
+        code = (
+            "import subprocess, sys, time; "
+            f"p = subprocess.Popen({command!r}); print(p.pid, flush=True); time.sleep(600)"
+        )
+        command = [sys.executable, "-c", code]
+    return subprocess.Popen(command, cwd=PROJECT_ROOT, stdout=subprocess.PIPE if parent else None)
+
+
+def wait_for_socket(path: Path, server: subprocess.Popen, timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while not path.exists():
+        assert server.poll() is None, "the fork server stopped before it answered"
+        assert time.monotonic() < deadline, "the fork server did not answer"
+        time.sleep(0.1)
+
+
+@pytest.fixture(scope="session")
+def fork_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, int]]:
+    """One fork server for the session: its socket and pid (it imports Prefect and every flow
+    before it answers; each child takes the asking test's environment)."""
+    path = tmp_path_factory.mktemp("forks") / "forks.sock"
+    server = start_fork_server(path)
+    try:
+        wait_for_socket(path, server)
+        yield path, server.pid
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    assert not path.exists(), "the stopped fork server left its socket behind"

@@ -58,6 +58,9 @@ BODIES = 6
 DEPLOYMENT = "send-proposal/send-proposal"
 FINAL = {"COMPLETED", "FAILED", "CRASHED", "CANCELLED"}
 PREFECT = str(Path(sys.executable).parent / "prefect")
+#: The worker `council run` starts (`python -m council.worker --pool council --name council-1`);
+#: its fork server, each flow run's process and their children are `council.worker.*`.
+WORKER = "council.worker --pool"
 
 
 # -- a slow SMTP server ------------------------------------------------------------------------
@@ -153,8 +156,10 @@ def wait_healthy(stack: CouncilStack, proc: subprocess.Popen | None, timeout: fl
 
 
 # -- Prefect API -------------------------------------------------------------------------------
-def create_run(api: httpx.Client, headers: dict[str, str] | None = None) -> str:
-    deployment = api.get(f"/deployments/name/{DEPLOYMENT}")
+def create_run(
+    api: httpx.Client, headers: dict[str, str] | None = None, deployment_name: str = DEPLOYMENT
+) -> str:
+    deployment = api.get(f"/deployments/name/{deployment_name}")
     deployment.raise_for_status()
     # Like Prefect's own client, retry a 503 (the server's database briefly busy on a loaded machine).
     for attempt in range(5):
@@ -220,6 +225,92 @@ def mails(folder: Path) -> list[Path]:
     return sorted(folder.glob("*.eml"))
 
 
+def environ_of(pid: int) -> dict[str, str]:
+    try:
+        items = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+    except OSError:
+        return {}
+    return dict(item.decode(errors="replace").split("=", 1) for item in items if b"=" in item)
+
+
+def parent_of(pid: int) -> int | None:
+    try:
+        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+    except OSError:
+        return None
+
+
+def running(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+# -- 0. a running flow run cancelled under the council worker -----------------------------------
+def test_a_running_flow_run_is_cancelled_through_the_fork_server(tmp_path: Path) -> None:
+    """The coordinator cancels send-proposal mid-send (CANCELLING, as the UI's Cancel button sets
+    it). The run's process is the worker's launcher; the run itself is a fork of the worker's fork
+    server. The worker's SIGTERM reaches the fork through the launcher: the run ends CANCELLED,
+    neither process is left, and the fork server forks the next run as before."""
+    from tests.test_scale import national_roster
+
+    caught = tmp_path / "mail"
+    stack = CouncilStack(tmp_path / "stack")
+    bodies = 30  # one second each at the slow SMTP server: the send outlasts the cancelling
+    stack.env["COUNCIL_ROSTER_FILE"] = str(national_roster(tmp_path / "roster.yaml", bodies))
+    # A batch under way is finished before the process ends (the task's thread is waited for, as
+    # under `python -m prefect.engine`): small batches, so the cancelling shows in the count.
+    stack.env["COUNCIL_BATCH_SIZE"] = "2"
+    seen: dict[str, object] = {}
+    procs: list[tuple[int, str]] = []
+    forked: list[int] = []
+    with slow_smtp(caught) as smtp_port:
+        stack.env["COUNCIL_SMTP_HOST"] = "127.0.0.1"
+        stack.env["COUNCIL_SMTP_PORT"] = str(smtp_port)
+        try:
+            stack.start()
+            with stack.api() as api:
+                run = create_run(api)
+                wait_until(
+                    lambda: run_state(api, run) == "RUNNING" and len(mails(caught)) >= 1,
+                    120,
+                    "the run RUNNING with a message delivered",
+                )
+                procs = stack.leftovers()
+                worker = next(pid for pid, cmd in procs if WORKER in cmd)
+                server = next(
+                    p for p, cmd in procs if "council.worker.forks" in cmd and parent_of(p) == worker
+                )
+                launcher = next(pid for pid, cmd in procs if "council.worker.launch" in cmd)
+                # /proc/PID/environ is the environment a process was started with: the launcher's
+                # is the run's; a fork's is its fork server's, so the run is found as its child.
+                seen["launcher_runs"] = environ_of(launcher).get("PREFECT__FLOW_RUN_ID") == run
+                forked = [pid for pid, _ in procs if parent_of(pid) == server]
+                seen["delivered_at_cancel"] = len(mails(caught))
+                response = api.post(
+                    f"/flow_runs/{run}/set_state", json={"state": {"type": "CANCELLING"}, "force": True}
+                )
+                response.raise_for_status()
+                seen["final"] = wait_final(api, run, 90)
+                wait_until(
+                    lambda: not running(launcher) and not any(map(running, forked)), 30, "run processes gone"
+                )
+                seen["delivered"] = len(mails(caught))
+                after = create_run(api, deployment_name="dashboard/dashboard")
+                seen["next_run"] = wait_final(api, after, 180)
+        finally:
+            stack.stop()
+            leftovers = stack.kill_leftovers()
+    print(f"[cancel] {json.dumps(seen)}")
+    # the run, and its delivery process (15 batches): both forked by the fork server, both gone
+    assert seen["launcher_runs"] and len(forked) == 2, (seen, procs)
+    assert seen["final"] == "CANCELLED"
+    assert seen["delivered"] < bodies, "the send ended before it was cancelled"
+    assert seen["next_run"] == "COMPLETED"
+    assert leftovers == [], leftovers
+
+
 # -- 1. the Prefect server restarted while a flow runs ------------------------------------------
 @pytest.mark.parametrize("supervisor", ["council-run", "separate-units"])
 def test_prefect_server_restarted_while_a_flow_runs(
@@ -239,7 +330,7 @@ def test_prefect_server_restarted_while_a_flow_runs(
             server_pid = stack_pid(stack, "prefect server start")
             assert server_pid is not None, stack.leftovers()
             if supervisor == "separate-units":
-                worker_pid = stack_pid(stack, "prefect worker start")
+                worker_pid = stack_pid(stack, WORKER)
                 assert worker_pid is not None, stack.leftovers()
                 server_cmd, server_env = snapshot(server_pid)
                 worker_cmd, worker_env = snapshot(worker_pid)
@@ -273,7 +364,7 @@ def test_prefect_server_restarted_while_a_flow_runs(
                 def settled() -> bool:
                     if run_state(api, first) in FINAL:
                         return True
-                    alive = stack_pid(stack, "prefect.engine") or stack_pid(stack, "prefect worker start")
+                    alive = stack_pid(stack, "council.worker")
                     return alive is None and (stack.proc is None or stack.proc.poll() is not None)
 
                 # settled() is true only once the state is final or no process is left to report one
@@ -282,9 +373,11 @@ def test_prefect_server_restarted_while_a_flow_runs(
                 seen["council_run_exit"] = stack.proc.poll() if stack.proc else None
 
                 if seen["first_run_final_state"] != "COMPLETED":
-                    if stack_pid(stack, "prefect worker start") is None:
+                    if stack_pid(stack, WORKER) is None:
                         units.start(
-                            "prefect-worker-2", [PREFECT, "worker", "start", "--pool", "council"], env
+                            "prefect-worker-2",
+                            [sys.executable, "-m", "council.worker", "--pool", "council"],
+                            env,
                         )
                     seen["leases_expired"] = expire_sending_leases(stack)
                     second = create_run(api)

@@ -1,0 +1,129 @@
+"""``python -m council.worker --pool council --name NAME``: a process worker with its fork server.
+
+What ``prefect worker start --pool council --name NAME`` does, with Prefect's own ProcessWorker,
+except that a run's process is :mod:`council.worker.launch` and its fork server is started first:
+the worker asks for runs only once the fork server has imported the flows (or has failed to: then
+every run starts the engine itself, as under Prefect's own worker).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import warnings
+from pathlib import Path
+from typing import Any
+
+from prefect.utilities.processutils import command_to_string, setup_signal_handlers_worker
+from prefect.workers.process import ProcessJobConfiguration, ProcessWorker
+
+from council.forking import SOCKET_ENV
+
+#: Waiting longer than this for the fork server means something is wrong with it: go on without.
+READY_TIMEOUT = 120
+LAUNCHER = [sys.executable, "-m", "council.worker.launch"]
+
+
+class ForkServerProcess:
+    """The worker's fork server (council/worker/forks.py): started with the worker, started again
+    when it has stopped; runs asked for meanwhile start the engine themselves."""
+
+    def __init__(self, folder: Path) -> None:
+        self.path = folder / "forks.sock"
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        self.path.unlink(missing_ok=True)
+        self.process = subprocess.Popen([sys.executable, "-m", "council.worker.forks", str(self.path)])
+
+    def wait_ready(self, timeout: float = READY_TIMEOUT) -> bool:
+        deadline = time.monotonic() + timeout
+        while self.socket() is None:
+            if self.process is None or self.process.poll() is not None or time.monotonic() > deadline:
+                code = None if self.process is None else self.process.poll()
+                print(f"Haarukointipalvelin ei käynnistynyt (koodi {code}): ajot käynnistyvät hitaammin.")
+                return False
+            time.sleep(0.1)
+        return True
+
+    def socket(self) -> Path | None:
+        """The socket while the server answers there; a stopped server is started again (it is
+        ready for a later run)."""
+        if self.process is None:
+            return None
+        if self.process.poll() is not None:
+            print(f"Haarukointipalvelin pysähtyi (koodi {self.process.returncode}); käynnistetään uudelleen.")
+            self.start()
+            return None
+        return self.path if self.path.exists() else None
+
+    def stop(self) -> None:
+        if self.process is None:
+            return
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+
+
+with warnings.catch_warnings():
+    # Prefect warns that this class takes the worker type "process" over, in this process only:
+    # that is its purpose.
+    warnings.simplefilter("ignore", UserWarning)
+
+    class CouncilWorker(ProcessWorker):
+        """Prefect's process worker; a run's command is the launcher, unless its deployment sets one
+        or the fork server is not there."""
+
+        def __init__(self, *args: Any, forks: ForkServerProcess, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self.forks = forks
+
+        async def run(
+            self, flow_run: Any, configuration: ProcessJobConfiguration, task_status: Any = None
+        ) -> Any:
+            path = self.forks.socket()
+            if path is not None and not configuration._command_configured:  # noqa: SLF001
+                configuration.command = command_to_string(LAUNCHER)
+                # what a deployment's `command` job variable sets: Prefect starts it as the run's process
+                configuration._command_configured = True  # noqa: SLF001
+                configuration.env[SOCKET_ENV] = str(path)
+            return await super().run(flow_run, configuration, task_status)
+
+
+async def serve(pool: str, name: str, forks: ForkServerProcess) -> None:
+    async with CouncilWorker(work_pool_name=pool, name=name, forks=forks) as worker:
+        await worker.start(printer=print)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m council.worker", description=__doc__.splitlines()[0])
+    parser.add_argument("--pool", required=True, help="työjono (work pool)")
+    parser.add_argument("--name", default=socket.gethostname(), help="työntekijän nimi (oletus: koneen nimi)")
+    args = parser.parse_args(argv)
+    folder = Path(tempfile.mkdtemp(prefix="council-worker-"))
+    forks = ForkServerProcess(folder)
+    # As `prefect worker start`: the first SIGTERM or Ctrl-C stops taking runs, a second kills.
+    setup_signal_handlers_worker(os.getpid(), "the council worker", print)
+    try:
+        forks.start()
+        forks.wait_ready()  # runs are taken once it answers: the first run starts fast as well
+        asyncio.run(serve(args.pool, args.name, forks))
+    except KeyboardInterrupt:
+        pass
+    finally:
+        forks.stop()
+        shutil.rmtree(folder, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,174 @@
+"""The council worker's fork server (council/worker/forks.py), its launcher (council/worker/launch.py)
+and the asking side (council/forking.py), on a real fork server process; the worker itself under
+Prefect is tried in tests/test_prefect_faults.py (cancelling a run) and by every test that runs
+`council run`."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from multiprocessing.connection import Connection
+from pathlib import Path
+
+import pytest
+
+from council.forking import SOCKET_ENV, fork
+from tests.conftest import start_fork_server, wait_for_socket
+
+TARGET = "tests.fork_target"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def _gone(pid: int, timeout: float = 20) -> bool:
+    deadline = time.monotonic() + timeout
+    while _alive(pid):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
+
+
+def test_a_forked_child_takes_the_askers_environment_folder_streams_and_exit_code(
+    fork_server: tuple[Path, int],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capfd: pytest.CaptureFixture,
+) -> None:
+    path, server_pid = fork_server
+    monkeypatch.setenv("FORK_TARGET_MARKER", "äö-merkki")
+    monkeypatch.setenv("FORK_TARGET", "exit:7")
+    monkeypatch.chdir(tmp_path)
+    child = fork(str(path), run=TARGET)
+    assert child is not None
+    assert child.wait() == 7
+    child.close()
+    out, err = capfd.readouterr()
+    seen = json.loads(out.splitlines()[0])
+    assert seen == {
+        "pid": child.pid,
+        "ppid": server_pid,
+        "cwd": str(tmp_path),
+        "marker": "äö-merkki",
+        "argv": [],
+    }
+    assert err.strip() == "on stderr"
+
+
+def test_signals_reach_the_child_and_a_signal_death_is_reported_as_such(
+    fork_server: tuple[Path, int], monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture
+) -> None:
+    path, _ = fork_server
+    monkeypatch.setenv("FORK_TARGET", "wait-for-term")
+    handled = fork(str(path), run=TARGET)
+    assert handled is not None
+    capfd_wait(capfd, '"pid"')
+    handled.signal(signal.SIGTERM)
+    assert handled.wait() == 143
+    assert "TERM" in capfd.readouterr().out
+
+    monkeypatch.setenv("FORK_TARGET", "wait")
+    killed = fork(str(path), run=TARGET)
+    assert killed is not None
+    capfd_wait(capfd, '"pid"')
+    killed.signal(signal.SIGTERM)
+    assert killed.wait() == -signal.SIGTERM
+
+
+def test_a_child_whose_asker_is_gone_is_killed(
+    fork_server: tuple[Path, int], monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture
+) -> None:
+    """The worker escalated to SIGKILL on the run's process: the forked run must not live on."""
+    path, _ = fork_server
+    monkeypatch.setenv("FORK_TARGET", "wait")
+    child = fork(str(path), run=TARGET)
+    assert child is not None
+    capfd_wait(capfd, '"pid"')
+    assert _alive(child.pid)
+    child.close()
+    assert _gone(child.pid)
+
+
+def test_a_called_function_gets_its_own_channel(fork_server: tuple[Path, int]) -> None:
+    path, server_pid = fork_server
+    ours, theirs = socket.socketpair()
+    child = fork(str(path), call=f"{TARGET}:echo", channel=theirs.fileno())
+    theirs.close()
+    assert child is not None
+    channel = Connection(ours.detach())
+    channel.send({"batch": [1, 2, 3]})
+    assert channel.recv() == ("echo", {"batch": [1, 2, 3]}, server_pid)
+    channel.close()  # the function returns at the end of its channel, the child ends with 0
+    assert child.wait() == 0
+
+
+def test_a_bad_request_is_refused_and_the_server_goes_on(fork_server: tuple[Path, int]) -> None:
+    path, _ = fork_server
+    for request, fds in ((b"not json", [0, 1, 2]), (b'{"env": {}, "cwd": "/"}', [0]), (b"[]", [0, 1, 2])):
+        conn = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        conn.connect(str(path))
+        socket.send_fds(conn, [request], fds)
+        assert conn.recv(4096) == b""  # closed without an answer
+        conn.close()
+    child = fork(str(path), run=TARGET)
+    assert child is not None and child.wait() == 0
+
+
+def test_no_fork_server_no_child(tmp_path: Path) -> None:
+    assert fork(str(tmp_path / "none.sock"), run=TARGET) is None
+
+
+def test_the_launcher_ends_as_the_engine_would_with_or_without_the_fork_server(
+    fork_server: tuple[Path, int], tmp_path: Path
+) -> None:
+    """`python -m council.worker.launch` with a bad flow run id: Prefect's engine refuses it with
+    exit code 1 and its message on stderr, forked or (no fork server) started by the launcher itself."""
+    path, _ = fork_server
+    results = {}
+    for case, socket_path in (("forked", path), ("alone", tmp_path / "none.sock")):
+        env = {**os.environ, SOCKET_ENV: str(socket_path), "PREFECT__FLOW_RUN_ID": "ei-tunnus"}
+        done = subprocess.run(
+            [sys.executable, "-m", "council.worker.launch"],
+            env=env,
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+        )
+        results[case] = (done.returncode, "Invalid flow run id" in done.stderr)
+    assert results == {"forked": (1, True), "alone": (1, True)}
+
+
+def test_the_fork_server_stops_with_its_worker(tmp_path: Path) -> None:
+    path = tmp_path / "forks.sock"
+    parent = start_fork_server(path, parent=True)
+    try:
+        assert parent.stdout is not None
+        server_pid = int(parent.stdout.readline())
+        wait_for_socket(path, parent)
+    finally:
+        parent.kill()
+        parent.wait()
+    assert _gone(server_pid)
+    assert not path.exists()
+
+
+def capfd_wait(capfd: pytest.CaptureFixture, text: str, timeout: float = 20) -> None:
+    """Wait until the child has written ``text`` (it has set its signal handlers by then)."""
+    deadline = time.monotonic() + timeout
+    seen = ""
+    while text not in seen:
+        assert time.monotonic() < deadline, f"the child did not write {text!r}"
+        time.sleep(0.05)
+        out, _ = capfd.readouterr()
+        seen += out
