@@ -226,8 +226,24 @@ def test_a_rendering_failure_still_reports_the_batch_in_flight(
     assert dashboard.is_file()
 
 
+@pytest.fixture(params=["forkserver", "fork-server"])
+def delivery_parent(request: pytest.FixtureRequest, env: pytest.MonkeyPatch) -> int | None:
+    """Where the delivery child comes from: a multiprocessing forkserver of the flow's process
+    (None), or the council worker's fork server (its pid), as under `council run`."""
+    if request.param == "forkserver":
+        env.delenv("COUNCIL_FORK_SOCKET", raising=False)
+        return None
+    path, pid = request.getfixturevalue("fork_server")
+    env.setenv("COUNCIL_FORK_SOCKET", str(path))
+    return pid
+
+
 def test_a_large_send_delivers_in_a_process_of_its_own(
-    prefect_harness: None, settings: Settings, smtp_server: LocalSmtpServer, env: pytest.MonkeyPatch
+    prefect_harness: None,
+    settings: Settings,
+    smtp_server: LocalSmtpServer,
+    env: pytest.MonkeyPatch,
+    delivery_parent: int | None,
 ) -> None:
     """Three batches or more: delivery runs in a child process beside the rendering. The flow's own
     `deliver_messages` would fail here, so every message delivered came from the child; each body
@@ -264,8 +280,9 @@ def test_a_small_send_delivers_in_the_flow_process(
     assert len(result["sent"]) == 6 and not started
 
 
-def _delivery_child(deadline: float) -> int:
-    """The pid of this process's delivery child: forked by the forkserver this process started."""
+def _delivery_child(deadline: float, fork_server: int | None) -> int:
+    """The pid of this process's delivery child: forked by the forkserver this process started, or
+    by the council worker's fork server."""
     me = str(os.getpid())
     while time.monotonic() < deadline:
         parents: dict[str, list[str]] = {}
@@ -276,6 +293,8 @@ def _delivery_child(deadline: float) -> int:
                 except OSError:
                     continue
                 parents.setdefault(ppid, []).append(entry.name)
+        if fork_server is not None and (children := parents.get(str(fork_server))):
+            return int(children[0])
         for server in parents.get(me, []):
             cmdline = Path(f"/proc/{server}/cmdline").read_bytes()
             if b"forkserver" in cmdline and parents.get(server):
@@ -285,7 +304,11 @@ def _delivery_child(deadline: float) -> int:
 
 
 def test_a_killed_delivery_process_is_replaced_and_nothing_goes_twice(
-    prefect_harness: None, env: pytest.MonkeyPatch, tmp_path: Path, database_url: str
+    prefect_harness: None,
+    env: pytest.MonkeyPatch,
+    tmp_path: Path,
+    database_url: str,
+    delivery_parent: int | None,
 ) -> None:
     """The delivery child is SIGKILLed after the first of six emails: the task's retry delivers the
     rest from a new child, the one in flight waits for the sending lease, and after it a rerun
@@ -304,7 +327,7 @@ def test_a_killed_delivery_process_is_replaced_and_nothing_goes_twice(
         deadline = time.monotonic() + 120
         while not list((tmp_path / "mail").glob("*.eml")) and time.monotonic() < deadline:
             time.sleep(0.02)
-        child = _delivery_child(deadline)
+        child = _delivery_child(deadline, delivery_parent)
         os.kill(child, signal.SIGKILL)
         killed.append(child)
 
