@@ -609,7 +609,7 @@ def send_part(settings: Settings, campaign: str, steps: SendSteps, *, claimer: s
 
 
 #: How often the run that shares a send looks whether its helpers are done.
-HELPER_POLL_SECONDS = 1.0
+HELPER_POLL_SECONDS = 0.25
 
 
 def _shared_send(settings: Settings, batches: list[list[str]], steps: SendSteps) -> DeliveryReport:
