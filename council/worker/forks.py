@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import importlib
 import json
+import logging
 import os
 import runpy
 import selectors
@@ -87,6 +88,12 @@ class Job:
         if self.call is not None:
             module, _, function = self.call.partition(":")
             getattr(importlib.import_module(module), function)(self.fds[3])
+            # Done: the interpreter's own exit (collecting every module the fork server imported)
+            # would take most of a second that its asker waits for.
+            logging.shutdown()
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(0)
         else:
             # prefect.engine was imported with the flows; it runs again as __main__, as under `-m`.
             warnings.filterwarnings("ignore", message=".*found in sys.modules", category=RuntimeWarning)
