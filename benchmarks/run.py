@@ -54,7 +54,7 @@ def _section(name: str, quick: bool, what_if: bool = False, batch_size: int | No
         return bench_startup.run(repeats=2 if quick else 3)
     if name == "workers":
         return bench_workers.run(
-            bodies=40 if quick else 329, batch_size=5 if quick else 25, rounds=1 if quick else 2
+            bodies=40 if quick else 329, batch_size=5 if quick else 25, rounds=1 if quick else 3
         )
     raise ValueError(name)
 
