@@ -101,10 +101,11 @@ def test_two_workers_share_one_send_through_prefect(
     tmp_path: Path, postgres_url: str, libreoffice: str
 ) -> None:
     """`council run --workers 2`: one send-proposal run starts a send-proposal-part run, which the
-    other worker runs in a process of its own, and both take batches from the same work list. A
-    flow run's process takes 10–15 s to start on 2 cores, so the send must outlast that: 30 bodies
-    in batches of two, each batch converted to PDF/A by LibreOffice. Each body gets one email, both
-    runs sent some, and the work list is gone afterwards."""
+    other worker runs in a process of its own, and both take batches from the same work list. The
+    part run starts a few seconds after send-proposal (the worker's poll, its submission), so the
+    send must outlast that: 30 bodies in batches of two, each batch converted to PDF/A by
+    LibreOffice. Each body gets one email, both runs sent some, and the work list is gone
+    afterwards."""
     stack = CouncilStack(tmp_path, run_args=("--workers", "2"))
     stack.env.update(
         {
