@@ -172,3 +172,34 @@ def capfd_wait(capfd: pytest.CaptureFixture, text: str, timeout: float = 20) -> 
         time.sleep(0.05)
         out, _ = capfd.readouterr()
         seen += out
+
+
+def test_the_worker_starts_its_fork_server_again_when_the_code_changed_or_it_stopped(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A fork server holds the code it imported: after a `git pull` (the project's Python files
+    changed) or its death, the next run starts the engine itself and a new fork server is started."""
+    import council.worker.__main__ as worker
+
+    monkeypatch.setattr(worker, "RESTART_SECONDS", 0.0)
+    forks = worker.ForkServerProcess(tmp_path)
+    forks.start()
+    try:
+        assert forks.wait_ready() and forks.process is not None
+        first = forks.process.pid
+        assert forks.socket() == forks.path
+
+        monkeypatch.setattr(worker, "code_fingerprint", lambda: (1, 1))
+        assert forks.socket() is None  # this run starts the engine itself, with the new code
+        assert forks.process.pid != first and _gone(first)
+        assert forks.wait_ready() and forks.socket() == forks.path
+
+        second = forks.process.pid
+        forks.process.kill()
+        forks.process.wait()
+        assert forks.socket() is None
+        assert forks.process.pid != second
+        assert forks.wait_ready() and forks.socket() == forks.path
+    finally:
+        forks.stop()
+    assert forks.process.poll() is not None

@@ -24,6 +24,7 @@ from typing import Any
 from prefect.utilities.processutils import command_to_string, setup_signal_handlers_worker
 from prefect.workers.process import ProcessJobConfiguration, ProcessWorker
 
+from council.config import PROJECT_ROOT
 from council.forking import SOCKET_ENV
 
 #: Waiting longer than this for the fork server means something is wrong with it: go on without.
@@ -31,21 +32,38 @@ READY_TIMEOUT = 120
 LAUNCHER = [sys.executable, "-m", "council.worker.launch"]
 
 
+#: A fork server that stopped, or whose code changed, is started again at most this often.
+RESTART_SECONDS = 60.0
+#: The Python code a fork server imports: a change there (a `git pull`) needs a new fork server.
+CODE_FOLDERS = ("council", "flows", "models")
+
+
+def code_fingerprint() -> tuple[int, int]:
+    """(newest modification time, number) of the project's Python files."""
+    files = [path for folder in CODE_FOLDERS for path in (PROJECT_ROOT / folder).rglob("*.py")]
+    return max((path.stat().st_mtime_ns for path in files), default=0), len(files)
+
+
 class ForkServerProcess:
-    """The worker's fork server (council/worker/forks.py): started with the worker, started again
-    when it has stopped; runs asked for meanwhile start the engine themselves."""
+    """The worker's fork server (council/worker/forks.py), kept in step with the worker: started
+    with it, started again when it has stopped or when the project's code has changed since it
+    imported it. Runs asked for meanwhile start the engine themselves (and so import the new code)."""
 
     def __init__(self, folder: Path) -> None:
         self.path = folder / "forks.sock"
         self.process: subprocess.Popen | None = None
+        self.code = code_fingerprint()
+        self.started_at = 0.0
 
     def start(self) -> None:
         self.path.unlink(missing_ok=True)
+        self.code = code_fingerprint()
+        self.started_at = time.monotonic()
         self.process = subprocess.Popen([sys.executable, "-m", "council.worker.forks", str(self.path)])
 
     def wait_ready(self, timeout: float = READY_TIMEOUT) -> bool:
         deadline = time.monotonic() + timeout
-        while self.socket() is None:
+        while self.ready_socket() is None:
             if self.process is None or self.process.poll() is not None or time.monotonic() > deadline:
                 code = None if self.process is None else self.process.poll()
                 print(f"Haarukointipalvelin ei käynnistynyt (koodi {code}): ajot käynnistyvät hitaammin.")
@@ -53,25 +71,36 @@ class ForkServerProcess:
             time.sleep(0.1)
         return True
 
-    def socket(self) -> Path | None:
-        """The socket while the server answers there; a stopped server is started again (it is
-        ready for a later run)."""
-        if self.process is None:
-            return None
-        if self.process.poll() is not None:
-            print(f"Haarukointipalvelin pysähtyi (koodi {self.process.returncode}); käynnistetään uudelleen.")
-            self.start()
+    def ready_socket(self) -> Path | None:
+        """The socket while the server runs and answers there."""
+        if self.process is None or self.process.poll() is not None:
             return None
         return self.path if self.path.exists() else None
 
-    def stop(self) -> None:
+    def socket(self) -> Path | None:
+        """The socket for a run about to start; None (the run starts the engine itself) while a
+        stopped or outdated server is started again."""
         if self.process is None:
+            return None
+        stopped = self.process.poll() is not None
+        outdated = not stopped and self.code != code_fingerprint()
+        if (stopped or outdated) and time.monotonic() - self.started_at >= RESTART_SECONDS:
+            why = f"pysähtyi (koodi {self.process.returncode})" if stopped else "koodi on muuttunut"
+            print(f"Haarukointipalvelin {why}; käynnistetään uudelleen.")
+            self.stop()
+            self.start()
+            return None
+        return None if outdated else self.ready_socket()
+
+    def stop(self) -> None:
+        if self.process is None or self.process.poll() is not None:
             return
         self.process.terminate()
         try:
             self.process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             self.process.kill()
+            self.process.wait()
 
 
 with warnings.catch_warnings():
