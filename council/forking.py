@@ -24,6 +24,10 @@ from dataclasses import dataclass
 SOCKET_ENV = "COUNCIL_FORK_SOCKET"
 
 
+class ForkError(RuntimeError):
+    """The fork server took the request and gave no answer: a child may be running."""
+
+
 def server_socket() -> str | None:
     return os.environ.get(SOCKET_ENV) or None
 
@@ -59,14 +63,21 @@ def fork(
 ) -> Forked | None:
     """A child of the fork server at ``path`` that runs module ``run`` as ``__main__``, or calls
     ``call`` (``"module:function"``) with the file descriptor ``channel``. None when no fork server
-    answers there (not started, not ready yet, stopped)."""
+    takes the request there (not started, not ready yet, stopped); :class:`ForkError` when it took
+    it and did not answer."""
     request = {"env": dict(os.environ), "cwd": os.getcwd(), "run": run, "call": call}
     fds = [0, 1, 2] if channel is None else [0, 1, 2, channel]
     conn = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
     try:
         conn.connect(path)
         socket.send_fds(conn, [json.dumps(request).encode()], fds)
-        return Forked(conn, int(json.loads(conn.recv(4096))["pid"]))
-    except (OSError, ValueError, KeyError):
+    except OSError:
         conn.close()
         return None
+    # Asked: a child may exist from here on, so no answer is an error, never "no fork server"
+    # (the caller would then run the same work a second time).
+    try:
+        return Forked(conn, int(json.loads(conn.recv(4096))["pid"]))
+    except (OSError, ValueError, KeyError) as exc:
+        conn.close()
+        raise ForkError(f"the fork server at {path} did not answer: {exc!r}") from exc

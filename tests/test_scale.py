@@ -71,10 +71,7 @@ def test_two_workers_send_a_national_campaign_exactly_once(tmp_path: Path, postg
         )
         deployment = stack.deployment("send-proposal", "send-proposal")
         with stack.api() as client:
-            runs = [
-                client.post(f"/deployments/{deployment['id']}/create_flow_run", json={}).json()["id"]
-                for _ in range(2)
-            ]
+            runs = [stack.create_run(deployment["id"]) for _ in range(2)]
         finals = [stack.wait_for_final_state(run, timeout=600) for run in runs]
         assert all(r["state"]["type"] == "COMPLETED" for r in finals), finals
         with stack.api() as client:
@@ -122,7 +119,7 @@ def test_two_workers_share_one_send_through_prefect(
         assert sorted(w["name"] for w in workers) == ["council-1", "council-2"]
         with stack.api() as client:
             deployment = stack.deployment("send-proposal", "send-proposal")
-            run = client.post(f"/deployments/{deployment['id']}/create_flow_run", json={}).json()["id"]
+            run = stack.create_run(deployment["id"])
         final = stack.wait_for_final_state(run, timeout=600)
         assert final["state"]["type"] == "COMPLETED", final
         with stack.api() as client:

@@ -26,7 +26,7 @@ from typing import Protocol
 
 from council.config import Settings
 from council.delivery.mail import SmtpMailer
-from council.forking import Forked, fork, server_socket
+from council.forking import Forked, ForkError, fork, server_socket
 from council.services.send import deliver_messages
 from models.results import DeliveryReport
 
@@ -81,6 +81,9 @@ class _ForkedChild:
         ours, theirs = socket.socketpair()
         try:
             child = fork(path, call=f"{__name__}:serve", channel=theirs.fileno())
+        except ForkError as exc:  # a child that got no channel end of ours ends by itself
+            ours.close()
+            raise OSError(str(exc)) from exc
         finally:
             theirs.close()
         if child is None:

@@ -84,13 +84,25 @@ class ForkServerProcess:
             return None
         stopped = self.process.poll() is not None
         outdated = not stopped and self.code != code_fingerprint()
-        if (stopped or outdated) and time.monotonic() - self.started_at >= RESTART_SECONDS:
+        # An outdated server still running runs is left to them (stopping it would lose their exit
+        # codes): the new server is started once they are done.
+        busy = outdated and self.has_children()
+        if (stopped or outdated) and not busy and time.monotonic() - self.started_at >= RESTART_SECONDS:
             why = f"pysähtyi (koodi {self.process.returncode})" if stopped else "koodi on muuttunut"
             print(f"Haarukointipalvelin {why}; käynnistetään uudelleen.")
             self.stop()
             self.start()
             return None
         return None if outdated else self.ready_socket()
+
+    def has_children(self) -> bool:
+        """Whether the server has forked runs (or delivery processes) still running."""
+        assert self.process is not None
+        pid = self.process.pid
+        try:
+            return bool(Path(f"/proc/{pid}/task/{pid}/children").read_text().split())
+        except OSError:
+            return False
 
     def stop(self) -> None:
         if self.process is None or self.process.poll() is not None:

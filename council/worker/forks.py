@@ -107,7 +107,8 @@ class Job:
                 message = b""
             if not message:  # the asker was killed outright: so is its child
                 os.kill(os.getpid(), signal.SIGKILL)
-            os.kill(os.getpid(), int(message))
+            with contextlib.suppress(ValueError):  # not a signal number: ignored
+                os.kill(os.getpid(), int(message))
 
 
 class ForkServer:
@@ -132,7 +133,13 @@ class ForkServer:
                     elif key.data[0] == "request":
                         selector.unregister(key.fileobj)
                         job = self._fork(key.data[1], selector)
-                        if job is not None:  # in the child
+                        if job is not None:  # in the child: nothing of the other runs kept
+                            for other in list(selector.get_map().values()):
+                                if other.fileobj is not job.conn:
+                                    if isinstance(other.fileobj, int):
+                                        os.close(other.fileobj)
+                                    else:
+                                        other.fileobj.close()
                             selector.close()
                             listener.close()
                             return job

@@ -15,7 +15,7 @@ import os
 import signal
 import sys
 
-from council.forking import fork, server_socket
+from council.forking import ForkError, fork, server_socket
 
 #: Signals the worker may send a flow run's process; each is raised in the forked child.
 RELAYED = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
@@ -24,7 +24,11 @@ ENGINE = "prefect.engine"
 
 def main() -> int:
     path = server_socket()
-    child = fork(path, run=ENGINE) if path and not sys.argv[1:] else None
+    try:
+        child = fork(path, run=ENGINE) if path and not sys.argv[1:] else None
+    except ForkError as exc:  # a child may be running it: never start the run a second time
+        print(f"Haarukointipalvelin ei vastannut: {exc}", file=sys.stderr)
+        return 1
     if child is None:
         os.execv(sys.executable, [sys.executable, "-m", ENGINE, *sys.argv[1:]])
     for signum in RELAYED:

@@ -225,6 +225,17 @@ class CouncilStack:
                     raise StackError(f"{count} työntekijää ei ollut käynnissä {timeout:.0f} s:ssa: {workers}")
                 time.sleep(0.5)
 
+    def create_run(self, deployment_id: str, timeout: float = 60) -> str:
+        """A run of the deployment, asked again while the server answers 503 (its SQLite database
+        busy under two workers' writes), as Prefect's own client does."""
+        deadline = time.monotonic() + timeout
+        with self.api() as client:
+            while True:
+                response = client.post(f"/deployments/{deployment_id}/create_flow_run", json={})
+                if response.status_code != 503 or time.monotonic() > deadline:
+                    return response.raise_for_status().json()["id"]
+                time.sleep(1)
+
     def deployment(self, flow: str, name: str, timeout: float = 60) -> dict:
         """The deployment, asked again while a busy server answers with an error (seen on 2 cores
         under load right after start-up)."""
