@@ -63,3 +63,19 @@ def delivered_proposal(settings, body_id: str, *, sent_at=None, logical_date=Non
         mark_delivered(session=session, message=message, actor="test")
         if sent_at is not None:
             message.sent_at = sent_at
+
+
+def process_parent(pid: int) -> int | None:
+    """The parent's pid of a running process (from /proc), None when it is gone."""
+    try:
+        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+    except OSError:
+        return None
+
+
+def process_running(pid: int) -> bool:
+    """Whether the process exists and has not ended (a zombie has ended)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False

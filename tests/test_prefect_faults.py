@@ -50,7 +50,7 @@ from council.delivery.smtpd import EmlHandler
 from models.tables import Message
 from tests.browser.prefect_stack import CouncilStack, _sigint_not_ignored
 from tests.conftest import free_port
-from tests.helpers import read_eml
+from tests.helpers import process_parent, process_running, read_eml
 
 pytestmark = pytest.mark.e2e
 
@@ -227,24 +227,9 @@ def mails(folder: Path) -> list[Path]:
 
 def environ_of(pid: int) -> dict[str, str]:
     try:
-        items = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+        return snapshot(pid)[1]
     except OSError:
         return {}
-    return dict(item.decode(errors="replace").split("=", 1) for item in items if b"=" in item)
-
-
-def parent_of(pid: int) -> int | None:
-    try:
-        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
-    except OSError:
-        return None
-
-
-def running(pid: int) -> bool:
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
 
 
 # -- 0. a running flow run cancelled under the council worker -----------------------------------
@@ -280,13 +265,13 @@ def test_a_running_flow_run_is_cancelled_through_the_fork_server(tmp_path: Path)
                 procs = stack.leftovers()
                 worker = next(pid for pid, cmd in procs if WORKER in cmd)
                 server = next(
-                    p for p, cmd in procs if "council.worker.forks" in cmd and parent_of(p) == worker
+                    p for p, cmd in procs if "council.worker.forks" in cmd and process_parent(p) == worker
                 )
                 launcher = next(pid for pid, cmd in procs if "council.worker.launch" in cmd)
                 # /proc/PID/environ is the environment a process was started with: the launcher's
                 # is the run's; a fork's is its fork server's, so the run is found as its child.
                 seen["launcher_runs"] = environ_of(launcher).get("PREFECT__FLOW_RUN_ID") == run
-                forked = [pid for pid, _ in procs if parent_of(pid) == server]
+                forked = [pid for pid, _ in procs if process_parent(pid) == server]
                 seen["delivered_at_cancel"] = len(mails(caught))
                 response = api.post(
                     f"/flow_runs/{run}/set_state", json={"state": {"type": "CANCELLING"}, "force": True}
@@ -294,7 +279,9 @@ def test_a_running_flow_run_is_cancelled_through_the_fork_server(tmp_path: Path)
                 response.raise_for_status()
                 seen["final"] = wait_final(api, run, 90)
                 wait_until(
-                    lambda: not running(launcher) and not any(map(running, forked)), 30, "run processes gone"
+                    lambda: not process_running(launcher) and not any(map(process_running, forked)),
+                    30,
+                    "run processes gone",
                 )
                 seen["delivered"] = len(mails(caught))
                 after = create_run(api, deployment_name="dashboard/dashboard")

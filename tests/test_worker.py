@@ -19,21 +19,14 @@ import pytest
 
 from council.forking import SOCKET_ENV, fork
 from tests.conftest import start_fork_server, wait_for_socket
+from tests.helpers import process_running
 
 TARGET = "tests.fork_target"
 
 
-def _alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return False
-    return state != "Z"
-
-
 def _gone(pid: int, timeout: float = 20) -> bool:
     deadline = time.monotonic() + timeout
-    while _alive(pid):
+    while process_running(pid):
         if time.monotonic() > deadline:
             return False
         time.sleep(0.05)
@@ -95,7 +88,7 @@ def test_a_child_whose_asker_is_gone_is_killed(
     child = fork(str(path), run=TARGET)
     assert child is not None
     capfd_wait(capfd, '"pid"')
-    assert _alive(child.pid)
+    assert process_running(child.pid)
     child.close()
     assert _gone(child.pid)
 
