@@ -105,7 +105,11 @@ class _ForkedChild:
         return value
 
     def close(self, *, wait: bool) -> None:
-        self.channel.close()  # the child's loop ends at the end of its channel
+        # Under the lock: a call in another thread may be writing to the channel's descriptor, and
+        # once closed, that number goes to the next child's socket pair (a stray batch, answers to
+        # the wrong calls). A call waiting here fails on the closed channel instead.
+        with self.lock:
+            self.channel.close()  # the child's loop ends at the end of its channel
         if wait:
             self.child.wait()
         self.child.close()

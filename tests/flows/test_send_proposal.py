@@ -248,18 +248,25 @@ def test_a_large_send_delivers_in_a_process_of_its_own(
     """Three batches or more: delivery runs in a child process beside the rendering. The flow's own
     `deliver_messages` would fail here, so every message delivered came from the child; each body
     gets one email and its cells are `sent`, as from a delivery in the flow's process."""
+    import council.services.delivery_process as delivery_process
     import council.services.send as send_module
     import flows.send_proposal as flow_module
 
     env.setenv("COUNCIL_BATCH_SIZE", "2")  # six bodies, three batches
+    start = delivery_process._start
 
     def not_here(*args: object, **kwargs: object) -> None:
         raise AssertionError("delivered in the flow's process")
 
     env.setattr(send_module, "deliver_messages", not_here)
     env.setattr(flow_module, "deliver_messages", not_here)
+    started = []
+    env.setattr(delivery_process, "_start", lambda: started.append(start()) or started[-1])
     result = send_proposal(lahetys=SendProposalIn())
     assert len(result["sent"]) == 6 and result["failed"] == {}
+    # from where it was asked for: the worker's fork server, or (none) a forkserver of this process
+    expected = delivery_process._PoolChild if delivery_parent is None else delivery_process._ForkedChild
+    assert [type(child) for child in started] == [expected]
     assert len(smtp_server.messages()) == 6
     assert {str(read_eml(p)["To"]) for p in smtp_server.messages()} == {
         f"kirjaamo@{b}.example" for b in ("forssa", "humppila", "jokioinen", "tammela", "ypaja", "fshky")
@@ -293,14 +300,55 @@ def _delivery_child(deadline: float, fork_server: int | None) -> int:
                 except OSError:
                     continue
                 parents.setdefault(ppid, []).append(entry.name)
-        if fork_server is not None and (children := parents.get(str(fork_server))):
-            return int(children[0])
+        if fork_server is not None:  # only there: a fallback to a forkserver of ours must not pass
+            if children := parents.get(str(fork_server)):
+                return int(children[0])
+            time.sleep(0.05)
+            continue
         for server in parents.get(me, []):
             cmdline = Path(f"/proc/{server}/cmdline").read_bytes()
             if b"forkserver" in cmdline and parents.get(server):
                 return int(parents[server][0])
         time.sleep(0.05)
     raise AssertionError("no delivery child found")
+
+
+def test_closing_a_forked_delivery_child_waits_for_the_call_on_its_channel(
+    env: pytest.MonkeyPatch, tmp_path: Path, fork_server: tuple[Path, int]
+) -> None:
+    """A child is closed (replaced after a failure) while another thread's call is on its channel:
+    the close waits for that call, whose answer is its own. A close that went ahead would free the
+    channel's descriptor number for the next child's socket pair, and a late write of that call
+    would reach the new child as a stray batch (seen in CI: answers went to the wrong calls)."""
+    from council.services.delivery_process import _ForkedChild
+    from council.services.send import prepare_proposal_messages, sync
+    from tests.test_faults import _server
+
+    controller, port = _server(tmp_path / "mail", delay=0.6)
+    env.setenv("COUNCIL_LOCAL_SMTP_PORT", str(port))
+    settings = get_settings()
+    upgrade(settings.effective_database_url)
+    sync(settings, actor="t")
+    pending = prepare_proposal_messages(settings, ["forssa", "ypaja"], actor="t")
+    child = _ForkedChild(str(fork_server[0]))
+    ended: dict[str, float] = {}
+    reports = []
+
+    def call() -> None:
+        reports.append(child.deliver(settings, pending, "t"))
+        ended["call"] = time.monotonic()
+
+    caller = threading.Thread(target=call)
+    try:
+        caller.start()
+        time.sleep(0.3)  # the call is on the channel: two emails at 0.6 s each
+        child.close(wait=False)  # as when a failed child is replaced
+        ended["close"] = time.monotonic()
+        caller.join(30)
+    finally:
+        controller.stop()
+    assert ended["close"] >= ended["call"]
+    assert [sorted(r.sent) for r in reports] == [sorted(f"{b}/proposal/0" for b in ("forssa", "ypaja"))]
 
 
 def test_a_killed_delivery_process_is_replaced_and_nothing_goes_twice(
