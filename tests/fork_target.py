@@ -1,5 +1,5 @@
-"""What tests/test_worker.py asks the fork server to run: as ``__main__`` it reports where it runs
-and ends as FORK_TARGET asks; :func:`echo` answers over its channel."""
+"""What tests/test_worker.py asks the fork server (or the launcher) to run: as ``__main__`` it
+reports where it runs and ends as FORK_TARGET asks; :func:`echo` answers over its channel."""
 
 from __future__ import annotations
 
@@ -41,6 +41,9 @@ if __name__ == "__main__":
     how = os.environ.get("FORK_TARGET", "exit:0")
     if how == "wait-for-term":  # SIGTERM handled: prints and ends with 143
         signal.signal(signal.SIGTERM, lambda *_: (print("TERM", flush=True), sys.exit(143)))
+    elif how == "count-terms":  # each SIGTERM printed; ends with 143 a second after the first
+        signal.signal(signal.SIGALRM, lambda *_: sys.exit(143))
+        signal.signal(signal.SIGTERM, lambda *_: (print("TERM", flush=True), signal.setitimer(signal.ITIMER_REAL, 1.0)))
     report()  # the handler is in place once this is written
     if how.startswith("exit:"):
         sys.exit(int(how.removeprefix("exit:")))

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from council.config import PROJECT_ROOT
 from council.forking import SOCKET_ENV, fork
 from tests.conftest import start_fork_server, wait_for_socket
 from tests.helpers import process_running
@@ -142,6 +143,33 @@ def test_the_launcher_ends_as_the_engine_would_with_or_without_the_fork_server(
     assert results == {"forked": (1, True), "alone": (1, True)}
 
 
+def test_the_launcher_relays_a_signal_to_its_group_once_or_becomes_the_run_itself(
+    fork_server: tuple[Path, int], tmp_path: Path
+) -> None:
+    """A SIGTERM to the launcher's whole process group (`council run` stopping a worker) reaches
+    the forked run once, through the launcher, which then ends with the run's exit code. Without a
+    fork server the launcher is replaced by the run: same pid, no fork server as its parent."""
+    path, server_pid = fork_server
+    code = "import sys, council.worker.launch as launch; launch.ENGINE = 'tests.fork_target'; sys.exit(launch.main())"
+    seen = {}
+    for case, socket_path in (("forked", path), ("alone", tmp_path / "none.sock")):
+        env = {**os.environ, SOCKET_ENV: str(socket_path), "FORK_TARGET": "count-terms"}
+        launcher = subprocess.Popen(
+            [sys.executable, "-c", code],
+            env=env,
+            cwd=PROJECT_ROOT,
+            stdout=subprocess.PIPE,
+            text=True,
+            start_new_session=True,
+        )
+        assert launcher.stdout is not None
+        report = json.loads(launcher.stdout.readline())  # its SIGTERM handler is set by now
+        os.killpg(launcher.pid, signal.SIGTERM)
+        terms = launcher.stdout.read().split()
+        seen[case] = (report["pid"] == launcher.pid, report["ppid"] == server_pid, terms, launcher.wait())
+    assert seen == {"forked": (False, True, ["TERM"], 143), "alone": (True, False, ["TERM"], 143)}
+
+
 def test_the_fork_server_stops_with_its_worker(tmp_path: Path) -> None:
     path = tmp_path / "forks.sock"
     parent = start_fork_server(path, parent=True)
@@ -181,6 +209,8 @@ def test_the_worker_starts_its_fork_server_again_when_the_code_changed_or_it_sto
         assert forks.wait_ready() and forks.process is not None
         first = forks.process.pid
         assert forks.socket() == forks.path
+        # a session of its own: a signal to the worker's group reaches its runs via their launchers only
+        assert os.getsid(first) == first != os.getsid(0)
 
         monkeypatch.setattr(worker, "code_fingerprint", lambda: (1, 1))
         assert forks.socket() is None  # this run starts the engine itself, with the new code

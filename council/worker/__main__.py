@@ -59,7 +59,12 @@ class ForkServerProcess:
         self.path.unlink(missing_ok=True)
         self.code = code_fingerprint()
         self.started_at = time.monotonic()
-        self.process = subprocess.Popen([sys.executable, "-m", "council.worker.forks", str(self.path)])
+        # A session of its own, as Prefect gives a run's process: a signal to the worker's process
+        # group (`council run` stopping, Ctrl-C in a terminal) reaches a forked run only through its
+        # launcher, once, not a second time directly.
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "council.worker.forks", str(self.path)], start_new_session=True
+        )
 
     def wait_ready(self, timeout: float = READY_TIMEOUT) -> bool:
         deadline = time.monotonic() + timeout
