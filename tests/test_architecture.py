@@ -86,7 +86,7 @@ def test_cycle_finder_finds_a_planted_cycle() -> None:
         ("council/rules/calendar.py", "from council.services import send  # noqa: F401\n"),
         ("models/enums.py", "import council.config  # noqa: F401\n"),
         ("council/store/outbox.py", "from council.dashboard import build  # noqa: F401\n"),
-        ("council/services/bulk.py", "from council.cli import app  # noqa: F401\n"),
+        ("council/services/bulk.py", "from council.cli.commands import app  # noqa: F401\n"),
     ],
     ids=["rules-import-services", "models-import-council", "store-import-dashboard", "service-import-cli"],
 )

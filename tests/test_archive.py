@@ -18,7 +18,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
-from council.cli import app
+from council.cli.commands import app
 from council.config import Settings, get_settings
 from council.delivery.mail import SmtpMailer
 from council.delivery.smtpd import LocalSmtpServer

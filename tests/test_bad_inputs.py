@@ -20,7 +20,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
-from council.cli import app
+from council.cli.commands import app
 from council.config import PROJECT_ROOT, Settings
 from council.content.loading import load_proposal, load_roster
 from council.errors import ContentError, CouncilError

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
-from council.cli import app
+from council.cli.commands import app
 from council.config import Settings
 from council.intake.minutes import read_item
 from council.store.engine import make_engine

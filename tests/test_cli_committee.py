@@ -25,7 +25,7 @@ import httpx
 import pytest
 from typer.testing import CliRunner
 
-from council.cli import app
+from council.cli.commands import app
 from council.config import Settings
 from council.delivery.smtpd import LocalSmtpServer
 from tests.conftest import free_port

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from council.cli import app
+from council.cli.commands import app
 from council.config import PROJECT_ROOT, Settings, get_settings
 from council.delivery.smtpd import LocalSmtpServer
 from council.store.engine import upgrade

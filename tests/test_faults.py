@@ -24,7 +24,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
-from council.cli import app
+from council.cli.commands import app
 from council.config import PROJECT_ROOT, Settings, get_settings
 from council.delivery.mail import SmtpMailer
 from council.delivery.smtpd import EmlHandler
@@ -157,7 +157,7 @@ def dying(**kwargs):
         os.kill(os.getpid(), signal.SIGKILL)
     return queue(**kwargs)
 send.queue_message = dying
-from council.cli import app
+from council.cli.commands import app
 sys.argv = ["council", "send"]
 app()
 """

@@ -265,7 +265,7 @@ def test_cli_dry_run_prints_who_would_get_what(settings: Settings, smtp_server: 
     """`council follow-up --dry-run --today` lists the due bodies and sends nothing."""
     from typer.testing import CliRunner
 
-    from council.cli import app
+    from council.cli.commands import app
 
     _send_on(settings, SENT)
     before = len(smtp_server.messages())

@@ -71,7 +71,7 @@ def test_council_run_writes_the_choices_into_the_servers_deployments(prefect_har
 def test_refresh_forms_without_a_server_is_a_finnish_message(settings: Settings) -> None:
     from typer.testing import CliRunner
 
-    from council.cli import app
+    from council.cli.commands import app
     from tests.conftest import free_port
 
     url = f"http://127.0.0.1:{free_port()}/api"

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
-from council.cli import app
+from council.cli.commands import app
 from council.config import Settings
 from council.delivery.imap import _xoauth2
 from council.delivery.smtpd import LocalSmtpServer

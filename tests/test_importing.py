@@ -194,7 +194,7 @@ def test_export_neutralises_formulas(sent: Settings, tmp_path: Path) -> None:
     """A note that a spreadsheet would run as a formula is exported with a leading apostrophe."""
     from typer.testing import CliRunner
 
-    from council.cli import app
+    from council.cli.commands import app
 
     runner = CliRunner()
     result = runner.invoke(

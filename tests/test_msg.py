@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
-from council.cli import app
+from council.cli.commands import app
 from council.config import Settings
 from council.delivery.msg import UnreadableMessageError, read_msg
 from council.delivery.smtpd import LocalSmtpServer

@@ -16,7 +16,7 @@ from click.testing import Result
 from docx import Document
 from sqlalchemy.orm import Session
 
-from council.cli import app
+from council.cli.commands import app
 from council.config import PROJECT_ROOT, get_settings
 from council.content.authoring import read_authoring_docx
 from council.content.loading import load_proposal, load_roster

@@ -15,7 +15,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
-from council.cli import app
+from council.cli.commands import app
 from council.config import Settings
 from council.store.engine import make_engine
 from models.enums import DecisionStatus, MessageState

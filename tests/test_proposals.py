@@ -15,7 +15,7 @@ import yaml
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
-from council.cli import app
+from council.cli.commands import app
 from council.config import PROJECT_ROOT, Settings, get_settings
 from council.store.engine import make_engine, upgrade
 from models.enums import MessageKind

@@ -284,7 +284,7 @@ def test_a_partly_delivered_message_is_not_sent_again(env: pytest.MonkeyPatch, t
     failed, but a later `council send` does not send it again (the registry has it) and says so."""
     from typer.testing import CliRunner
 
-    from council.cli import app
+    from council.cli.commands import app
     from council.store.outbox import never_delivered
 
     port = free_port()
@@ -323,7 +323,7 @@ def test_a_message_refused_to_everyone_is_sent_again_after_the_fix(
     it, to the new address only, with a new Message-ID."""
     from typer.testing import CliRunner
 
-    from council.cli import app
+    from council.cli.commands import app
     from council.store.outbox import never_delivered
 
     port = free_port()

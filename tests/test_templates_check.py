@@ -293,7 +293,7 @@ def test_cli_check_passes_the_shipped_templates_and_names_a_split_tag(folder: Pa
     exits 1 and prints the file, the paragraph and the tag in Finnish."""
     from typer.testing import CliRunner
 
-    from council.cli import app
+    from council.cli.commands import app
 
     runner = CliRunner()
     ok = runner.invoke(app, ["templates", "check"])

@@ -10,7 +10,7 @@ import pytest
 from pydantic import TypeAdapter, ValidationError
 from typer.testing import CliRunner
 
-from council.cli import app
+from council.cli.commands import app
 from council.config import PROJECT_ROOT, Settings
 from council.content.loading import load_roster
 from council.errors import ContentError, CouncilError

@@ -1,31 +1,11 @@
-"""The ``council`` command line (Finnish help texts), over the same services as the flows.
+"""The ``council`` command line, over the same services as the flows.
 
-One module per command group; each registers its commands on :data:`council.cli.app.app`:
+- :mod:`council.cli.main` is the command (pyproject's script): it starts `council run`'s Prefect
+  server before anything heavy is imported (:mod:`council.cli.prefect_server`);
+- :mod:`council.cli.commands` is the Typer application with every command registered
+  (``from council.cli.commands import app``);
+- :mod:`council.cli.app` holds that application and its one error handler, one module per command
+  group registers its commands on it.
 
-- ``proposal``: init, render, send, docs-preview
-- ``proposals``: the ``proposal`` group (list, show, import, close, archive)
-- ``archive``: proposal archive (on the ``proposal`` group)
-- ``decisions``: record, agenda, history, import-decisions, export-decisions
-- ``follow_up``: follow-up
-- ``committee``: status, dashboard, report, digest
-- ``operations``: run, smtp-server, refresh-forms, backup, restore
-- ``replies``: replies
-- ``candidates``: candidates, confirm, reject (decisions found in replies and publications)
-- ``templates``: templates check
+This package's own import stays empty, so that the command's first lines run at once.
 """
-
-from council.cli import (  # noqa: F401 - registers
-    archive,
-    candidates,
-    committee,
-    decisions,
-    follow_up,
-    operations,
-    proposal,
-    proposals,
-    replies,
-    templates,
-)
-from council.cli.app import app
-
-__all__ = ["app"]

@@ -10,9 +10,7 @@ start-up step goes to state/logs/startup.log.
 from __future__ import annotations
 
 import os
-import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -23,6 +21,16 @@ from pathlib import Path
 import httpx
 from rich.console import Console
 
+from council.cli.prefect_server import (
+    SERVER,
+    bin_path,
+    head_started,
+    port_open,
+    prefect_env,
+    server_args,
+    spawn,
+    take_head_start,
+)
 from council.config import PROJECT_ROOT, Settings, get_settings
 from council.errors import CouncilError
 from council.services.forms import PER_PROPOSAL, refresh_forms
@@ -30,37 +38,6 @@ from council.store.engine import prepare_database_folder, upgrade
 
 console = Console()
 POOL = "council"
-
-
-def prefect_env(settings: Settings) -> dict[str, str]:
-    """Environment for the Prefect server, worker and CLI: local, quiet, no telemetry."""
-    port = settings.prefect_port
-    api = f"http://127.0.0.1:{port}/api"
-    env = dict(os.environ)
-    env.update(
-        {
-            "PREFECT_HOME": str(settings.state_dir / "prefect"),
-            "PREFECT_API_URL": api,
-            "PREFECT_UI_API_URL": api,
-            "PREFECT_SERVER_API_HOST": "127.0.0.1",
-            "PREFECT_SERVER_API_PORT": str(port),
-            "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
-            "DO_NOT_TRACK": "1",
-            "PREFECT_SERVER_UI_SHOW_PROMOTIONAL_CONTENT": "false",
-            "PREFECT_CLI_PROMPT": "false",
-            "COUNCIL_HOME": str(settings.home),
-            # How often a worker asks for runs to start (Prefect's default is 10 s): a shared
-            # send's part runs start on the other workers within this time.
-            "PREFECT_WORKER_QUERY_SECONDS": os.environ.get("PREFECT_WORKER_QUERY_SECONDS", "2"),
-        }
-    )
-    return env
-
-
-def _port_open(port: int) -> bool:
-    with socket.socket() as sock:
-        sock.settimeout(0.5)
-        return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
 def _wait_http(url: str, timeout: float, proc: subprocess.Popen | None = None) -> None:
@@ -87,15 +64,10 @@ class Children:
         log_dir.mkdir(parents=True, exist_ok=True)
 
     def start(self, name: str, args: list[str], env: dict[str, str]) -> subprocess.Popen:
-        log = open(self.log_dir / f"{name}.log", "ab")  # noqa: SIM115 - closed with the process
-        proc = subprocess.Popen(
-            args,
-            env=env,
-            cwd=PROJECT_ROOT,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+        return self.adopt(name, spawn(self.log_dir, name, args, env))
+
+    def adopt(self, name: str, proc: subprocess.Popen) -> subprocess.Popen:
+        """A child started before (the Prefect server's head start), stopped with the others."""
         self.procs.append((name, proc))
         return proc
 
@@ -128,8 +100,9 @@ class StartupLog:
         self.lines = [f"--- council run {time.strftime('%Y-%m-%d %H:%M:%S')}"]
         self.step("komentorivi ladattu")
 
-    def step(self, what: str) -> None:
-        self.lines.append(f"{time.monotonic() - self.origin:7.2f} s  {what}")
+    def step(self, what: str, *, at: float | None = None) -> None:
+        """``what`` ended now, or at the monotonic time ``at``."""
+        self.lines.append(f"{(time.monotonic() if at is None else at) - self.origin:7.2f} s  {what}")
 
     def write(self) -> None:
         """Append the steps so far to the log, once (at the ready line, or when the start stops)."""
@@ -147,11 +120,6 @@ def _process_age() -> float:
         return max(0.0, uptime - started / os.sysconf("SC_CLK_TCK"))
     except (OSError, ValueError, IndexError):
         return 0.0
-
-
-def _bin(name: str) -> str:
-    local = Path(sys.executable).parent / name
-    return str(local) if local.exists() else (shutil.which(name) or name)
 
 
 def _run(args: list[str], env: dict[str, str], what: str) -> None:
@@ -341,7 +309,9 @@ def main_job(*, send: bool = True, wait: bool = True, workers: int = 1) -> int:
     for port, what in ((PREFECT_PORT, "Prefect-palvelin"), (smtp_port, "SMTP-palvelin")):
         if what == "SMTP-palvelin" and not settings.uses_local_smtp:
             continue
-        if _port_open(port):
+        if what == "Prefect-palvelin" and head_started(settings):  # by the `council` command, port free
+            continue
+        if port_open(port):
             raise CouncilError(
                 f"Portti {port} ({what}) on jo käytössä: onko toinen `make run` käynnissä? "
                 "Pysäytä se tai vaihda portti (COUNCIL_PREFECT_PORT / COUNCIL_LOCAL_SMTP_PORT)."
@@ -349,6 +319,8 @@ def main_job(*, send: bool = True, wait: bool = True, workers: int = 1) -> int:
     # Ctrl-C must stop everything even when started from a shell that ignores SIGINT (`make run &`).
     signal.signal(signal.SIGINT, signal.default_int_handler)
     children = Children(settings.state_dir / "logs")
+    if (head_start := take_head_start(settings)) is not None:
+        children.adopt(SERVER, head_start[0])
     steps = StartupLog(children.log_dir / "startup.log")
     stopping = {"flag": False}
 
@@ -361,17 +333,13 @@ def main_job(*, send: bool = True, wait: bool = True, workers: int = 1) -> int:
         # The Prefect server is the long pole (≈ 20–40 s on 2 cores): start it first and do everything
         # that does not need it meanwhile — the SMTP server, the database, importing what registering
         # the work pool and the deployments needs.
-        server_args = [
-            _bin("prefect"),
-            "server",
-            "start",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(PREFECT_PORT),
-        ]
-        server = children.start("prefect-server", server_args, env)
-        steps.step("Prefect-palvelin käynnistetty")
+        args = server_args(PREFECT_PORT)
+        if head_start is None:
+            server = children.start(SERVER, args, env)
+            steps.step("Prefect-palvelin käynnistetty")
+        else:
+            server = head_start[0]
+            steps.step("Prefect-palvelin käynnistetty (ennen komentoriviä)", at=head_start[1])
         if settings.uses_local_smtp:
             # `council smtp-server` without importing the whole command line (a second less of CPU
             # beside the starting Prefect server).
@@ -421,7 +389,7 @@ def main_job(*, send: bool = True, wait: bool = True, workers: int = 1) -> int:
         docs = sorted(settings.proposal_dir(settings.proposal_id).rglob("*.docx"))
         console.print(f"Asiakirjat: {settings.proposal_dir(settings.proposal_id)} ({len(docs)} DOCX)")
         console.print(f"Sähköpostit: {settings.mail_dir} ({len(mails)} .eml)")
-        console.print(f"Tilanne: {_bin('council')} status")
+        console.print(f"Tilanne: {bin_path('council')} status")
         if wait:
             steps.step("valmis (Palvelut käynnissä)")
             steps.write()
@@ -434,7 +402,7 @@ def main_job(*, send: bool = True, wait: bool = True, workers: int = 1) -> int:
                     if proc.poll() is None:
                         continue
                     restarts = [t for t in restarts if time.monotonic() - t < 600]
-                    if name == "prefect-server" and len(restarts) < 3:
+                    if name == SERVER and len(restarts) < 3:
                         # Flow runs keep going while the server is away (their client retries);
                         # bring the server back on the same port and state instead of stopping all.
                         restarts.append(time.monotonic())
@@ -442,7 +410,7 @@ def main_job(*, send: bool = True, wait: bool = True, workers: int = 1) -> int:
                             f"[yellow]Prefect-palvelin pysähtyi (koodi {proc.returncode}); "
                             "käynnistetään uudelleen[/]"
                         )
-                        server = children.restart(name, server_args, env)
+                        server = children.restart(name, args, env)
                         _wait_http(f"http://127.0.0.1:{PREFECT_PORT}/api/health", 180, server)
                         console.print("Prefect-palvelin käynnissä taas.")
                         continue

@@ -20,7 +20,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
-from council.cli import app
+from council.cli.commands import app
 from council.config import PROJECT_ROOT, Settings, get_settings
 from council.services.publications import read_publications
 from council.store.engine import make_engine
