@@ -160,7 +160,7 @@ def test_archive_of_the_second_proposal_holds_the_combined_email(both_sent: Path
 def test_combined_rows_are_all_or_nothing(settings: Settings) -> None:
     """A round another run has queued on its own already: nothing of the combined email is kept
     (the caller's transaction rolls back), so no round is counted without being sent."""
-    from council.cli import app  # noqa: F401 - the CLI's init stores the seed and the roster
+    from council.cli.commands import app  # noqa: F401 - the CLI's init stores the seed and the roster
 
     cli("init")
     mail = RenderedMail(body_id="forssa", recipients=["kirjaamo@forssa.example"], subject="s", body_text="t",
@@ -230,6 +230,36 @@ def test_one_weekly_digest_covers_every_proposal_that_changed(both_sent: Path, t
     again = cli("digest", "--today", today_helsinki().strftime("%d.%m.%Y"))
     assert again.count("oli jo lähetetty") == 2
     assert len([m for m in _messages() if m.kind == MessageKind.digest.value]) == 2
+
+
+def test_a_digest_of_one_proposal_beside_the_weekly_run_leaves_no_proposal_out(
+    both_sent: Path, env: pytest.MonkeyPatch
+) -> None:
+    """While the weekly run composes the combined digest, a run for the first proposal alone queues
+    that proposal's week. The combined email is then not queued; the weekly run plans again: the
+    first proposal's week is the other run's email, the second gets a digest of its own (it was
+    reported as carried by the first's email, which did not carry it, and its week never went)."""
+    import council.services.digest as digest
+
+    for pid, body in ((SEED, "forssa"), (SECOND, "tammela")):
+        cli("-p", pid, "record", body, "2", "hyväksytty ehdotuksen mukaisesti", "--date", "10.2.2026",
+            "--section", "30")  # fmt: skip
+    settings, today = get_settings(), today_helsinki()
+    section, alone, other_ran = digest._section, {}, []
+
+    def beside(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        if not other_ran:  # the other run, between this run's planning and its queueing
+            other_ran.append(True)
+            alone.update(digest.prepare_digests(settings, [SEED], today=today, actor="toinen"))
+        return section(*args, **kwargs)
+
+    env.setattr(digest, "_section", beside)
+    plans = digest.prepare_digests(settings, [SEED, SECOND], today=today, actor="viikko")
+    rows = {m.proposal_id: m for m in _messages() if m.kind == MessageKind.digest.value}
+    assert alone[SEED].state == "queued" and plans[SEED].message_id == alone[SEED].message_id
+    assert plans[SECOND].state == "queued" and plans[SECOND].message_id == rows[SECOND].id
+    assert rows[SECOND].state == "queued" and rows[SECOND].carried_by is None
+    assert rows[SECOND].id != rows[SEED].id
 
 
 def test_proposals_with_other_committee_addresses_get_their_own_digest(both_sent: Path) -> None:
@@ -396,7 +426,7 @@ def test_a_combined_email_refused_for_good_shows_in_each_proposals_history(
 def runner_invoke(*args: str):  # noqa: ANN201 - click's Result
     from typer.testing import CliRunner
 
-    from council.cli import app
+    from council.cli.commands import app
 
     return CliRunner().invoke(app, list(args))
 

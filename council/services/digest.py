@@ -103,6 +103,10 @@ class DigestPlan:
         }[self.state]
 
 
+#: A digest planned twice and found queued by another run both times.
+RACED = "toinen ajo kokosi saman viikon koostetta samaan aikaan; aja viikkokooste uudelleen"
+
+
 def _for(settings: Settings, proposal_id: str) -> Settings:
     return settings.model_copy(update={"proposal_id": proposal_id})
 
@@ -172,7 +176,7 @@ def _section(
 
 
 def prepare_digests(
-    settings: Settings, proposal_ids: list[str], *, today: date, actor: str
+    settings: Settings, proposal_ids: list[str], *, today: date, actor: str, planned_again: bool = False
 ) -> dict[str, DigestPlan]:
     """Queue this week's digest to the committee for each of ``proposal_ids`` that changed and has
     none yet; proposals with the same committee addresses share one email (one section and one
@@ -180,6 +184,8 @@ def prepare_digests(
 
     One digest per proposal and ISO week: a rerun finds the week's row (its own, or the combined
     one that carried it) and reports its state, so a failed delivery is never taken for "no changes".
+    A run that finds the week's row queued by another run meanwhile (a digest of one proposal beside
+    the weekly run) plans those proposals once more: that email does not carry the others.
     """
     week = week_round(today)
     until = datetime.combine(today + timedelta(days=1), time.min, tzinfo=HELSINKI)
@@ -192,6 +198,7 @@ def prepare_digests(
     sources = report.lines()
     plans: dict[str, DigestPlan] = {}
     groups: dict[tuple[str, ...], list[_Fresh]] = {}
+    raced: list[str] = []
     for proposal_id in proposal_ids:
         try:  # one proposal that does not load leaves the others' digests alone
             proposal = proposal_content(_for(settings, proposal_id))
@@ -232,15 +239,24 @@ def prepare_digests(
             for fresh, (ctx, report) in zip(group, sections, strict=True)
         ]
         try:
-            message_pk = _queue_group(
+            message_pk, created = _queue_group(
                 settings, group, sections, own, week=week, today=today, actor=actor, sources=sources
             )
         except (CouncilError, ValueError) as exc:  # a row another run queued, a header it cannot carry
             for fresh in group:
                 plans[fresh.proposal_id] = DigestPlan("not_made", last_error=str(exc))
             continue
+        if not created:  # another run queued the first one's week since it was planned
+            if planned_again:
+                for fresh in group:
+                    plans[fresh.proposal_id] = DigestPlan("not_made", last_error=RACED)
+            else:
+                raced += [fresh.proposal_id for fresh in group]
+            continue
         for fresh in group:
             plans[fresh.proposal_id] = DigestPlan("queued", message_pk)
+    if raced:
+        plans.update(prepare_digests(settings, raced, today=today, actor=actor, planned_again=True))
     return {proposal_id: plans[proposal_id] for proposal_id in proposal_ids}
 
 
@@ -254,12 +270,13 @@ def _queue_group(
     today: date,
     actor: str,
     sources: list[str],
-) -> int:
+) -> tuple[int, bool]:
     """Queue the digest of proposals that share the committee's addresses: one alone as it is,
-    several as one email carrying the others' weeks."""
+    several as one email carrying the others' weeks. Returns (id, created): not created when
+    another run has queued the first proposal's week meanwhile (nothing is queued then)."""
     with Session(engine_for(settings)) as session, session.begin():
         if len(group) == 1:
-            message_pk, _ = queue_message(
+            message_pk, created = queue_message(
                 session=session,
                 settings=settings,
                 proposal_id=group[0].proposal_id,
@@ -279,7 +296,7 @@ def _queue_group(
                 attachment_names=[report.name for _, report in sections],
                 sources=sources,
             )
-            message_pk, _ = queue_combined(
+            message_pk, created = queue_combined(
                 session=session,
                 settings=settings,
                 carrier=(group[0].proposal_id, week),
@@ -296,7 +313,7 @@ def _queue_group(
                 kind=MessageKind.digest,
                 carried_kind=MessageKind.digest,
             )
-    return message_pk
+    return message_pk, created
 
 
 def prepare_digest(settings: Settings, *, today: date, actor: str) -> DigestPlan:
