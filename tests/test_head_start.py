@@ -62,3 +62,22 @@ def test_a_port_in_use_is_reported_and_no_server_is_started(tmp_path: Path, take
     assert f"Portti {port} ({what}) on jo käytössä" in done.stderr
     assert not (stack.state_dir / "logs" / "prefect-server.log").exists()
     assert stack.kill_leftovers() == []
+
+
+@pytest.mark.parametrize("bad", ["port", "state-folder"])
+def test_a_bad_setting_is_reported_in_finnish_and_starts_nothing(tmp_path: Path, bad: str) -> None:
+    """No head start when the settings do not validate or its log folder cannot be made: the run
+    reports the setting or the folder as any command would, without a traceback."""
+    stack = CouncilStack(tmp_path)
+    if bad == "port":
+        stack.env["COUNCIL_PREFECT_PORT"] = "neljätuhatta"
+        expected = "COUNCIL_PREFECT_PORT"
+    else:
+        (tmp_path / "tiedosto").write_text("ei kansio", encoding="utf-8")
+        stack.state_dir = tmp_path / "tiedosto" / "state"  # what leftovers() looks for
+        stack.env["COUNCIL_STATE_DIR"] = str(stack.state_dir)
+        expected = str(tmp_path / "tiedosto")
+    done = _council(stack, "run", "--no-send", "--exit")
+    assert done.returncode == 2, done.stderr
+    assert expected in done.stderr and "Traceback" not in done.stderr
+    assert stack.kill_leftovers() == []

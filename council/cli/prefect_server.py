@@ -93,15 +93,14 @@ def head_start(argv: list[str]) -> None:
         return
     try:
         settings = get_settings()
-    except CouncilError:
+        if port_open(settings.prefect_port) or (
+            settings.uses_local_smtp and port_open(settings.effective_smtp_port)
+        ):
+            return
+        env = prefect_env(settings)
+        process = spawn(settings.state_dir / "logs", SERVER, server_args(settings.prefect_port), env)
+    except (CouncilError, OSError):  # a bad setting, a folder it cannot write: the run says which
         return
-    if port_open(settings.prefect_port) or (
-        settings.uses_local_smtp and port_open(settings.effective_smtp_port)
-    ):
-        return
-    process = spawn(
-        settings.state_dir / "logs", SERVER, server_args(settings.prefect_port), prefect_env(settings)
-    )
     _head_start = (process, time.monotonic())
     atexit.register(_stop_unclaimed)
     if signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:  # until `council run` sets its own: stop it too
