@@ -140,8 +140,13 @@ def run(
             "s",
         )
     section.measure(
-        "harness_s", "Prefect test server start-up (not timed)", flow["harness_start_seconds"], "s"
+        "harness_s",
+        "Prefect test server (and the worker's fork server) start-up (not timed)",
+        flow["harness_start_seconds"],
+        "s",
     )
+    if not flow.get("fork_server"):
+        section.notes.append("prefect: no fork server (BENCH_NO_FORK_SERVER or it did not start)")
     rss = {side: _peak(r) for side, r in (("plain", plain), ("prefect", flow))}
     section.measure("plain_rss_mb", "peak RSS, plain process (VmHWM)", rss["plain"], "MB")
     section.measure("prefect_rss_mb", "peak RSS, Prefect flow process (VmHWM)", rss["prefect"], "MB")

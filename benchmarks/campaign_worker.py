@@ -119,27 +119,51 @@ def parts() -> dict:
 
 
 def prefect() -> dict:
-    """The send-proposal flow under a real temporary Prefect server; only the flow call is timed."""
+    """The send-proposal flow under a real temporary Prefect server; only the flow call is timed.
+
+    As under `council run`, the council worker's fork server is there (started, like the Prefect
+    server, before the clock): the flow's delivery process is forked from it
+    (council/services/delivery_process.py). BENCH_NO_FORK_SERVER=1 leaves it out, as under a plain
+    `prefect worker` (the delivery process then comes from a multiprocessing forkserver that this
+    process starts and that imports the service while the flow renders)."""
+    import os
+    import shutil
+    import tempfile
+    from pathlib import Path
+
     from council.config import get_settings
+    from council.forking import SOCKET_ENV
     from council.store.engine import upgrade
 
     settings = get_settings()
     upgrade(settings.effective_database_url)
     from prefect.testing.utilities import prefect_test_harness
 
+    from council.worker.__main__ import ForkServerProcess
     from flows.send_proposal import send_proposal
 
+    folder = Path(tempfile.mkdtemp(prefix="council-bench-forks-"))
+    forks = ForkServerProcess(folder)
     harness_start = time.perf_counter()
-    with prefect_test_harness(server_startup_timeout=180):
-        harness_seconds = time.perf_counter() - harness_start
-        start = time.perf_counter()
-        state = send_proposal(return_state=True)
-        seconds = time.perf_counter() - start
-        totals = state.result()
-        tasks, timeline = task_breakdown(state.state_details.flow_run_id)
+    try:
+        if os.environ.get("BENCH_NO_FORK_SERVER") != "1":
+            forks.start()
+            if forks.wait_ready():
+                os.environ[SOCKET_ENV] = str(forks.path)
+        with prefect_test_harness(server_startup_timeout=180):
+            harness_seconds = time.perf_counter() - harness_start
+            start = time.perf_counter()
+            state = send_proposal(return_state=True)
+            seconds = time.perf_counter() - start
+            totals = state.result()
+            tasks, timeline = task_breakdown(state.state_details.flow_run_id)
+    finally:
+        forks.stop()
+        shutil.rmtree(folder, ignore_errors=True)
     return {
         "seconds": seconds,
         "harness_start_seconds": harness_seconds,
+        "fork_server": SOCKET_ENV in os.environ,
         "sent": len(totals["sent"]),
         "failed": len(totals["failed"]),
         "tasks": tasks,
