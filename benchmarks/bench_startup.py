@@ -14,7 +14,6 @@ round the stack is stopped with Ctrl-C and no process of it may be left.
 from __future__ import annotations
 
 import os
-import signal
 import statistics
 import subprocess
 import sys
@@ -24,6 +23,7 @@ import urllib.request
 from pathlib import Path
 
 from benchmarks.common import Ratio, Section, free_port
+from council.cli.prefect_server import stop_group
 from tests.browser.prefect_stack import READY_LINE, CouncilStack
 
 POLL = 0.05  # seconds between health checks of the bare server
@@ -81,12 +81,7 @@ def bare_server(root: Path, timeout: float = 240) -> tuple[float, float]:
             time.sleep(POLL)
         return time.perf_counter() - start, cpu_seconds(proc.pid)
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
+        stop_group(proc, timeout=30)
         log.close()
 
 

@@ -121,15 +121,17 @@ def take_head_start(settings: Settings) -> tuple[subprocess.Popen, float] | None
     if started is not None and ours:
         return started
     if started is not None:  # settings changed in between (a test): not ours to use
-        _stop(started[0])
+        stop_group(started[0])
     return None
 
 
-def _stop(process: subprocess.Popen) -> None:
+def stop_group(process: subprocess.Popen, timeout: float = 20) -> None:
+    """Stop a child started in a process group of its own: SIGTERM to the group, SIGKILL after
+    ``timeout`` seconds."""
     if process.poll() is None:
         os.killpg(process.pid, signal.SIGTERM)
         try:
-            process.wait(timeout=20)
+            process.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
@@ -137,4 +139,4 @@ def _stop(process: subprocess.Popen) -> None:
 
 def _stop_unclaimed() -> None:
     if _head_start is not None:
-        _stop(_head_start[0])
+        stop_group(_head_start[0])
