@@ -232,14 +232,18 @@ def test_one_weekly_digest_covers_every_proposal_that_changed(both_sent: Path, t
     assert len([m for m in _messages() if m.kind == MessageKind.digest.value]) == 2
 
 
+@pytest.mark.parametrize("alone_one", [SEED, SECOND], ids=["first", "second"])
 def test_a_digest_of_one_proposal_beside_the_weekly_run_leaves_no_proposal_out(
-    both_sent: Path, env: pytest.MonkeyPatch
+    both_sent: Path, env: pytest.MonkeyPatch, alone_one: str
 ) -> None:
-    """While the weekly run composes the combined digest, a run for the first proposal alone queues
-    that proposal's week. The combined email is then not queued; the weekly run plans again: the
-    first proposal's week is the other run's email, the second gets a digest of its own (it was
-    reported as carried by the first's email, which did not carry it, and its week never went)."""
+    """While the weekly run composes the combined digest, a run for one of the proposals alone
+    queues that proposal's week. The combined email is then not queued; the weekly run plans again:
+    that proposal's week is the other run's email, the other proposal gets a digest of its own.
+    (Before: with the first proposal, the second was reported as carried by an email that did not
+    carry it, and its week never went; with the second, both were reported as not made.)"""
     import council.services.digest as digest
+
+    other = SECOND if alone_one == SEED else SEED
 
     for pid, body in ((SEED, "forssa"), (SECOND, "tammela")):
         cli("-p", pid, "record", body, "2", "hyväksytty ehdotuksen mukaisesti", "--date", "10.2.2026",
@@ -250,16 +254,16 @@ def test_a_digest_of_one_proposal_beside_the_weekly_run_leaves_no_proposal_out(
     def beside(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
         if not other_ran:  # the other run, between this run's planning and its queueing
             other_ran.append(True)
-            alone.update(digest.prepare_digests(settings, [SEED], today=today, actor="toinen"))
+            alone.update(digest.prepare_digests(settings, [alone_one], today=today, actor="toinen"))
         return section(*args, **kwargs)
 
     env.setattr(digest, "_section", beside)
     plans = digest.prepare_digests(settings, [SEED, SECOND], today=today, actor="viikko")
     rows = {m.proposal_id: m for m in _messages() if m.kind == MessageKind.digest.value}
-    assert alone[SEED].state == "queued" and plans[SEED].message_id == alone[SEED].message_id
-    assert plans[SECOND].state == "queued" and plans[SECOND].message_id == rows[SECOND].id
-    assert rows[SECOND].state == "queued" and rows[SECOND].carried_by is None
-    assert rows[SECOND].id != rows[SEED].id
+    assert alone[alone_one].state == "queued" and plans[alone_one].message_id == alone[alone_one].message_id
+    assert plans[other].state == "queued" and plans[other].message_id == rows[other].id
+    assert rows[other].state == "queued" and rows[other].carried_by is None
+    assert rows[other].id != rows[alone_one].id
 
 
 def test_proposals_with_other_committee_addresses_get_their_own_digest(both_sent: Path) -> None:

@@ -23,7 +23,7 @@ from council.rules.formatting import HELSINKI, fi_date
 from council.services.committee import write_status_report
 from council.services.intake import source_report
 from council.store.engine import engine_for
-from council.store.outbox import queue_combined, queue_message
+from council.store.outbox import AlreadyQueuedError, queue_combined, queue_message
 from council.store.proposals import proposal_content
 from models.contexts import CombinedDigestMailContext, DigestMailContext
 from models.enums import EventKind, MessageKind, MessageState, ProposalState
@@ -184,7 +184,7 @@ def prepare_digests(
 
     One digest per proposal and ISO week: a rerun finds the week's row (its own, or the combined
     one that carried it) and reports its state, so a failed delivery is never taken for "no changes".
-    A run that finds the week's row queued by another run meanwhile (a digest of one proposal beside
+    A run that finds a week's row queued by another run meanwhile (a digest of one proposal beside
     the weekly run) plans those proposals once more: that email does not carry the others.
     """
     week = week_round(today)
@@ -242,11 +242,13 @@ def prepare_digests(
             message_pk, created = _queue_group(
                 settings, group, sections, own, week=week, today=today, actor=actor, sources=sources
             )
-        except (CouncilError, ValueError) as exc:  # a row another run queued, a header it cannot carry
+        except AlreadyQueuedError:  # another run queued a later one's week (all rolled back)
+            message_pk, created = 0, False
+        except (CouncilError, ValueError) as exc:  # a header it cannot carry
             for fresh in group:
                 plans[fresh.proposal_id] = DigestPlan("not_made", last_error=str(exc))
             continue
-        if not created:  # another run queued the first one's week since it was planned
+        if not created:  # another run queued one of their weeks since they were planned
             if planned_again:
                 for fresh in group:
                     plans[fresh.proposal_id] = DigestPlan("not_made", last_error=RACED)
