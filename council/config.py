@@ -72,7 +72,7 @@ class Settings(BaseSettings):
     smtp_timeout: float = 30.0
     sender: Email = Field(default="hyvinvointivaliokunta@forssanseutu.example")
     sender_name: Line = Field(default="Forssan seudun hyvinvointivaliokunta")
-    local_smtp_port: int = LOCAL_SMTP_PORT
+    local_smtp_port: int = Field(default=LOCAL_SMTP_PORT, ge=1, le=65535)
 
     imap_host: str | None = Field(default=None, description="The committee's mailbox for `council replies`")
     imap_port: int | None = Field(default=None, ge=1, le=65535, description="Default 993 (ssl) or 143 (starttls)")
@@ -88,7 +88,7 @@ class Settings(BaseSettings):
         default=None, description="Name of a Prefect Secret block holding the token (instead of COUNCIL_IMAP_TOKEN)"
     )
 
-    prefect_port: int = Field(default=4200, description="Port of the local Prefect server (make run)")
+    prefect_port: int = Field(default=4200, ge=1, le=65535, description="Port of the local Prefect server (make run)")
     attach_pdf: bool | None = Field(
         default=None,
         description="Attach PDF/A-2b copies (LibreOffice) beside the DOCX; empty = yes where LibreOffice "

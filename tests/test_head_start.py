@@ -64,13 +64,13 @@ def test_a_port_in_use_is_reported_and_no_server_is_started(tmp_path: Path, take
     assert stack.kill_leftovers() == []
 
 
-@pytest.mark.parametrize("bad", ["port", "state-folder"])
+@pytest.mark.parametrize("bad", ["port", "port-range", "state-folder"])
 def test_a_bad_setting_is_reported_in_finnish_and_starts_nothing(tmp_path: Path, bad: str) -> None:
     """No head start when the settings do not validate or its log folder cannot be made: the run
     reports the setting or the folder as any command would, without a traceback."""
     stack = CouncilStack(tmp_path)
-    if bad == "port":
-        stack.env["COUNCIL_PREFECT_PORT"] = "neljätuhatta"
+    if bad in ("port", "port-range"):
+        stack.env["COUNCIL_PREFECT_PORT"] = "neljätuhatta" if bad == "port" else "70000"
         expected = "COUNCIL_PREFECT_PORT"
     else:
         (tmp_path / "tiedosto").write_text("ei kansio", encoding="utf-8")

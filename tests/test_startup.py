@@ -52,11 +52,17 @@ def _registered(stack: CouncilStack) -> dict:
 
 
 def test_in_process_registration_equals_prefects_cli(tmp_path: Path) -> None:
-    """After `council run --no-send`, Prefect's own `work-pool create --overwrite` and `deploy --all`
-    (then `council refresh-forms`, as the run does) against the same server change nothing."""
+    """After `council run --no-send` (whose Prefect server is the one started before the command
+    line was imported), Prefect's own `work-pool create --overwrite` and `deploy --all` (then
+    `council refresh-forms`, as the run does) against the same server change nothing."""
     stack = CouncilStack(tmp_path)
     try:
         stack.start()
+        # the server the `council` command started before its import is the one the run adopted
+        log = (stack.state_dir / "logs" / "startup.log").read_text(encoding="utf-8")
+        assert "Prefect-palvelin käynnistetty (ennen komentoriviä)" in log, log
+        servers = [cmd for _, cmd in stack.leftovers() if "prefect server start" in cmd]
+        assert len(servers) == 1, servers
         ours = _registered(stack)
         # every deployment prefect.yaml names
         listed = yaml.safe_load((PROJECT_ROOT / "prefect.yaml").read_text(encoding="utf-8"))["deployments"]

@@ -5,8 +5,8 @@ Importing the command line before it (Typer, Rich, SQLAlchemy, Alembic, the serv
 two to three seconds. So the ``council`` command (:mod:`council.cli.main`) starts the server *before*
 it imports the command line when it is asked for ``run``: :func:`head_start`. This module imports
 only the standard library and the settings. ``council run`` then adopts that server
-(:func:`take_head_start`). If the command never gets there (bad options, a port in use, an error on
-the way), the server is stopped when the process ends.
+(:func:`take_head_start`) and stops it with its other children. If the command never gets there
+(bad options, a port in use, an error on the way), the server is stopped when the process ends.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from council.config import PROJECT_ROOT, Settings, get_settings
 from council.errors import CouncilError
 
 SERVER = "prefect-server"
-#: The server started by :func:`head_start` and when, until ``council run`` takes it.
+#: The server started by :func:`head_start` and when; stopped at exit unless stopped before.
 _head_start: tuple[subprocess.Popen, float] | None = None
 
 
@@ -109,19 +109,22 @@ def head_start(argv: list[str]) -> None:
 
 def head_started(settings: Settings) -> bool:
     """A server of :func:`head_start` is there for these settings (so its port is ours)."""
-    return _head_start is not None and _head_start[0].args == server_args(settings.prefect_port)
+    return (
+        _head_start is not None
+        and _head_start[0].poll() is None  # one that died already: the run starts its own, or says why
+        and _head_start[0].args == server_args(settings.prefect_port)
+    )
 
 
 def take_head_start(settings: Settings) -> tuple[subprocess.Popen, float] | None:
-    """The server :func:`head_start` started for these settings' port and when (monotonic), now
-    the caller's to stop; None if there is none."""
+    """The server :func:`head_start` started for these settings' port and when (monotonic), for
+    the caller to stop with its other children; None if there is none. The exit hook stays as a
+    safety net (a signal before the caller has it in hand): stopping a stopped server does nothing."""
     global _head_start
-    ours = head_started(settings)
-    started, _head_start = _head_start, None
-    if started is not None and ours:
-        return started
-    if started is not None:  # settings changed in between (a test): not ours to use
-        stop_group(started[0])
+    if _head_start is None or head_started(settings):
+        return _head_start
+    stop_group(_head_start[0])  # died, or another port (settings changed in between): not to be used
+    _head_start = None
     return None
 
 

@@ -319,8 +319,6 @@ def main_job(*, send: bool = True, wait: bool = True, workers: int = 1) -> int:
     # Ctrl-C must stop everything even when started from a shell that ignores SIGINT (`make run &`).
     signal.signal(signal.SIGINT, signal.default_int_handler)
     children = Children(settings.state_dir / "logs")
-    if (head_start := take_head_start(settings)) is not None:
-        children.adopt(SERVER, head_start[0])
     steps = StartupLog(children.log_dir / "startup.log")
     stopping = {"flag": False}
 
@@ -330,6 +328,8 @@ def main_job(*, send: bool = True, wait: bool = True, workers: int = 1) -> int:
 
     signal.signal(signal.SIGTERM, _stop)
     try:
+        if (head_start := take_head_start(settings)) is not None:  # stopped by `finally` below
+            children.adopt(SERVER, head_start[0])
         # The Prefect server is the long pole (≈ 20–40 s on 2 cores): start it first and do everything
         # that does not need it meanwhile — the SMTP server, the database, importing what registering
         # the work pool and the deployments needs.
