@@ -147,8 +147,10 @@ def test_the_launcher_relays_a_signal_to_its_group_once_or_becomes_the_run_itsel
     fork_server: tuple[Path, int], tmp_path: Path
 ) -> None:
     """A SIGTERM to the launcher's whole process group (`council run` stopping a worker) reaches
-    the forked run once, through the launcher, which then ends with the run's exit code. Without a
-    fork server the launcher is replaced by the run: same pid, no fork server as its parent."""
+    the forked run through the launcher, once, and the launcher ends with the run's exit code.
+    (The run is in the fork server's group here, so only the relay can bring it the signal; that
+    the worker's own fork server is outside the worker's group is checked in the restart test.)
+    Without a fork server the launcher is replaced by the run: same pid, no fork server as parent."""
     path, server_pid = fork_server
     code = "import sys, council.worker.launch as launch; launch.ENGINE = 'tests.fork_target'; sys.exit(launch.main())"
     seen = {}
@@ -163,7 +165,8 @@ def test_the_launcher_relays_a_signal_to_its_group_once_or_becomes_the_run_itsel
             start_new_session=True,
         )
         assert launcher.stdout is not None
-        report = json.loads(launcher.stdout.readline())  # its SIGTERM handler is set by now
+        report = json.loads(launcher.stdout.readline())  # the run's SIGTERM handler is set by now
+        _wait_until_caught(launcher.pid, signal.SIGTERM)  # and the launcher's relay (after the fork)
         os.killpg(launcher.pid, signal.SIGTERM)
         terms = launcher.stdout.read().split()
         seen[case] = (report["pid"] == launcher.pid, report["ppid"] == server_pid, terms, launcher.wait())
@@ -182,6 +185,18 @@ def test_the_fork_server_stops_with_its_worker(tmp_path: Path) -> None:
         parent.wait()
     assert _gone(server_pid)
     assert not path.exists()
+
+
+def _wait_until_caught(pid: int, signum: int, timeout: float = 20) -> None:
+    """Wait until process ``pid`` has a handler for ``signum`` (SigCgt in /proc/PID/status)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        status = Path(f"/proc/{pid}/status").read_text()
+        caught = int(next(line for line in status.splitlines() if line.startswith("SigCgt:")).split()[1], 16)
+        if caught & (1 << (signum - 1)):
+            return
+        assert time.monotonic() < deadline, f"process {pid} never caught signal {signum}"
+        time.sleep(0.02)
 
 
 def capfd_wait(capfd: pytest.CaptureFixture, text: str, timeout: float = 20) -> None:

@@ -107,7 +107,7 @@ class _ForkedChild:
     def close(self, *, wait: bool) -> None:
         # Under the lock: a call in another thread may be writing to the channel's descriptor, and
         # once closed, that number goes to the next child's socket pair (a stray batch, answers to
-        # the wrong calls). A call waiting here fails on the closed channel instead.
+        # the wrong calls). Calls that take the lock after the close fail on the closed channel.
         with self.lock:
             self.channel.close()  # the child's loop ends at the end of its channel
         if wait:

@@ -59,9 +59,10 @@ class ForkServerProcess:
         self.path.unlink(missing_ok=True)
         self.code = code_fingerprint()
         self.started_at = time.monotonic()
-        # A session of its own, as Prefect gives a run's process: a signal to the worker's process
-        # group (`council run` stopping, Ctrl-C in a terminal) reaches a forked run only through its
-        # launcher, once, not a second time directly.
+        # A session of its own: a signal to the worker's process group (`council run` stopping,
+        # Ctrl-C in a terminal) reaches the launchers, which are in that group (Prefect starts a
+        # configured command there), and through each launcher its forked run, once: not a second
+        # time directly, and not the fork server or a delivery process at all.
         self.process = subprocess.Popen(
             [sys.executable, "-m", "council.worker.forks", str(self.path)], start_new_session=True
         )

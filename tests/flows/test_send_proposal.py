@@ -317,9 +317,10 @@ def test_closing_a_forked_delivery_child_waits_for_the_call_on_its_channel(
     env: pytest.MonkeyPatch, tmp_path: Path, fork_server: tuple[Path, int]
 ) -> None:
     """A child is closed (replaced after a failure) while another thread's call is on its channel:
-    the close waits for that call, whose answer is its own. A close that went ahead would free the
-    channel's descriptor number for the next child's socket pair, and a late write of that call
-    would reach the new child as a stray batch (seen in CI: answers went to the wrong calls)."""
+    the close waits for that call, which gets its own answer. A close that went ahead would end
+    the call with a broken channel, free the channel's descriptor number for the next child's
+    socket pair, and a late write of that call would reach the new child as a stray batch (seen in
+    CI: answers went to the wrong calls)."""
     from council.services.delivery_process import _ForkedChild
     from council.services.send import prepare_proposal_messages, sync
     from tests.test_faults import _server
@@ -331,23 +332,18 @@ def test_closing_a_forked_delivery_child_waits_for_the_call_on_its_channel(
     sync(settings, actor="t")
     pending = prepare_proposal_messages(settings, ["forssa", "ypaja"], actor="t")
     child = _ForkedChild(str(fork_server[0]))
-    ended: dict[str, float] = {}
     reports = []
-
-    def call() -> None:
-        reports.append(child.deliver(settings, pending, "t"))
-        ended["call"] = time.monotonic()
-
-    caller = threading.Thread(target=call)
+    caller = threading.Thread(target=lambda: reports.append(child.deliver(settings, pending, "t")))
     try:
         caller.start()
-        time.sleep(0.3)  # the call is on the channel: two emails at 0.6 s each
-        child.close(wait=False)  # as when a failed child is replaced
-        ended["close"] = time.monotonic()
+        deadline = time.monotonic() + 60
+        while not list((tmp_path / "mail").glob("*.eml")):  # the first of two emails (0.6 s each) is in
+            assert time.monotonic() < deadline, "the child delivered nothing"
+            time.sleep(0.02)
+        child.close(wait=False)  # as when a failed child is replaced: the second is still on its way
         caller.join(30)
     finally:
         controller.stop()
-    assert ended["close"] >= ended["call"]
     assert [sorted(r.sent) for r in reports] == [sorted(f"{b}/proposal/0" for b in ("forssa", "ypaja"))]
 
 
