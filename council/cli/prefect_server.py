@@ -80,6 +80,15 @@ def spawn(log_dir: Path, name: str, args: list[str], env: dict[str, str]) -> sub
         )
 
 
+def needed_ports(settings: Settings) -> list[tuple[int, str]]:
+    """The ports `council run` listens on, each with what listens: the Prefect server's, and the
+    local SMTP server's when it is the one used."""
+    ports = [(settings.prefect_port, "Prefect-palvelin")]
+    if settings.uses_local_smtp:
+        ports.append((settings.effective_smtp_port, "SMTP-palvelin"))
+    return ports
+
+
 def wants_head_start(argv: list[str]) -> bool:
     """``council run …``, not its help."""
     return argv[:1] == ["run"] and not {"--help", "-h"} & set(argv)
@@ -93,9 +102,7 @@ def head_start(argv: list[str]) -> None:
         return
     try:
         settings = get_settings()
-        if port_open(settings.prefect_port) or (
-            settings.uses_local_smtp and port_open(settings.effective_smtp_port)
-        ):
+        if any(port_open(port) for port, _ in needed_ports(settings)):
             return
         env = prefect_env(settings)
         process = spawn(settings.state_dir / "logs", SERVER, server_args(settings.prefect_port), env)

@@ -25,6 +25,7 @@ from council.cli.prefect_server import (
     SERVER,
     bin_path,
     head_started,
+    needed_ports,
     port_open,
     prefect_env,
     server_args,
@@ -306,10 +307,8 @@ def main_job(*, send: bool = True, wait: bool = True, workers: int = 1) -> int:
     env = prefect_env(settings)
     PREFECT_PORT = settings.prefect_port  # noqa: N806
     smtp_port = settings.effective_smtp_port
-    for port, what in ((PREFECT_PORT, "Prefect-palvelin"), (smtp_port, "SMTP-palvelin")):
-        if what == "SMTP-palvelin" and not settings.uses_local_smtp:
-            continue
-        if what == "Prefect-palvelin" and head_started(settings):  # by the `council` command, port free
+    for port, what in needed_ports(settings):
+        if what == "Prefect-palvelin" and head_started(settings):  # by the `council` command, port free then
             continue
         if port_open(port):
             raise CouncilError(

@@ -243,7 +243,7 @@ def prepare_digests(
                 settings, group, sections, own, week=week, today=today, actor=actor, sources=sources
             )
         except AlreadyQueuedError:  # another run queued a later one's week (all rolled back)
-            message_pk, created = 0, False
+            created = False
         except (CouncilError, ValueError) as exc:  # a header it cannot carry
             for fresh in group:
                 plans[fresh.proposal_id] = DigestPlan("not_made", last_error=str(exc))
